@@ -1,0 +1,7 @@
+//! IETF MOQT, draft-18 (ALPN `moqt-18`).
+//!
+//! Control messages travel framed as `Type (vi64), Length (16), Body` on the uni control
+//! stream (SETUP, GOAWAY) and on one bidi stream per request; objects travel on uni data
+//! streams (SUBGROUP_HEADER, FETCH_HEADER) and in datagrams.
+
+pub mod kvp;
