@@ -42,6 +42,9 @@ pub mod version;
 pub mod lite;
 pub mod moqt;
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzz;
+
 pub use error::{DecodeError, EncodeError, Violation};
 pub use reader::Reader;
 pub use varint::VarintKind;
