@@ -89,6 +89,36 @@ pub enum Violation {
     },
 
     // ---------------------------------------------------------------- moq-lite rules
+    /// A moq-lite message (or stream kind, on encode) that the requested version does not
+    /// define, such as SETUP in lite-04 or SUBSCRIBE_END in lite-04 (lite-05 §Appendix A).
+    #[error("{message} does not exist in this moq-lite version")]
+    NotInVersion {
+        /// The draft's name of the message or field.
+        message: &'static str,
+    },
+    /// A lite-05 SETUP carries the same Parameter ID twice (lite-05 §SETUP: "MUST NOT appear
+    /// more than once", PROTOCOL_VIOLATION).
+    #[error("setup parameter {id:#x} appears more than once")]
+    DuplicateSetupParameter {
+        /// The repeated Parameter ID.
+        id: u64,
+    },
+    /// A lite-05 SETUP Path parameter is empty or does not begin with `/`
+    /// (lite-05 §Path Parameter, PROTOCOL_VIOLATION).
+    #[error("setup path parameter is empty or does not begin with '/'")]
+    InvalidSetupPath,
+    /// A lite-05 FRAME to encode lacks its Timestamp Delta (lite-05 §FRAME: every frame has one).
+    #[error("a lite-05 FRAME needs a timestamp delta")]
+    MissingTimestamp,
+    /// A lite-05 datagram body is larger than 1200 bytes (lite-05 §Datagrams: the sender MUST
+    /// NOT send it and the receiver MUST silently drop it).
+    #[error("datagram of {len} bytes exceeds the {max}-byte limit")]
+    DatagramTooLarge {
+        /// The datagram body's size.
+        len: usize,
+        /// The limit (1200).
+        max: usize,
+    },
 
     // ---------------------------------------------------------------- MOQT shared rules
     /// A delta-coded type (Key-Value-Pair or Message Parameter) passes 2^64-1.
