@@ -96,7 +96,7 @@ impl SubgroupType {
         self.0 & Self::FIRST_OBJECT != 0
     }
 
-    /// Every valid type, ascending (64 values).
+    /// Every valid type, ascending (48 values).
     pub fn all() -> impl Iterator<Item = SubgroupType> {
         (0u64..0x80).filter_map(|v| SubgroupType::from_u64(v).ok())
     }
