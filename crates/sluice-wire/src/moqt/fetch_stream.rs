@@ -358,18 +358,19 @@ impl FetchObjectDecoder {
     /// Reads the next whole entry; `Incomplete` until an object's payload has arrived.
     pub fn decode(&mut self, r: &mut Reader<'_>) -> DecodeResult<FetchItem> {
         let header = self.peek_header(r)?;
-        let item = match &header {
-            FetchItemHeader::EndOfRange(m) => FetchItem::EndOfRange(*m),
+        let next = self.prior.after(&header);
+        let item = match header {
+            FetchItemHeader::EndOfRange(m) => FetchItem::EndOfRange(m),
             FetchItemHeader::Object(h) => FetchItem::Object(FetchObject {
+                payload: object::decode_payload(r, h.payload_len)?,
                 group_id: h.group_id,
                 subgroup_id: h.subgroup_id,
                 object_id: h.object_id,
                 publisher_priority: h.publisher_priority,
-                properties: h.properties.clone(),
-                payload: object::decode_payload(r, h.payload_len)?,
+                properties: h.properties,
             }),
         };
-        self.prior = self.prior.after(&header);
+        self.prior = next;
         Ok(item)
     }
 }
