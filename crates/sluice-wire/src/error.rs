@@ -136,6 +136,82 @@ pub enum Violation {
     // ---------------------------------------------------------------- MOQT control rules
 
     // ---------------------------------------------------------------- MOQT data rules
+    /// A SUBGROUP_HEADER type breaks the `0b0XX1XXXX` form or uses the reserved
+    /// SUBGROUP_ID_MODE 0b11 (draft-18 §"Subgroup Header").
+    #[error("invalid SUBGROUP_HEADER type {value:#x}: {reason}")]
+    InvalidSubgroupType {
+        /// The type found.
+        value: u64,
+        /// Which bit rule it breaks.
+        reason: &'static str,
+    },
+    /// An OBJECT_DATAGRAM type breaks the `0b00X0XXXX` form or sets STATUS with
+    /// END_OF_GROUP (draft-18 §"Object Datagram").
+    #[error("invalid OBJECT_DATAGRAM type {value:#x}: {reason}")]
+    InvalidDatagramType {
+        /// The type found.
+        value: u64,
+        /// Which bit rule it breaks.
+        reason: &'static str,
+    },
+    /// A datagram starts with a type draft-18 does not define (§"Data Streams and Datagrams").
+    #[error("unknown datagram type {0:#x}")]
+    UnknownDatagramType(u64),
+    /// Fetch Serialization Flags of 128 or more that are not an End of Range marker
+    /// (draft-18 §"Fetch Header").
+    #[error("invalid fetch serialization flags {0:#x}")]
+    InvalidFetchFlags(u64),
+    /// A fetch object uses a flag that refers to a prior object's field when there is no
+    /// prior value (first object, or only End of Range markers before it).
+    #[error("fetch object refers to the prior {field} but there is none")]
+    FetchMissingPrior {
+        /// Which prior field it referred to.
+        field: &'static str,
+    },
+    /// In a Descending fetch, the prior Group ID minus (Group ID Delta + 1) is below zero.
+    #[error("fetch group id goes below zero")]
+    FetchGroupIdUnderflow,
+    /// A fetch object to encode moves to a group that the group order and the delta coding
+    /// cannot express (a group delta always moves strictly forward in the fetch's order).
+    #[error("fetch group {group} cannot follow prior group {prior} in this group order")]
+    FetchGroupOutOfOrder {
+        /// The prior object's group.
+        prior: u64,
+        /// The group to encode.
+        group: u64,
+    },
+    /// A fetch object to encode has a smaller Object ID than the prior one in the same group
+    /// (the Object ID Delta is unsigned).
+    #[error("fetch object id {object_id} is below the prior object id {prior} in the same group")]
+    FetchObjectIdBackwards {
+        /// The prior object id.
+        prior: u64,
+        /// The object id to encode.
+        object_id: u64,
+    },
+    /// A subgroup object to encode does not have a larger Object ID than the previous one
+    /// on the stream (Object ID = previous + Delta + 1).
+    #[error("subgroup object id {object_id} does not follow previous id {prev}")]
+    SubgroupObjectIdNotIncreasing {
+        /// The previous object id on the stream.
+        prev: u64,
+        /// The object id to encode.
+        object_id: u64,
+    },
+    /// An object with a status other than Normal has properties (draft-18 §"Object Properties").
+    #[error("object with status other than Normal has properties")]
+    PropertiesOnNonNormalObject,
+    /// An object to encode has a status other than Normal and a payload (draft-18
+    /// §"Object Status": such objects MUST have an empty payload).
+    #[error("object with status other than Normal has a payload")]
+    PayloadOnNonNormalObject,
+    /// An OBJECT_DATAGRAM sets the PROPERTIES bit with a Properties Length of 0.
+    #[error("datagram PROPERTIES bit set with empty properties")]
+    EmptyDatagramProperties,
+    /// A subgroup object to encode has properties but its SUBGROUP_HEADER type says objects
+    /// carry none.
+    #[error("subgroup header type has no PROPERTIES bit but the object has properties")]
+    PropertiesNotAllowedBySubgroupType,
 }
 
 pub(crate) type DecodeResult<T> = Result<T, DecodeError>;

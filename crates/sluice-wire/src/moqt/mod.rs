@@ -4,4 +4,10 @@
 //! stream (SETUP, GOAWAY) and on one bidi stream per request; objects travel on uni data
 //! streams (SUBGROUP_HEADER, FETCH_HEADER) and in datagrams.
 
+pub mod datagram;
+pub mod fetch_stream;
 pub mod kvp;
+pub mod object;
+pub mod padding;
+pub mod stream_type;
+pub mod subgroup;
