@@ -33,3 +33,5 @@ macro_rules! corpus_test {
 
 corpus_test!(lite_stream);
 corpus_test!(lite_datagram);
+corpus_test!(moqt_data_stream);
+corpus_test!(moqt_datagram);
