@@ -4,4 +4,14 @@
 //! stream (SETUP, GOAWAY) and on one bidi stream per request; objects travel on uni data
 //! streams (SUBGROUP_HEADER, FETCH_HEADER) and in datagrams.
 
+pub mod codes;
+pub mod control;
+pub mod filter;
 pub mod kvp;
+pub mod location;
+pub mod message;
+pub mod namespace;
+pub mod params;
+pub mod reason;
+pub mod setup;
+pub mod token;
