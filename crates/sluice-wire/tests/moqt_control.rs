@@ -611,6 +611,17 @@ fn malformed_inputs_fail_with_the_exact_violation() {
 }
 
 #[test]
+fn token_errors_close_with_key_value_formatting_error() {
+    use sluice_wire::moqt::codes::{SessionErrorCode, session_code};
+    let buf = Bytes::from(hex("02 0005 00 01 03 01 04"));
+    let Err(DecodeError::Invalid(v)) = ControlMessage::decode(&mut Reader::new(&buf), V) else { panic!() };
+    assert_eq!(session_code(&v), SessionErrorCode::KEY_VALUE_FORMATTING_ERROR);
+    let buf = Bytes::from(hex("03 0002 00 21"));
+    let Err(DecodeError::Invalid(v)) = ControlMessage::decode(&mut Reader::new(&buf), V) else { panic!() };
+    assert_eq!(session_code(&v), SessionErrorCode::PROTOCOL_VIOLATION);
+}
+
+#[test]
 fn encoders_refuse_what_decoders_reject() {
     let encode = |m: ControlMessage| m.encode_to_vec(V).unwrap_err();
     let too_many = TrackNamespace((0..33).map(|_| b("x")).collect());

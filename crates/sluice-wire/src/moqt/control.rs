@@ -124,7 +124,7 @@ framed_codec!(
 );
 
 /// Any draft-18 control message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[allow(clippy::large_enum_variant)]
 pub enum ControlMessage {
     /// SETUP (0x2F00).
