@@ -134,7 +134,74 @@ pub enum Violation {
         kind: u64,
     },
     // ---------------------------------------------------------------- MOQT control rules
-
+    /// A Track Namespace has more than 32 fields (draft-18 §2.4.1 "Track Naming").
+    #[error("track namespace has {count} fields, more than 32")]
+    TooManyNamespaceFields {
+        /// The field count the peer wrote.
+        count: u64,
+    },
+    /// A Track Namespace Field is empty (draft-18 §2.4.1: each field holds at least one byte).
+    #[error("track namespace field of length 0")]
+    EmptyNamespaceField,
+    /// A Track Namespace is longer than 4096 bytes in total (draft-18 §2.4.1).
+    #[error("track namespace of {len} bytes exceeds 4096")]
+    TrackNamespaceTooLong {
+        /// The total of the field lengths so far.
+        len: u64,
+    },
+    /// A Full Track Name (namespace fields plus name) is longer than 4096 bytes (draft-18 §2.4.1).
+    #[error("full track name of {len} bytes exceeds 4096")]
+    FullTrackNameTooLong {
+        /// The total length.
+        len: u64,
+    },
+    /// A Message Parameter type this version does not define (draft-18 §10.2: unknown
+    /// parameters cannot be skipped, the session closes).
+    #[error("unknown message parameter type {0:#x}")]
+    UnknownParameter(u64),
+    /// A Message Parameter appears in a message its definition does not allow
+    /// (draft-18 §10.2.1 "Parameter Scope").
+    #[error("message parameter {kind:#x} is not allowed in message type {message:#x}")]
+    ParameterNotAllowed {
+        /// The parameter type.
+        kind: u64,
+        /// The control message type it appeared in.
+        message: u64,
+    },
+    /// A Message Parameter that may not repeat appears twice (draft-18 §10.2).
+    #[error("message parameter {0:#x} repeated")]
+    DuplicateParameter(u64),
+    /// Message Parameters to encode are not in ascending type order (draft-18 §10.2).
+    #[error("message parameters out of ascending type order")]
+    ParametersOutOfOrder,
+    /// An AUTHORIZATION TOKEN has an Alias Type other than 0..=3 (draft-18 §10.2.2).
+    #[error("unknown authorization token alias type {0:#x}")]
+    UnknownTokenAliasType(u64),
+    /// An AUTHORIZATION TOKEN structure is truncated or has extra bytes (draft-18 §10.2.2:
+    /// an undecodable Token closes the session with KEY_VALUE_FORMATTING_ERROR).
+    #[error("authorization token structure cannot be decoded")]
+    MalformedAuthToken,
+    /// A known Setup Option that may not repeat appears twice (draft-18 §10.3).
+    #[error("setup option {0:#x} repeated")]
+    DuplicateSetupOption(u64),
+    /// A control message body is longer than its 16-bit length can say (draft-18 §10).
+    #[error("control message body of {len} bytes exceeds 65535")]
+    MessageTooLong {
+        /// The body length.
+        len: usize,
+    },
+    /// A control message of another type was found where a specific one was expected.
+    #[error("expected control message type {expected:#x}, found {found:#x}")]
+    UnexpectedMessageType {
+        /// The type the caller asked for.
+        expected: u64,
+        /// The type on the wire.
+        found: u64,
+    },
+    /// A REQUEST_ERROR carries a Redirect exactly when its code is REDIRECT (draft-18 §10.6);
+    /// raised by the encoder when the value breaks that.
+    #[error("redirect present without REDIRECT code, or REDIRECT without a redirect")]
+    RedirectMismatch,
     // ---------------------------------------------------------------- MOQT data rules
     /// A SUBGROUP_HEADER type breaks the `0b0XX1XXXX` form or uses the reserved
     /// SUBGROUP_ID_MODE 0b11 (draft-18 §"Subgroup Header").
