@@ -96,3 +96,46 @@ fn lite_frame_header_encode(bencher: Bencher<'_, '_>, version: LiteVersion) {
         black_box(out.len())
     });
 }
+
+fn subscribe() -> sluice_wire::moqt::message::Subscribe {
+    use sluice_wire::moqt::filter::SubscriptionFilter;
+    use sluice_wire::moqt::namespace::{FullTrackName, TrackNamespace};
+    use sluice_wire::moqt::params::{GroupOrder, Parameter, Parameters};
+    sluice_wire::moqt::message::Subscribe {
+        request_id: 42,
+        track: FullTrackName {
+            namespace: TrackNamespace(vec![
+                Bytes::from_static(b"example.net"),
+                Bytes::from_static(b"live"),
+                Bytes::from_static(b"room-7"),
+            ]),
+            name: Bytes::from_static(b"video-1080p"),
+        },
+        parameters: Parameters(vec![
+            Parameter::Forward(true),
+            Parameter::SubscriberPriority(96),
+            Parameter::SubscriptionFilter(SubscriptionFilter::NextGroupStart),
+            Parameter::GroupOrder(GroupOrder::Ascending),
+        ]),
+    }
+}
+
+#[divan::bench]
+fn d18_subscribe_decode(bencher: Bencher<'_, '_>) {
+    let bytes = shared(subscribe().encode_to_vec(V18).unwrap());
+    bencher.bench_local(|| {
+        let mut r = Reader::new(black_box(&bytes));
+        black_box(sluice_wire::moqt::message::Subscribe::decode(&mut r, V18).unwrap())
+    });
+}
+
+#[divan::bench]
+fn d18_subscribe_encode(bencher: Bencher<'_, '_>) {
+    let message = subscribe();
+    let mut out = Vec::with_capacity(128);
+    bencher.bench_local(|| {
+        out.clear();
+        black_box(&message).encode(&mut out, V18).unwrap();
+        black_box(out.len())
+    });
+}

@@ -279,3 +279,13 @@ fn moqt_data_step(
 pub fn moqt_datagram(data: &[u8]) {
     roundtrip_bounded::<moqt::datagram::Datagram, _>(&Bytes::copy_from_slice(data), MoqtVersion::Draft18);
 }
+
+/// A MOQT control or request stream: a sequence of framed control messages of any type.
+/// Control byte = chunk size - 1.
+pub fn moqt_control(data: &[u8]) {
+    let Some((&control, rest)) = data.split_first() else { return };
+    let chunk = usize::from(control) + 1;
+    check_stream(&Bytes::copy_from_slice(rest), chunk, || {
+        |r: &mut Reader<'_>| roundtrip::<moqt::control::ControlMessage, _>(r, MoqtVersion::Draft18)
+    });
+}

@@ -35,3 +35,4 @@ corpus_test!(lite_stream);
 corpus_test!(lite_datagram);
 corpus_test!(moqt_data_stream);
 corpus_test!(moqt_datagram);
+corpus_test!(moqt_control);
