@@ -22,8 +22,8 @@ use std::fmt::Debug;
 use bytes::Bytes;
 
 use crate::error::{DecodeError, DecodeResult};
-use crate::{lite, moqt};
 use crate::{Decode, Encode, LiteVersion, MoqtVersion, Reader};
+use crate::{lite, moqt};
 
 /// Decodes one value, checks that it re-encodes to something that decodes back to it, and
 /// returns its rendering for the split-consistency comparison.
@@ -156,7 +156,9 @@ fn lite_step(
                     roundtrip::<lite::announce::AnnounceOk, _>(r, version)?
                 }
                 (B::Announce, true) => roundtrip::<lite::announce::AnnounceBroadcast, _>(r, version)?,
-                (B::Subscribe, false) if index == 0 => roundtrip::<lite::subscribe::Subscribe, _>(r, version)?,
+                (B::Subscribe, false) if index == 0 => {
+                    roundtrip::<lite::subscribe::Subscribe, _>(r, version)?
+                }
                 (B::Subscribe, false) => roundtrip::<lite::subscribe::SubscribeUpdate, _>(r, version)?,
                 (B::Subscribe, true) => roundtrip::<lite::subscribe::SubscribeResponse, _>(r, version)?,
                 (B::Fetch, false) => roundtrip::<lite::fetch::Fetch, _>(r, version)?,

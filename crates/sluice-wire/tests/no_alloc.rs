@@ -8,7 +8,9 @@ use std::cell::Cell;
 
 use bytes::Bytes;
 use sluice_wire::lite::group::{Frame, FrameHeader, Group};
-use sluice_wire::moqt::fetch_stream::{FetchItem, FetchObject, FetchObjectDecoder, FetchObjectEncoder, GroupOrder};
+use sluice_wire::moqt::fetch_stream::{
+    FetchItem, FetchObject, FetchObjectDecoder, FetchObjectEncoder, GroupOrder,
+};
 use sluice_wire::moqt::kvp::{KeyValue, Properties};
 use sluice_wire::moqt::object::ObjectStatus;
 use sluice_wire::moqt::subgroup::{
@@ -66,7 +68,8 @@ fn subgroup_stream() -> (SubgroupHeader, Bytes) {
     let mut out = Vec::new();
     header.encode(&mut out, V).unwrap();
     let mut enc = SubgroupObjectEncoder::new(&header, V);
-    let props = Properties::from_pairs(&[KeyValue::bytes(0x39, &b"meta"[..]), KeyValue::varint(0x3c, 2)]).unwrap();
+    let props =
+        Properties::from_pairs(&[KeyValue::bytes(0x39, &b"meta"[..]), KeyValue::varint(0x3c, 2)]).unwrap();
     let mut obj = SubgroupObject::normal(5, vec![0xab; 1200]);
     obj.properties = props;
     enc.encode(&mut out, &obj).unwrap();
