@@ -116,3 +116,15 @@ mod tests {
         assert_eq!(Version::from_alpn(b"h3"), None);
     }
 }
+
+impl From<LiteVersion> for Version {
+    fn from(v: LiteVersion) -> Self {
+        Version::Lite(v)
+    }
+}
+
+impl From<MoqtVersion> for Version {
+    fn from(v: MoqtVersion) -> Self {
+        Version::Moqt(v)
+    }
+}

@@ -1,0 +1,55 @@
+//! Every limit a peer could otherwise push without bound, with defaults.
+//!
+//! Hitting a limit never panics or grows memory: the session answers with the draft's
+//! error (REQUEST_ERROR EXCESSIVE_LOAD, a stream reset, or a session close); each engine's
+//! module docs say which, and the tests check each.
+
+use std::time::Duration;
+
+/// Session limits and knobs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Requests the peer may have open at once (subscriptions, fetches, announces, …).
+    pub max_inbound_requests: usize,
+    /// Subscriptions (in either direction) alive at once.
+    pub max_subscriptions: usize,
+    /// Namespace/announce-interest subscriptions from the peer alive at once.
+    pub max_namespace_subscriptions: usize,
+    /// Peer-opened streams alive at once (beyond which new ones are reset).
+    pub max_peer_streams: usize,
+    /// Bytes buffered on one receive stream before it is reset / the session closed.
+    pub max_stream_buffer: usize,
+    /// Bytes buffered across all receive streams of the session.
+    pub max_session_buffer: usize,
+    /// Bytes a stream may carry before its type/header identifies it.
+    pub max_unidentified_bytes: usize,
+    /// Bytes of data buffered for a not-yet-known MOQT track alias.
+    pub max_unknown_alias_bytes: usize,
+    /// How long data for an unknown MOQT track alias is kept before it is dropped.
+    pub unknown_alias_timeout: Duration,
+    /// The largest object/frame payload accepted.
+    pub max_object_size: u64,
+    /// What this endpoint says it is (MOQT_IMPLEMENTATION); `None` sends nothing.
+    pub implementation: Option<String>,
+    /// MAX_AUTH_TOKEN_CACHE_SIZE this endpoint offers (0 = no aliases).
+    pub max_auth_token_cache: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_inbound_requests: 1024,
+            max_subscriptions: 1024,
+            max_namespace_subscriptions: 64,
+            max_peer_streams: 4096,
+            max_stream_buffer: 1 << 20,
+            max_session_buffer: 64 << 20,
+            max_unidentified_bytes: 64,
+            max_unknown_alias_bytes: 256 << 10,
+            unknown_alias_timeout: Duration::from_millis(500),
+            max_object_size: 16 << 20,
+            implementation: Some(concat!("sluice/", env!("CARGO_PKG_VERSION")).to_owned()),
+            max_auth_token_cache: 0,
+        }
+    }
+}

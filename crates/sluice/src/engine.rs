@@ -1,0 +1,274 @@
+//! The contract between [`crate::Session`] and a wire family's engine.
+//!
+//! `Session` owns what every version shares (config, role, the output queue, handle
+//! allocation, closed state) in [`Shared`]; an engine (`lite::LiteEngine`,
+//! `moqt::MoqtEngine`) owns the version's protocol state and implements [`Engine`]. The
+//! session picks the engine from the negotiated version and forwards every input and
+//! command to it; engines push outputs into `Shared` and never see the adapter.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+
+use crate::config::Config;
+use crate::error::CommandError;
+use crate::event::Event;
+use crate::ids::{RequestHandle, StreamId};
+use crate::io::{Input, Output};
+use crate::model::{Location, Namespace, SubscribeOptions, TrackInfo, TrackName};
+use crate::session::Role;
+use crate::time::Time;
+
+/// State every engine uses: limits, role, the output queue and handle counters.
+#[derive(Debug)]
+pub struct Shared {
+    /// Limits.
+    pub config: Config,
+    /// Client or server.
+    pub role: Role,
+    /// Outputs not yet polled.
+    pub outputs: VecDeque<Output>,
+    next_stream: u64,
+    next_request: u64,
+    /// Set once the session is closed; engines must then emit nothing more.
+    pub closed: bool,
+}
+
+impl Shared {
+    /// Fresh shared state.
+    pub fn new(config: Config, role: Role) -> Self {
+        Shared { config, role, outputs: VecDeque::new(), next_stream: 0, next_request: 0, closed: false }
+    }
+
+    /// A new handle for a stream the core opens.
+    pub fn next_stream(&mut self) -> StreamId {
+        let id = StreamId::local(self.next_stream);
+        self.next_stream = self.next_stream.wrapping_add(1);
+        id
+    }
+
+    /// A new request handle.
+    pub fn next_request(&mut self) -> RequestHandle {
+        let h = RequestHandle(self.next_request);
+        self.next_request = self.next_request.wrapping_add(1);
+        h
+    }
+
+    /// Queues an output.
+    pub fn push(&mut self, output: Output) {
+        if !self.closed {
+            self.outputs.push_back(output);
+        }
+    }
+
+    /// Queues an application event.
+    pub fn event(&mut self, event: Event) {
+        self.push(Output::Event(event));
+    }
+
+    /// Closes the session: the close output, then the `Closed` event, then nothing more.
+    pub fn close(&mut self, code: u64, reason: &str, by_peer: bool) {
+        if self.closed {
+            return;
+        }
+        if !by_peer {
+            self.push(Output::Close { code, reason: reason.to_owned() });
+        }
+        self.event(Event::Closed { code, reason: reason.to_owned(), by_peer });
+        self.closed = true;
+    }
+}
+
+/// One object the application writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectWrite {
+    /// Object id (lite: must be the next frame index of the group, from 0).
+    pub object: u64,
+    /// Payload; handed to the transport without copying.
+    pub payload: Bytes,
+    /// Object properties as raw MOQT Key-Value-Pairs (lite: must be empty).
+    pub properties: Bytes,
+    /// lite-05 frame timestamp in the track's timescale (lite-05 requires it; others ignore).
+    pub timestamp: Option<u64>,
+    /// End-of-group / end-of-track status objects carry no payload (MOQT only).
+    pub status: crate::model::ObjectStatus,
+}
+
+impl ObjectWrite {
+    /// A normal object with a payload.
+    pub fn new(object: u64, payload: Bytes) -> Self {
+        ObjectWrite {
+            object,
+            payload,
+            properties: Bytes::new(),
+            timestamp: None,
+            status: crate::model::ObjectStatus::Normal,
+        }
+    }
+}
+
+/// Which part of a track a joining fetch wants, relative to a subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinStart {
+    /// Start this many groups before the subscription's joining location.
+    Relative(u64),
+    /// Start at this absolute group.
+    Absolute(u64),
+}
+
+/// A wire family's protocol state machine. See the module docs.
+///
+/// Every method may push outputs into `shared`; every command either succeeds (and has
+/// queued what it sends) or returns an error having sent nothing.
+pub trait Engine: std::fmt::Debug {
+    /// Called once, right after the engine is created, to send what the version sends first
+    /// (MOQT control stream + SETUP, lite-05 SETUP stream).
+    fn start(&mut self, shared: &mut Shared, now: Time);
+    /// A transport input (never `Input::Connected`: the session handles that).
+    fn handle(&mut self, shared: &mut Shared, now: Time, input: Input);
+    /// The clock reached `now`.
+    fn handle_timeout(&mut self, shared: &mut Shared, now: Time);
+    /// The next time the engine wants `handle_timeout`.
+    fn poll_timeout(&self) -> Option<Time>;
+    /// Drops all state (after close). Afterwards every table must be empty.
+    fn clear(&mut self);
+    /// Entries alive in the engine's tables (requests, streams, buffers): 0 after `clear`.
+    fn table_sizes(&self) -> usize;
+
+    /// Announce/publish a namespace.
+    fn announce(&mut self, shared: &mut Shared, namespace: Namespace) -> Result<RequestHandle, CommandError>;
+    /// Accept an incoming announce.
+    fn accept_announce(&mut self, shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError>;
+    /// Discover namespaces under a prefix.
+    fn discover(&mut self, shared: &mut Shared, prefix: Namespace) -> Result<RequestHandle, CommandError>;
+    /// Subscribe to a track.
+    fn subscribe(
+        &mut self,
+        shared: &mut Shared,
+        track: TrackName,
+        options: SubscribeOptions,
+    ) -> Result<RequestHandle, CommandError>;
+    /// Change a subscription we made.
+    fn update_subscription(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        options: SubscribeOptions,
+    ) -> Result<(), CommandError>;
+    /// Accept a subscription made to us.
+    fn accept_subscribe(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        info: TrackInfo,
+    ) -> Result<(), CommandError>;
+    /// Push a track to the peer (MOQT PUBLISH).
+    fn publish(
+        &mut self,
+        shared: &mut Shared,
+        track: TrackName,
+        info: TrackInfo,
+    ) -> Result<RequestHandle, CommandError>;
+    /// Accept a track the peer pushed.
+    fn accept_publish(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        options: SubscribeOptions,
+    ) -> Result<(), CommandError>;
+    /// Reject any incoming request with a wire code and reason.
+    fn reject(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        code: u64,
+        reason: &str,
+    ) -> Result<(), CommandError>;
+    /// Cancel/withdraw/stop any request we made (unsubscribe, withdraw announce, stop
+    /// discovery, cancel fetch).
+    fn cancel(&mut self, shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError>;
+    /// Open a subgroup (lite: a group) stream for a subscription made to us (or a track we
+    /// publish); objects follow with `write_object`.
+    fn open_subgroup(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        group: u64,
+        subgroup: u64,
+        priority: Option<u8>,
+    ) -> Result<StreamId, CommandError>;
+    /// Write one object to an open subgroup stream.
+    fn write_object(
+        &mut self,
+        shared: &mut Shared,
+        stream: StreamId,
+        object: ObjectWrite,
+    ) -> Result<(), CommandError>;
+    /// Finish a subgroup stream (`end_of_group`: it held the group's last object).
+    fn close_subgroup(
+        &mut self,
+        shared: &mut Shared,
+        stream: StreamId,
+        end_of_group: bool,
+    ) -> Result<(), CommandError>;
+    /// Send one object as a datagram.
+    fn send_datagram(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        group: u64,
+        object: ObjectWrite,
+    ) -> Result<(), CommandError>;
+    /// End a subscription made to us or a track we publish (MOQT PUBLISH_DONE; lite FIN).
+    fn end_subscription(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        code: u64,
+        reason: &str,
+    ) -> Result<(), CommandError>;
+    /// Fetch a range of a track (lite: one whole group: `start.group`).
+    fn fetch(
+        &mut self,
+        shared: &mut Shared,
+        track: TrackName,
+        start: Location,
+        end: Location,
+        priority: u8,
+    ) -> Result<RequestHandle, CommandError>;
+    /// A joining fetch tied to one of our subscriptions (MOQT only).
+    fn joining_fetch(
+        &mut self,
+        shared: &mut Shared,
+        subscription: RequestHandle,
+        start: JoinStart,
+        priority: u8,
+    ) -> Result<RequestHandle, CommandError>;
+    /// Accept a fetch made to us; `end` is the exclusive end of what will be sent.
+    fn accept_fetch(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        end: Location,
+    ) -> Result<(), CommandError>;
+    /// Write one object of an accepted fetch.
+    fn write_fetch_object(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        group: u64,
+        subgroup: u64,
+        object: ObjectWrite,
+    ) -> Result<(), CommandError>;
+    /// Finish an accepted fetch.
+    fn finish_fetch(&mut self, shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError>;
+    /// Ask for a track's status (MOQT TRACK_STATUS).
+    fn track_status(&mut self, shared: &mut Shared, track: TrackName) -> Result<RequestHandle, CommandError>;
+    /// Tell the peer to move to `uri` (empty: reconnect) within `timeout`.
+    fn goaway(
+        &mut self,
+        shared: &mut Shared,
+        uri: Bytes,
+        timeout: std::time::Duration,
+    ) -> Result<(), CommandError>;
+}

@@ -1,0 +1,39 @@
+//! Errors returned to the caller of a command. A peer's misbehaviour is never returned
+//! here: the session answers it on the wire (close or reset with the draft's code) and
+//! reports it as an [`crate::Event`].
+
+use crate::ids::{RequestHandle, StreamId};
+
+/// Why a command was refused. Nothing was sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// The session has no version yet (no [`crate::Input::Connected`]).
+    #[error("the session is not connected yet")]
+    NotConnected,
+    /// The session is closed.
+    #[error("the session is closed")]
+    Closed,
+    /// The negotiated version cannot express this command.
+    #[error("{what} is not supported by {version}")]
+    Unsupported {
+        /// What was asked for.
+        what: &'static str,
+        /// The negotiated version.
+        version: sluice_wire::Version,
+    },
+    /// No live request has this handle, or it is of another kind.
+    #[error("unknown request {0}")]
+    UnknownRequest(RequestHandle),
+    /// No writable data stream has this handle.
+    #[error("unknown stream {0}")]
+    UnknownStream(StreamId),
+    /// The command is out of order for the request's state (e.g. accepting twice).
+    #[error("invalid in the request's state: {0}")]
+    InvalidState(&'static str),
+    /// A value the wire cannot carry (too long a name, non-increasing object ids, …).
+    #[error("cannot encode: {0}")]
+    Encode(#[from] sluice_wire::EncodeError),
+    /// A limit of this session's `Config` would be exceeded.
+    #[error("limit reached: {0}")]
+    Limit(&'static str),
+}

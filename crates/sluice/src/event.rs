@@ -1,0 +1,204 @@
+//! Events for the application, delivered as [`crate::Output::Event`].
+//!
+//! Every request ends in exactly one terminal event for its handle (`*Failed`, `*Ended`,
+//! `*Cancelled`), after which the handle is forgotten.
+
+use bytes::Bytes;
+use sluice_wire::Version;
+
+use crate::ids::RequestHandle;
+use crate::model::{Location, Namespace, ObjectInfo, SubscribeOptions, TrackInfo, TrackName};
+use crate::recv::Payload;
+
+/// Why a request failed or ended, in version-neutral terms, with the wire code kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    /// The wire error/status code (REQUEST_ERROR, PUBLISH_DONE, stream reset, …).
+    pub code: u64,
+    /// The reason phrase, if the version carries one.
+    pub text: String,
+}
+
+/// An application event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The session can carry requests (MOQT: both SETUPs exchanged; lite: connected).
+    Ready {
+        /// The negotiated version.
+        version: Version,
+        /// The peer's MOQT_IMPLEMENTATION, if it sent one.
+        peer_implementation: Option<String>,
+    },
+
+    // ---- namespaces we announced
+    /// The peer accepted our announce (MOQT REQUEST_OK; lite: implicit).
+    AnnounceAccepted {
+        /// From [`crate::Session::announce`].
+        request: RequestHandle,
+    },
+    /// The peer rejected or cancelled our announce. Terminal.
+    AnnounceEnded {
+        /// From [`crate::Session::announce`].
+        request: RequestHandle,
+        /// Why.
+        reason: Reason,
+    },
+    /// The peer announced a namespace to us (MOQT PUBLISH_NAMESPACE). Answer with
+    /// [`crate::Session::accept_announce`] or [`crate::Session::reject`].
+    IncomingAnnounce {
+        /// Handle for the answer.
+        request: RequestHandle,
+        /// The namespace.
+        namespace: Namespace,
+    },
+    /// An announce the peer made to us was withdrawn. Terminal.
+    IncomingAnnounceEnded {
+        /// The incoming announce.
+        request: RequestHandle,
+    },
+
+    // ---- discovery we asked for
+    /// A namespace under our discovery prefix became available.
+    NamespaceFound {
+        /// From [`crate::Session::discover`].
+        request: RequestHandle,
+        /// The full namespace.
+        namespace: Namespace,
+    },
+    /// A namespace found earlier is gone.
+    NamespaceGone {
+        /// From [`crate::Session::discover`].
+        request: RequestHandle,
+        /// The full namespace.
+        namespace: Namespace,
+    },
+    /// The discovery request was refused or ended. Terminal.
+    DiscoveryEnded {
+        /// From [`crate::Session::discover`].
+        request: RequestHandle,
+        /// Why.
+        reason: Reason,
+    },
+
+    // ---- subscriptions we made (and tracks pushed to us)
+    /// The publisher accepted our subscription.
+    Subscribed {
+        /// From [`crate::Session::subscribe`].
+        request: RequestHandle,
+        /// What the publisher said about the track.
+        info: TrackInfo,
+    },
+    /// The peer pushed a track to us (MOQT PUBLISH). Answer with
+    /// [`crate::Session::accept_publish`] or [`crate::Session::reject`].
+    IncomingPublish {
+        /// Handle for the answer and for the objects that follow.
+        request: RequestHandle,
+        /// The track.
+        track: TrackName,
+        /// What the publisher says about it.
+        info: TrackInfo,
+    },
+    /// An object of a subscription (or of a fetch).
+    Object {
+        /// The subscription or fetch.
+        request: RequestHandle,
+        /// Its metadata.
+        info: ObjectInfo,
+        /// Its payload: the received bytes, not a copy.
+        payload: Payload,
+    },
+    /// Groups in a range will not arrive (lite SUBSCRIBE_DROP, MOQT subgroup reset).
+    GroupsDropped {
+        /// The subscription.
+        request: RequestHandle,
+        /// First group dropped.
+        first: u64,
+        /// Last group dropped (inclusive).
+        last: u64,
+        /// Why.
+        reason: Reason,
+    },
+    /// The subscription failed before it started. Terminal.
+    SubscribeFailed {
+        /// The subscription.
+        request: RequestHandle,
+        /// Why.
+        reason: Reason,
+    },
+    /// The subscription ended (track ended, publisher done, cancelled by peer). Terminal.
+    SubscriptionEnded {
+        /// The subscription.
+        request: RequestHandle,
+        /// Why.
+        reason: Reason,
+    },
+
+    // ---- subscriptions made to us
+    /// The peer subscribes to one of our tracks. Answer with
+    /// [`crate::Session::accept_subscribe`] or [`crate::Session::reject`].
+    IncomingSubscribe {
+        /// Handle for the answer and for the data we send.
+        request: RequestHandle,
+        /// The track.
+        track: TrackName,
+        /// What the subscriber asks for.
+        options: SubscribeOptions,
+    },
+    /// The subscriber changed its subscription.
+    SubscribeUpdated {
+        /// The subscription.
+        request: RequestHandle,
+        /// The new options.
+        options: SubscribeOptions,
+    },
+    /// The subscriber left. Terminal.
+    SubscriberGone {
+        /// The subscription.
+        request: RequestHandle,
+    },
+
+    // ---- fetches
+    /// The peer asks for past objects. Answer with [`crate::Session::accept_fetch`] or
+    /// [`crate::Session::reject`], then write objects with
+    /// [`crate::Session::write_fetch_object`].
+    IncomingFetch {
+        /// Handle for the answer.
+        request: RequestHandle,
+        /// The track.
+        track: TrackName,
+        /// First location wanted.
+        start: Location,
+        /// End location (exclusive), `None` = up to the largest.
+        end: Option<Location>,
+    },
+    /// Our fetch was accepted.
+    FetchAccepted {
+        /// From [`crate::Session::fetch`].
+        request: RequestHandle,
+        /// The end of the range the publisher will send.
+        end: Location,
+    },
+    /// A fetch (ours or the peer's) ended or failed. Terminal.
+    FetchEnded {
+        /// The fetch.
+        request: RequestHandle,
+        /// Why (code 0 = complete).
+        reason: Reason,
+    },
+
+    // ---- session
+    /// The peer asks us to move to another session (empty URI = reconnect to the same).
+    GoAway {
+        /// Where to.
+        uri: Bytes,
+    },
+    /// The session is closed; nothing more will happen.
+    Closed {
+        /// The close code.
+        code: u64,
+        /// The reason.
+        reason: String,
+        /// True when the peer (or the transport) closed it, false when we did.
+        by_peer: bool,
+    },
+}

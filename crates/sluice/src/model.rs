@@ -1,0 +1,177 @@
+//! The version-neutral data model the application sees.
+//!
+//! Namespace (tuple of byte fields) + track name → track → group → subgroup → object.
+//! moq-lite maps onto it: a broadcast path is a namespace whose fields are the path's
+//! `/`-separated segments (empty segments dropped), a lite frame is an object in subgroup 0
+//! with consecutive ids from 0, and a lite group is a group. Priorities are MOQT's sense
+//! (0 = most important); the lite engine inverts them on the wire (lite: higher = more
+//! important). What a version cannot express is refused with
+//! [`crate::CommandError::Unsupported`] (see each engine's module docs).
+
+use bytes::Bytes;
+
+/// A track namespace: an ordered tuple of non-empty byte fields.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Namespace(pub Vec<Bytes>);
+
+impl Namespace {
+    /// A namespace from text fields.
+    pub fn from_fields<I, S>(fields: I) -> Namespace
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        Namespace(fields.into_iter().map(|f| Bytes::copy_from_slice(f.as_ref().as_bytes())).collect())
+    }
+
+    /// The namespace of a moq-lite broadcast path: its `/`-separated non-empty segments.
+    pub fn from_path(path: &str) -> Namespace {
+        Namespace::from_fields(path.split('/').filter(|s| !s.is_empty()))
+    }
+
+    /// The moq-lite broadcast path of this namespace: fields joined with `/` (lossy for
+    /// fields that are not UTF-8 or contain `/`).
+    pub fn to_path(&self) -> String {
+        let parts: Vec<String> = self.0.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+        parts.join("/")
+    }
+
+    /// True when `prefix`'s fields are the first fields of `self` (field-wise, exact).
+    pub fn starts_with(&self, prefix: &Namespace) -> bool {
+        self.0.len() >= prefix.0.len() && self.0.iter().zip(&prefix.0).all(|(a, b)| a == b)
+    }
+}
+
+/// A full track name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct TrackName {
+    /// The namespace (lite: the broadcast path).
+    pub namespace: Namespace,
+    /// The track name within it.
+    pub name: Bytes,
+}
+
+impl TrackName {
+    /// A track name from text.
+    pub fn new(namespace: Namespace, name: &str) -> TrackName {
+        TrackName { namespace, name: Bytes::copy_from_slice(name.as_bytes()) }
+    }
+}
+
+/// A position in a track: (group, object), ordered lexicographically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Location {
+    /// Group id.
+    pub group: u64,
+    /// Object id within the group.
+    pub object: u64,
+}
+
+/// The order in which a subscriber wants groups delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GroupOrder {
+    /// Oldest group first.
+    Ascending,
+    /// Newest group first.
+    Descending,
+}
+
+/// Where a subscription starts and ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Filter {
+    /// From the start of the next group.
+    NextGroup,
+    /// From the object after the largest one published (lite: the latest group).
+    LargestObject,
+    /// From `start`, open ended.
+    AbsoluteStart(Location),
+    /// From `start` to the end of group `end_group` (inclusive).
+    AbsoluteRange {
+        /// First location.
+        start: Location,
+        /// Last group (inclusive).
+        end_group: u64,
+    },
+}
+
+/// What a subscriber asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscribeOptions {
+    /// Start/end of the subscription.
+    pub filter: Filter,
+    /// Subscriber priority, 0 = most important (MOQT sense).
+    pub priority: u8,
+    /// Group order; `None` = the publisher's default.
+    pub group_order: Option<GroupOrder>,
+    /// Whether the publisher should forward objects (MOQT FORWARD); lite always forwards.
+    pub forward: bool,
+    /// Maximum latency before a group may be dropped, in ms (lite max latency, MOQT
+    /// delivery timeout); 0 = none.
+    pub max_latency_ms: u64,
+}
+
+impl Default for SubscribeOptions {
+    fn default() -> Self {
+        SubscribeOptions {
+            filter: Filter::LargestObject,
+            priority: 128,
+            group_order: None,
+            forward: true,
+            max_latency_ms: 0,
+        }
+    }
+}
+
+/// What a publisher says about a track when it accepts a subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackInfo {
+    /// Publisher priority, 0 = most important (MOQT sense).
+    pub publisher_priority: u8,
+    /// The order the publisher delivers groups in.
+    pub group_order: GroupOrder,
+    /// The largest location published so far, if any.
+    pub largest: Option<Location>,
+    /// Publisher max latency in ms (lite); 0 = none.
+    pub max_latency_ms: u64,
+}
+
+impl Default for TrackInfo {
+    fn default() -> Self {
+        TrackInfo {
+            publisher_priority: 128,
+            group_order: GroupOrder::Ascending,
+            largest: None,
+            max_latency_ms: 0,
+        }
+    }
+}
+
+/// The status of an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ObjectStatus {
+    /// A normal object (possibly with an empty payload).
+    Normal,
+    /// No more objects in this group.
+    EndOfGroup,
+    /// No more objects in this track.
+    EndOfTrack,
+}
+
+/// The metadata of one received object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    /// Group id (lite: group sequence).
+    pub group: u64,
+    /// Subgroup id (lite: 0).
+    pub subgroup: u64,
+    /// Object id (lite: frame index within the group).
+    pub object: u64,
+    /// Status.
+    pub status: ObjectStatus,
+    /// Publisher priority, if the data said (MOQT sense).
+    pub publisher_priority: Option<u8>,
+    /// Object properties as raw MOQT Key-Value-Pairs (lite: empty).
+    pub properties: Bytes,
+    /// lite-05 frame timestamp in the track's timescale (MOQT: `None`).
+    pub timestamp: Option<u64>,
+}

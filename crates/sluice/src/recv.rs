@@ -1,0 +1,220 @@
+//! Per-stream receive buffering without copying payloads.
+//!
+//! A stream's bytes arrive as `Bytes` chunks of whatever size the transport delivers. Headers
+//! and control messages are decoded from a contiguous view of the front of the buffer;
+//! [`RecvBuffer::front`] makes the first `n` bytes contiguous by copying *only those n bytes*
+//! when a header straddles chunks. Payloads are then taken with [`RecvBuffer::take`], which
+//! splits chunks (reference-count bumps, no copies) into a [`Payload`].
+//!
+//! The buffer counts its bytes so the session can hold it to a `Config` limit.
+
+use std::collections::VecDeque;
+
+use bytes::{Bytes, BytesMut};
+
+/// An object or frame payload: the transport's own chunks, in order, never copied.
+///
+/// Most payloads arrive in one chunk ([`Payload::One`]: no allocation at all).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    /// The whole payload as one slice.
+    One(Bytes),
+    /// A payload that spans several received chunks.
+    Chunks(Vec<Bytes>),
+}
+
+impl Payload {
+    /// The empty payload.
+    pub const fn empty() -> Payload {
+        Payload::One(Bytes::new())
+    }
+
+    /// Total length in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            Payload::One(b) => b.len(),
+            Payload::Chunks(c) => c.iter().map(Bytes::len).sum(),
+        }
+    }
+
+    /// True when the payload has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The chunks, in order.
+    pub fn chunks(&self) -> &[Bytes] {
+        match self {
+            Payload::One(b) => std::slice::from_ref(b),
+            Payload::Chunks(c) => c,
+        }
+    }
+
+    /// The payload as one `Bytes`: free for [`Payload::One`], one copy otherwise.
+    pub fn to_bytes(&self) -> Bytes {
+        match self {
+            Payload::One(b) => b.clone(),
+            Payload::Chunks(c) => {
+                let mut out = BytesMut::with_capacity(self.len());
+                for chunk in c {
+                    out.extend_from_slice(chunk);
+                }
+                out.freeze()
+            }
+        }
+    }
+}
+
+impl From<Bytes> for Payload {
+    fn from(b: Bytes) -> Self {
+        Payload::One(b)
+    }
+}
+
+/// The unconsumed bytes of one receive stream. See the module docs.
+#[derive(Debug, Default)]
+pub struct RecvBuffer {
+    chunks: VecDeque<Bytes>,
+    len: usize,
+}
+
+impl RecvBuffer {
+    /// An empty buffer.
+    pub fn new() -> Self {
+        RecvBuffer::default()
+    }
+
+    /// Bytes buffered.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when nothing is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends received bytes.
+    pub fn push(&mut self, data: Bytes) {
+        if data.is_empty() {
+            return;
+        }
+        self.len = self.len.saturating_add(data.len());
+        self.chunks.push_back(data);
+    }
+
+    /// A contiguous view of the first `min(n, len)` bytes (at least; it may be longer when
+    /// the first chunk already is). Copies only the bytes needed to join chunks.
+    pub fn front(&mut self, n: usize) -> Bytes {
+        let want = n.min(self.len);
+        let first_len = self.chunks.front().map_or(0, Bytes::len);
+        if first_len >= want {
+            return self.chunks.front().cloned().unwrap_or_default();
+        }
+        let mut joined = BytesMut::with_capacity(want);
+        while joined.len() < want {
+            let Some(mut chunk) = self.chunks.pop_front() else { break };
+            let missing = want.saturating_sub(joined.len());
+            if chunk.len() > missing {
+                let head = chunk.split_to(missing);
+                joined.extend_from_slice(&head);
+                self.chunks.push_front(chunk);
+            } else {
+                joined.extend_from_slice(&chunk);
+            }
+        }
+        let joined = joined.freeze();
+        self.chunks.push_front(joined.clone());
+        joined
+    }
+
+    /// Drops the first `n` bytes (at most everything).
+    pub fn advance(&mut self, n: usize) {
+        let mut left = n.min(self.len);
+        self.len = self.len.saturating_sub(left);
+        while left > 0 {
+            let Some(chunk) = self.chunks.front_mut() else { break };
+            if chunk.len() > left {
+                let _ = chunk.split_to(left);
+                break;
+            }
+            left = left.saturating_sub(chunk.len());
+            self.chunks.pop_front();
+        }
+    }
+
+    /// Removes and returns the first `n` bytes (at most everything) without copying.
+    pub fn take(&mut self, n: usize) -> Payload {
+        let mut left = n.min(self.len);
+        self.len = self.len.saturating_sub(left);
+        let mut pieces: Vec<Bytes> = Vec::new();
+        while left > 0 {
+            let Some(mut chunk) = self.chunks.pop_front() else { break };
+            if chunk.len() > left {
+                pieces.push(chunk.split_to(left));
+                self.chunks.push_front(chunk);
+                break;
+            }
+            left = left.saturating_sub(chunk.len());
+            pieces.push(chunk);
+        }
+        match pieces.len() {
+            0 => Payload::empty(),
+            1 => Payload::One(pieces.pop().unwrap_or_default()),
+            _ => Payload::Chunks(pieces),
+        }
+    }
+
+    /// Drops everything.
+    pub fn clear(&mut self) {
+        self.chunks.clear();
+        self.len = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn front_joins_only_the_bytes_asked_for() {
+        let mut buf = RecvBuffer::new();
+        let a = Bytes::from_static(b"ab");
+        let b = Bytes::from(b"cdefgh".to_vec());
+        buf.push(a);
+        buf.push(b.clone());
+        assert_eq!(&buf.front(4)[..], b"abcd");
+        assert_eq!(buf.len(), 8);
+        buf.advance(4);
+        // The rest of the second chunk is still the original memory.
+        let rest = buf.take(4);
+        assert_eq!(rest, Payload::One(b.slice(2..)));
+        assert_eq!(rest.chunks()[0].as_ptr(), b[2..].as_ptr());
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn take_spans_chunks_without_copying() {
+        let mut buf = RecvBuffer::new();
+        let x = Bytes::from(vec![1u8; 10]);
+        let y = Bytes::from(vec![2u8; 10]);
+        buf.push(x.clone());
+        buf.push(y.clone());
+        let p = buf.take(15);
+        assert_eq!(p.len(), 15);
+        assert_eq!(p.chunks().len(), 2);
+        assert_eq!(p.chunks()[0].as_ptr(), x.as_ptr());
+        assert_eq!(p.chunks()[1].as_ptr(), y.as_ptr());
+        assert_eq!(buf.len(), 5);
+        assert_eq!(&buf.front(100)[..], &[2u8; 5]);
+    }
+
+    #[test]
+    fn front_of_more_than_buffered_returns_everything() {
+        let mut buf = RecvBuffer::new();
+        buf.push(Bytes::from_static(b"a"));
+        buf.push(Bytes::from_static(b"b"));
+        assert_eq!(&buf.front(10)[..], b"ab");
+        assert_eq!(buf.len(), 2);
+    }
+}

@@ -1,0 +1,331 @@
+//! [`Session`]: the public, version-neutral face of the core.
+//!
+//! It follows the quinn-proto / str0m pattern: feed inputs with [`Session::handle`], issue
+//! commands with its methods, and after *every* call drain [`Session::poll`] until it
+//! returns `None`; arm a timer for [`Session::poll_timeout`] and call
+//! [`Session::handle_timeout`] when it fires. The engine for the wire family is chosen when
+//! the adapter reports the negotiated version ([`Input::Connected`]).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use sluice_wire::Version;
+
+use crate::config::Config;
+use crate::engine::{Engine, JoinStart, ObjectWrite, Shared};
+use crate::error::CommandError;
+use crate::ids::{RequestHandle, StreamId};
+use crate::io::{Input, Output};
+use crate::model::{Location, Namespace, SubscribeOptions, TrackInfo, TrackName};
+use crate::time::Time;
+
+/// Which end of the connection this session is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Opened the connection.
+    Client,
+    /// Accepted it.
+    Server,
+}
+
+/// A MoQ session. See the module docs.
+#[derive(Debug)]
+pub struct Session {
+    shared: Shared,
+    engine: Option<Box<dyn Engine + Send>>,
+    version: Option<Version>,
+    now: Time,
+}
+
+impl Session {
+    /// A session that waits for [`Input::Connected`].
+    pub fn new(config: Config, role: Role, now: Time) -> Session {
+        Session { shared: Shared::new(config, role), engine: None, version: None, now }
+    }
+
+    /// The negotiated version, once connected.
+    pub fn version(&self) -> Option<Version> {
+        self.version
+    }
+
+    /// This session's role.
+    pub fn role(&self) -> Role {
+        self.shared.role
+    }
+
+    /// True once the session is closed (by either side).
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed
+    }
+
+    /// Entries alive in the engine's tables: 0 once the session is closed.
+    pub fn table_sizes(&self) -> usize {
+        self.engine.as_ref().map_or(0, |e| e.table_sizes())
+    }
+
+    /// Feeds one transport input.
+    pub fn handle(&mut self, now: Time, input: Input) {
+        self.now = self.now.max(now);
+        if self.shared.closed {
+            return;
+        }
+        match input {
+            Input::Connected { version } => self.connect(version),
+            Input::Closed { code, reason } => {
+                self.shared.close(code, &String::from_utf8_lossy(&reason), true);
+                self.clear();
+            }
+            other => {
+                if let Some(engine) = self.engine.as_mut() {
+                    engine.handle(&mut self.shared, self.now, other);
+                }
+                self.clear_if_closed();
+            }
+        }
+    }
+
+    fn connect(&mut self, version: Version) {
+        if self.engine.is_some() {
+            return;
+        }
+        let mut engine: Box<dyn Engine + Send> = match version {
+            Version::Lite(v) => Box::new(crate::lite::LiteEngine::new(v)),
+            Version::Moqt(v) => Box::new(crate::moqt::MoqtEngine::new(v)),
+        };
+        self.version = Some(version);
+        engine.start(&mut self.shared, self.now);
+        self.engine = Some(engine);
+        self.clear_if_closed();
+    }
+
+    /// The clock reached `now`.
+    pub fn handle_timeout(&mut self, now: Time) {
+        self.now = self.now.max(now);
+        if let Some(engine) = self.engine.as_mut()
+            && !self.shared.closed
+        {
+            engine.handle_timeout(&mut self.shared, self.now);
+        }
+        self.clear_if_closed();
+    }
+
+    /// When [`Session::handle_timeout`] should next be called.
+    pub fn poll_timeout(&self) -> Option<Time> {
+        if self.shared.closed {
+            return None;
+        }
+        self.engine.as_ref().and_then(|e| e.poll_timeout())
+    }
+
+    /// The next output, or `None` when there is nothing more to do.
+    pub fn poll(&mut self) -> Option<Output> {
+        self.shared.outputs.pop_front()
+    }
+
+    /// Closes the session with an application code and reason.
+    pub fn close(&mut self, code: u64, reason: &str) {
+        self.shared.close(code, reason, false);
+        self.clear();
+    }
+
+    fn clear_if_closed(&mut self) {
+        if self.shared.closed {
+            self.clear();
+        }
+    }
+
+    fn clear(&mut self) {
+        if let Some(engine) = self.engine.as_mut() {
+            engine.clear();
+        }
+    }
+
+    fn engine(&mut self) -> Result<(&mut (dyn Engine + Send), &mut Shared), CommandError> {
+        if self.shared.closed {
+            return Err(CommandError::Closed);
+        }
+        match self.engine.as_deref_mut() {
+            Some(engine) => Ok((engine, &mut self.shared)),
+            None => Err(CommandError::NotConnected),
+        }
+    }
+
+    /// Announces (publishes) a namespace: MOQT PUBLISH_NAMESPACE; lite: advertised to
+    /// every announce interest of the peer that matches.
+    pub fn announce(&mut self, namespace: Namespace) -> Result<RequestHandle, CommandError> {
+        let (e, s) = self.engine()?;
+        e.announce(s, namespace)
+    }
+
+    /// Accepts an [`crate::Event::IncomingAnnounce`].
+    pub fn accept_announce(&mut self, request: RequestHandle) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.accept_announce(s, request)
+    }
+
+    /// Discovers namespaces under `prefix`: MOQT SUBSCRIBE_NAMESPACE; lite ANNOUNCE_INTEREST.
+    pub fn discover(&mut self, prefix: Namespace) -> Result<RequestHandle, CommandError> {
+        let (e, s) = self.engine()?;
+        e.discover(s, prefix)
+    }
+
+    /// Subscribes to a track.
+    pub fn subscribe(
+        &mut self,
+        track: TrackName,
+        options: SubscribeOptions,
+    ) -> Result<RequestHandle, CommandError> {
+        let (e, s) = self.engine()?;
+        e.subscribe(s, track, options)
+    }
+
+    /// Updates a subscription we made.
+    pub fn update_subscription(
+        &mut self,
+        request: RequestHandle,
+        options: SubscribeOptions,
+    ) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.update_subscription(s, request, options)
+    }
+
+    /// Accepts an [`crate::Event::IncomingSubscribe`].
+    pub fn accept_subscribe(&mut self, request: RequestHandle, info: TrackInfo) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.accept_subscribe(s, request, info)
+    }
+
+    /// Pushes a track to the peer (MOQT PUBLISH; lite: unsupported).
+    pub fn publish(&mut self, track: TrackName, info: TrackInfo) -> Result<RequestHandle, CommandError> {
+        let (e, s) = self.engine()?;
+        e.publish(s, track, info)
+    }
+
+    /// Accepts an [`crate::Event::IncomingPublish`].
+    pub fn accept_publish(
+        &mut self,
+        request: RequestHandle,
+        options: SubscribeOptions,
+    ) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.accept_publish(s, request, options)
+    }
+
+    /// Rejects an incoming request (announce, subscribe, publish, fetch, discovery).
+    pub fn reject(&mut self, request: RequestHandle, code: u64, reason: &str) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.reject(s, request, code, reason)
+    }
+
+    /// Cancels a request we made: unsubscribe, withdraw an announce, stop a discovery,
+    /// cancel a fetch.
+    pub fn cancel(&mut self, request: RequestHandle) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.cancel(s, request)
+    }
+
+    /// Opens a subgroup stream (lite: a group stream) of an accepted subscription.
+    pub fn open_subgroup(
+        &mut self,
+        request: RequestHandle,
+        group: u64,
+        subgroup: u64,
+        priority: Option<u8>,
+    ) -> Result<StreamId, CommandError> {
+        let (e, s) = self.engine()?;
+        e.open_subgroup(s, request, group, subgroup, priority)
+    }
+
+    /// Writes one object to an open subgroup stream.
+    pub fn write_object(&mut self, stream: StreamId, object: ObjectWrite) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.write_object(s, stream, object)
+    }
+
+    /// Finishes a subgroup stream.
+    pub fn close_subgroup(&mut self, stream: StreamId, end_of_group: bool) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.close_subgroup(s, stream, end_of_group)
+    }
+
+    /// Sends one object of a subscription as a datagram.
+    pub fn send_datagram(
+        &mut self,
+        request: RequestHandle,
+        group: u64,
+        object: ObjectWrite,
+    ) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.send_datagram(s, request, group, object)
+    }
+
+    /// Ends a subscription made to us (MOQT PUBLISH_DONE with `code`; lite: FIN/reset).
+    pub fn end_subscription(
+        &mut self,
+        request: RequestHandle,
+        code: u64,
+        reason: &str,
+    ) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.end_subscription(s, request, code, reason)
+    }
+
+    /// Fetches `start..end` of a track (lite: the whole group `start.group`).
+    pub fn fetch(
+        &mut self,
+        track: TrackName,
+        start: Location,
+        end: Location,
+        priority: u8,
+    ) -> Result<RequestHandle, CommandError> {
+        let (e, s) = self.engine()?;
+        e.fetch(s, track, start, end, priority)
+    }
+
+    /// A joining fetch for one of our subscriptions (MOQT only).
+    pub fn joining_fetch(
+        &mut self,
+        subscription: RequestHandle,
+        start: JoinStart,
+        priority: u8,
+    ) -> Result<RequestHandle, CommandError> {
+        let (e, s) = self.engine()?;
+        e.joining_fetch(s, subscription, start, priority)
+    }
+
+    /// Accepts an [`crate::Event::IncomingFetch`]; `end` is exclusive.
+    pub fn accept_fetch(&mut self, request: RequestHandle, end: Location) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.accept_fetch(s, request, end)
+    }
+
+    /// Writes one object of an accepted fetch.
+    pub fn write_fetch_object(
+        &mut self,
+        request: RequestHandle,
+        group: u64,
+        subgroup: u64,
+        object: ObjectWrite,
+    ) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.write_fetch_object(s, request, group, subgroup, object)
+    }
+
+    /// Finishes an accepted fetch.
+    pub fn finish_fetch(&mut self, request: RequestHandle) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.finish_fetch(s, request)
+    }
+
+    /// Asks for a track's status (MOQT TRACK_STATUS).
+    pub fn track_status(&mut self, track: TrackName) -> Result<RequestHandle, CommandError> {
+        let (e, s) = self.engine()?;
+        e.track_status(s, track)
+    }
+
+    /// Sends GOAWAY: the peer should move to `uri` (empty: reconnect) within `timeout`.
+    pub fn goaway(&mut self, uri: Bytes, timeout: Duration) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.goaway(s, uri, timeout)
+    }
+}
