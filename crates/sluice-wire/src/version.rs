@@ -103,6 +103,18 @@ impl std::fmt::Display for Version {
     }
 }
 
+impl From<LiteVersion> for Version {
+    fn from(v: LiteVersion) -> Self {
+        Version::Lite(v)
+    }
+}
+
+impl From<MoqtVersion> for Version {
+    fn from(v: MoqtVersion) -> Self {
+        Version::Moqt(v)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,17 +126,5 @@ mod tests {
         }
         assert_eq!(Version::from_alpn(b"moq-00"), None);
         assert_eq!(Version::from_alpn(b"h3"), None);
-    }
-}
-
-impl From<LiteVersion> for Version {
-    fn from(v: LiteVersion) -> Self {
-        Version::Lite(v)
-    }
-}
-
-impl From<MoqtVersion> for Version {
-    fn from(v: MoqtVersion) -> Self {
-        Version::Moqt(v)
     }
 }
