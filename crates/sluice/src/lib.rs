@@ -33,6 +33,9 @@ pub mod recv;
 pub mod session;
 pub mod time;
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzz;
+
 pub use config::Config;
 pub use engine::{JoinStart, ObjectWrite};
 pub use error::CommandError;
