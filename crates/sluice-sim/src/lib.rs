@@ -15,7 +15,8 @@
 //!   the engines do not cover and for testing the network itself.
 //! * A node with several sessions (a relay) is the caller's own loop: between steps it
 //!   takes each session's events ([`Network::take_events`]) and issues commands on them
-//!   ([`Network::session`]).
+//!   ([`Network::session`]); [`Network::step`] hands control back at every instant
+//!   something happens.
 //! * [`Pair`] is the two-session shortcut: public `client`/`server` sessions over a
 //!   perfect (or configured) link.
 //! * An optional [`TraceEntry`] log records every input, output, timer, loss and refused
@@ -62,18 +63,21 @@
 //! `examples/` folder shows both, including a relay-shaped node that owns several
 //! connections.
 
+pub mod config;
 pub mod endpoint;
 pub mod link;
 pub mod network;
 pub mod pair;
 pub mod rng;
 pub mod side;
+pub mod stats;
 pub mod trace;
 
+pub use config::LinkConfig;
 pub use endpoint::{Endpoint, ScriptedEndpoint};
-pub use link::{DirectionStats, LinkConfig, LinkStats};
 pub use network::Network;
 pub use pair::Pair;
 pub use rng::Rng;
 pub use side::Side;
+pub use stats::{DirectionStats, LinkStats};
 pub use trace::{ConnId, TraceEntry, Traced};

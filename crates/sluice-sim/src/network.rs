@@ -1,7 +1,7 @@
 //! [`Network`]: many simulated connections under one virtual clock and one seeded RNG.
 //!
-//! Each connection joins two [`Endpoint`]s (a client and a server) over a [`Link`] with
-//! its own [`LinkConfig`]. A node that owns several connections (a relay: one session per
+//! Each connection joins two [`Endpoint`]s (a client and a server) over a simulated link
+//! ([`crate::link`]) with its own [`LinkConfig`]. A node that owns several connections (a relay: one session per
 //! peer) is simply the caller: it looks at each of its endpoints between steps
 //! ([`Network::take_events`], [`Network::endpoint_mut`] / [`Network::session`]) and issues
 //! commands on them, then lets the network run. Nothing advances by itself: time moves
@@ -13,11 +13,16 @@ use std::time::Duration;
 
 use sluice::{Config, Event, Input, Role, Session, Time, Version};
 
+use crate::config::LinkConfig;
 use crate::endpoint::Endpoint;
-use crate::link::{Ctx, Ends, Link, LinkConfig, LinkStats};
+use crate::link::{Ctx, Ends, Link};
 use crate::rng::Rng;
 use crate::side::Side;
+use crate::stats::LinkStats;
 use crate::trace::{ConnId, TraceEntry};
+
+/// How much virtual time [`Network::settle`] allows before deciding the links never go quiet.
+pub const SETTLE_LIMIT: Duration = Duration::from_secs(3600);
 
 /// Steps at one instant after which the network assumes endpoints are ping-ponging forever.
 const LIVELOCK_STEPS: usize = 10_000_000;
@@ -223,14 +228,33 @@ impl<E: Endpoint> Network<E> {
         self.run_until(self.now + d);
     }
 
+    /// Moves to the next instant at which anything happens (an arrival or an endpoint
+    /// deadline), processes everything due then, and returns that time; `None` (clock
+    /// unchanged) when nothing is pending at all. A caller-owned node (a relay) runs its
+    /// logic between steps and so sees every instant at which its inputs change.
+    pub fn step(&mut self) -> Option<Time> {
+        self.run();
+        let next = self.next_deadline()?;
+        self.run_until(next);
+        Some(self.now)
+    }
+
     /// Runs until nothing is in flight on any link (endpoint timers fire on the way but do
     /// not by themselves keep it going) and returns the time reached.
+    ///
+    /// # Panics
+    /// If links are still busy after [`SETTLE_LIMIT`] of virtual time (endpoints that keep
+    /// sending, e.g. on a periodic timer, never settle: use [`Network::advance`]).
     pub fn settle(&mut self) -> Time {
+        let deadline = self.now + SETTLE_LIMIT;
         loop {
             self.run();
             let next = self.conns.iter().filter(|c| c.link.busy()).filter_map(|c| c.link.next_due()).min();
             match next {
-                Some(t) => self.run_until(t),
+                Some(t) => {
+                    assert!(t <= deadline, "sluice-sim: links still busy after {SETTLE_LIMIT:?} of settling");
+                    self.run_until(t);
+                }
                 None => return self.now,
             }
         }

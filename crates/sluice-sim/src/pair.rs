@@ -9,9 +9,11 @@ use std::time::Duration;
 
 use sluice::{Config, Event, Input, Role, Session, Time, Version};
 
-use crate::link::{Ctx, Ends, Link, LinkConfig, LinkStats};
+use crate::config::LinkConfig;
+use crate::link::{Ctx, Ends, Link};
 use crate::rng::Rng;
 use crate::side::Side;
+use crate::stats::LinkStats;
 use crate::trace::ConnId;
 
 /// Two sessions joined by a simulated link. See the module docs.

@@ -534,3 +534,23 @@ fn same_seed_same_trace_different_seed_different_trace() {
     let c = busy_run(100);
     assert_ne!(a, c);
 }
+
+#[test]
+fn step_stops_at_every_instant_something_happens() {
+    let link = LinkConfig::perfect().with_latency(ms(4));
+    let (mut net, conn) = net_with(link, 1);
+    net.endpoint_mut(conn, Side::Client).datagram(Bytes::from_static(b"a"));
+    net.endpoint_mut(conn, Side::Server).wake_at(Time::from_millis(9));
+    let mut instants = Vec::new();
+    while let Some(t) = net.step() {
+        instants.push(t);
+        // Node logic between steps: answer every datagram once.
+        let got = net.endpoint_mut(conn, Side::Server).take_received();
+        if got.iter().any(|(_, i)| matches!(i, Input::Datagram(_))) {
+            net.endpoint_mut(conn, Side::Server).datagram(Bytes::from_static(b"b"));
+        }
+    }
+    assert_eq!(instants, vec![Time::from_millis(4), Time::from_millis(8), Time::from_millis(9)]);
+    assert_eq!(net.endpoint(conn, Side::Client).datagrams(), vec![Bytes::from_static(b"b")]);
+    assert_eq!(net.endpoint(conn, Side::Server).timeouts, vec![Time::from_millis(9)]);
+}
