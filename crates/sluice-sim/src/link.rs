@@ -3,6 +3,10 @@
 //! A connection carries what QUIC would carry between two sans-IO endpoints, with the
 //! properties MoQ logic depends on and nothing more:
 //!
+//! * **Opening** a stream always succeeds at once ([`Input::StreamOpenResult`] `opened:
+//!   true`; no stream-count limit is modelled). The peer learns of it one latency later,
+//!   under a QUIC-style id (RFC 9000 §2.1: bit 0 server-initiated, bit 1 unidirectional),
+//!   before any of its data.
 //! * **Streams** are reliable, ordered byte FIFOs. A chunk's arrival time is never earlier
 //!   than the previous chunk's on the same stream, so jitter delays a stream but never
 //!   reorders it. Chunks are the endpoint's own `Bytes` (split with `Bytes::split_to` only
@@ -10,7 +14,9 @@
 //! * **Flow control** (RFC 9000 §4): bytes sent on a stream count against a per-stream and a
 //!   per-connection window until the receiving endpoint has been handed them; the credit
 //!   then travels back (one-way latency). A stream that had bytes waiting for credit gets
-//!   [`Input::Writable`] once its backlog has all left.
+//!   [`Input::Writable`] once its backlog has all left (one wake-up per blocked episode;
+//!   bytes waiting only for bandwidth do not count as blocked). A receiver can be paused
+//!   ([`crate::Network::set_reading`]): what arrives is held and its credit stays out.
 //! * **Bandwidth**: each direction serialises one chunk (at most `packet_size` bytes) at a
 //!   time at `bandwidth` bytes/s. When the link is busy, the next chunk comes from the
 //!   stream with the highest [`SendOrder`] that has data and credit (ties: round-robin,
