@@ -35,7 +35,7 @@
 //! fixed number of draws per chunk and per datagram, so runs are reproducible.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -200,6 +200,9 @@ pub(crate) struct Link {
     closed: [bool; 2],
     paused: [bool; 2],
     held: [VecDeque<Delivery>; 2],
+    /// Per sending side, the streams with queued bytes or a pending wake-up (so a link
+    /// with thousands of finished streams does not scan them all per packet).
+    active: [BTreeSet<usize>; 2],
 }
 
 impl Link {
@@ -219,6 +222,7 @@ impl Link {
             closed: [false; 2],
             paused: [false; 2],
             held: [VecDeque::new(), VecDeque::new()],
+            active: [BTreeSet::new(), BTreeSet::new()],
         }
     }
 
@@ -388,6 +392,7 @@ impl Link {
                         _ => dir.queue.push_back(Chunk { data: Bytes::new(), fin: true }),
                     }
                 }
+                self.active[from.index()].insert(key);
                 self.pump(from, ends, ctx);
             }
             Output::Reset { stream, code } => {
@@ -476,6 +481,7 @@ impl Link {
             }
         }
         self.held = [VecDeque::new(), VecDeque::new()];
+        self.active = [BTreeSet::new(), BTreeSet::new()];
     }
 
     /// The sender resets one direction: queued bytes are dropped, the peer is told after
@@ -486,6 +492,7 @@ impl Link {
         dir.reset = true;
         dir.queue.clear();
         dir.blocked = false;
+        self.active[sender.index()].remove(&key);
         let at = (ctx.now + delay).max(dir.last_arrival);
         dir.last_arrival = at;
         self.schedule(at, Delivery::Reset { key, from: sender, code });
@@ -506,8 +513,8 @@ impl Link {
     /// recently served, then oldest.
     fn pick(&self, sender: Side) -> Option<usize> {
         let mut best: Option<(usize, SendOrder, u64)> = None;
-        for (key, stream) in self.streams.iter().enumerate() {
-            let Some(dir) = &stream.dirs[sender.index()] else { continue };
+        for &key in &self.active[sender.index()] {
+            let Some(Some(dir)) = self.streams.get(key).map(|s| &s.dirs[sender.index()]) else { continue };
             let Some(head) = dir.queue.front() else { continue };
             if !head.data.is_empty() && self.credit(key, sender) == 0 {
                 continue;
@@ -568,17 +575,22 @@ impl Link {
             self.schedule(at, Delivery::Data { key, from: sender, data: chunk.data, fin: chunk.fin });
         }
         let mut writable = Vec::new();
-        for key in 0..self.streams.len() {
+        let active: Vec<usize> = self.active[s].iter().copied().collect();
+        for key in active {
             let credit = self.credit(key, sender);
             let Some(dir) = self.streams[key].dir(sender) else { continue };
             if dir.queue.front().is_some_and(|c| !c.data.is_empty()) && credit == 0 {
                 dir.blocked = true;
             } else if dir.blocked && dir.queue.is_empty() {
                 dir.blocked = false;
-                writable.push(self.streams[key].name(sender));
+                writable.push(key);
+            }
+            if dir.queue.is_empty() && !dir.blocked {
+                self.active[s].remove(&key);
             }
         }
-        for stream in writable {
+        for key in writable {
+            let stream = self.streams[key].name(sender);
             self.stats.sent_by_mut(sender).writables += 1;
             self.feed(sender, Input::Writable { stream }, ends, ctx);
         }
