@@ -5,7 +5,8 @@
 //! implements it, and so does [`ScriptedEndpoint`], a fake that emits exactly the outputs a
 //! test queues and records every input it receives. The fake lets the network's mechanics
 //! (FIFOs, windows, bandwidth, loss) be tested without any MoQ engine, and lets users model
-//! a peer that the real engines do not (yet) cover.
+//! a peer that the real engines do not (yet) cover. [`AnyEndpoint`] puts both kinds on
+//! one network.
 
 use std::collections::VecDeque;
 
@@ -169,6 +170,85 @@ impl Endpoint for ScriptedEndpoint {
         if self.wake_at.is_some_and(|at| at <= now) {
             self.wake_at = None;
             self.timeouts.push(now);
+        }
+    }
+}
+
+/// Either a real session or a scripted fake, for networks that mix them: a session under
+/// test facing a hand-written (possibly misbehaving) peer, or a relay of sessions with a
+/// scripted client. Use it as `Network<AnyEndpoint>`.
+#[derive(Debug)]
+pub enum AnyEndpoint {
+    /// A sluice session.
+    Session(Box<Session>),
+    /// A scripted fake.
+    Scripted(ScriptedEndpoint),
+}
+
+impl AnyEndpoint {
+    /// The session, if this is one.
+    pub fn as_session_mut(&mut self) -> Option<&mut Session> {
+        match self {
+            AnyEndpoint::Session(s) => Some(s),
+            AnyEndpoint::Scripted(_) => None,
+        }
+    }
+
+    /// The scripted endpoint, if this is one.
+    pub fn as_scripted_mut(&mut self) -> Option<&mut ScriptedEndpoint> {
+        match self {
+            AnyEndpoint::Scripted(s) => Some(s),
+            AnyEndpoint::Session(_) => None,
+        }
+    }
+
+    /// The scripted endpoint, if this is one.
+    pub fn as_scripted(&self) -> Option<&ScriptedEndpoint> {
+        match self {
+            AnyEndpoint::Scripted(s) => Some(s),
+            AnyEndpoint::Session(_) => None,
+        }
+    }
+}
+
+impl From<Session> for AnyEndpoint {
+    fn from(session: Session) -> AnyEndpoint {
+        AnyEndpoint::Session(Box::new(session))
+    }
+}
+
+impl From<ScriptedEndpoint> for AnyEndpoint {
+    fn from(scripted: ScriptedEndpoint) -> AnyEndpoint {
+        AnyEndpoint::Scripted(scripted)
+    }
+}
+
+impl Endpoint for AnyEndpoint {
+    fn handle(&mut self, now: Time, input: Input) {
+        match self {
+            AnyEndpoint::Session(s) => Endpoint::handle(&mut **s, now, input),
+            AnyEndpoint::Scripted(s) => s.handle(now, input),
+        }
+    }
+
+    fn poll(&mut self) -> Option<Output> {
+        match self {
+            AnyEndpoint::Session(s) => Endpoint::poll(&mut **s),
+            AnyEndpoint::Scripted(s) => s.poll(),
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Time> {
+        match self {
+            AnyEndpoint::Session(s) => Endpoint::poll_timeout(&**s),
+            AnyEndpoint::Scripted(s) => s.poll_timeout(),
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Time) {
+        match self {
+            AnyEndpoint::Session(s) => Endpoint::handle_timeout(&mut **s, now),
+            AnyEndpoint::Scripted(s) => s.handle_timeout(now),
         }
     }
 }

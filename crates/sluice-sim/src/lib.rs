@@ -12,7 +12,8 @@
 //!   and payload `Bytes` pass through untouched (see [`link`] for the exact model).
 //! * [`Endpoint`] is the seam: [`sluice::Session`] implements it, and so does
 //!   [`ScriptedEndpoint`], a fake that emits queued outputs and records inputs, for peers
-//!   the engines do not cover and for testing the network itself.
+//!   the engines do not cover and for testing the network itself; [`AnyEndpoint`] mixes
+//!   the two (a session under test facing a scripted, possibly misbehaving, peer).
 //! * A node with several sessions (a relay) is the caller's own loop: between steps it
 //!   takes each session's events ([`Network::take_events`]) and issues commands on them
 //!   ([`Network::session`]); [`Network::step`] hands control back at every instant
@@ -74,7 +75,7 @@ pub mod stats;
 pub mod trace;
 
 pub use config::LinkConfig;
-pub use endpoint::{Endpoint, ScriptedEndpoint};
+pub use endpoint::{AnyEndpoint, Endpoint, ScriptedEndpoint};
 pub use network::Network;
 pub use pair::Pair;
 pub use rng::Rng;

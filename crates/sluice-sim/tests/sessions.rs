@@ -80,3 +80,29 @@ fn a_pair_over_an_impaired_link_uses_the_same_mechanics() {
     assert!(pair.server.is_closed());
     let _: Session = pair.client;
 }
+
+#[test]
+fn a_session_can_face_a_scripted_peer() {
+    use bytes::Bytes;
+    use sluice::{Output, SendOrder};
+    use sluice_sim::{AnyEndpoint, ScriptedEndpoint};
+
+    let version = VERSIONS[1];
+    let mut net: Network<AnyEndpoint> = Network::new(3);
+    let session = Session::new(Config::default(), Role::Server, Time::ZERO);
+    let link = LinkConfig::perfect().with_latency(Duration::from_millis(2));
+    let conn = net.connect(ScriptedEndpoint::new().into(), session.into(), link);
+    net.input(conn, Side::Server, Input::Connected { version });
+    let peer = net.endpoint_mut(conn, Side::Client).as_scripted_mut().unwrap();
+    let stream = peer.open_stream(false, SendOrder(0));
+    peer.write(stream, Bytes::from_static(b"\x00\x01raw"), false);
+    peer.push(Output::Close { code: 0x7, reason: "scripted".into() });
+    net.settle();
+    let server = net.endpoint_mut(conn, Side::Server).as_session_mut().unwrap();
+    assert!(server.is_closed());
+    assert_eq!(server.version(), Some(version));
+    assert_eq!(
+        net.take_events(conn, Side::Server),
+        vec![Event::Closed { code: 0x7, reason: "scripted".into(), by_peer: true }]
+    );
+}
