@@ -1,186 +1,84 @@
 //! sluice-sim: a deterministic in-memory network for sluice sessions.
 //!
-//! [`Pair`] connects a client and a server [`Session`] with perfect, in-order, instant
-//! streams and a virtual clock: every output of one side becomes the matching input of the
-//! other, and [`Pair::run`] shuttles until both sides are idle. Application events are
-//! collected per side. Nothing here reads a clock or a socket, so a test that drives a
-//! pair is reproducible to the byte.
+//! Test MoQ application logic (a publisher, a relay, N subscribers) without QUIC, sockets,
+//! threads or a real clock. Everything runs on one virtual clock ([`sluice::Time`]) and
+//! one seeded RNG, so the same seed and the same calls produce the same events, byte for
+//! byte, on every machine.
+//!
+//! * [`Network`] holds any number of connections, each a client and a server
+//!   [`Endpoint`] joined by a [`LinkConfig`]: one-way latency and jitter, bandwidth,
+//!   per-stream and per-connection flow-control windows, datagram loss and reordering.
+//!   Streams stay FIFO, resets / STOP_SENDING / close are carried as QUIC carries them,
+//!   and payload `Bytes` pass through untouched (see [`link`] for the exact model).
+//! * [`Endpoint`] is the seam: [`sluice::Session`] implements it, and so does
+//!   [`ScriptedEndpoint`], a fake that emits queued outputs and records inputs, for peers
+//!   the engines do not cover and for testing the network itself; [`AnyEndpoint`] mixes
+//!   the two (a session under test facing a scripted, possibly misbehaving, peer).
+//! * A node with several sessions (a relay) is the caller's own loop: between steps it
+//!   takes each session's events ([`Network::take_events`]) and issues commands on them
+//!   ([`Network::session`]); [`Network::step`] hands control back at every instant
+//!   something happens.
+//! * [`Pair`] is the two-session shortcut: public `client`/`server` sessions over a
+//!   perfect (or configured) link.
+//! * An optional [`TraceEntry`] log records every input, output, timer, loss and refused
+//!   output, for determinism checks and for debugging a failing scenario.
+//!
+//! # Example
+//!
+//! A sender streams three chunks over a 10 ms link with a 1 kB stream window; the
+//! receiver sees them in order, and the sender is told when its backlog has left.
+//!
+//! ```
+//! use std::time::Duration;
+//! use bytes::Bytes;
+//! use sluice::{Input, SendOrder, Time};
+//! use sluice_sim::{LinkConfig, Network, ScriptedEndpoint, Side};
+//!
+//! let mut net = Network::new(42);
+//! let link = LinkConfig::perfect()
+//!     .with_latency(Duration::from_millis(10))
+//!     .with_stream_window(1000);
+//! let conn = net.connect(ScriptedEndpoint::new(), ScriptedEndpoint::new(), link);
+//!
+//! let sender = net.endpoint_mut(conn, Side::Client);
+//! let stream = sender.open_stream(false, SendOrder(0));
+//! for _ in 0..3 {
+//!     sender.write(stream, Bytes::from(vec![7u8; 800]), false);
+//! }
+//! let done = net.settle();
+//!
+//! // 2400 bytes through a 1000-byte window over a 20 ms round trip: the last bytes arrive
+//! // at 50 ms, and the link is quiet once their credit is back at 60 ms.
+//! assert_eq!(done, Time::from_millis(60));
+//! let receiver = net.endpoint(conn, Side::Server);
+//! let peer_stream = receiver.opened_streams()[0];
+//! let total: usize = receiver.stream_chunks(peer_stream).iter().map(Bytes::len).sum();
+//! assert_eq!(total, 2400);
+//! let writable = net.endpoint(conn, Side::Client).received.iter()
+//!     .any(|(_, input)| *input == Input::Writable { stream });
+//! assert!(writable);
+//! ```
+//!
+//! With real sessions, replace the scripted endpoints with
+//! [`Network::connect_sessions`] and drive them with [`Network::session`]; the
+//! `examples/` folder shows both, including a relay-shaped node that owns several
+//! connections.
 
-use std::collections::HashMap;
-use std::time::Duration;
+pub mod config;
+pub mod endpoint;
+pub mod link;
+pub mod network;
+pub mod pair;
+pub mod rng;
+pub mod side;
+pub mod stats;
+pub mod trace;
 
-use sluice::{Config, Event, Input, Output, Role, Session, StreamId, Time, Version};
-
-/// One side of a [`Pair`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Side {
-    /// The client session.
-    Client,
-    /// The server session.
-    Server,
-}
-
-impl Side {
-    /// The other side.
-    pub fn peer(self) -> Side {
-        match self {
-            Side::Client => Side::Server,
-            Side::Server => Side::Client,
-        }
-    }
-}
-
-/// Two sessions joined by a perfect in-memory transport. See the crate docs.
-#[derive(Debug)]
-pub struct Pair {
-    /// The client session.
-    pub client: Session,
-    /// The server session.
-    pub server: Session,
-    /// Events the client's application has received and not yet taken.
-    pub client_events: Vec<Event>,
-    /// Events the server's application has received and not yet taken.
-    pub server_events: Vec<Event>,
-    now: Time,
-    /// (side, that side's stream id) → the peer's id for the same stream.
-    streams: HashMap<(Side, StreamId), StreamId>,
-    next_peer_stream: u64,
-    closed: bool,
-}
-
-impl Pair {
-    /// A connected pair speaking `version`, run until both sides are idle.
-    pub fn new(version: Version, client: Config, server: Config) -> Pair {
-        let now = Time::ZERO;
-        let mut pair = Pair {
-            client: Session::new(client, Role::Client, now),
-            server: Session::new(server, Role::Server, now),
-            client_events: Vec::new(),
-            server_events: Vec::new(),
-            now,
-            streams: HashMap::new(),
-            next_peer_stream: 0,
-            closed: false,
-        };
-        pair.client.handle(now, Input::Connected { version });
-        pair.server.handle(now, Input::Connected { version });
-        pair.run();
-        pair
-    }
-
-    /// The current virtual time.
-    pub fn now(&self) -> Time {
-        self.now
-    }
-
-    /// The session of one side.
-    pub fn session(&mut self, side: Side) -> &mut Session {
-        match side {
-            Side::Client => &mut self.client,
-            Side::Server => &mut self.server,
-        }
-    }
-
-    /// Takes the events one side has collected.
-    pub fn take_events(&mut self, side: Side) -> Vec<Event> {
-        match side {
-            Side::Client => std::mem::take(&mut self.client_events),
-            Side::Server => std::mem::take(&mut self.server_events),
-        }
-    }
-
-    /// Moves outputs between the sides until neither has any. Returns how many outputs
-    /// were moved.
-    pub fn run(&mut self) -> usize {
-        let mut moved = 0;
-        loop {
-            let mut progressed = false;
-            for side in [Side::Client, Side::Server] {
-                while let Some(output) = self.session(side).poll() {
-                    self.deliver(side, output);
-                    moved += 1;
-                    progressed = true;
-                }
-            }
-            if !progressed {
-                return moved;
-            }
-        }
-    }
-
-    /// Advances the virtual clock by `d`, firing timers on the way, then runs.
-    pub fn advance(&mut self, d: Duration) {
-        let target = self.now + d;
-        loop {
-            let next = [self.client.poll_timeout(), self.server.poll_timeout()].into_iter().flatten().min();
-            match next {
-                Some(t) if t <= target => {
-                    self.now = self.now.max(t);
-                    let now = self.now;
-                    self.client.handle_timeout(now);
-                    self.server.handle_timeout(now);
-                    self.run();
-                }
-                _ => break,
-            }
-        }
-        self.now = target;
-        self.run();
-    }
-
-    fn input(&mut self, side: Side, input: Input) {
-        let now = self.now;
-        self.session(side).handle(now, input);
-    }
-
-    fn peer_stream(&self, side: Side, stream: StreamId) -> Option<StreamId> {
-        self.streams.get(&(side, stream)).copied()
-    }
-
-    fn deliver(&mut self, from: Side, output: Output) {
-        let to = from.peer();
-        match output {
-            Output::OpenStream { stream, bidi, .. } => {
-                let peer_id = StreamId(self.next_peer_stream);
-                self.next_peer_stream += 1;
-                self.streams.insert((from, stream), peer_id);
-                self.streams.insert((to, peer_id), stream);
-                self.input(from, Input::StreamOpenResult { stream, opened: true });
-                self.input(to, Input::StreamOpened { stream: peer_id, bidi });
-            }
-            Output::Write { stream, header, payload, fin } => {
-                let Some(peer_id) = self.peer_stream(from, stream) else { return };
-                for data in [header, payload] {
-                    if !data.is_empty() {
-                        self.input(to, Input::StreamData { stream: peer_id, data });
-                    }
-                }
-                if fin {
-                    self.input(to, Input::StreamFinished { stream: peer_id });
-                }
-            }
-            Output::Reset { stream, code } => {
-                if let Some(peer_id) = self.peer_stream(from, stream) {
-                    self.input(to, Input::StreamReset { stream: peer_id, code });
-                }
-            }
-            Output::StopSending { stream, code } => {
-                if let Some(peer_id) = self.peer_stream(from, stream) {
-                    self.input(to, Input::StopSending { stream: peer_id, code });
-                }
-            }
-            Output::SetOrder { .. } => {}
-            Output::Datagram(data) => self.input(to, Input::Datagram(data)),
-            Output::Close { code, reason } => {
-                if !self.closed {
-                    self.closed = true;
-                    self.input(to, Input::Closed { code, reason: reason.into_bytes().into() });
-                }
-            }
-            Output::Event(event) => match from {
-                Side::Client => self.client_events.push(event),
-                Side::Server => self.server_events.push(event),
-            },
-        }
-    }
-}
+pub use config::LinkConfig;
+pub use endpoint::{AnyEndpoint, Endpoint, ScriptedEndpoint};
+pub use network::Network;
+pub use pair::Pair;
+pub use rng::Rng;
+pub use side::Side;
+pub use stats::{DirectionStats, LinkStats};
+pub use trace::{ConnId, TraceEntry, Traced};
