@@ -572,7 +572,8 @@ impl LiteEngine {
         if request_stream {
             let inbound = self.streams.values().filter(|o| o.state.is_inbound_request()).count();
             let announce_full = kind == BidiStreamType::Announce
-                && self.responders.len() >= shared.config.max_namespace_subscriptions;
+                && self.streams.values().filter(|o| matches!(o.state, State::AnnounceIn { .. })).count()
+                    >= shared.config.max_namespace_subscriptions;
             if inbound >= shared.config.max_inbound_requests || announce_full {
                 return self.kill(shared, id, s, codes::LIMIT_EXCEEDED, "too many requests");
             }
