@@ -343,13 +343,13 @@ impl LiteEngine {
 
     /// Aborts a stream we hold (STOP_SENDING its receive side, RESET its send side).
     pub(crate) fn abort_taken(shared: &mut Shared, id: StreamId, s: &mut Stream, code: u64) {
-        if !s.fin {
-            shared.push(Output::StopSending { stream: id, code });
-            s.fin = true;
-        }
         if s.bidi && s.send_open {
             shared.push(Output::Reset { stream: id, code });
             s.send_open = false;
+        }
+        if !s.fin {
+            shared.push(Output::StopSending { stream: id, code });
+            s.fin = true;
         }
     }
 
