@@ -343,3 +343,42 @@ fn tables_are_empty_after_close() {
         assert_eq!((p.client.table_sizes(), p.server.table_sizes()), (0, 0), "{v:?} {pub_side:?}");
     }
 }
+
+#[test]
+fn limit_max_session_buffer() {
+    for v in VERSIONS {
+        let config = Config { max_session_buffer: 30, ..Config::default() };
+        let mut raw = Raw::ready(v, Role::Server, config);
+        // Two SUBSCRIBEs that claim 100 bytes each and hold 20 bytes while incomplete.
+        let mut data = vec![0x02, 0x40, 0x64];
+        data.extend([0u8; 17]);
+        let (a, out) = raw.stream(true, &data);
+        assert_eq!(aborts(&out, a), (vec![], vec![]), "{v:?}");
+        let (b, out) = raw.stream(true, &data);
+        assert_eq!(aborts(&out, b), (vec![codes::LIMIT_EXCEEDED], vec![codes::LIMIT_EXCEEDED]), "{v:?}");
+        // The first stream's bytes still count; freeing them (peer reset) makes room again.
+        raw.input(Input::StreamReset { stream: a, code: 0 });
+        let (c, out) = raw.stream(true, &data);
+        assert_eq!(aborts(&out, c), (vec![], vec![]), "{v:?}");
+        assert!(!raw.s.is_closed());
+    }
+}
+
+#[test]
+fn no_new_requests_after_the_peer_goaway() {
+    for v in VERSIONS {
+        let mut p = pair(v);
+        p.server.goaway(Bytes::new(), std::time::Duration::ZERO).unwrap();
+        p.run();
+        assert_eq!(p.take_events(Side::Client), vec![Event::GoAway { uri: Bytes::new() }]);
+        let refused = Err(sluice::CommandError::InvalidState("the peer sent GOAWAY"));
+        assert_eq!(p.client.subscribe(track(), SubscribeOptions::default()), refused);
+        assert_eq!(p.client.discover(sluice::Namespace::from_fields(["a"])), refused);
+        assert_eq!(
+            p.client.fetch(track(), sluice::Location::default(), sluice::Location::default(), 0),
+            refused
+        );
+        // The side that sent GOAWAY may still ask.
+        assert!(p.server.subscribe(track(), SubscribeOptions::default()).is_ok());
+    }
+}

@@ -167,6 +167,7 @@ impl LiteEngine {
         shared: &mut Shared,
         prefix_ns: Namespace,
     ) -> Result<RequestHandle, CommandError> {
+        self.check_no_goaway()?;
         let prefix = prefix_ns.to_path();
         let req = AnnounceRequest { prefix: prefix.clone(), exclude_hop: shared.config.lite_hop_id };
         let bytes = self.encode(&req)?;

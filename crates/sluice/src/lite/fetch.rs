@@ -52,6 +52,7 @@ impl LiteEngine {
         start: Location,
         priority: u8,
     ) -> Result<RequestHandle, CommandError> {
+        self.check_no_goaway()?;
         let name = String::from_utf8(track.name.to_vec())
             .map_err(|_| CommandError::InvalidState("lite track names are UTF-8"))?;
         let msg = Fetch {
@@ -135,12 +136,12 @@ impl LiteEngine {
     ) -> Result<(), CommandError> {
         let f = self.fetch_in.remove(&request).ok_or(CommandError::UnknownRequest(request))?;
         Self::write(shared, f.stream, Vec::new(), true);
-        if let Some(mut s) = self.streams.remove(&f.stream) {
+        if let Some(mut s) = self.take_stream(f.stream) {
             s.send_open = false;
             s.state = State::Closing;
             s.buf.clear();
             if !s.fin {
-                self.streams.insert(f.stream, s);
+                self.put_stream(shared, f.stream, s);
             }
         }
         Ok(())

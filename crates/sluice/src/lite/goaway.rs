@@ -4,7 +4,9 @@
 //! `InvalidState`; a non-UTF-8 URI too: lite's URI is a string). lite has no timeout field,
 //! so the timeout is ignored; we never FIN the stream ourselves (the caller closes the
 //! session when it is done). The peer's GOAWAY gives `Event::GoAway {uri}`; validating the
-//! URI against local policy is the application's job (lite-05 §GOAWAY). Any byte after
+//! URI against local policy is the application's job (lite-05 §GOAWAY). After it, our
+//! `subscribe`, `fetch` and `discover` are refused with `InvalidState` (the peer "MUST NOT
+//! open new streams"; existing requests go on). Any byte after
 //! the GOAWAY, or on our own Goaway stream, is a violation; the peer's FIN is answered
 //! with ours.
 //!
@@ -44,6 +46,7 @@ impl LiteEngine {
             Step::Bad(v) => return bad(shared, "GOAWAY", &v),
         };
         s.state = State::GoawayIn { received: true };
+        self.goaway_received = true;
         shared.event(Event::GoAway { uri: Bytes::from(msg.uri.into_bytes()) });
         Flow::Continue
     }

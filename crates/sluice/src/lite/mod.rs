@@ -74,6 +74,8 @@
 //! * `max_stream_buffer`: bytes buffered on one stream beyond the frame being received;
 //!   reset [`codes::LIMIT_EXCEEDED`]. A frame payload may be buffered whole up to
 //!   `max_object_size`; a larger FRAME resets the stream with [`codes::FRAME_TOO_LARGE`].
+//! * `max_session_buffer`: bytes buffered across all tracked streams; the stream whose bytes
+//!   would pass it is reset [`codes::LIMIT_EXCEEDED`].
 //! * `max_discovered_namespaces`: paths active on one discovery; reset
 //!   [`codes::LIMIT_EXCEEDED`] and `DiscoveryEnded`.
 //! * Malformed bytes on any stream close the session with [`codes::PROTOCOL_VIOLATION`];
@@ -133,6 +135,10 @@ pub struct LiteEngine {
     pub(crate) fetch_in: BTreeMap<RequestHandle, fetch::FetchIn>,
     /// Our Goaway stream, once sent.
     pub(crate) goaway_sent: bool,
+    /// The peer sent GOAWAY: we open no new request streams.
+    pub(crate) goaway_received: bool,
+    /// Bytes buffered across the streams in `streams`.
+    pub(crate) buffered: usize,
 }
 
 impl LiteEngine {
@@ -153,6 +159,8 @@ impl LiteEngine {
             fetch_out: BTreeMap::new(),
             fetch_in: BTreeMap::new(),
             goaway_sent: false,
+            goaway_received: false,
+            buffered: 0,
         }
     }
 
@@ -185,6 +193,12 @@ impl LiteEngine {
         shared.push(Output::Write { stream, header: Bytes::from(header), payload: Bytes::new(), fin: false });
         self.streams.insert(stream, Stream::local(state));
         Ok(stream)
+    }
+
+    /// Refuses to open request streams once the peer sent GOAWAY (lite-05 §Goaway: "MUST NOT
+    /// open new streams").
+    pub(crate) fn check_no_goaway(&self) -> Result<(), CommandError> {
+        if self.goaway_received { Err(CommandError::InvalidState("the peer sent GOAWAY")) } else { Ok(()) }
     }
 
     /// Writes encoded bytes to a stream.
@@ -222,6 +236,7 @@ impl Engine for LiteEngine {
     }
 
     fn clear(&mut self) {
+        self.buffered = 0;
         self.streams.clear();
         self.announces.clear();
         self.responders.clear();

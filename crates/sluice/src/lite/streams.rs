@@ -298,26 +298,45 @@ impl LiteEngine {
 
     /// Bytes arrived on a stream.
     pub(crate) fn on_data(&mut self, shared: &mut Shared, stream: StreamId, data: Bytes) {
-        let Some(mut s) = self.streams.remove(&stream) else { return };
+        let Some(mut s) = self.take_stream(stream) else { return };
         s.buf.push(data);
         if self.drive(shared, stream, &mut s) && !shared.closed {
-            self.streams.insert(stream, s);
+            self.put_stream(shared, stream, s);
         }
+    }
+
+    /// Removes a stream from the table (its bytes leave the session total).
+    pub(crate) fn take_stream(&mut self, id: StreamId) -> Option<Stream> {
+        let s = self.streams.remove(&id)?;
+        self.buffered = self.buffered.saturating_sub(s.buf.len());
+        Some(s)
+    }
+
+    /// Puts a driven stream back, unless its bytes would take the session total past
+    /// `max_session_buffer`, in which case it is aborted ([`codes::LIMIT_EXCEEDED`]).
+    pub(crate) fn put_stream(&mut self, shared: &mut Shared, id: StreamId, mut s: Stream) {
+        let total = self.buffered.saturating_add(s.buf.len());
+        if total > shared.config.max_session_buffer {
+            self.kill(shared, id, &mut s, codes::LIMIT_EXCEEDED, "session receive buffer limit");
+            return;
+        }
+        self.buffered = total;
+        self.streams.insert(id, s);
     }
 
     /// The peer finished a stream.
     pub(crate) fn on_fin(&mut self, shared: &mut Shared, stream: StreamId) {
-        let Some(mut s) = self.streams.remove(&stream) else { return };
+        let Some(mut s) = self.take_stream(stream) else { return };
         s.fin = true;
         if self.drive(shared, stream, &mut s) && !shared.closed {
-            self.streams.insert(stream, s);
+            self.put_stream(shared, stream, s);
         }
     }
 
     /// The peer reset its send side: the request on it ends (lite-05 §Termination), and we
     /// close ours too.
     pub(crate) fn on_reset(&mut self, shared: &mut Shared, stream: StreamId, code: u64) {
-        let Some(mut s) = self.streams.remove(&stream) else { return };
+        let Some(mut s) = self.take_stream(stream) else { return };
         s.fin = true;
         if s.bidi && s.send_open {
             shared.push(Output::Reset { stream, code: codes::CANCELLED });
@@ -331,7 +350,7 @@ impl LiteEngine {
             shared.push(Output::Reset { stream, code });
             return;
         }
-        let Some(s) = self.streams.remove(&stream) else { return };
+        let Some(s) = self.take_stream(stream) else { return };
         if s.bidi && s.send_open {
             shared.push(Output::Reset { stream, code });
         }
@@ -355,7 +374,7 @@ impl LiteEngine {
 
     /// Aborts a tracked stream and forgets it (for commands; no request bookkeeping).
     pub(crate) fn abort_stream(&mut self, shared: &mut Shared, id: StreamId, code: u64) {
-        if let Some(mut s) = self.streams.remove(&id) {
+        if let Some(mut s) = self.take_stream(id) {
             Self::abort_taken(shared, id, &mut s, code);
         }
     }

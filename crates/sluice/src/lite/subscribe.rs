@@ -7,9 +7,12 @@
 //! `cancel` resets both directions with [`super::codes::CANCELLED`]. The first
 //! SUBSCRIBE_OK gives `Subscribed` (lite-04 may repeat SUBSCRIBE_OK to resolve its start;
 //! repeats are absorbed; a second lite-05 SUBSCRIBE_OK is a violation), SUBSCRIBE_END is
-//! recorded, SUBSCRIBE_DROP gives `GroupsDropped`, the publisher's FIN gives
-//! `SubscriptionEnded` (code 0) and its reset `SubscribeFailed` (before any SUBSCRIBE_OK:
-//! the draft's rejection) or `SubscriptionEnded` (after), with the reset code.
+//! recorded, SUBSCRIBE_DROP gives `GroupsDropped`. The publisher's FIN gives
+//! `SubscriptionEnded` code 0 (or, before any SUBSCRIBE_OK, `SubscribeFailed` code 0: a
+//! lite-05 track that ended with no matching group), and its reset gives `SubscribeFailed`
+//! (before any SUBSCRIBE_OK: the draft's rejection) or `SubscriptionEnded` (after), with
+//! the reset code. After the peer's GOAWAY, `subscribe` is refused (lite-05 §Goaway: no new
+//! streams).
 //!
 //! Publisher side ([`SubIn`]): SUBSCRIBE gives `IncomingSubscribe`; an active Subscribe ID
 //! repeated is a PROTOCOL_VIOLATION (we cannot remember every past id in bounded memory,
@@ -135,6 +138,7 @@ impl LiteEngine {
         if !options.forward {
             return Err(self.unsupported("subscriptions with forward = false"));
         }
+        self.check_no_goaway()?;
         if self.subs_out.len() + self.subs_in.len() >= shared.config.max_subscriptions {
             return Err(CommandError::Limit("max_subscriptions"));
         }
@@ -327,10 +331,11 @@ impl LiteEngine {
             bytes = SubscribeResponse::End(SubscribeEnd { group }).encode_to_vec(self.version)?;
         }
         Self::write(shared, sub.stream, bytes, true);
-        if let Some(s) = self.streams.get_mut(&sub.stream) {
+        if let Some(mut s) = self.take_stream(sub.stream) {
             s.send_open = false;
             s.state = State::Closing;
             s.buf.clear();
+            self.put_stream(shared, sub.stream, s);
         }
         Ok(())
     }
