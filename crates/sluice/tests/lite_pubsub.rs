@@ -624,3 +624,79 @@ fn fetch_serves_one_group() {
         let _ = Version::Lite(v);
     }
 }
+
+#[test]
+fn subscriber_reads_drops_and_refuses_a_second_lite05_ok() {
+    for v in VERSIONS {
+        let mut raw = Raw::ready(v, Role::Client, Config::default());
+        let s = raw.s.subscribe(track(), SubscribeOptions::default()).unwrap();
+        raw.drain();
+        let stream = StreamId::local(if v == LiteVersion::Lite05 { 1 } else { 0 });
+        let drop_type = if v == LiteVersion::Lite05 { 0x02 } else { 0x01 };
+        let out = raw.feed(stream, &[drop_type, 0x03, 0x02, 0x04, 0x09]);
+        assert_eq!(
+            events(&out),
+            vec![Event::GroupsDropped {
+                request: s,
+                first: 2,
+                last: 4,
+                reason: Reason { code: 9, text: String::new() }
+            }],
+            "{v:?}"
+        );
+        if v == LiteVersion::Lite05 {
+            let out = raw.feed(stream, &[0x00, 0x01, 0x05]);
+            assert_eq!(
+                events(&out),
+                vec![Event::Subscribed {
+                    request: s,
+                    info: TrackInfo {
+                        largest: Some(Location { group: 5, object: 0 }),
+                        ..TrackInfo::default()
+                    }
+                }]
+            );
+            let out = raw.feed(stream, &[0x00, 0x01, 0x06]);
+            assert_eq!(close_code(&out), Some(codes::PROTOCOL_VIOLATION));
+        }
+    }
+}
+
+#[test]
+fn announce_rule_breaks_reset_the_discovery() {
+    for v in VERSIONS {
+        let mut raw = Raw::ready(v, Role::Client, Config::default());
+        let d = raw.s.discover(ns(&["a"])).unwrap();
+        raw.drain();
+        let stream = StreamId::local(if v == LiteVersion::Lite05 { 1 } else { 0 });
+        let mut data = Vec::new();
+        if v == LiteVersion::Lite05 {
+            data.extend([0x02, 0x00, 0x00]);
+        }
+        // active "/x", then ended "/y" (never active).
+        data.extend([0x05, 0x01, 0x02, b'/', b'x', 0x00, 0x05, 0x00, 0x02, b'/', b'y', 0x00]);
+        let out = raw.feed(stream, &data);
+        assert_eq!(
+            aborts(&out, stream),
+            (vec![codes::PROTOCOL_VIOLATION], vec![codes::PROTOCOL_VIOLATION]),
+            "{v:?}"
+        );
+        assert_eq!(
+            events(&out),
+            vec![
+                Event::NamespaceFound { request: d, namespace: ns(&["a", "x"]) },
+                Event::NamespaceGone { request: d, namespace: ns(&["a", "x"]) },
+                Event::DiscoveryEnded {
+                    request: d,
+                    reason: Reason {
+                        code: codes::PROTOCOL_VIOLATION,
+                        text: "ended announce for an inactive path".into()
+                    }
+                },
+            ],
+            "{v:?}"
+        );
+        assert!(!raw.s.is_closed());
+        assert_eq!(raw.s.table_sizes(), 0);
+    }
+}
