@@ -33,6 +33,12 @@ pub struct Config {
     pub implementation: Option<String>,
     /// MAX_AUTH_TOKEN_CACHE_SIZE this endpoint offers (0 = no aliases).
     pub max_auth_token_cache: u64,
+    /// moq-lite Hop ID of this endpoint (0 = unknown / withheld, the drafts' reserved value).
+    /// Sent in lite-05 ANNOUNCE_OK and lite-04 hop lists; a non-zero value also becomes the
+    /// Exclude Hop of our own announce requests (loop avoidance).
+    pub lite_hop_id: u64,
+    /// Broadcast paths one discovery (lite announce stream) may hold active at once.
+    pub max_discovered_namespaces: usize,
 }
 
 impl Default for Config {
@@ -50,6 +56,8 @@ impl Default for Config {
             max_object_size: 16 << 20,
             implementation: Some(concat!("sluice/", env!("CARGO_PKG_VERSION")).to_owned()),
             max_auth_token_cache: 0,
+            lite_hop_id: 0,
+            max_discovered_namespaces: 4096,
         }
     }
 }

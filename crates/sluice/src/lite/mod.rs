@@ -1,104 +1,364 @@
-//! STUB: the moq-lite engine is being written; every command is refused for now.
+//! The moq-lite engine: drafts 04 and 05 (ALPNs `moq-lite-04`, `moq-lite-05`).
+//!
+//! [`LiteEngine`] implements [`Engine`] on top of the `sluice_wire::lite` codec. moq-lite has
+//! no request ids and no control stream: every request is its own bidirectional stream
+//! (lite-05 §Streams) and ends when that stream ends, and media flows on unidirectional
+//! Group streams (and, in lite-05, datagrams). One module per concern:
+//!
+//! * [`streams`]: per-stream receive state, incremental decoders, and the input driver.
+//! * [`setup`]: the lite-05 Setup streams (both directions) and `Event::Ready`.
+//! * [`announce`]: our announced broadcasts, the peer's announce requests we answer, and
+//!   our discoveries.
+//! * [`subscribe`]: Subscribe streams in both directions.
+//! * [`publish`]: Group streams and datagrams we send.
+//! * [`groups`]: Group streams and datagrams we receive.
+//! * [`fetch`]: Fetch streams in both directions.
+//! * [`goaway`]: Goaway and Probe streams.
+//! * [`priority`]: priority sense mapping and send orders; [`codes`]: reset/close codes.
+//!
+//! # Mapping onto the data model
+//!
+//! * A broadcast path is a [`Namespace`]: `Namespace::to_path` joins the fields with `/`
+//!   (no leading slash), `Namespace::from_path` splits on `/` dropping empty segments. lite
+//!   matches prefixes byte-wise (lite-05 §Announce: "byte-by-byte"), so as a *publisher* we
+//!   answer an announce request for prefix `a` with `ab/c` too, as the draft says; as a
+//!   *subscriber* (`discover`) we report only paths whose namespace starts with the prefix
+//!   namespace field-wise, so `discover(["a"])` finds `a/x` but not `ab/c`.
+//! * A frame is an object in subgroup 0 with ids consecutive from 0; a lite group is a group.
+//! * Priorities: lite = 255 - MOQT (see [`priority`]).
+//! * Filters: `NextGroup`/`LargestObject` → Group Start 0 (latest); `AbsoluteStart(l)` →
+//!   start `l.group`; `AbsoluteRange` → start and inclusive end group. Incoming, start-less
+//!   requests become `LargestObject` (an end group without a start cannot be expressed in
+//!   the model and is dropped; it is the publisher's to enforce anyway).
+//! * `group_order: None` is sent as descending (Ordered 0x0, the live default the draft
+//!   recommends); incoming Ordered always gives `Some(..)`.
+//! * `TrackInfo.largest` of `Event::Subscribed` carries the resolved start group of
+//!   SUBSCRIBE_OK (lite has no "largest"); for a latest-group subscription that *is* the
+//!   largest group. lite-05 SUBSCRIBE_OK has no publisher fields (they moved to TRACK_INFO),
+//!   so its other fields are defaults.
+//!
+//! # Hop IDs
+//!
+//! `Config::lite_hop_id` is our Hop ID (0 = unknown, the draft's reserved value; never
+//! random). lite-05 sends it in ANNOUNCE_OK and an empty hop list per local broadcast; lite-04
+//! sends `[hop id]` as the hop list when it is non-zero, else an empty list. An announce
+//! request whose Exclude Hop equals our non-zero Hop ID gets no broadcasts (all of ours
+//! contain it). Our own requests carry Exclude Hop = our Hop ID.
+//!
+//! # What is not supported
+//!
+//! `publish`, `accept_publish`, `accept_announce`, `track_status` and `joining_fetch` have no
+//! lite equivalent (lite is pull-only; lite-05 Appendix B) and return
+//! [`CommandError::Unsupported`] (`accept_announce`: no incoming announce exists, so
+//! `UnknownRequest`). `forward: false` is refused (lite has no paused subscriptions).
+//! Object properties and status objects are refused. The lite-05 Track stream is answered
+//! with a reset ([`codes::UNSUPPORTED`]): the model has no timescale to put in TRACK_INFO.
+//! We advertise no Probe level and reset Probe streams ([`codes::UNSUPPORTED`]), as the
+//! draft requires at level None. The GOAWAY timeout has no lite field and is ignored.
+//!
+//! # Terminal events
+//!
+//! Events report what the *peer* did. A request ended by our own command (`cancel`,
+//! `reject`, `end_subscription`, `finish_fetch`) emits no event: the caller already knows.
+//!
+//! # Limits
+//!
+//! * `max_peer_streams`: a peer stream beyond it is reset (STOP_SENDING, and RESET_STREAM
+//!   for bidi) with [`codes::LIMIT_EXCEEDED`] and never tracked.
+//! * `max_inbound_requests` (Announce, Subscribe, Fetch streams the peer opened),
+//!   `max_namespace_subscriptions` (Announce streams), `max_subscriptions` (both
+//!   directions; our own `subscribe` returns `CommandError::Limit`): reset
+//!   [`codes::LIMIT_EXCEEDED`].
+//! * `max_unidentified_bytes`: bytes buffered before a stream's type (and, for a Group
+//!   stream, its GROUP header) is read; reset [`codes::LIMIT_EXCEEDED`].
+//! * `max_stream_buffer`: bytes buffered on one stream beyond the frame being received;
+//!   reset [`codes::LIMIT_EXCEEDED`]. A frame payload may be buffered whole up to
+//!   `max_object_size`; a larger FRAME resets the stream with [`codes::FRAME_TOO_LARGE`].
+//! * `max_session_buffer`: bytes buffered across all tracked streams; the stream whose bytes
+//!   would pass it is reset [`codes::LIMIT_EXCEEDED`].
+//! * `max_discovered_namespaces`: paths active on one discovery; reset
+//!   [`codes::LIMIT_EXCEEDED`] and `DiscoveryEnded`.
+//! * Malformed bytes on any stream close the session with [`codes::PROTOCOL_VIOLATION`];
+//!   an unknown stream type resets that stream ([`codes::UNKNOWN_STREAM`]), never fatal.
+
+pub mod announce;
+pub mod codes;
+pub mod fetch;
+pub mod goaway;
+pub mod groups;
+pub mod priority;
+pub mod publish;
+pub mod setup;
+pub mod streams;
+pub mod subscribe;
+
+use std::collections::BTreeMap;
 
 use bytes::Bytes;
+use sluice_wire::{Encode, LiteVersion};
 
 use crate::engine::{Engine, JoinStart, ObjectWrite, Shared};
 use crate::error::CommandError;
 use crate::ids::{RequestHandle, StreamId};
-use crate::io::Input;
+use crate::io::{Input, Output, SendOrder};
 use crate::model::{Location, Namespace, SubscribeOptions, TrackInfo, TrackName};
 use crate::time::Time;
 
-/// The moq-lite engine.
+use self::streams::{State, Stream};
+
+/// The moq-lite engine. See the module docs.
 #[derive(Debug)]
 pub struct LiteEngine {
-    version: sluice_wire::LiteVersion,
+    pub(crate) version: LiteVersion,
+    /// Every stream with a receive side we track.
+    pub(crate) streams: BTreeMap<StreamId, Stream>,
+    /// lite-05: the peer's SETUP arrived.
+    pub(crate) setup_received: bool,
+    /// Broadcast paths we announce.
+    pub(crate) announces: BTreeMap<RequestHandle, String>,
+    /// Peer announce requests we answer, by stream.
+    pub(crate) responders: BTreeMap<StreamId, announce::Responder>,
+    /// Our discoveries.
+    pub(crate) discoveries: BTreeMap<RequestHandle, announce::Discovery>,
+    /// Our subscriptions.
+    pub(crate) subs_out: BTreeMap<RequestHandle, subscribe::SubOut>,
+    /// Subscribe ID → our subscription, to route Group streams and datagrams.
+    pub(crate) sub_ids: BTreeMap<u64, RequestHandle>,
+    pub(crate) next_subscribe_id: u64,
+    /// Subscriptions the peer made to us.
+    pub(crate) subs_in: BTreeMap<RequestHandle, subscribe::SubIn>,
+    /// Group streams we write.
+    pub(crate) writers: BTreeMap<StreamId, publish::GroupWriter>,
+    /// Our fetches → their stream.
+    pub(crate) fetch_out: BTreeMap<RequestHandle, StreamId>,
+    /// Fetches the peer made to us.
+    pub(crate) fetch_in: BTreeMap<RequestHandle, fetch::FetchIn>,
+    /// Our Goaway stream, once sent.
+    pub(crate) goaway_sent: bool,
+    /// The peer sent GOAWAY: we open no new request streams.
+    pub(crate) goaway_received: bool,
+    /// Bytes buffered across the streams in `streams`.
+    pub(crate) buffered: usize,
 }
 
 impl LiteEngine {
     /// A new engine for `version`.
-    pub fn new(version: sluice_wire::LiteVersion) -> Self {
-        LiteEngine { version }
+    pub fn new(version: LiteVersion) -> Self {
+        LiteEngine {
+            version,
+            streams: BTreeMap::new(),
+            setup_received: false,
+            announces: BTreeMap::new(),
+            responders: BTreeMap::new(),
+            discoveries: BTreeMap::new(),
+            subs_out: BTreeMap::new(),
+            sub_ids: BTreeMap::new(),
+            next_subscribe_id: 0,
+            subs_in: BTreeMap::new(),
+            writers: BTreeMap::new(),
+            fetch_out: BTreeMap::new(),
+            fetch_in: BTreeMap::new(),
+            goaway_sent: false,
+            goaway_received: false,
+            buffered: 0,
+        }
     }
 
-    fn unsupported(&self, what: &'static str) -> CommandError {
+    pub(crate) fn unsupported(&self, what: &'static str) -> CommandError {
         CommandError::Unsupported { what, version: self.version.into() }
+    }
+
+    /// Encodes a value of this version into a fresh buffer.
+    pub(crate) fn encode<T: Encode<Version = LiteVersion>>(
+        &self,
+        value: &T,
+    ) -> Result<Vec<u8>, CommandError> {
+        Ok(value.encode_to_vec(self.version)?)
+    }
+
+    /// Opens a bidirectional stream of kind `kind` carrying `first` (already encoded, after
+    /// the STREAM_TYPE) and tracks its receive side with `state`.
+    pub(crate) fn open_bidi(
+        &mut self,
+        shared: &mut Shared,
+        kind: sluice_wire::lite::stream::BidiStreamType,
+        first: Vec<u8>,
+        order: SendOrder,
+        state: State,
+    ) -> Result<StreamId, CommandError> {
+        let mut header = self.encode(&kind)?;
+        header.extend_from_slice(&first);
+        let stream = shared.next_stream();
+        shared.push(Output::OpenStream { stream, bidi: true, order });
+        shared.push(Output::Write { stream, header: Bytes::from(header), payload: Bytes::new(), fin: false });
+        self.streams.insert(stream, Stream::local(state));
+        Ok(stream)
+    }
+
+    /// Refuses to open request streams once the peer sent GOAWAY (lite-05 §Goaway: "MUST NOT
+    /// open new streams").
+    pub(crate) fn check_no_goaway(&self) -> Result<(), CommandError> {
+        if self.goaway_received { Err(CommandError::InvalidState("the peer sent GOAWAY")) } else { Ok(()) }
+    }
+
+    /// Writes encoded bytes to a stream.
+    pub(crate) fn write(shared: &mut Shared, stream: StreamId, header: Vec<u8>, fin: bool) {
+        shared.push(Output::Write { stream, header: Bytes::from(header), payload: Bytes::new(), fin });
     }
 }
 
-#[allow(unused_variables)]
 impl Engine for LiteEngine {
-    fn start(&mut self, shared: &mut Shared, now: Time) {}
-    fn handle(&mut self, shared: &mut Shared, now: Time, input: Input) {}
-    fn handle_timeout(&mut self, shared: &mut Shared, now: Time) {}
+    fn start(&mut self, shared: &mut Shared, _now: Time) {
+        self.start_setup(shared);
+    }
+
+    fn handle(&mut self, shared: &mut Shared, _now: Time, input: Input) {
+        match input {
+            Input::Connected { .. } | Input::Closed { .. } | Input::Writable { .. } => {}
+            Input::StreamOpened { stream, bidi } => self.on_opened(shared, stream, bidi),
+            Input::StreamData { stream, data } => self.on_data(shared, stream, data),
+            Input::StreamFinished { stream } => self.on_fin(shared, stream),
+            Input::StreamReset { stream, code } => self.on_reset(shared, stream, code),
+            Input::StopSending { stream, code } => self.on_stop_sending(shared, stream, code),
+            Input::StreamOpenResult { stream, opened } => {
+                if !opened {
+                    self.on_stop_sending(shared, stream, codes::CANCELLED);
+                }
+            }
+            Input::Datagram(data) => self.on_datagram(shared, data),
+        }
+    }
+
+    fn handle_timeout(&mut self, _shared: &mut Shared, _now: Time) {}
+
     fn poll_timeout(&self) -> Option<Time> {
         None
     }
-    fn clear(&mut self) {}
+
+    fn clear(&mut self) {
+        self.buffered = 0;
+        self.streams.clear();
+        self.announces.clear();
+        self.responders.clear();
+        self.discoveries.clear();
+        self.subs_out.clear();
+        self.sub_ids.clear();
+        self.subs_in.clear();
+        self.writers.clear();
+        self.fetch_out.clear();
+        self.fetch_in.clear();
+    }
+
     fn table_sizes(&self) -> usize {
-        0
+        self.streams.len()
+            + self.announces.len()
+            + self.responders.len()
+            + self.discoveries.len()
+            + self.subs_out.len()
+            + self.sub_ids.len()
+            + self.subs_in.len()
+            + self.writers.len()
+            + self.fetch_out.len()
+            + self.fetch_in.len()
     }
+
     fn announce(&mut self, shared: &mut Shared, namespace: Namespace) -> Result<RequestHandle, CommandError> {
-        Err(self.unsupported("announce"))
+        self.announce_path(shared, namespace)
     }
-    fn accept_announce(&mut self, shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError> {
-        Err(self.unsupported("accept_announce"))
+
+    fn accept_announce(&mut self, _shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError> {
+        Err(CommandError::UnknownRequest(request))
     }
+
     fn discover(&mut self, shared: &mut Shared, prefix: Namespace) -> Result<RequestHandle, CommandError> {
-        Err(self.unsupported("discover"))
+        self.start_discovery(shared, prefix)
     }
+
     fn subscribe(
         &mut self,
         shared: &mut Shared,
         track: TrackName,
         options: SubscribeOptions,
     ) -> Result<RequestHandle, CommandError> {
-        Err(self.unsupported("subscribe"))
+        self.start_subscription(shared, track, options)
     }
+
     fn update_subscription(
         &mut self,
         shared: &mut Shared,
         request: RequestHandle,
         options: SubscribeOptions,
     ) -> Result<(), CommandError> {
-        Err(self.unsupported("update_subscription"))
+        self.send_update(shared, request, options)
     }
+
     fn accept_subscribe(
         &mut self,
         shared: &mut Shared,
         request: RequestHandle,
         info: TrackInfo,
     ) -> Result<(), CommandError> {
-        Err(self.unsupported("accept_subscribe"))
+        self.accept_incoming_subscription(shared, request, info)
     }
+
     fn publish(
         &mut self,
-        shared: &mut Shared,
-        track: TrackName,
-        info: TrackInfo,
+        _shared: &mut Shared,
+        _track: TrackName,
+        _info: TrackInfo,
     ) -> Result<RequestHandle, CommandError> {
         Err(self.unsupported("publish"))
     }
+
     fn accept_publish(
         &mut self,
-        shared: &mut Shared,
-        request: RequestHandle,
-        options: SubscribeOptions,
+        _shared: &mut Shared,
+        _request: RequestHandle,
+        _options: SubscribeOptions,
     ) -> Result<(), CommandError> {
         Err(self.unsupported("accept_publish"))
     }
+
     fn reject(
         &mut self,
         shared: &mut Shared,
         request: RequestHandle,
         code: u64,
-        reason: &str,
+        _reason: &str,
     ) -> Result<(), CommandError> {
-        Err(self.unsupported("reject"))
+        if let Some(sub) = self.subs_in.remove(&request) {
+            self.drop_writers_of(shared, request);
+            self.abort_stream(shared, sub.stream, code);
+            return Ok(());
+        }
+        if let Some(fetch) = self.fetch_in.remove(&request) {
+            self.abort_stream(shared, fetch.stream, code);
+            return Ok(());
+        }
+        Err(CommandError::UnknownRequest(request))
     }
+
     fn cancel(&mut self, shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError> {
-        Err(self.unsupported("cancel"))
+        if let Some(sub) = self.subs_out.remove(&request) {
+            self.sub_ids.remove(&sub.id);
+            self.abort_stream(shared, sub.stream, codes::CANCELLED);
+            return Ok(());
+        }
+        if let Some(d) = self.discoveries.remove(&request) {
+            self.abort_stream(shared, d.stream, codes::CANCELLED);
+            return Ok(());
+        }
+        if let Some(stream) = self.fetch_out.remove(&request) {
+            self.abort_stream(shared, stream, codes::CANCELLED);
+            return Ok(());
+        }
+        if self.announces.contains_key(&request) {
+            self.withdraw(shared, request);
+            return Ok(());
+        }
+        Err(CommandError::UnknownRequest(request))
     }
+
     fn open_subgroup(
         &mut self,
         shared: &mut Shared,
@@ -107,24 +367,27 @@ impl Engine for LiteEngine {
         subgroup: u64,
         priority: Option<u8>,
     ) -> Result<StreamId, CommandError> {
-        Err(self.unsupported("open_subgroup"))
+        self.open_group(shared, request, group, subgroup, priority)
     }
+
     fn write_object(
         &mut self,
         shared: &mut Shared,
         stream: StreamId,
         object: ObjectWrite,
     ) -> Result<(), CommandError> {
-        Err(self.unsupported("write_object"))
+        self.write_frame(shared, stream, object)
     }
+
     fn close_subgroup(
         &mut self,
         shared: &mut Shared,
         stream: StreamId,
-        end_of_group: bool,
+        _end_of_group: bool,
     ) -> Result<(), CommandError> {
-        Err(self.unsupported("close_subgroup"))
+        self.close_group(shared, stream)
     }
+
     fn send_datagram(
         &mut self,
         shared: &mut Shared,
@@ -132,44 +395,54 @@ impl Engine for LiteEngine {
         group: u64,
         object: ObjectWrite,
     ) -> Result<(), CommandError> {
-        Err(self.unsupported("send_datagram"))
+        self.send_group_datagram(shared, request, group, object)
     }
+
     fn end_subscription(
         &mut self,
         shared: &mut Shared,
         request: RequestHandle,
         code: u64,
-        reason: &str,
+        _reason: &str,
     ) -> Result<(), CommandError> {
-        Err(self.unsupported("end_subscription"))
+        self.end_incoming_subscription(shared, request, code)
     }
+
     fn fetch(
         &mut self,
         shared: &mut Shared,
         track: TrackName,
         start: Location,
-        end: Location,
+        _end: Location,
         priority: u8,
     ) -> Result<RequestHandle, CommandError> {
-        Err(self.unsupported("fetch"))
+        self.start_fetch(shared, track, start, priority)
     }
+
     fn joining_fetch(
         &mut self,
-        shared: &mut Shared,
-        subscription: RequestHandle,
-        start: JoinStart,
-        priority: u8,
+        _shared: &mut Shared,
+        _subscription: RequestHandle,
+        _start: JoinStart,
+        _priority: u8,
     ) -> Result<RequestHandle, CommandError> {
         Err(self.unsupported("joining_fetch"))
     }
+
     fn accept_fetch(
         &mut self,
-        shared: &mut Shared,
+        _shared: &mut Shared,
         request: RequestHandle,
-        end: Location,
+        _end: Location,
     ) -> Result<(), CommandError> {
-        Err(self.unsupported("accept_fetch"))
+        let fetch = self.fetch_in.get_mut(&request).ok_or(CommandError::UnknownRequest(request))?;
+        if fetch.accepted {
+            return Err(CommandError::InvalidState("fetch already accepted"));
+        }
+        fetch.accepted = true;
+        Ok(())
     }
+
     fn write_fetch_object(
         &mut self,
         shared: &mut Shared,
@@ -178,20 +451,27 @@ impl Engine for LiteEngine {
         subgroup: u64,
         object: ObjectWrite,
     ) -> Result<(), CommandError> {
-        Err(self.unsupported("write_fetch_object"))
+        self.write_fetch_frame(shared, request, group, subgroup, object)
     }
+
     fn finish_fetch(&mut self, shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError> {
-        Err(self.unsupported("finish_fetch"))
+        self.finish_incoming_fetch(shared, request)
     }
-    fn track_status(&mut self, shared: &mut Shared, track: TrackName) -> Result<RequestHandle, CommandError> {
+
+    fn track_status(
+        &mut self,
+        _shared: &mut Shared,
+        _track: TrackName,
+    ) -> Result<RequestHandle, CommandError> {
         Err(self.unsupported("track_status"))
     }
+
     fn goaway(
         &mut self,
         shared: &mut Shared,
         uri: Bytes,
-        timeout: std::time::Duration,
+        _timeout: std::time::Duration,
     ) -> Result<(), CommandError> {
-        Err(self.unsupported("goaway"))
+        self.send_goaway(shared, uri)
     }
 }

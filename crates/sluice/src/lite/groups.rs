@@ -1,0 +1,144 @@
+//! Media we receive: Group streams and lite-05 datagrams (lite-04/05 §GROUP, §FRAME;
+//! lite-05 §Datagrams), and the FRAMEs of our Fetch streams.
+//!
+//! A Group stream's GROUP names a Subscribe ID; one we do not have (never made, or already
+//! ended) gets the stream stopped with [`codes::NOT_FOUND`] (the session lives on). Each
+//! FRAME becomes `Event::Object` {group, subgroup 0, object = frame index from 0, lite-05
+//! timestamp reconstructed as previous + delta}, the payload taken from the receive buffer
+//! without copying (several chunks if the transport split it). A frame over
+//! `max_object_size` resets the stream ([`codes::FRAME_TOO_LARGE`]); a timestamp that goes
+//! below zero or past 2^64 cannot be decoded and resets the stream with
+//! [`codes::PROTOCOL_VIOLATION`] (lite-05 §Track: "reset the affected stream with a protocol
+//! violation"); a truncated frame at FIN closes the session. A Group stream whose
+//! subscription we cancelled is stopped with [`codes::CANCELLED`].
+//!
+//! Datagrams: over 1200 bytes or for an unknown Subscribe ID are dropped silently (the
+//! draft's MUSTs); a datagram whose header is cut short is malformed and closes the
+//! session; lite-04 defines no datagrams, so any is ignored.
+
+use bytes::Bytes;
+use sluice_wire::lite::datagram::Datagram;
+use sluice_wire::lite::group::{FrameHeader, Group};
+use sluice_wire::{Decode, DecodeError, LiteVersion, Reader, Violation};
+
+use super::LiteEngine;
+use super::codes;
+use super::streams::{Flow, State, Step, Stream, bad, read_message, read_small, violation};
+use crate::engine::Shared;
+use crate::event::Event;
+use crate::ids::StreamId;
+use crate::model::{ObjectInfo, ObjectStatus};
+use crate::recv::Payload;
+
+impl LiteEngine {
+    /// Reads the GROUP header of a peer Group stream and routes it.
+    pub(crate) fn read_group_header(&mut self, shared: &mut Shared, id: StreamId, s: &mut Stream) -> Flow {
+        let group = match read_message::<Group>(&mut s.buf, self.version, false) {
+            Step::Done(g) => g,
+            Step::More => return Flow::Wait,
+            Step::Bad(v) => return bad(shared, "GROUP", &v),
+        };
+        let Some(request) = self.sub_ids.get(&group.subscribe_id).copied() else {
+            return self.kill(shared, id, s, codes::NOT_FOUND, "unknown Subscribe ID");
+        };
+        s.state = State::Group { request, group: group.sequence, frames: Default::default() };
+        Flow::Continue
+    }
+
+    /// Reads one FRAME (header, then payload) of a Group stream or of our Fetch stream.
+    pub(crate) fn read_frames(&mut self, shared: &mut Shared, id: StreamId, s: &mut Stream) -> Flow {
+        let (request, group, mut frames) = match s.state {
+            State::Group { request, group, frames } => {
+                if !self.subs_out.contains_key(&request) {
+                    return self.kill(shared, id, s, codes::CANCELLED, "subscription gone");
+                }
+                (request, group, frames)
+            }
+            State::FetchOut { request, group, frames } => (request, group, frames),
+            _ => return Flow::Wait,
+        };
+        let Some(header) = frames.pending else {
+            let header = match read_small::<FrameHeader>(&mut s.buf, self.version, 16) {
+                Step::Done(h) => h,
+                Step::More => return Flow::Wait,
+                Step::Bad(v) => return bad(shared, "FRAME", &v),
+            };
+            if header.payload_len > shared.config.max_object_size {
+                return self.kill(shared, id, s, codes::FRAME_TOO_LARGE, "frame above max_object_size");
+            }
+            frames.pending = Some(header);
+            set_frames(s, frames);
+            return Flow::Continue;
+        };
+        let len = usize::try_from(header.payload_len).unwrap_or(usize::MAX);
+        if s.buf.len() < len {
+            return Flow::Wait;
+        }
+        let timestamp = match header.timestamp_delta {
+            None => None,
+            Some(delta) => {
+                let t = i128::from(frames.timestamp) + i128::from(delta);
+                match u64::try_from(t) {
+                    Ok(t) => Some(t),
+                    Err(_) => {
+                        return self.kill(shared, id, s, codes::PROTOCOL_VIOLATION, "timestamp out of range");
+                    }
+                }
+            }
+        };
+        let payload = s.buf.take(len);
+        let info = ObjectInfo {
+            group,
+            subgroup: 0,
+            object: frames.next_object,
+            status: ObjectStatus::Normal,
+            publisher_priority: None,
+            properties: Bytes::new(),
+            timestamp,
+        };
+        frames.next_object = frames.next_object.saturating_add(1);
+        frames.timestamp = timestamp.unwrap_or(frames.timestamp);
+        frames.pending = None;
+        set_frames(s, frames);
+        shared.event(Event::Object { request, info, payload });
+        Flow::Continue
+    }
+
+    /// A QUIC datagram arrived.
+    pub(crate) fn on_datagram(&mut self, shared: &mut Shared, data: Bytes) {
+        if self.version == LiteVersion::Lite04 {
+            return;
+        }
+        let mut r = Reader::bounded(&data);
+        let d = match Datagram::decode(&mut r, self.version) {
+            Ok(d) => d,
+            Err(DecodeError::Invalid(Violation::DatagramTooLarge { .. })) => return,
+            Err(DecodeError::Invalid(v)) => {
+                bad(shared, "DATAGRAM", &v);
+                return;
+            }
+            Err(DecodeError::Incomplete) => {
+                violation(shared, "DATAGRAM: truncated");
+                return;
+            }
+        };
+        let Some(request) = self.sub_ids.get(&d.subscribe_id).copied() else { return };
+        let info = ObjectInfo {
+            group: d.group,
+            subgroup: 0,
+            object: 0,
+            status: ObjectStatus::Normal,
+            publisher_priority: None,
+            properties: Bytes::new(),
+            timestamp: Some(d.timestamp),
+        };
+        shared.event(Event::Object { request, info, payload: Payload::One(d.payload) });
+    }
+}
+
+fn set_frames(s: &mut Stream, new: super::streams::FrameReader) {
+    match &mut s.state {
+        State::Group { frames, .. } | State::FetchOut { frames, .. } => *frames = new,
+        _ => {}
+    }
+}

@@ -1,0 +1,390 @@
+//! Subscriptions on Subscribe streams (bidi 0x2), both directions (lite-04 §SUBSCRIBE,
+//! §SUBSCRIBE_UPDATE, §SUBSCRIBE_OK, §SUBSCRIBE_DROP; lite-05 §Subscribe, §SUBSCRIBE_OK,
+//! §SUBSCRIBE_END, §SUBSCRIBE_DROP).
+//!
+//! Subscriber side ([`SubOut`]): `subscribe` picks the next Subscribe ID (from 0, never
+//! reused), opens the stream with SUBSCRIBE; `update_subscription` writes SUBSCRIBE_UPDATE;
+//! `cancel` resets both directions with [`super::codes::CANCELLED`]. The first
+//! SUBSCRIBE_OK gives `Subscribed` (lite-04 may repeat SUBSCRIBE_OK to resolve its start;
+//! repeats are absorbed; a second lite-05 SUBSCRIBE_OK is a violation), SUBSCRIBE_END is
+//! recorded, SUBSCRIBE_DROP gives `GroupsDropped`. The publisher's FIN gives
+//! `SubscriptionEnded` code 0 (or, before any SUBSCRIBE_OK, `SubscribeFailed` code 0: a
+//! lite-05 track that ended with no matching group), and its reset gives `SubscribeFailed`
+//! (before any SUBSCRIBE_OK: the draft's rejection) or `SubscriptionEnded` (after), with
+//! the reset code. After the peer's GOAWAY, `subscribe` is refused (lite-05 §Goaway: no new
+//! streams).
+//!
+//! Publisher side ([`SubIn`]): SUBSCRIBE gives `IncomingSubscribe`; an active Subscribe ID
+//! repeated is a PROTOCOL_VIOLATION (we cannot remember every past id in bounded memory,
+//! so only live ones are checked). `accept_subscribe` sends SUBSCRIBE_OK: lite-04 with the
+//! publisher fields and the resolved start (0 = not yet known when neither the request
+//! nor `TrackInfo::largest` gives one; a second SUBSCRIBE_OK resolves it when the first
+//! group opens), lite-05 `{Group}` — withheld, as the draft allows, until the first group
+//! opens when the start is not yet known. `reject` resets with the caller's code.
+//! SUBSCRIBE_UPDATE gives `SubscribeUpdated` and re-orders the open group streams. The
+//! subscriber's FIN or reset gives `SubscriberGone` and resets our open group streams.
+//! `end_subscription` with code 0 ends gracefully (lite-05: SUBSCRIBE_END {largest group
+//! opened, else the resolved start, else 0} then FIN; lite-04: FIN), any other code resets
+//! the stream with it.
+
+use bytes::Bytes;
+use sluice_wire::lite::stream::BidiStreamType;
+use sluice_wire::lite::subscribe::{
+    Subscribe, SubscribeEnd, SubscribeOk, SubscribeOkLite04, SubscribeResponse, SubscribeUpdate,
+};
+use sluice_wire::{Encode, LiteVersion};
+
+use super::LiteEngine;
+use super::codes;
+use super::priority::{CONTROL, from_lite, group_order, to_lite};
+use super::streams::{Flow, State, Step, Stream, bad, read_message, violation};
+use crate::engine::Shared;
+use crate::error::CommandError;
+use crate::event::{Event, Reason};
+use crate::ids::{RequestHandle, StreamId};
+use crate::io::Output;
+use crate::model::{Filter, GroupOrder, Location, Namespace, SubscribeOptions, TrackInfo, TrackName};
+
+/// A subscription we made.
+#[derive(Debug)]
+pub(crate) struct SubOut {
+    /// Its Subscribe stream.
+    pub stream: StreamId,
+    /// Its Subscribe ID.
+    pub id: u64,
+    /// SUBSCRIBE_OK seen.
+    pub subscribed: bool,
+    /// lite-05 SUBSCRIBE_END: the last group that may arrive.
+    pub end: Option<u64>,
+}
+
+/// What the accepting publisher said.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Accepted {
+    /// Publisher priority, lite sense.
+    pub priority: u8,
+}
+
+/// A subscription the peer made to us.
+#[derive(Debug)]
+pub(crate) struct SubIn {
+    /// Its Subscribe stream.
+    pub stream: StreamId,
+    /// Its Subscribe ID.
+    pub id: u64,
+    /// Subscriber priority, lite sense.
+    pub priority: u8,
+    /// Subscriber Ordered.
+    pub ordered: bool,
+    /// Requested start group (`None` = latest).
+    pub start: Option<u64>,
+    /// Requested end group, inclusive.
+    pub end: Option<u64>,
+    /// Set by `accept_subscribe`.
+    pub accepted: Option<Accepted>,
+    /// The start group our SUBSCRIBE_OK resolved (`None`: not yet resolved).
+    pub resolved: Option<u64>,
+    /// lite-04: the publisher fields of our SUBSCRIBE_OK, to repeat it.
+    pub ok04: Option<SubscribeOkLite04>,
+    /// The largest group we opened.
+    pub largest: Option<u64>,
+}
+
+/// The wire fields of subscriber options: (priority, ordered, max latency, start, end).
+pub(crate) fn options_to_wire(options: &SubscribeOptions) -> (u8, bool, u64, Option<u64>, Option<u64>) {
+    let (start, end) = match options.filter {
+        Filter::NextGroup | Filter::LargestObject => (None, None),
+        Filter::AbsoluteStart(l) => (Some(l.group), None),
+        Filter::AbsoluteRange { start, end_group } => (Some(start.group), Some(end_group)),
+    };
+    let ordered = options.group_order == Some(GroupOrder::Ascending);
+    (to_lite(options.priority), ordered, options.max_latency_ms, start, end)
+}
+
+/// Subscriber options from wire fields (see the engine docs for what is lost).
+pub(crate) fn options_from_wire(
+    priority: u8,
+    ordered: bool,
+    max_latency: u64,
+    start: Option<u64>,
+    end: Option<u64>,
+) -> SubscribeOptions {
+    let filter = match (start, end) {
+        (Some(g), Some(e)) => Filter::AbsoluteRange { start: Location { group: g, object: 0 }, end_group: e },
+        (Some(g), None) => Filter::AbsoluteStart(Location { group: g, object: 0 }),
+        (None, _) => Filter::LargestObject,
+    };
+    SubscribeOptions {
+        filter,
+        priority: from_lite(priority),
+        group_order: Some(if ordered { GroupOrder::Ascending } else { GroupOrder::Descending }),
+        forward: true,
+        max_latency_ms: max_latency,
+    }
+}
+
+fn text(bytes: &Bytes, what: &'static str) -> Result<String, CommandError> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| CommandError::InvalidState(what))
+}
+
+impl LiteEngine {
+    /// `subscribe`.
+    pub(crate) fn start_subscription(
+        &mut self,
+        shared: &mut Shared,
+        track: TrackName,
+        options: SubscribeOptions,
+    ) -> Result<RequestHandle, CommandError> {
+        if !options.forward {
+            return Err(self.unsupported("subscriptions with forward = false"));
+        }
+        self.check_no_goaway()?;
+        if self.subs_out.len() + self.subs_in.len() >= shared.config.max_subscriptions {
+            return Err(CommandError::Limit("max_subscriptions"));
+        }
+        let (priority, ordered, max_latency, start, end) = options_to_wire(&options);
+        let id = self.next_subscribe_id;
+        let msg = Subscribe {
+            id,
+            broadcast: track.namespace.to_path(),
+            track: text(&track.name, "lite track names are UTF-8")?,
+            priority,
+            ordered,
+            max_latency,
+            start,
+            end,
+        };
+        let bytes = self.encode(&msg)?;
+        let request = shared.next_request();
+        let stream = self.open_bidi(
+            shared,
+            BidiStreamType::Subscribe,
+            bytes,
+            CONTROL,
+            State::SubscribeOut { request },
+        )?;
+        self.next_subscribe_id = id.saturating_add(1);
+        self.subs_out.insert(request, SubOut { stream, id, subscribed: false, end: None });
+        self.sub_ids.insert(id, request);
+        Ok(request)
+    }
+
+    /// `update_subscription`.
+    pub(crate) fn send_update(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        options: SubscribeOptions,
+    ) -> Result<(), CommandError> {
+        let stream = self.subs_out.get(&request).ok_or(CommandError::UnknownRequest(request))?.stream;
+        if !options.forward {
+            return Err(self.unsupported("subscriptions with forward = false"));
+        }
+        let (priority, ordered, max_latency, start, end) = options_to_wire(&options);
+        let bytes = self.encode(&SubscribeUpdate { priority, ordered, max_latency, start, end })?;
+        Self::write(shared, stream, bytes, false);
+        Ok(())
+    }
+
+    /// Reads SUBSCRIBE, then SUBSCRIBE_UPDATEs, on a peer's Subscribe stream.
+    pub(crate) fn read_subscribe_in(
+        &mut self,
+        shared: &mut Shared,
+        id: StreamId,
+        s: &mut Stream,
+        request: Option<RequestHandle>,
+    ) -> Flow {
+        let Some(request) = request else {
+            let msg = match read_message::<Subscribe>(&mut s.buf, self.version, false) {
+                Step::Done(msg) => msg,
+                Step::More => return Flow::Wait,
+                Step::Bad(v) => return bad(shared, "SUBSCRIBE", &v),
+            };
+            if self.subs_in.values().any(|sub| sub.id == msg.id) {
+                return violation(shared, "Subscribe ID reused");
+            }
+            if self.subs_out.len() + self.subs_in.len() >= shared.config.max_subscriptions {
+                return self.kill(shared, id, s, codes::LIMIT_EXCEEDED, "too many subscriptions");
+            }
+            let request = shared.next_request();
+            let track = TrackName {
+                namespace: Namespace::from_path(&msg.broadcast),
+                name: Bytes::from(msg.track.into_bytes()),
+            };
+            let options = options_from_wire(msg.priority, msg.ordered, msg.max_latency, msg.start, msg.end);
+            self.subs_in.insert(
+                request,
+                SubIn {
+                    stream: id,
+                    id: msg.id,
+                    priority: msg.priority,
+                    ordered: msg.ordered,
+                    start: msg.start,
+                    end: msg.end,
+                    accepted: None,
+                    resolved: None,
+                    ok04: None,
+                    largest: None,
+                },
+            );
+            s.state = State::SubscribeIn { request: Some(request) };
+            shared.event(Event::IncomingSubscribe { request, track, options });
+            return Flow::Continue;
+        };
+        let msg = match read_message::<SubscribeUpdate>(&mut s.buf, self.version, false) {
+            Step::Done(msg) => msg,
+            Step::More => return Flow::Wait,
+            Step::Bad(v) => return bad(shared, "SUBSCRIBE_UPDATE", &v),
+        };
+        let Some(sub) = self.subs_in.get_mut(&request) else { return Flow::Drop };
+        sub.priority = msg.priority;
+        sub.ordered = msg.ordered;
+        sub.start = msg.start;
+        sub.end = msg.end;
+        for (stream, w) in &self.writers {
+            if w.request == request {
+                let order = group_order(msg.priority, w.publisher_priority, msg.ordered, w.group);
+                shared.push(Output::SetOrder { stream: *stream, order });
+            }
+        }
+        let options = options_from_wire(msg.priority, msg.ordered, msg.max_latency, msg.start, msg.end);
+        shared.event(Event::SubscribeUpdated { request, options });
+        Flow::Continue
+    }
+
+    /// `accept_subscribe`.
+    pub(crate) fn accept_incoming_subscription(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        info: TrackInfo,
+    ) -> Result<(), CommandError> {
+        let version = self.version;
+        let sub = self.subs_in.get_mut(&request).ok_or(CommandError::UnknownRequest(request))?;
+        if sub.accepted.is_some() {
+            return Err(CommandError::InvalidState("subscription already accepted"));
+        }
+        let priority = to_lite(info.publisher_priority);
+        let start = sub.start.or(info.largest.map(|l| l.group));
+        let bytes = match version {
+            LiteVersion::Lite04 => {
+                let ok = SubscribeOkLite04 {
+                    priority,
+                    ordered: info.group_order == GroupOrder::Ascending,
+                    max_latency: info.max_latency_ms,
+                    start,
+                    end: sub.end,
+                };
+                sub.ok04 = Some(ok);
+                Some(SubscribeResponse::OkLite04(ok).encode_to_vec(version)?)
+            }
+            LiteVersion::Lite05 => match start {
+                Some(group) => Some(SubscribeResponse::Ok(SubscribeOk { group }).encode_to_vec(version)?),
+                None => None,
+            },
+        };
+        sub.resolved = start;
+        sub.accepted = Some(Accepted { priority });
+        let stream = sub.stream;
+        if let Some(bytes) = bytes {
+            Self::write(shared, stream, bytes, false);
+        }
+        Ok(())
+    }
+
+    /// Sends the SUBSCRIBE_OK that resolves the start group, if it is still unresolved
+    /// (called when the first group of a subscription opens).
+    pub(crate) fn resolve_start(&mut self, shared: &mut Shared, request: RequestHandle, group: u64) {
+        let version = self.version;
+        let Some(sub) = self.subs_in.get_mut(&request) else { return };
+        if sub.resolved.is_some() {
+            return;
+        }
+        sub.resolved = Some(group);
+        let response = match (version, sub.ok04) {
+            (LiteVersion::Lite04, Some(ok)) => {
+                SubscribeResponse::OkLite04(SubscribeOkLite04 { start: Some(group), ..ok })
+            }
+            _ => SubscribeResponse::Ok(SubscribeOk { group }),
+        };
+        let stream = sub.stream;
+        if let Ok(bytes) = response.encode_to_vec(version) {
+            Self::write(shared, stream, bytes, false);
+        }
+    }
+
+    /// `end_subscription`.
+    pub(crate) fn end_incoming_subscription(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        code: u64,
+    ) -> Result<(), CommandError> {
+        let sub = self.subs_in.remove(&request).ok_or(CommandError::UnknownRequest(request))?;
+        if code != 0 {
+            self.abort_stream(shared, sub.stream, code);
+            return Ok(());
+        }
+        let mut bytes = Vec::new();
+        if self.version == LiteVersion::Lite05 {
+            let group = sub.largest.or(sub.resolved).unwrap_or(0);
+            bytes = SubscribeResponse::End(SubscribeEnd { group }).encode_to_vec(self.version)?;
+        }
+        Self::write(shared, sub.stream, bytes, true);
+        if let Some(mut s) = self.take_stream(sub.stream) {
+            s.send_open = false;
+            s.state = State::Closing;
+            s.buf.clear();
+            self.put_stream(shared, sub.stream, s);
+        }
+        Ok(())
+    }
+
+    /// Reads the publisher's responses on our Subscribe stream.
+    pub(crate) fn read_subscribe_out(
+        &mut self,
+        shared: &mut Shared,
+        s: &mut Stream,
+        request: RequestHandle,
+    ) -> Flow {
+        let msg = match read_message::<SubscribeResponse>(&mut s.buf, self.version, true) {
+            Step::Done(msg) => msg,
+            Step::More => return Flow::Wait,
+            Step::Bad(v) => return bad(shared, "subscribe response", &v),
+        };
+        let Some(sub) = self.subs_out.get_mut(&request) else { return Flow::Drop };
+        match msg {
+            SubscribeResponse::OkLite04(ok) => {
+                if !sub.subscribed {
+                    sub.subscribed = true;
+                    let info = TrackInfo {
+                        publisher_priority: from_lite(ok.priority),
+                        group_order: if ok.ordered { GroupOrder::Ascending } else { GroupOrder::Descending },
+                        largest: ok.start.map(|group| Location { group, object: 0 }),
+                        max_latency_ms: ok.max_latency,
+                    };
+                    shared.event(Event::Subscribed { request, info });
+                }
+            }
+            SubscribeResponse::Ok(ok) => {
+                if sub.subscribed {
+                    return violation(shared, "a second SUBSCRIBE_OK");
+                }
+                sub.subscribed = true;
+                let info = TrackInfo {
+                    largest: Some(Location { group: ok.group, object: 0 }),
+                    ..TrackInfo::default()
+                };
+                shared.event(Event::Subscribed { request, info });
+            }
+            SubscribeResponse::End(end) => sub.end = Some(end.group),
+            SubscribeResponse::Drop(d) => shared.event(Event::GroupsDropped {
+                request,
+                first: d.start,
+                last: d.end,
+                reason: Reason { code: d.error_code, text: String::new() },
+            }),
+        }
+        Flow::Continue
+    }
+}
