@@ -33,6 +33,11 @@ pub struct Config {
     pub implementation: Option<String>,
     /// MAX_AUTH_TOKEN_CACHE_SIZE this endpoint offers (0 = no aliases).
     pub max_auth_token_cache: u64,
+    /// MOQT client over native QUIC: the PATH setup option (`None` sends nothing; leave it
+    /// `None` over WebTransport, where the URI travels in the CONNECT request).
+    pub path: Option<String>,
+    /// MOQT client over native QUIC: the AUTHORITY setup option (`None` sends nothing).
+    pub authority: Option<String>,
 }
 
 impl Default for Config {
@@ -50,6 +55,8 @@ impl Default for Config {
             max_object_size: 16 << 20,
             implementation: Some(concat!("sluice/", env!("CARGO_PKG_VERSION")).to_owned()),
             max_auth_token_cache: 0,
+            path: None,
+            authority: None,
         }
     }
 }

@@ -186,6 +186,34 @@ pub enum Event {
         reason: Reason,
     },
 
+    // ---- pushes we made (MOQT PUBLISH)
+    /// The peer accepted a track we pushed with [`crate::Session::publish`] (MOQT
+    /// PUBLISH_OK); objects may flow.
+    PublishAccepted {
+        /// From [`crate::Session::publish`].
+        request: RequestHandle,
+        /// What the subscriber asks for.
+        options: SubscribeOptions,
+    },
+
+    // ---- track status
+    /// The peer asks for a track's status (MOQT TRACK_STATUS). Answer with
+    /// [`crate::Session::accept_subscribe`] (its `info` is the answer) or
+    /// [`crate::Session::reject`].
+    IncomingTrackStatus {
+        /// Handle for the answer.
+        request: RequestHandle,
+        /// The track.
+        track: TrackName,
+    },
+    /// The answer to [`crate::Session::track_status`]. Terminal.
+    TrackStatus {
+        /// From [`crate::Session::track_status`].
+        request: RequestHandle,
+        /// The track's status, or why the peer refused to give it.
+        result: Result<TrackInfo, Reason>,
+    },
+
     // ---- session
     /// The peer asks us to move to another session (empty URI = reconnect to the same).
     GoAway {
