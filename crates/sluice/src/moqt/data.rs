@@ -130,7 +130,11 @@ impl MoqtEngine {
             UniHeader::Fetch(h) => {
                 buf.advance(used);
                 let Some(handle) = self.by_wire_id.get(&(true, h.request_id)).copied() else {
-                    return self.fail(shared, SessionErrorCode::PROTOCOL_VIOLATION, "fetch stream for an unknown request");
+                    return self.fail(
+                        shared,
+                        SessionErrorCode::PROTOCOL_VIOLATION,
+                        "fetch stream for an unknown request",
+                    );
                 };
                 self.streams.insert(
                     stream,
@@ -241,7 +245,11 @@ impl MoqtEngine {
                             if sg.buf.is_empty() {
                                 self.subgroup_finished(shared, stream, handle);
                             } else {
-                                self.fail(shared, SessionErrorCode::PROTOCOL_VIOLATION, "subgroup stream ends inside an object");
+                                self.fail(
+                                    shared,
+                                    SessionErrorCode::PROTOCOL_VIOLATION,
+                                    "subgroup stream ends inside an object",
+                                );
                             }
                         }
                         return;
@@ -257,7 +265,11 @@ impl MoqtEngine {
             let need = usize::try_from(h.payload_len).unwrap_or(usize::MAX);
             if sg.buf.len() < need {
                 if sg.fin {
-                    self.fail(shared, SessionErrorCode::PROTOCOL_VIOLATION, "subgroup stream ends inside an object");
+                    self.fail(
+                        shared,
+                        SessionErrorCode::PROTOCOL_VIOLATION,
+                        "subgroup stream ends inside an object",
+                    );
                 }
                 return;
             }
@@ -329,7 +341,10 @@ impl MoqtEngine {
     }
 
     /// The alias and send-order inputs of a subscription we publish.
-    fn publishing(&self, handle: RequestHandle) -> Result<(u64, u8, u8, crate::model::GroupOrder), CommandError> {
+    fn publishing(
+        &self,
+        handle: RequestHandle,
+    ) -> Result<(u64, u8, u8, crate::model::GroupOrder), CommandError> {
         let req = self.requests.get(&handle).ok_or(CommandError::UnknownRequest(handle))?;
         if !req.we_publish() {
             return Err(CommandError::UnknownRequest(handle));

@@ -17,6 +17,7 @@
 //!   stream or the request ends it with that code.
 
 use bytes::Bytes;
+use sluice_wire::Encode;
 use sluice_wire::moqt::codes::{RequestErrorCode, SessionErrorCode};
 use sluice_wire::moqt::control::ControlMessage;
 use sluice_wire::moqt::fetch_stream::{
@@ -26,7 +27,6 @@ use sluice_wire::moqt::kvp::Properties;
 use sluice_wire::moqt::location::Location as WireLocation;
 use sluice_wire::moqt::message::{Fetch, FetchKind, FetchOk};
 use sluice_wire::moqt::params::{Parameter, Parameters};
-use sluice_wire::Encode;
 
 use super::MoqtEngine;
 use super::requests::{decode_buffered, reason};
@@ -87,7 +87,11 @@ impl MoqtEngine {
             JoinStart::Relative(n) => FetchKind::RelativeJoining { joining_request_id, joining_start: n },
             JoinStart::Absolute(g) => FetchKind::AbsoluteJoining { joining_request_id, joining_start: g },
         };
-        let msg = Fetch { request_id: wire_id, kind, parameters: Parameters(vec![Parameter::SubscriberPriority(priority)]) };
+        let msg = Fetch {
+            request_id: wire_id,
+            kind,
+            parameters: Parameters(vec![Parameter::SubscriberPriority(priority)]),
+        };
         let bytes = self.encode(&msg)?;
         self.alloc_request_id();
         let (handle, _) = self.open_request(shared, Kind::Fetch, wire_id, bytes);
@@ -137,7 +141,12 @@ impl MoqtEngine {
         shared.event(Event::IncomingFetch { request: handle, track, start, end });
     }
 
-    pub(super) fn cmd_accept_fetch(&mut self, shared: &mut Shared, handle: RequestHandle, end: Location) -> Result<(), CommandError> {
+    pub(super) fn cmd_accept_fetch(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        end: Location,
+    ) -> Result<(), CommandError> {
         let req = self.requests.get(&handle).ok_or(CommandError::UnknownRequest(handle))?;
         if req.outbound || req.kind != Kind::Fetch {
             return Err(CommandError::UnknownRequest(handle));
@@ -161,7 +170,12 @@ impl MoqtEngine {
     }
 
     /// Our fetch data stream for `handle`, opened (with its FETCH_HEADER in `buf`) if new.
-    fn fetch_stream(&mut self, shared: &mut Shared, handle: RequestHandle, buf: &mut Vec<u8>) -> Result<StreamId, CommandError> {
+    fn fetch_stream(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        buf: &mut Vec<u8>,
+    ) -> Result<StreamId, CommandError> {
         let req = self.requests.get(&handle).ok_or(CommandError::UnknownRequest(handle))?;
         if req.outbound || req.kind != Kind::Fetch {
             return Err(CommandError::UnknownRequest(handle));
@@ -219,7 +233,11 @@ impl MoqtEngine {
         Ok(())
     }
 
-    pub(super) fn cmd_finish_fetch(&mut self, shared: &mut Shared, handle: RequestHandle) -> Result<(), CommandError> {
+    pub(super) fn cmd_finish_fetch(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+    ) -> Result<(), CommandError> {
         let mut buf = Vec::new();
         let stream = self.fetch_stream(shared, handle, &mut buf)?;
         shared.push(Output::Write { stream, header: Bytes::from(buf), payload: Bytes::new(), fin: true });
@@ -234,7 +252,12 @@ impl MoqtEngine {
         Ok(())
     }
 
-    pub(super) fn on_fetch_response(&mut self, shared: &mut Shared, handle: RequestHandle, msg: ControlMessage) {
+    pub(super) fn on_fetch_response(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        msg: ControlMessage,
+    ) {
         let Some(req) = self.requests.get(&handle) else { return };
         let (phase, stream) = (req.phase, req.stream);
         match msg {
@@ -272,10 +295,21 @@ impl MoqtEngine {
                         if f.fin {
                             if f.buf.is_empty() {
                                 self.streams.remove(&stream);
-                                shared.event(Event::FetchEnded { request: handle, reason: Reason { code: 0, text: String::new() } });
+                                shared.event(Event::FetchEnded {
+                                    request: handle,
+                                    reason: Reason { code: 0, text: String::new() },
+                                });
+                                // The fetch is complete: finish our (request) half too.
+                                if let Some(s) = self.requests.get(&handle).map(|r| r.stream) {
+                                    self.send_on(shared, s, Bytes::new(), true);
+                                }
                                 self.forget(shared, handle);
                             } else {
-                                self.fail(shared, SessionErrorCode::PROTOCOL_VIOLATION, "fetch stream ends inside an object");
+                                self.fail(
+                                    shared,
+                                    SessionErrorCode::PROTOCOL_VIOLATION,
+                                    "fetch stream ends inside an object",
+                                );
                             }
                         }
                         return;
@@ -286,13 +320,20 @@ impl MoqtEngine {
             let Some(h) = f.pending.as_ref() else { return };
             if h.payload_len > max_object {
                 self.streams.remove(&stream);
-                shared.push(Output::StopSending { stream, code: sluice_wire::moqt::codes::StreamResetCode::EXCESSIVE_LOAD.0 });
+                shared.push(Output::StopSending {
+                    stream,
+                    code: sluice_wire::moqt::codes::StreamResetCode::EXCESSIVE_LOAD.0,
+                });
                 return;
             }
             let need = usize::try_from(h.payload_len).unwrap_or(usize::MAX);
             if f.buf.len() < need {
                 if f.fin {
-                    self.fail(shared, SessionErrorCode::PROTOCOL_VIOLATION, "fetch stream ends inside an object");
+                    self.fail(
+                        shared,
+                        SessionErrorCode::PROTOCOL_VIOLATION,
+                        "fetch stream ends inside an object",
+                    );
                 }
                 return;
             }

@@ -154,7 +154,8 @@ impl MoqtEngine {
         }
         s.push(data);
         let stream_len = s.buffered();
-        if stream_len > shared.config.max_stream_buffer || self.buffered() > shared.config.max_session_buffer {
+        if stream_len > shared.config.max_stream_buffer || self.buffered() > shared.config.max_session_buffer
+        {
             self.over_buffer(shared, stream);
             return;
         }
@@ -167,8 +168,14 @@ impl MoqtEngine {
     fn over_buffer(&mut self, shared: &mut Shared, stream: StreamId) {
         let kind = self.streams.get(&stream).map(InStream::is_data_like);
         match kind {
-            Some(true) => self.stop_data_stream(shared, stream, sluice_wire::moqt::codes::StreamResetCode::EXCESSIVE_LOAD.0),
-            Some(false) => self.fail(shared, SessionErrorCode::PROTOCOL_VIOLATION, "stream buffer limit exceeded"),
+            Some(true) => self.stop_data_stream(
+                shared,
+                stream,
+                sluice_wire::moqt::codes::StreamResetCode::EXCESSIVE_LOAD.0,
+            ),
+            Some(false) => {
+                self.fail(shared, SessionErrorCode::PROTOCOL_VIOLATION, "stream buffer limit exceeded")
+            }
             None => {}
         }
     }

@@ -31,9 +31,17 @@ use crate::ids::{RequestHandle, StreamId};
 use crate::model::Namespace;
 
 impl MoqtEngine {
-    pub(super) fn cmd_announce(&mut self, shared: &mut Shared, namespace: Namespace) -> Result<RequestHandle, CommandError> {
+    pub(super) fn cmd_announce(
+        &mut self,
+        shared: &mut Shared,
+        namespace: Namespace,
+    ) -> Result<RequestHandle, CommandError> {
         let wire_id = self.next_request_id;
-        let msg = PublishNamespace { request_id: wire_id, namespace: wire_ns(&namespace), parameters: Parameters::new() };
+        let msg = PublishNamespace {
+            request_id: wire_id,
+            namespace: wire_ns(&namespace),
+            parameters: Parameters::new(),
+        };
         let bytes = self.encode(&msg)?;
         self.alloc_request_id();
         let (handle, _) = self.open_request(shared, Kind::PublishNamespace, wire_id, bytes);
@@ -50,7 +58,9 @@ impl MoqtEngine {
         let mut targets: Vec<(StreamId, usize)> = self
             .requests
             .values()
-            .filter(|r| r.kind == Kind::SubscribeNamespace && !r.outbound && namespace.starts_with(&r.namespace))
+            .filter(|r| {
+                r.kind == Kind::SubscribeNamespace && !r.outbound && namespace.starts_with(&r.namespace)
+            })
             .map(|r| (r.stream, r.namespace.0.len()))
             .collect();
         targets.sort();
@@ -77,7 +87,11 @@ impl MoqtEngine {
         }
     }
 
-    pub(super) fn cmd_accept_announce(&mut self, shared: &mut Shared, handle: RequestHandle) -> Result<(), CommandError> {
+    pub(super) fn cmd_accept_announce(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+    ) -> Result<(), CommandError> {
         let req = self.requests.get(&handle).ok_or(CommandError::UnknownRequest(handle))?;
         if req.outbound || req.kind != Kind::PublishNamespace {
             return Err(CommandError::UnknownRequest(handle));
@@ -86,7 +100,8 @@ impl MoqtEngine {
             return Err(CommandError::InvalidState("already answered"));
         }
         let stream = req.stream;
-        let bytes = self.encode(&RequestOk { parameters: Parameters::new(), track_properties: Properties::empty() })?;
+        let bytes =
+            self.encode(&RequestOk { parameters: Parameters::new(), track_properties: Properties::empty() })?;
         self.send_on(shared, stream, bytes, false);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.phase = Phase::Established;
@@ -94,7 +109,12 @@ impl MoqtEngine {
         Ok(())
     }
 
-    pub(super) fn on_publish_namespace(&mut self, shared: &mut Shared, stream: StreamId, m: PublishNamespace) {
+    pub(super) fn on_publish_namespace(
+        &mut self,
+        shared: &mut Shared,
+        stream: StreamId,
+        m: PublishNamespace,
+    ) {
         let handle = self.add_inbound(stream, Kind::PublishNamespace, m.request_id, shared);
         let namespace = model_ns(&m.namespace);
         if let Some(r) = self.requests.get_mut(&handle) {
@@ -103,7 +123,12 @@ impl MoqtEngine {
         shared.event(Event::IncomingAnnounce { request: handle, namespace });
     }
 
-    pub(super) fn on_announce_response(&mut self, shared: &mut Shared, handle: RequestHandle, msg: ControlMessage) {
+    pub(super) fn on_announce_response(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        msg: ControlMessage,
+    ) {
         let Some(req) = self.requests.get(&handle) else { return };
         let (phase, stream) = (req.phase, req.stream);
         match msg {
@@ -123,9 +148,17 @@ impl MoqtEngine {
         }
     }
 
-    pub(super) fn cmd_discover(&mut self, shared: &mut Shared, prefix: Namespace) -> Result<RequestHandle, CommandError> {
+    pub(super) fn cmd_discover(
+        &mut self,
+        shared: &mut Shared,
+        prefix: Namespace,
+    ) -> Result<RequestHandle, CommandError> {
         let wire_id = self.next_request_id;
-        let msg = SubscribeNamespace { request_id: wire_id, prefix: wire_ns(&prefix), parameters: Parameters::new() };
+        let msg = SubscribeNamespace {
+            request_id: wire_id,
+            prefix: wire_ns(&prefix),
+            parameters: Parameters::new(),
+        };
         let bytes = self.encode(&msg)?;
         self.alloc_request_id();
         let (handle, _) = self.open_request(shared, Kind::SubscribeNamespace, wire_id, bytes);
@@ -135,10 +168,21 @@ impl MoqtEngine {
         Ok(handle)
     }
 
-    pub(super) fn on_subscribe_namespace(&mut self, shared: &mut Shared, stream: StreamId, m: SubscribeNamespace) {
-        let live = self.requests.values().filter(|r| r.kind == Kind::SubscribeNamespace && !r.outbound).count();
+    pub(super) fn on_subscribe_namespace(
+        &mut self,
+        shared: &mut Shared,
+        stream: StreamId,
+        m: SubscribeNamespace,
+    ) {
+        let live =
+            self.requests.values().filter(|r| r.kind == Kind::SubscribeNamespace && !r.outbound).count();
         if live >= shared.config.max_namespace_subscriptions {
-            self.send_request_error(shared, stream, RequestErrorCode::EXCESSIVE_LOAD, "too many namespace subscriptions");
+            self.send_request_error(
+                shared,
+                stream,
+                RequestErrorCode::EXCESSIVE_LOAD,
+                "too many namespace subscriptions",
+            );
             self.streams.insert(stream, InStream::Discard);
             return;
         }
@@ -148,7 +192,9 @@ impl MoqtEngine {
             r.namespace = prefix.clone();
             r.phase = Phase::Established;
         }
-        let Ok(ok) = self.encode(&RequestOk { parameters: Parameters::new(), track_properties: Properties::empty() }) else {
+        let Ok(ok) =
+            self.encode(&RequestOk { parameters: Parameters::new(), track_properties: Properties::empty() })
+        else {
             return;
         };
         self.send_on(shared, stream, ok, false);
@@ -164,7 +210,12 @@ impl MoqtEngine {
         }
     }
 
-    pub(super) fn on_discover_response(&mut self, shared: &mut Shared, handle: RequestHandle, msg: ControlMessage) {
+    pub(super) fn on_discover_response(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        msg: ControlMessage,
+    ) {
         let Some(req) = self.requests.get(&handle) else { return };
         let (phase, stream) = (req.phase, req.stream);
         let full = |prefix: &Namespace, suffix: &TrackNamespace| {
@@ -195,4 +246,3 @@ impl MoqtEngine {
         }
     }
 }
-

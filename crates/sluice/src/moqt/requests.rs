@@ -22,7 +22,7 @@ use sluice_wire::moqt::codes::{RequestErrorCode, SessionErrorCode, StreamResetCo
 use sluice_wire::moqt::control::ControlMessage;
 use sluice_wire::moqt::message::RequestError;
 use sluice_wire::moqt::reason::ReasonPhrase;
-use sluice_wire::{DecodeError, Decode, Encode, MoqtVersion, Reader, Violation};
+use sluice_wire::{Decode, DecodeError, Encode, MoqtVersion, Reader, Violation};
 
 use super::MoqtEngine;
 use super::state::{InStream, Kind, Request};
@@ -218,7 +218,9 @@ impl MoqtEngine {
                 return;
             }
             let version = self.version;
-            let Some(InStream::Request { buf, fin, first_done }) = self.streams.get_mut(&stream) else { return };
+            let Some(InStream::Request { buf, fin, first_done }) = self.streams.get_mut(&stream) else {
+                return;
+            };
             let (fin, first_done) = (*fin, *first_done);
             let msg = match decode_buffered(buf, |r| ControlMessage::decode(r, version)) {
                 Ok(Some(m)) => m,
@@ -296,7 +298,13 @@ impl MoqtEngine {
     }
 
     /// Registers a peer request.
-    pub(super) fn add_inbound(&mut self, stream: StreamId, kind: Kind, wire_id: u64, shared: &mut Shared) -> RequestHandle {
+    pub(super) fn add_inbound(
+        &mut self,
+        stream: StreamId,
+        kind: Kind,
+        wire_id: u64,
+        shared: &mut Shared,
+    ) -> RequestHandle {
         let handle = shared.next_request();
         self.by_stream.insert(stream, handle);
         self.by_wire_id.insert((false, wire_id), handle);
@@ -309,8 +317,12 @@ impl MoqtEngine {
         let Some(req) = self.requests.get(&handle) else { return };
         let (kind, outbound) = (req.kind, req.outbound);
         match (kind, outbound) {
-            (Kind::Subscribe, true) | (Kind::Publish, false) => self.on_subscriber_side_msg(shared, handle, msg),
-            (Kind::Subscribe, false) | (Kind::Publish, true) => self.on_publisher_side_msg(shared, handle, msg),
+            (Kind::Subscribe, true) | (Kind::Publish, false) => {
+                self.on_subscriber_side_msg(shared, handle, msg)
+            }
+            (Kind::Subscribe, false) | (Kind::Publish, true) => {
+                self.on_publisher_side_msg(shared, handle, msg)
+            }
             (Kind::Fetch, true) => self.on_fetch_response(shared, handle, msg),
             (Kind::TrackStatus, true) => self.on_track_status_response(shared, handle, msg),
             (Kind::PublishNamespace, true) => self.on_announce_response(shared, handle, msg),
@@ -460,7 +472,11 @@ impl MoqtEngine {
     }
 
     /// Cancels a request we made: RESET our half, STOP_SENDING theirs (CANCELLED).
-    pub(super) fn cmd_cancel(&mut self, shared: &mut Shared, handle: RequestHandle) -> Result<(), CommandError> {
+    pub(super) fn cmd_cancel(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+    ) -> Result<(), CommandError> {
         let req = self.requests.get(&handle).ok_or(CommandError::UnknownRequest(handle))?;
         if !req.outbound {
             return Err(CommandError::UnknownRequest(handle));

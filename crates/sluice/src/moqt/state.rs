@@ -5,7 +5,9 @@
 //! and counts toward `Config::max_stream_buffer` / `max_session_buffer`.
 
 use sluice_wire::moqt::fetch_stream::{FetchObjectDecoder, FetchObjectEncoder};
-use sluice_wire::moqt::subgroup::{SubgroupHeader, SubgroupObjectDecoder, SubgroupObjectEncoder, SubgroupObjectHeader};
+use sluice_wire::moqt::subgroup::{
+    SubgroupHeader, SubgroupObjectDecoder, SubgroupObjectEncoder, SubgroupObjectHeader,
+};
 
 use crate::event::Reason;
 use crate::ids::{RequestHandle, StreamId};
@@ -41,9 +43,9 @@ impl InStream {
 
     pub(crate) fn buffered(&self) -> usize {
         match self {
-            InStream::Unidentified { buf } | InStream::Control { buf, .. } | InStream::Request { buf, .. } => {
-                buf.len()
-            }
+            InStream::Unidentified { buf }
+            | InStream::Control { buf, .. }
+            | InStream::Request { buf, .. } => buf.len(),
             InStream::Subgroup(s) => s.buf.len(),
             InStream::Fetch(f) => f.buf.len(),
             InStream::Discard => 0,
@@ -52,9 +54,9 @@ impl InStream {
 
     pub(crate) fn push(&mut self, data: bytes::Bytes) {
         match self {
-            InStream::Unidentified { buf } | InStream::Control { buf, .. } | InStream::Request { buf, .. } => {
-                buf.push(data)
-            }
+            InStream::Unidentified { buf }
+            | InStream::Control { buf, .. }
+            | InStream::Request { buf, .. } => buf.push(data),
             InStream::Subgroup(s) => s.buf.push(data),
             InStream::Fetch(f) => f.buf.push(data),
             InStream::Discard => {}
@@ -76,7 +78,10 @@ impl InStream {
 
     /// True for streams that may be stopped on their own without closing the session.
     pub(crate) fn is_data_like(&self) -> bool {
-        matches!(self, InStream::Subgroup(_) | InStream::Fetch(_) | InStream::Unidentified { .. } | InStream::Discard)
+        matches!(
+            self,
+            InStream::Subgroup(_) | InStream::Fetch(_) | InStream::Unidentified { .. } | InStream::Discard
+        )
     }
 
     /// When a subgroup stream waiting for an unknown track alias is given up.

@@ -23,7 +23,9 @@ use sluice_wire::moqt::control::ControlMessage;
 use sluice_wire::moqt::filter::SubscriptionFilter;
 use sluice_wire::moqt::kvp::{KeyValue, Properties};
 use sluice_wire::moqt::location::Location as WireLocation;
-use sluice_wire::moqt::message::{Publish, PublishDone, RequestOk, RequestUpdate, Subscribe, SubscribeOk, TrackStatus};
+use sluice_wire::moqt::message::{
+    Publish, PublishDone, RequestOk, RequestUpdate, Subscribe, SubscribeOk, TrackStatus,
+};
 use sluice_wire::moqt::namespace::{FullTrackName, TrackNamespace};
 use sluice_wire::moqt::params::{GroupOrder as WireOrder, Parameter, Parameters};
 use sluice_wire::moqt::reason::ReasonPhrase;
@@ -137,7 +139,10 @@ pub(super) fn track_properties(info: &TrackInfo) -> Result<Properties, CommandEr
     if info.max_latency_ms > 0 {
         pairs.push(KeyValue::varint(PropertyType::OBJECT_DELIVERY_TIMEOUT.0, info.max_latency_ms));
     }
-    pairs.push(KeyValue::varint(PropertyType::DEFAULT_PUBLISHER_PRIORITY.0, u64::from(info.publisher_priority)));
+    pairs.push(KeyValue::varint(
+        PropertyType::DEFAULT_PUBLISHER_PRIORITY.0,
+        u64::from(info.publisher_priority),
+    ));
     pairs.push(KeyValue::varint(
         PropertyType::DEFAULT_PUBLISHER_GROUP_ORDER.0,
         u64::from(wire_order(info.group_order).code()),
@@ -250,7 +255,10 @@ impl MoqtEngine {
         }
         let (stream, kind) = (req.stream, req.kind);
         if kind == Kind::TrackStatus {
-            let msg = RequestOk { parameters: Parameters(largest_param(&info)), track_properties: track_properties(&info)? };
+            let msg = RequestOk {
+                parameters: Parameters(largest_param(&info)),
+                track_properties: track_properties(&info)?,
+            };
             let bytes = self.encode(&msg)?;
             self.send_on(shared, stream, bytes, true);
             self.forget(shared, handle);
@@ -372,7 +380,10 @@ impl MoqtEngine {
             return Err(CommandError::InvalidState("already answered"));
         }
         let stream = req.stream;
-        let msg = RequestOk { parameters: subscriber_params(&options, true)?, track_properties: Properties::empty() };
+        let msg = RequestOk {
+            parameters: subscriber_params(&options, true)?,
+            track_properties: Properties::empty(),
+        };
         let bytes = self.encode(&msg)?;
         self.send_on(shared, stream, bytes, false);
         if let Some(r) = self.requests.get_mut(&handle) {
@@ -418,7 +429,12 @@ impl MoqtEngine {
     }
 
     /// Messages the subscriber side of a subscription receives.
-    pub(super) fn on_subscriber_side_msg(&mut self, shared: &mut Shared, handle: RequestHandle, msg: ControlMessage) {
+    pub(super) fn on_subscriber_side_msg(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        msg: ControlMessage,
+    ) {
         let Some(req) = self.requests.get(&handle) else { return };
         let (phase, kind, stream, updates) = (req.phase, req.kind, req.stream, req.updates_pending);
         match msg {
@@ -466,7 +482,12 @@ impl MoqtEngine {
     }
 
     /// Messages the publisher side of a subscription receives.
-    pub(super) fn on_publisher_side_msg(&mut self, shared: &mut Shared, handle: RequestHandle, msg: ControlMessage) {
+    pub(super) fn on_publisher_side_msg(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        msg: ControlMessage,
+    ) {
         let Some(req) = self.requests.get(&handle) else { return };
         let (phase, kind, stream) = (req.phase, req.kind, req.stream);
         match msg {
@@ -474,12 +495,12 @@ impl MoqtEngine {
                 if !self.use_peer_request_id(shared, u.request_id) {
                     return;
                 }
-                if let Err(v) = u.parameters.check(sluice_wire::moqt::params::ParamScope::RequestUpdate(Some(
-                    match kind {
+                if let Err(v) = u.parameters.check(sluice_wire::moqt::params::ParamScope::RequestUpdate(
+                    Some(match kind {
                         Kind::Publish => sluice_wire::moqt::params::RequestKind::Publish,
                         _ => sluice_wire::moqt::params::RequestKind::Subscribe,
-                    },
-                ))) {
+                    }),
+                )) {
                     return self.fail_violation(shared, &v);
                 }
                 let options = match self.requests.get_mut(&handle) {
@@ -543,9 +564,14 @@ impl MoqtEngine {
         }
     }
 
-    pub(super) fn cmd_track_status(&mut self, shared: &mut Shared, track: TrackName) -> Result<RequestHandle, CommandError> {
+    pub(super) fn cmd_track_status(
+        &mut self,
+        shared: &mut Shared,
+        track: TrackName,
+    ) -> Result<RequestHandle, CommandError> {
         let wire_id = self.next_request_id;
-        let msg = TrackStatus { request_id: wire_id, track: wire_track(&track), parameters: Parameters::new() };
+        let msg =
+            TrackStatus { request_id: wire_id, track: wire_track(&track), parameters: Parameters::new() };
         let bytes = self.encode(&msg)?;
         self.alloc_request_id();
         let (handle, _) = self.open_request(shared, Kind::TrackStatus, wire_id, bytes);
@@ -564,14 +590,21 @@ impl MoqtEngine {
         shared.event(Event::IncomingTrackStatus { request: handle, track });
     }
 
-    pub(super) fn on_track_status_response(&mut self, shared: &mut Shared, handle: RequestHandle, msg: ControlMessage) {
+    pub(super) fn on_track_status_response(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        msg: ControlMessage,
+    ) {
         let stream = match self.requests.get(&handle) {
             Some(r) => r.stream,
             None => return,
         };
         let result = match msg {
             ControlMessage::RequestOk(ok) => Ok(track_info(&ok.parameters, &ok.track_properties)),
-            ControlMessage::RequestError(e) => Err(Reason { code: e.code.0, text: e.reason.to_text().into_owned() }),
+            ControlMessage::RequestError(e) => {
+                Err(Reason { code: e.code.0, text: e.reason.to_text().into_owned() })
+            }
             _ => return self.unexpected(shared),
         };
         shared.event(Event::TrackStatus { request: handle, result });
