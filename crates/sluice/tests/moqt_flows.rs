@@ -44,12 +44,13 @@ fn subscribed(p: &mut Pair, sub: Side) -> (RequestHandle, RequestHandle) {
 
 #[test]
 fn setup_exchanges_implementations_both_ways() {
-    let mut client = Config::default();
-    client.implementation = Some("client-impl".into());
-    client.path = Some("/moq".into());
-    client.authority = Some("example.com".into());
-    let mut server = Config::default();
-    server.implementation = Some("server-impl".into());
+    let client = Config {
+        implementation: Some("client-impl".into()),
+        path: Some("/moq".into()),
+        authority: Some("example.com".into()),
+        ..Config::default()
+    };
+    let server = Config { implementation: Some("server-impl".into()), ..Config::default() };
     let mut p = Pair::new(V, client, server);
     assert_eq!(
         p.take_events(Side::Client),

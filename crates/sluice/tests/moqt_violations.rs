@@ -283,10 +283,12 @@ fn requests_before_setup_wait_for_it() {
 
 #[test]
 fn setup_bytes_sent_by_the_client() {
-    let mut cfg = Config::default();
-    cfg.implementation = Some("x".into());
-    cfg.path = Some("/p".into());
-    cfg.max_auth_token_cache = 100;
+    let cfg = Config {
+        implementation: Some("x".into()),
+        path: Some("/p".into()),
+        max_auth_token_cache: 100,
+        ..Config::default()
+    };
     let mut s = Session::new(cfg, Role::Client, Time::ZERO);
     s.handle(Time::ZERO, Input::Connected { version: Version::Moqt(D18) });
     let outs: Vec<Output> = std::iter::from_fn(|| s.poll()).collect();
