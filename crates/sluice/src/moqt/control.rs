@@ -112,6 +112,17 @@ impl MoqtEngine {
                 return self.fail(shared, SessionErrorCode::INVALID_AUTHORITY, "AUTHORITY sent by a server");
             }
         }
+        let tokens: Vec<_> = setup
+            .options
+            .iter()
+            .filter_map(|o| match o {
+                SetupOption::AuthorizationToken(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect();
+        if !self.apply_tokens(shared, tokens.iter(), true) {
+            return;
+        }
         let implementation = match setup.get(SetupOptionType::MOQT_IMPLEMENTATION) {
             Some(SetupOption::MoqtImplementation(b)) => Some(String::from_utf8_lossy(b).into_owned()),
             _ => None,

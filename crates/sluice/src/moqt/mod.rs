@@ -3,6 +3,7 @@
 //!
 //! The engine is split by responsibility; every file adds an `impl MoqtEngine` block:
 //!
+//! * [`auth`]: the peer's authorization-token alias cache (§10.2.2).
 //! * [`control`]: the uni control streams, SETUP exchange, GOAWAY (§3.3.1, §10.3, §10.4).
 //! * [`requests`]: request-ID allocation and checks (§9), the per-request bidi stream
 //!   (first message, FIN / RESET / STOP_SENDING meanings, §3.3.2 "Request Cancellation").
@@ -17,6 +18,7 @@
 //! Peer misbehaviour closes the session with the draft's code through [`MoqtEngine::fail`];
 //! afterwards `clear` empties every table.
 
+mod auth;
 mod control;
 mod data;
 mod fetch;
@@ -78,6 +80,8 @@ pub struct MoqtEngine {
     goaway_deadline: Option<Time>,
     /// We sent or received GOAWAY: new peer requests are refused with GOING_AWAY.
     going_away: bool,
+    /// The peer's registered authorization-token aliases.
+    tokens: auth::TokenCache,
 }
 
 impl MoqtEngine {
@@ -102,6 +106,7 @@ impl MoqtEngine {
             announced: HashMap::new(),
             goaway_deadline: None,
             going_away: false,
+            tokens: auth::TokenCache::default(),
         }
     }
 
@@ -123,6 +128,23 @@ impl MoqtEngine {
             DecodeError::Incomplete => {}
             DecodeError::Invalid(v) => self.fail_violation(shared, v),
         }
+    }
+
+    /// Applies the peer's tokens to the alias cache; false (after closing) on a violation.
+    fn apply_tokens<'a>(
+        &mut self,
+        shared: &mut Shared,
+        tokens: impl Iterator<Item = &'a sluice_wire::moqt::token::Token>,
+        in_setup: bool,
+    ) -> bool {
+        let limit = shared.config.max_auth_token_cache;
+        for t in tokens {
+            if let Err(code) = self.tokens.apply(t, limit, in_setup) {
+                self.fail(shared, code, "authorization token alias");
+                return false;
+            }
+        }
+        true
     }
 
     /// Bytes buffered across all receive streams.
@@ -324,6 +346,7 @@ impl Engine for MoqtEngine {
         self.data_out.clear();
         self.announced.clear();
         self.goaway_deadline = None;
+        self.tokens.clear();
     }
 
     fn table_sizes(&self) -> usize {
@@ -335,6 +358,7 @@ impl Engine for MoqtEngine {
             + self.aliases_in.len()
             + self.data_out.len()
             + self.announced.len()
+            + self.tokens.len()
     }
 
     fn announce(&mut self, shared: &mut Shared, namespace: Namespace) -> Result<RequestHandle, CommandError> {

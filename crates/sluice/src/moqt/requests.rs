@@ -272,6 +272,20 @@ impl MoqtEngine {
         if !self.use_peer_request_id(shared, wire_id) {
             return;
         }
+        let params = match &msg {
+            ControlMessage::Subscribe(m) => &m.parameters,
+            ControlMessage::Publish(m) => &m.parameters,
+            ControlMessage::Fetch(m) => &m.parameters,
+            ControlMessage::TrackStatus(m) => &m.parameters,
+            ControlMessage::PublishNamespace(m) => &m.parameters,
+            ControlMessage::SubscribeNamespace(m) => &m.parameters,
+            ControlMessage::SubscribeTracks(m) => &m.parameters,
+            _ => return,
+        };
+        let tokens: Vec<_> = params.auth_tokens().cloned().collect();
+        if !self.apply_tokens(shared, tokens.iter(), false) {
+            return;
+        }
         if self.going_away {
             self.send_request_error(shared, stream, RequestErrorCode::GOING_AWAY, "going away");
             self.streams.insert(stream, InStream::Discard);

@@ -495,6 +495,10 @@ impl MoqtEngine {
                 if !self.use_peer_request_id(shared, u.request_id) {
                     return;
                 }
+                let tokens: Vec<_> = u.parameters.auth_tokens().cloned().collect();
+                if !self.apply_tokens(shared, tokens.iter(), false) {
+                    return;
+                }
                 if let Err(v) = u.parameters.check(sluice_wire::moqt::params::ParamScope::RequestUpdate(
                     Some(match kind {
                         Kind::Publish => sluice_wire::moqt::params::RequestKind::Publish,
