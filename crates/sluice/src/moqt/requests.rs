@@ -402,40 +402,34 @@ impl MoqtEngine {
         }
     }
 
-    /// The peer reset its half of a request stream: it cancelled the request.
+    /// The peer reset its half of a request stream: it cancelled the request. We reset
+    /// what is left of our half (§3.3.2) and end the request with its terminal event (a
+    /// peer's TRACK_STATUS or SUBSCRIBE_NAMESPACE has none: the application's answer, if
+    /// any, finds the handle gone).
     pub(super) fn request_reset(&mut self, shared: &mut Shared, handle: RequestHandle, code: u64) {
         let Some(req) = self.requests.get(&handle) else { return };
         let reason = Reason { code, text: String::new() };
-        let ev = match (req.kind, req.outbound) {
-            (Kind::Subscribe, true) => Event::SubscriptionEnded { request: handle, reason },
-            (Kind::Subscribe, false) | (Kind::Publish, true) => Event::SubscriberGone { request: handle },
-            (Kind::Publish, false) => Event::SubscriptionEnded { request: handle, reason },
-            (Kind::Fetch, _) => Event::FetchEnded { request: handle, reason },
-            (Kind::TrackStatus, true) => Event::TrackStatus { request: handle, result: Err(reason) },
-            (Kind::TrackStatus, false) => Event::FetchEnded { request: handle, reason },
-            (Kind::PublishNamespace, true) => Event::AnnounceEnded { request: handle, reason },
-            (Kind::PublishNamespace, false) => Event::IncomingAnnounceEnded { request: handle },
-            (Kind::SubscribeNamespace, true) => Event::DiscoveryEnded { request: handle, reason },
-            (Kind::SubscribeNamespace, false) => {
-                // A peer's discovery ended: nothing for the application.
-                let stream = req.stream;
-                shared.push(Output::Reset { stream, code: StreamResetCode::CANCELLED.0 });
-                self.streams.remove(&stream);
-                self.forget(shared, handle);
-                return;
+        let (stream, kind, outbound) = (req.stream, req.kind, req.outbound);
+        let request = handle;
+        let ev = match (kind, outbound) {
+            (Kind::Subscribe, true) | (Kind::Publish, false) => {
+                Some(Event::SubscriptionEnded { request, reason })
             }
+            (Kind::Subscribe, false) | (Kind::Publish, true) => Some(Event::SubscriberGone { request }),
+            (Kind::Fetch, _) => Some(Event::FetchEnded { request, reason }),
+            (Kind::TrackStatus, true) => Some(Event::TrackStatus { request, result: Err(reason) }),
+            (Kind::PublishNamespace, true) => Some(Event::AnnounceEnded { request, reason }),
+            (Kind::PublishNamespace, false) => Some(Event::IncomingAnnounceEnded { request }),
+            (Kind::SubscribeNamespace, true) => Some(Event::DiscoveryEnded { request, reason }),
+            (Kind::TrackStatus, false) | (Kind::SubscribeNamespace, false) => None,
         };
-        let stream = req.stream;
-        if !matches!(ev, Event::FetchEnded { .. }) || !req.outbound {
-            shared.push(Output::Reset { stream, code: StreamResetCode::CANCELLED.0 });
+        shared.push(Output::Reset { stream, code: StreamResetCode::CANCELLED.0 });
+        if let Some(ev) = ev {
+            shared.event(ev);
         }
-        if matches!((req.kind, req.outbound), (Kind::TrackStatus, false)) {
-            // The application was asked to answer; it will find the handle gone.
-            self.streams.remove(&stream);
-            self.forget(shared, handle);
-            return;
+        if kind == Kind::PublishNamespace && outbound {
+            self.withdraw_namespace(shared, handle);
         }
-        shared.event(ev);
         self.streams.remove(&stream);
         self.forget(shared, handle);
     }
