@@ -310,3 +310,82 @@ fn setup_bytes_sent_by_the_client() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A client with two requests out; the peer (server) answers them with raw bytes.
+fn client_answers(answers: [Vec<u8>; 2]) -> Option<u64> {
+    use sluice::{Namespace, SubscribeOptions, TrackName};
+    let mut s = session(Role::Client);
+    let ctl = StreamId(3);
+    s.handle(Time::ZERO, Input::StreamOpened { stream: ctl, bidi: false });
+    s.handle(Time::ZERO, Input::StreamData { stream: ctl, data: Bytes::from(setup()) });
+    let t = TrackName::new(Namespace::from_fields(["a"]), "t");
+    s.subscribe(t.clone(), SubscribeOptions::default()).unwrap();
+    s.announce(Namespace::from_fields(["b"])).unwrap();
+    // Streams the client opened: local#0 = control, local#1 = SUBSCRIBE, local#2 = announce.
+    for (i, a) in answers.into_iter().enumerate() {
+        let stream = StreamId::local(i as u64 + 1);
+        s.handle(Time::ZERO, Input::StreamData { stream, data: Bytes::from(a) });
+    }
+    let mut code = None;
+    while let Some(o) = s.poll() {
+        if let Output::Close { code: c, .. } = o {
+            code = Some(c);
+        }
+    }
+    code
+}
+
+#[test]
+fn response_violations_on_our_requests() {
+    use sluice_wire::moqt::kvp::{KeyValue, Properties};
+    use sluice_wire::moqt::message::{Namespace as NamespaceMsg, SubscribeOk};
+    let ok = |alias| {
+        enc(&SubscribeOk {
+            track_alias: alias,
+            parameters: Default::default(),
+            track_properties: Default::default(),
+        })
+    };
+    let request_ok = enc(&RequestOk { parameters: Default::default(), track_properties: Default::default() });
+    let with_props = enc(&RequestOk {
+        parameters: Default::default(),
+        track_properties: Properties::from_pairs(&[KeyValue::varint(0x0E, 1)]).unwrap(),
+    });
+    let namespace = enc(&NamespaceMsg { suffix: TrackNamespace::from_fields(["x"]) });
+    assert_eq!(client_answers([ok(1), request_ok.clone()]), None);
+    assert_eq!(client_answers([ok(1), with_props]), Some(PV), "track properties in PUBLISH_NAMESPACE_OK");
+    assert_eq!(
+        client_answers([namespace.clone(), request_ok.clone()]),
+        Some(PV),
+        "NAMESPACE answering SUBSCRIBE"
+    );
+    assert_eq!(client_answers([ok(1), namespace]), Some(PV), "NAMESPACE answering PUBLISH_NAMESPACE");
+}
+
+#[test]
+fn subscribe_ok_reusing_a_live_alias_closes_duplicate_track_alias() {
+    use sluice::{Namespace, SubscribeOptions, TrackName};
+    use sluice_wire::moqt::message::SubscribeOk;
+    let mut s = session(Role::Client);
+    let ctl = StreamId(3);
+    s.handle(Time::ZERO, Input::StreamOpened { stream: ctl, bidi: false });
+    s.handle(Time::ZERO, Input::StreamData { stream: ctl, data: Bytes::from(setup()) });
+    for name in ["a", "b"] {
+        s.subscribe(TrackName::new(Namespace::from_fields(["n"]), name), SubscribeOptions::default())
+            .unwrap();
+    }
+    let ok = enc(&SubscribeOk {
+        track_alias: 5,
+        parameters: Default::default(),
+        track_properties: Default::default(),
+    });
+    for i in [1, 2] {
+        s.handle(Time::ZERO, Input::StreamData { stream: StreamId::local(i), data: Bytes::from(ok.clone()) });
+    }
+    let close = std::iter::from_fn(|| s.poll()).find_map(|o| match o {
+        Output::Close { code, .. } => Some(code),
+        _ => None,
+    });
+    assert_eq!(close, Some(SessionErrorCode::DUPLICATE_TRACK_ALIAS.0));
+    assert_eq!(s.table_sizes(), 0);
+}

@@ -18,7 +18,7 @@ use sluice_wire::moqt::message::{
     Namespace as NamespaceMsg, NamespaceDone, PublishNamespace, RequestOk, SubscribeNamespace,
 };
 use sluice_wire::moqt::namespace::TrackNamespace;
-use sluice_wire::moqt::params::Parameters;
+use sluice_wire::moqt::params::{Parameters, RequestKind};
 
 use super::MoqtEngine;
 use super::requests::reason;
@@ -132,7 +132,10 @@ impl MoqtEngine {
         let Some(req) = self.requests.get(&handle) else { return };
         let (phase, stream) = (req.phase, req.stream);
         match msg {
-            ControlMessage::RequestOk(_) if phase == Phase::Pending => {
+            ControlMessage::RequestOk(ok) if phase == Phase::Pending => {
+                if !self.check_request_ok(shared, &ok, RequestKind::PublishNamespace) {
+                    return;
+                }
                 if let Some(r) = self.requests.get_mut(&handle) {
                     r.phase = Phase::Established;
                 }
@@ -224,7 +227,10 @@ impl MoqtEngine {
             n
         };
         match msg {
-            ControlMessage::RequestOk(_) if phase == Phase::Pending => {
+            ControlMessage::RequestOk(ok) if phase == Phase::Pending => {
+                if !self.check_request_ok(shared, &ok, RequestKind::SubscribeNamespace) {
+                    return;
+                }
                 if let Some(r) = self.requests.get_mut(&handle) {
                     r.phase = Phase::Established;
                 }

@@ -20,7 +20,8 @@
 use bytes::Bytes;
 use sluice_wire::moqt::codes::{RequestErrorCode, SessionErrorCode, StreamResetCode};
 use sluice_wire::moqt::control::ControlMessage;
-use sluice_wire::moqt::message::RequestError;
+use sluice_wire::moqt::message::{RequestError, RequestOk};
+use sluice_wire::moqt::params::{ParamScope, RequestKind};
 use sluice_wire::moqt::reason::ReasonPhrase;
 use sluice_wire::{Decode, DecodeError, Encode, MoqtVersion, Reader, Violation};
 
@@ -343,6 +344,26 @@ impl MoqtEngine {
             (Kind::SubscribeNamespace, true) => self.on_discover_response(shared, handle, msg),
             _ => self.unexpected(shared),
         }
+    }
+
+    /// Checks a REQUEST_OK against the request it answers (§10.5): only TRACK_STATUS_OK
+    /// carries track properties, and parameters must be allowed for that request. False
+    /// (after closing the session) when it breaks either rule.
+    pub(super) fn check_request_ok(
+        &mut self,
+        shared: &mut Shared,
+        ok: &RequestOk,
+        kind: RequestKind,
+    ) -> bool {
+        if kind != RequestKind::TrackStatus && !ok.track_properties.is_empty() {
+            self.fail(shared, SessionErrorCode::PROTOCOL_VIOLATION, "track properties in REQUEST_OK");
+            return false;
+        }
+        if let Err(v) = ok.parameters.check(ParamScope::RequestOk(Some(kind))) {
+            self.fail_violation(shared, &v);
+            return false;
+        }
+        true
     }
 
     /// A message that may not appear where it did.

@@ -27,7 +27,7 @@ use sluice_wire::moqt::message::{
     Publish, PublishDone, RequestOk, RequestUpdate, Subscribe, SubscribeOk, TrackStatus,
 };
 use sluice_wire::moqt::namespace::{FullTrackName, TrackNamespace};
-use sluice_wire::moqt::params::{GroupOrder as WireOrder, Parameter, Parameters};
+use sluice_wire::moqt::params::{GroupOrder as WireOrder, Parameter, Parameters, RequestKind};
 use sluice_wire::moqt::reason::ReasonPhrase;
 
 use super::MoqtEngine;
@@ -457,9 +457,15 @@ impl MoqtEngine {
                 self.send_on(shared, stream, Bytes::new(), true);
                 self.forget(shared, handle);
             }
-            ControlMessage::RequestError(_) | ControlMessage::RequestOk(_)
-                if phase == Phase::Established && updates > 0 =>
-            {
+            ControlMessage::RequestOk(ok) if phase == Phase::Established && updates > 0 => {
+                if !self.check_request_ok(shared, &ok, RequestKind::RequestUpdate) {
+                    return;
+                }
+                if let Some(r) = self.requests.get_mut(&handle) {
+                    r.updates_pending = r.updates_pending.saturating_sub(1);
+                }
+            }
+            ControlMessage::RequestError(_) if phase == Phase::Established && updates > 0 => {
                 // REQUEST_UPDATE answered; a failure is followed by PUBLISH_DONE UPDATE_FAILED.
                 if let Some(r) = self.requests.get_mut(&handle) {
                     r.updates_pending = r.updates_pending.saturating_sub(1);
@@ -524,6 +530,9 @@ impl MoqtEngine {
                 shared.event(Event::SubscribeUpdated { request: handle, options });
             }
             ControlMessage::RequestOk(ok) if kind == Kind::Publish && phase == Phase::Pending => {
+                if !self.check_request_ok(shared, &ok, RequestKind::Publish) {
+                    return;
+                }
                 let mut options = SubscribeOptions::default();
                 apply_params(&mut options, &ok.parameters);
                 if let Some(r) = self.requests.get_mut(&handle) {
@@ -605,7 +614,12 @@ impl MoqtEngine {
             None => return,
         };
         let result = match msg {
-            ControlMessage::RequestOk(ok) => Ok(track_info(&ok.parameters, &ok.track_properties)),
+            ControlMessage::RequestOk(ok) => {
+                if !self.check_request_ok(shared, &ok, RequestKind::TrackStatus) {
+                    return;
+                }
+                Ok(track_info(&ok.parameters, &ok.track_properties))
+            }
             ControlMessage::RequestError(e) => {
                 Err(Reason { code: e.code.0, text: e.reason.to_text().into_owned() })
             }
