@@ -117,7 +117,7 @@ fn violation_table() {
     bad_token.extend(bad_token_body);
     let mut unknown_type = Vec::new();
     put_vi64(&mut unknown_type, 0x3F);
-    unknown_type.put_u16(0);
+    unknown_type.put_u16(1000); // the body never arrives: the type alone closes the session
 
     let mut padding_datagram = Vec::new();
     put_vi64(&mut padding_datagram, 0x132B_3E29);

@@ -21,7 +21,7 @@ use sluice_wire::moqt::setup::{Setup, SetupOption};
 use sluice_wire::{Decode, Encode};
 
 use super::MoqtEngine;
-use super::requests::decode_buffered;
+use super::requests::{decode_buffered, frame_complete};
 use super::state::InStream;
 use crate::engine::Shared;
 use crate::error::CommandError;
@@ -72,6 +72,9 @@ impl MoqtEngine {
             let version = self.version;
             let Some(InStream::Control { buf, got_setup }) = self.streams.get_mut(&stream) else { return };
             let got = *got_setup;
+            if !frame_complete(buf) {
+                return;
+            }
             let msg = match decode_buffered(buf, |r| ControlMessage::decode(r, version)) {
                 Ok(Some(m)) => m,
                 Ok(None) => return,

@@ -78,6 +78,28 @@ pub(super) fn peek_buffered<T>(
     }
 }
 
+/// True once a whole control message frame (`Type (vi64), Length (16), Body`) is buffered.
+///
+/// Checked before decoding so that a large message arriving in many small chunks is
+/// decoded (and its front made contiguous) once, not once per chunk.
+pub(super) fn frame_complete(buf: &mut RecvBuffer) -> bool {
+    let head = peek_buffered(buf, |r| {
+        let kind = sluice_wire::moqt::codes::MessageType(r.vi64()?);
+        if !kind.is_known() {
+            // Unknown types close the session at once, without waiting for the body.
+            return Err(Violation::UnknownMessageType(kind.0).into());
+        }
+        let len = r.u16()?;
+        Ok(usize::from(len))
+    });
+    match head {
+        Ok(Some((len, used))) => buf.len() >= used.saturating_add(len),
+        Ok(None) => false,
+        // Let the real decoder report the violation.
+        Err(_) => true,
+    }
+}
+
 /// A Reason from a wire code and phrase.
 pub(super) fn reason(code: u64, phrase: &ReasonPhrase) -> Reason {
     Reason { code, text: phrase.to_text().into_owned() }
@@ -223,7 +245,10 @@ impl MoqtEngine {
                 return;
             };
             let (fin, first_done) = (*fin, *first_done);
-            let msg = match decode_buffered(buf, |r| ControlMessage::decode(r, version)) {
+            let ready = frame_complete(buf);
+            let decoded =
+                if ready { decode_buffered(buf, |r| ControlMessage::decode(r, version)) } else { Ok(None) };
+            let msg = match decoded {
                 Ok(Some(m)) => m,
                 Ok(None) => {
                     if fin {
