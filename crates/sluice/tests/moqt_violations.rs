@@ -389,3 +389,51 @@ fn subscribe_ok_reusing_a_live_alias_closes_duplicate_track_alias() {
     assert_eq!(close, Some(SessionErrorCode::DUPLICATE_TRACK_ALIAS.0));
     assert_eq!(s.table_sizes(), 0);
 }
+
+#[test]
+fn subgroup_reset_by_the_publisher_reports_the_dropped_group() {
+    use sluice::{Namespace, Reason, SubscribeOptions, TrackName};
+    use sluice_wire::moqt::message::SubscribeOk;
+    use sluice_wire::moqt::subgroup::{SubgroupHeader, SubgroupId};
+    let mut s = session(Role::Client);
+    let ctl = StreamId(3);
+    s.handle(Time::ZERO, Input::StreamOpened { stream: ctl, bidi: false });
+    s.handle(Time::ZERO, Input::StreamData { stream: ctl, data: Bytes::from(setup()) });
+    let h =
+        s.subscribe(TrackName::new(Namespace::from_fields(["n"]), "a"), SubscribeOptions::default()).unwrap();
+    let ok = enc(&SubscribeOk {
+        track_alias: 4,
+        parameters: Default::default(),
+        track_properties: Default::default(),
+    });
+    s.handle(Time::ZERO, Input::StreamData { stream: StreamId::local(1), data: Bytes::from(ok) });
+    let header = SubgroupHeader {
+        track_alias: 4,
+        group_id: 12,
+        subgroup_id: SubgroupId::Zero,
+        publisher_priority: None,
+        properties_present: false,
+        end_of_group: false,
+        first_object: false,
+    };
+    let data = StreamId(7);
+    s.handle(Time::ZERO, Input::StreamOpened { stream: data, bidi: false });
+    s.handle(Time::ZERO, Input::StreamData { stream: data, data: Bytes::from(enc(&header)) });
+    while s.poll().is_some() {}
+    s.handle(Time::ZERO, Input::StreamReset { stream: data, code: 2 });
+    let events: Vec<Event> = std::iter::from_fn(|| s.poll())
+        .filter_map(|o| match o {
+            Output::Event(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        events,
+        vec![Event::GroupsDropped {
+            request: h,
+            first: 12,
+            last: 12,
+            reason: Reason { code: 2, text: String::new() }
+        }]
+    );
+}
