@@ -17,6 +17,24 @@
 //!
 //! Peer misbehaviour closes the session with the draft's code through [`MoqtEngine::fail`];
 //! afterwards `clear` empties every table.
+//!
+//! # Limits (`Config`) and what hitting them does
+//!
+//! | limit | answer |
+//! |---|---|
+//! | `max_inbound_requests` | REQUEST_ERROR EXCESSIVE_LOAD + FIN (the Request ID is consumed) |
+//! | `max_subscriptions` (both directions) | peer: REQUEST_ERROR EXCESSIVE_LOAD; ours: `CommandError::Limit` |
+//! | `max_namespace_subscriptions` | REQUEST_ERROR EXCESSIVE_LOAD |
+//! | `max_peer_streams` | STOP_SENDING (and RESET for bidi) EXCESSIVE_LOAD |
+//! | `max_stream_buffer`, `max_session_buffer` | data stream: STOP_SENDING EXCESSIVE_LOAD; control or request stream: close PROTOCOL_VIOLATION (its messages cannot be skipped) |
+//! | `max_unidentified_bytes` | STOP_SENDING EXCESSIVE_LOAD |
+//! | `max_unknown_alias_bytes` | STOP_SENDING EXCESSIVE_LOAD on the stream that crosses it |
+//! | `unknown_alias_timeout` | STOP_SENDING CANCELLED; also the PUBLISH_DONE grace period |
+//! | `max_object_size` | STOP_SENDING EXCESSIVE_LOAD |
+//! | `max_auth_token_cache` | close AUTH_TOKEN_CACHE_OVERFLOW (see [`auth`]) |
+//!
+//! Not implemented: SUBSCRIBE_TRACKS (refused with NOT_SUPPORTED), delivery timeouts
+//! (OBJECT_DELIVERY_TIMEOUT is carried, not enforced), REDIRECT / PUBLISH_BLOCKED.
 
 mod auth;
 mod control;

@@ -420,32 +420,22 @@ impl MoqtEngine {
                     reason: Reason { code: 0, text: "stream finished".into() },
                 }),
                 Kind::Publish => Some(Event::SubscriberGone { request: handle }),
-                Kind::Fetch => {
-                    // The fetch ends with its data stream; the bidi FIN only closes the
-                    // response half.
-                    if let Some(InStream::Request { .. }) = self.streams.get(&stream) {
-                        self.streams.remove(&stream);
-                        self.by_stream.remove(&stream);
-                    }
-                    return;
-                }
+                // The fetch ends with its data stream; the bidi FIN only closes the
+                // response half (the stream stays routed for STOP_SENDING).
+                Kind::Fetch => return,
                 Kind::TrackStatus => None,
             };
             if req.done.is_some() {
                 // PUBLISH_DONE arrived; the data streams decide when it ends.
-                self.streams.remove(&stream);
-                self.by_stream.remove(&stream);
                 return;
             }
             if let Some(ev) = ev {
                 shared.event(ev);
             }
             self.forget(shared, handle);
-        } else {
-            // The requester finished its half: no more updates. Nothing else changes.
-            self.streams.remove(&stream);
-            self.by_stream.remove(&stream);
         }
+        // Otherwise the requester finished its half: no more updates, nothing else
+        // changes; the stream stays routed so a later STOP_SENDING still cancels.
     }
 
     /// The peer reset its half of a request stream: it cancelled the request. We reset
