@@ -4,10 +4,10 @@
 //!
 //! SETUP options we send: PATH and AUTHORITY (client only, from `Config::path` /
 //! `Config::authority`; the adapter leaves them `None` over WebTransport, §10.3.1),
-//! MAX_AUTH_TOKEN_CACHE_SIZE when non-zero, MOQT_IMPLEMENTATION. A server that receives
-//! PATH/AUTHORITY from... the client keeps them (the core does not route by URI); a client
-//! that receives PATH or AUTHORITY from a server closes with INVALID_PATH /
-//! INVALID_AUTHORITY (§10.3.1: only the client sends them).
+//! MAX_AUTH_TOKEN_CACHE_SIZE when non-zero, MOQT_IMPLEMENTATION. A server ignores the
+//! client's PATH/AUTHORITY (the core does not route by URI; the adapter, which knows the
+//! transport, may check them); a client that receives PATH or AUTHORITY from a server
+//! closes with INVALID_PATH / INVALID_AUTHORITY (§10.3.1: only the client sends them).
 //!
 //! GOAWAY: [`MoqtEngine::cmd_goaway`] sends it and arms a deadline after which the session
 //! closes with GOAWAY_TIMEOUT (§3.5); after sending or receiving it, new peer requests are

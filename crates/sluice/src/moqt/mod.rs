@@ -3,19 +3,19 @@
 //!
 //! The engine is split by responsibility; every file adds an `impl MoqtEngine` block:
 //!
-//! * [`auth`]: the peer's authorization-token alias cache (§10.2.2).
-//! * [`control`]: the uni control streams, SETUP exchange, GOAWAY (§3.3.1, §10.3, §10.4).
-//! * [`requests`]: request-ID allocation and checks (§9), the per-request bidi stream
+//! * `auth`: the peer's authorization-token alias cache (§10.2.2).
+//! * `control`: the uni control streams, SETUP exchange, GOAWAY (§3.3.1, §10.3, §10.4).
+//! * `requests`: request-ID allocation and checks (§9), the per-request bidi stream
 //!   (first message, FIN / RESET / STOP_SENDING meanings, §3.3.2 "Request Cancellation").
-//! * [`subscribe`]: SUBSCRIBE / SUBSCRIBE_OK / REQUEST_UPDATE / PUBLISH_DONE and PUBLISH,
+//! * `subscribe`: SUBSCRIBE / SUBSCRIBE_OK / REQUEST_UPDATE / PUBLISH_DONE and PUBLISH,
 //!   in both directions, with publisher-chosen track aliases (§5, §10.7–§10.11).
-//! * [`namespace`]: PUBLISH_NAMESPACE, SUBSCRIBE_NAMESPACE → NAMESPACE / NAMESPACE_DONE (§6).
-//! * [`fetch`]: FETCH / FETCH_OK and FETCH_HEADER streams (§10.12, §11.4).
-//! * [`data`]: subgroup streams and datagrams in and out, unknown-alias buffering (§11).
-//! * [`priority`]: the send order of a stream from the draft's priority rules (§7).
-//! * [`state`]: the tables (requests, streams) these share.
+//! * `namespace`: PUBLISH_NAMESPACE, SUBSCRIBE_NAMESPACE → NAMESPACE / NAMESPACE_DONE (§6).
+//! * `fetch`: FETCH / FETCH_OK and FETCH_HEADER streams (§10.12, §11.4).
+//! * `data`: subgroup streams and datagrams in and out, unknown-alias buffering (§11).
+//! * `priority`: the send order of a stream from the draft's priority rules (§7).
+//! * `state`: the tables (requests, streams) these share.
 //!
-//! Peer misbehaviour closes the session with the draft's code through [`MoqtEngine::fail`];
+//! Peer misbehaviour closes the session with the draft's code through `MoqtEngine::fail`;
 //! afterwards `clear` empties every table.
 //!
 //! # Limits (`Config`) and what hitting them does
@@ -31,7 +31,7 @@
 //! | `max_unknown_alias_bytes` | STOP_SENDING EXCESSIVE_LOAD on the stream that crosses it |
 //! | `unknown_alias_timeout` | STOP_SENDING CANCELLED; also the PUBLISH_DONE grace period |
 //! | `max_object_size` | STOP_SENDING EXCESSIVE_LOAD |
-//! | `max_auth_token_cache` | close AUTH_TOKEN_CACHE_OVERFLOW (see [`auth`]) |
+//! | `max_auth_token_cache` | close AUTH_TOKEN_CACHE_OVERFLOW (see `auth`) |
 //!
 //! Not implemented: SUBSCRIBE_TRACKS (refused with NOT_SUPPORTED), delivery timeouts
 //! (OBJECT_DELIVERY_TIMEOUT is carried, not enforced), REDIRECT / PUBLISH_BLOCKED.
