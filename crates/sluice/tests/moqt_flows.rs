@@ -9,7 +9,7 @@ use sluice::{
     Reason, RequestHandle, SubscribeOptions, TrackInfo, TrackName, Version,
 };
 use sluice_sim::{Pair, Side};
-use sluice_wire::moqt::codes::{PublishDoneCode, RequestErrorCode, SessionErrorCode};
+use sluice_wire::moqt::codes::{PublishDoneCode, RequestErrorCode, SessionErrorCode, StreamResetCode};
 
 const V: Version = Version::Moqt(MoqtVersion::Draft18);
 
@@ -545,4 +545,33 @@ fn closing_empties_every_table() {
     assert_eq!(p.client.table_sizes(), 0);
     assert_eq!(p.server.table_sizes(), 0);
     assert!(p.server.is_closed());
+}
+
+#[test]
+fn cancelled_fetch_ends_at_the_publisher() {
+    let mut p = pair();
+    let f = p
+        .client
+        .fetch(track(), Location { group: 0, object: 0 }, Location { group: 2, object: 0 }, 0)
+        .unwrap();
+    p.run();
+    let incoming = ev_req(&p.take_events(Side::Server));
+    p.server.accept_fetch(incoming, Location { group: 2, object: 0 }).unwrap();
+    p.server.write_fetch_object(incoming, 0, 0, ObjectWrite::new(0, Bytes::from_static(b"a"))).unwrap();
+    p.run();
+    assert_eq!(p.take_events(Side::Client).len(), 2, "FetchAccepted and one object");
+    p.client.cancel(f).unwrap();
+    p.run();
+    assert_eq!(
+        p.take_events(Side::Server),
+        vec![Event::FetchEnded {
+            request: incoming,
+            reason: Reason { code: StreamResetCode::CANCELLED.0, text: String::new() }
+        }]
+    );
+    assert_eq!(
+        p.server.write_fetch_object(incoming, 0, 0, ObjectWrite::new(1, Bytes::new())),
+        Err(sluice::CommandError::UnknownRequest(incoming))
+    );
+    assert_eq!(p.client.table_sizes() + p.server.table_sizes(), 2);
 }

@@ -291,9 +291,26 @@ impl MoqtEngine {
             self.request_stopped(shared, handle, code);
             return;
         }
-        if let Some(out) = self.data_out.remove(&stream) {
+        if self.data_out.remove(&stream).is_some() {
             shared.push(crate::io::Output::Reset { stream, code });
-            let _ = out;
+            return;
+        }
+        // The requester stopped our fetch data stream: the fetch is over.
+        let fetch = self
+            .requests
+            .iter()
+            .find(|(_, r)| r.fetch_out.as_ref().is_some_and(|(s, _)| *s == stream))
+            .map(|(h, _)| *h);
+        if let Some(handle) = fetch {
+            if let Some(r) = self.requests.get_mut(&handle) {
+                r.fetch_out = None;
+            }
+            shared.push(crate::io::Output::Reset { stream, code });
+            shared.event(crate::event::Event::FetchEnded {
+                request: handle,
+                reason: crate::event::Reason { code, text: String::new() },
+            });
+            self.forget(shared, handle);
         }
     }
 }
