@@ -575,3 +575,18 @@ fn cancelled_fetch_ends_at_the_publisher() {
     );
     assert_eq!(p.client.table_sizes() + p.server.table_sizes(), 2);
 }
+
+#[test]
+fn subscriber_leaves_a_pushed_track() {
+    let mut p = pair();
+    let h = p.server.publish(track(), TrackInfo::default()).unwrap();
+    p.run();
+    let incoming = ev_req(&p.take_events(Side::Client));
+    p.client.accept_publish(incoming, SubscribeOptions::default()).unwrap();
+    p.run();
+    p.take_events(Side::Server);
+    p.client.cancel(incoming).unwrap();
+    p.run();
+    assert_eq!(p.take_events(Side::Server), vec![Event::SubscriberGone { request: h }]);
+    assert_eq!(p.client.table_sizes() + p.server.table_sizes(), 2);
+}

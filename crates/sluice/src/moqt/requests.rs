@@ -515,21 +515,20 @@ impl MoqtEngine {
         Ok(())
     }
 
-    /// Cancels a request we made: RESET our half, STOP_SENDING theirs (CANCELLED).
+    /// Cancels a request: RESET our half, STOP_SENDING theirs (CANCELLED, §3.3.2). Meant
+    /// for requests we made (unsubscribe, withdraw, stop discovery, cancel a fetch), and
+    /// also allowed on a peer's request we no longer want to serve or receive (e.g. a
+    /// subscriber leaving a track the peer PUBLISHed to it).
     pub(super) fn cmd_cancel(
         &mut self,
         shared: &mut Shared,
         handle: RequestHandle,
     ) -> Result<(), CommandError> {
         let req = self.requests.get(&handle).ok_or(CommandError::UnknownRequest(handle))?;
-        if !req.outbound {
-            return Err(CommandError::UnknownRequest(handle));
-        }
-        let stream = req.stream;
-        let kind = req.kind;
+        let (stream, kind, outbound) = (req.stream, req.kind, req.outbound);
         shared.push(Output::Reset { stream, code: StreamResetCode::CANCELLED.0 });
         shared.push(Output::StopSending { stream, code: StreamResetCode::CANCELLED.0 });
-        if kind == Kind::PublishNamespace {
+        if kind == Kind::PublishNamespace && outbound {
             self.withdraw_namespace(shared, handle);
         }
         self.streams.remove(&stream);
