@@ -31,18 +31,18 @@ fn op() -> impl Strategy<Value = Op> {
     let b = any::<bool>();
     let i = 0usize..4;
     prop_oneof![
-        (b.clone(), any::<u8>()).prop_map(|(s, p)| Op::Subscribe(s, p)),
-        (b.clone(), i.clone(), any::<u8>()).prop_map(|(s, i, p)| Op::Update(s, i, p)),
-        (b.clone(), i.clone()).prop_map(|(s, i)| Op::Cancel(s, i)),
-        (b.clone(), i.clone(), 0u64..4).prop_map(|(s, i, g)| Op::Open(s, i, g)),
-        (b.clone(), i.clone(), 0usize..40).prop_map(|(s, i, n)| Op::Write(s, i, n)),
-        (b.clone(), i.clone(), any::<bool>()).prop_map(|(s, i, e)| Op::Close(s, i, e)),
-        (b.clone(), i.clone()).prop_map(|(s, i)| Op::Datagram(s, i)),
-        (b.clone(), i.clone()).prop_map(|(s, i)| Op::End(s, i)),
-        (b.clone(), 0u8..3).prop_map(|(s, n)| Op::Announce(s, n)),
-        (b.clone(), 0u8..3).prop_map(|(s, n)| Op::Discover(s, n)),
-        b.clone().prop_map(Op::Fetch),
-        b.clone().prop_map(Op::Publish),
+        (b, any::<u8>()).prop_map(|(s, p)| Op::Subscribe(s, p)),
+        (b, i.clone(), any::<u8>()).prop_map(|(s, i, p)| Op::Update(s, i, p)),
+        (b, i.clone()).prop_map(|(s, i)| Op::Cancel(s, i)),
+        (b, i.clone(), 0u64..4).prop_map(|(s, i, g)| Op::Open(s, i, g)),
+        (b, i.clone(), 0usize..40).prop_map(|(s, i, n)| Op::Write(s, i, n)),
+        (b, i.clone(), any::<bool>()).prop_map(|(s, i, e)| Op::Close(s, i, e)),
+        (b, i.clone()).prop_map(|(s, i)| Op::Datagram(s, i)),
+        (b, i.clone()).prop_map(|(s, i)| Op::End(s, i)),
+        (b, 0u8..3).prop_map(|(s, n)| Op::Announce(s, n)),
+        (b, 0u8..3).prop_map(|(s, n)| Op::Discover(s, n)),
+        b.prop_map(Op::Fetch),
+        b.prop_map(Op::Publish),
         b.prop_map(Op::TrackStatus),
         (0u64..700).prop_map(Op::Wait),
     ]
@@ -78,15 +78,15 @@ fn answer(p: &mut Pair, book: &mut Book) {
                 any = true;
                 let sess = p.session(s);
                 match e {
-                    Event::IncomingSubscribe { request, .. } => {
-                        if sess.accept_subscribe(request, TrackInfo::default()).is_ok() {
-                            book.serving[idx(s)].push(request);
-                        }
+                    Event::IncomingSubscribe { request, .. }
+                        if sess.accept_subscribe(request, TrackInfo::default()).is_ok() =>
+                    {
+                        book.serving[idx(s)].push(request)
                     }
-                    Event::IncomingPublish { request, .. } => {
-                        if sess.accept_publish(request, SubscribeOptions::default()).is_ok() {
-                            book.subs[idx(s)].push(request);
-                        }
+                    Event::IncomingPublish { request, .. }
+                        if sess.accept_publish(request, SubscribeOptions::default()).is_ok() =>
+                    {
+                        book.subs[idx(s)].push(request)
                     }
                     Event::PublishAccepted { request, .. } => book.serving[idx(s)].push(request),
                     Event::Subscribed { request, .. } => book.subs[idx(s)].push(request),
