@@ -590,3 +590,35 @@ fn subscriber_leaves_a_pushed_track() {
     assert_eq!(p.take_events(Side::Server), vec![Event::SubscriberGone { request: h }]);
     assert_eq!(p.client.table_sizes() + p.server.table_sizes(), 2);
 }
+
+#[test]
+fn absolute_joining_fetch_and_joining_an_unaccepted_subscription() {
+    let mut p = pair();
+    let s = p.client.subscribe(track(), SubscribeOptions::default()).unwrap();
+    p.run();
+    let incoming = ev_req(&p.take_events(Side::Server));
+    // Not accepted yet: the joining fetch names no established subscription.
+    let early = p.client.joining_fetch(s, sluice::JoinStart::Absolute(2), 0).unwrap();
+    p.run();
+    assert_eq!(
+        p.take_events(Side::Client),
+        vec![Event::FetchEnded {
+            request: early,
+            reason: Reason {
+                code: RequestErrorCode::INVALID_JOINING_REQUEST_ID.0,
+                text: "no such subscription".into()
+            }
+        }]
+    );
+    p.server.accept_subscribe(incoming, TrackInfo::default()).unwrap();
+    p.run();
+    p.take_events(Side::Client);
+    p.client.joining_fetch(s, sluice::JoinStart::Absolute(2), 0).unwrap();
+    p.run();
+    match p.take_events(Side::Server).as_slice() {
+        [Event::IncomingFetch { start, end: None, .. }] => {
+            assert_eq!(*start, Location { group: 2, object: 0 })
+        }
+        other => panic!("{other:?}"),
+    }
+}
