@@ -80,6 +80,22 @@ pub enum Event {
         reason: Reason,
     },
 
+    /// The peer asks us to PUBLISH every track under `prefix` (MOQT SUBSCRIBE_TRACKS,
+    /// already accepted): publish the matching tracks with [`crate::Session::publish`].
+    IncomingTrackDiscovery {
+        /// The peer's request (cancel it to refuse further interest).
+        request: RequestHandle,
+        /// The namespace prefix.
+        prefix: Namespace,
+        /// Whether the resulting PUBLISHes should forward objects (FORWARD).
+        forward: bool,
+    },
+    /// The peer withdrew its SUBSCRIBE_TRACKS. Terminal.
+    IncomingTrackDiscoveryEnded {
+        /// The peer's request.
+        request: RequestHandle,
+    },
+
     // ---- subscriptions we made (and tracks pushed to us)
     /// The publisher accepted our subscription.
     Subscribed {

@@ -622,3 +622,46 @@ fn absolute_joining_fetch_and_joining_an_unaccepted_subscription() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn subscribe_tracks_asks_the_peer_to_publish() {
+    let mut p = pair();
+    let prefix = Namespace::from_fields(["live"]);
+    let d = p.client.discover_tracks(prefix.clone()).unwrap();
+    p.run();
+    let ev = p.take_events(Side::Server);
+    let incoming = match ev.as_slice() {
+        [Event::IncomingTrackDiscovery { request, prefix: pf, forward: true }] if *pf == prefix => *request,
+        other => panic!("{other:?}"),
+    };
+    p.server.publish(track(), TrackInfo::default()).unwrap();
+    p.run();
+    assert!(
+        matches!(p.take_events(Side::Client).as_slice(), [Event::IncomingPublish { track: t, .. }] if *t == track())
+    );
+    // A second, overlapping SUBSCRIBE_TRACKS is refused; an overlapping SUBSCRIBE_NAMESPACE
+    // is not (independent overlap spaces).
+    let d2 = p.client.discover_tracks(Namespace::from_fields(["live", "room"])).unwrap();
+    let n = p.client.discover(Namespace::from_fields(["live", "room"])).unwrap();
+    p.run();
+    assert_eq!(
+        p.take_events(Side::Client),
+        vec![Event::DiscoveryEnded {
+            request: d2,
+            reason: Reason { code: RequestErrorCode::PREFIX_OVERLAP.0, text: "prefix overlap".into() }
+        }]
+    );
+    let n2 = p.client.discover(Namespace::from_fields(["live"])).unwrap();
+    p.run();
+    assert_eq!(
+        p.take_events(Side::Client),
+        vec![Event::DiscoveryEnded {
+            request: n2,
+            reason: Reason { code: RequestErrorCode::PREFIX_OVERLAP.0, text: "prefix overlap".into() }
+        }]
+    );
+    let _ = n;
+    p.client.cancel(d).unwrap();
+    p.run();
+    assert_eq!(p.take_events(Side::Server), vec![Event::IncomingTrackDiscoveryEnded { request: incoming }]);
+}

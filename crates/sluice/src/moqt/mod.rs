@@ -33,7 +33,7 @@
 //! | `max_object_size` | STOP_SENDING EXCESSIVE_LOAD |
 //! | `max_auth_token_cache` | close AUTH_TOKEN_CACHE_OVERFLOW (see `auth`) |
 //!
-//! Not implemented: SUBSCRIBE_TRACKS (refused with NOT_SUPPORTED), delivery timeouts
+//! Not implemented: delivery timeouts
 //! (OBJECT_DELIVERY_TIMEOUT is carried, not enforced), REDIRECT / PUBLISH_BLOCKED.
 
 mod auth;
@@ -551,5 +551,12 @@ impl Engine for MoqtEngine {
         timeout: std::time::Duration,
     ) -> Result<(), CommandError> {
         self.cmd_goaway(shared, uri, timeout)
+    }
+    fn discover_tracks(
+        &mut self,
+        shared: &mut Shared,
+        prefix: Namespace,
+    ) -> Result<RequestHandle, CommandError> {
+        self.cmd_discover_tracks(shared, prefix)
     }
 }

@@ -8,7 +8,12 @@
 //!   else REQUEST_ERROR EXCESSIVE_LOAD) is accepted with REQUEST_OK, then answered with a
 //!   NAMESPACE for every announced namespace under its prefix, later ones as they are
 //!   announced, and NAMESPACE_DONE when one is withdrawn. The application is not asked.
-//! * SUBSCRIBE_TRACKS is refused with NOT_SUPPORTED (not implemented yet).
+//! * SUBSCRIBE_TRACKS (`discover_tracks`): the engine accepts a peer's with REQUEST_OK
+//!   (same limit, PREFIX_OVERLAP among SUBSCRIBE_TRACKS only) and reports
+//!   `IncomingTrackDiscovery`; the application then `publish`es the matching tracks it
+//!   has (the engine does not know tracks). PUBLISH_BLOCKED is accepted and not surfaced.
+//! * A peer SUBSCRIBE_NAMESPACE whose prefix shares a common prefix with an established one
+//!   is refused with PREFIX_OVERLAP (§10.19).
 
 use bytes::Bytes;
 use sluice_wire::moqt::codes::RequestErrorCode;
@@ -16,6 +21,7 @@ use sluice_wire::moqt::control::ControlMessage;
 use sluice_wire::moqt::kvp::Properties;
 use sluice_wire::moqt::message::{
     Namespace as NamespaceMsg, NamespaceDone, PublishNamespace, RequestOk, SubscribeNamespace,
+    SubscribeTracks,
 };
 use sluice_wire::moqt::namespace::TrackNamespace;
 use sluice_wire::moqt::params::{Parameters, RequestKind};
@@ -177,9 +183,7 @@ impl MoqtEngine {
         stream: StreamId,
         m: SubscribeNamespace,
     ) {
-        let live =
-            self.requests.values().filter(|r| r.kind == Kind::SubscribeNamespace && !r.outbound).count();
-        if live >= shared.config.max_namespace_subscriptions {
+        if self.namespace_subscriptions() >= shared.config.max_namespace_subscriptions {
             self.send_request_error(
                 shared,
                 stream,
@@ -189,8 +193,13 @@ impl MoqtEngine {
             self.streams.insert(stream, InStream::Discard);
             return;
         }
-        let handle = self.add_inbound(stream, Kind::SubscribeNamespace, m.request_id, shared);
         let prefix = model_ns(&m.prefix);
+        if self.overlaps(Kind::SubscribeNamespace, &prefix) {
+            self.send_request_error(shared, stream, RequestErrorCode::PREFIX_OVERLAP, "prefix overlap");
+            self.streams.insert(stream, InStream::Discard);
+            return;
+        }
+        let handle = self.add_inbound(stream, Kind::SubscribeNamespace, m.request_id, shared);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.namespace = prefix.clone();
             r.phase = Phase::Established;
@@ -213,6 +222,73 @@ impl MoqtEngine {
         }
     }
 
+    /// Peer namespace subscriptions (SUBSCRIBE_NAMESPACE and SUBSCRIBE_TRACKS) alive.
+    fn namespace_subscriptions(&self) -> usize {
+        self.requests
+            .values()
+            .filter(|r| matches!(r.kind, Kind::SubscribeNamespace | Kind::SubscribeTracks) && !r.outbound)
+            .count()
+    }
+
+    /// True when `prefix` shares a common prefix with an established peer request of
+    /// `kind` (§10.19, §10.20: PREFIX_OVERLAP; the two kinds overlap independently).
+    fn overlaps(&self, kind: Kind, prefix: &Namespace) -> bool {
+        self.requests.values().any(|r| {
+            r.kind == kind
+                && !r.outbound
+                && (prefix.starts_with(&r.namespace) || r.namespace.starts_with(prefix))
+        })
+    }
+
+    pub(super) fn cmd_discover_tracks(
+        &mut self,
+        shared: &mut Shared,
+        prefix: Namespace,
+    ) -> Result<RequestHandle, CommandError> {
+        let wire_id = self.next_request_id;
+        let msg =
+            SubscribeTracks { request_id: wire_id, prefix: wire_ns(&prefix), parameters: Parameters::new() };
+        let bytes = self.encode(&msg)?;
+        self.alloc_request_id();
+        let (handle, _) = self.open_request(shared, Kind::SubscribeTracks, wire_id, bytes);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.namespace = prefix;
+        }
+        Ok(handle)
+    }
+
+    pub(super) fn on_subscribe_tracks(&mut self, shared: &mut Shared, stream: StreamId, m: SubscribeTracks) {
+        let prefix = model_ns(&m.prefix);
+        let refusal = if self.namespace_subscriptions() >= shared.config.max_namespace_subscriptions {
+            Some((RequestErrorCode::EXCESSIVE_LOAD, "too many namespace subscriptions"))
+        } else if self.overlaps(Kind::SubscribeTracks, &prefix) {
+            Some((RequestErrorCode::PREFIX_OVERLAP, "prefix overlap"))
+        } else {
+            None
+        };
+        if let Some((code, text)) = refusal {
+            self.send_request_error(shared, stream, code, text);
+            self.streams.insert(stream, InStream::Discard);
+            return;
+        }
+        let forward = !matches!(
+            m.parameters.get(sluice_wire::moqt::codes::ParameterType::FORWARD),
+            Some(sluice_wire::moqt::params::Parameter::Forward(false))
+        );
+        let handle = self.add_inbound(stream, Kind::SubscribeTracks, m.request_id, shared);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.namespace = prefix.clone();
+            r.phase = Phase::Established;
+        }
+        let Ok(ok) =
+            self.encode(&RequestOk { parameters: Parameters::new(), track_properties: Properties::empty() })
+        else {
+            return;
+        };
+        self.send_on(shared, stream, ok, false);
+        shared.event(Event::IncomingTrackDiscovery { request: handle, prefix, forward });
+    }
+
     pub(super) fn on_discover_response(
         &mut self,
         shared: &mut Shared,
@@ -226,9 +302,15 @@ impl MoqtEngine {
             n.0.extend(suffix.0.iter().cloned());
             n
         };
+        let kind = req.kind;
         match msg {
             ControlMessage::RequestOk(ok) if phase == Phase::Pending => {
-                if !self.check_request_ok(shared, &ok, RequestKind::SubscribeNamespace) {
+                let as_kind = if kind == Kind::SubscribeTracks {
+                    RequestKind::SubscribeTracks
+                } else {
+                    RequestKind::SubscribeNamespace
+                };
+                if !self.check_request_ok(shared, &ok, as_kind) {
                     return;
                 }
                 if let Some(r) = self.requests.get_mut(&handle) {
@@ -240,11 +322,18 @@ impl MoqtEngine {
                 self.send_on(shared, stream, Bytes::new(), true);
                 self.forget(shared, handle);
             }
-            ControlMessage::Namespace(n) if phase == Phase::Established => {
+            // PUBLISH_BLOCKED: a track the publisher will not PUBLISH; not surfaced.
+            ControlMessage::PublishBlocked(_)
+                if phase == Phase::Established && kind == Kind::SubscribeTracks => {}
+            ControlMessage::Namespace(n)
+                if phase == Phase::Established && kind == Kind::SubscribeNamespace =>
+            {
                 let namespace = full(&req.namespace, &n.suffix);
                 shared.event(Event::NamespaceFound { request: handle, namespace });
             }
-            ControlMessage::NamespaceDone(n) if phase == Phase::Established => {
+            ControlMessage::NamespaceDone(n)
+                if phase == Phase::Established && kind == Kind::SubscribeNamespace =>
+            {
                 let namespace = full(&req.namespace, &n.suffix);
                 shared.event(Event::NamespaceGone { request: handle, namespace });
             }

@@ -329,11 +329,8 @@ impl MoqtEngine {
             ControlMessage::TrackStatus(m) => self.on_track_status(shared, stream, m),
             ControlMessage::PublishNamespace(m) => self.on_publish_namespace(shared, stream, m),
             ControlMessage::SubscribeNamespace(m) => self.on_subscribe_namespace(shared, stream, m),
-            _ => {
-                // SUBSCRIBE_TRACKS: not implemented; refused politely.
-                self.send_request_error(shared, stream, RequestErrorCode::NOT_SUPPORTED, "not supported");
-                self.streams.insert(stream, InStream::Discard);
-            }
+            ControlMessage::SubscribeTracks(m) => self.on_subscribe_tracks(shared, stream, m),
+            _ => {}
         }
     }
 
@@ -366,7 +363,9 @@ impl MoqtEngine {
             (Kind::Fetch, true) => self.on_fetch_response(shared, handle, msg),
             (Kind::TrackStatus, true) => self.on_track_status_response(shared, handle, msg),
             (Kind::PublishNamespace, true) => self.on_announce_response(shared, handle, msg),
-            (Kind::SubscribeNamespace, true) => self.on_discover_response(shared, handle, msg),
+            (Kind::SubscribeNamespace | Kind::SubscribeTracks, true) => {
+                self.on_discover_response(shared, handle, msg)
+            }
             _ => self.unexpected(shared),
         }
     }
@@ -415,7 +414,7 @@ impl MoqtEngine {
                     request: handle,
                     reason: Reason { code: 0, text: "stream finished".into() },
                 }),
-                Kind::SubscribeNamespace => Some(Event::DiscoveryEnded {
+                Kind::SubscribeNamespace | Kind::SubscribeTracks => Some(Event::DiscoveryEnded {
                     request: handle,
                     reason: Reason { code: 0, text: "stream finished".into() },
                 }),
@@ -456,7 +455,10 @@ impl MoqtEngine {
             (Kind::TrackStatus, true) => Some(Event::TrackStatus { request, result: Err(reason) }),
             (Kind::PublishNamespace, true) => Some(Event::AnnounceEnded { request, reason }),
             (Kind::PublishNamespace, false) => Some(Event::IncomingAnnounceEnded { request }),
-            (Kind::SubscribeNamespace, true) => Some(Event::DiscoveryEnded { request, reason }),
+            (Kind::SubscribeNamespace | Kind::SubscribeTracks, true) => {
+                Some(Event::DiscoveryEnded { request, reason })
+            }
+            (Kind::SubscribeTracks, false) => Some(Event::IncomingTrackDiscoveryEnded { request }),
             (Kind::TrackStatus, false) | (Kind::SubscribeNamespace, false) => None,
         };
         shared.push(Output::Reset { stream, code: StreamResetCode::CANCELLED.0 });

@@ -141,6 +141,7 @@ pub(crate) enum Kind {
     TrackStatus,
     PublishNamespace,
     SubscribeNamespace,
+    SubscribeTracks,
 }
 
 /// Where a request stands.
