@@ -53,6 +53,24 @@ enum UniHeader {
     Fetch(FetchHeader),
 }
 
+/// True once an object header's Properties field is wholly buffered (or the header is
+/// malformed, for the decoder to report). Checked before decoding so a large properties
+/// field arriving in small chunks is joined once, not once per chunk.
+fn properties_buffered(buf: &mut crate::recv::RecvBuffer) -> bool {
+    let head = peek_buffered(buf, |r| {
+        r.vi64()?;
+        let len = r.vi64()?;
+        Ok(usize::try_from(len).unwrap_or(usize::MAX))
+    });
+    match head {
+        // Over the codec's bound: let the decoder report the violation now.
+        Ok(Some((len, _))) if len as u64 > sluice_wire::moqt::object::MAX_OBJECT_PROPERTIES_LEN => true,
+        Ok(Some((len, used))) => buf.len() >= used.saturating_add(len),
+        Ok(None) => false,
+        Err(_) => true,
+    }
+}
+
 pub(super) fn model_status(s: WireStatus) -> ObjectStatus {
     match s {
         WireStatus::Normal => ObjectStatus::Normal,
@@ -237,6 +255,18 @@ impl MoqtEngine {
                 return;
             };
             if sg.pending.is_none() {
+                if sg.header.properties_present && !properties_buffered(&mut sg.buf) {
+                    if sg.fin && !sg.buf.is_empty() {
+                        self.fail(
+                            shared,
+                            SessionErrorCode::PROTOCOL_VIOLATION,
+                            "subgroup stream ends inside an object",
+                        );
+                    } else if sg.fin {
+                        self.subgroup_finished(shared, stream, handle);
+                    }
+                    return;
+                }
                 let SubgroupIn { buf, decoder, .. } = sg;
                 match decode_buffered(buf, |r| decoder.decode_header(r)) {
                     Ok(Some(h)) => sg.pending = Some(h),
