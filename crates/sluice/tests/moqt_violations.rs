@@ -437,3 +437,64 @@ fn subgroup_reset_by_the_publisher_reports_the_dropped_group() {
         }]
     );
 }
+
+#[test]
+fn object_with_properties_fed_byte_by_byte() {
+    use sluice::{Namespace, SubscribeOptions, TrackName};
+    use sluice_wire::moqt::kvp::{KeyValue, Properties};
+    use sluice_wire::moqt::message::SubscribeOk;
+    use sluice_wire::moqt::subgroup::{SubgroupHeader, SubgroupId, SubgroupObject, SubgroupObjectEncoder};
+    let mut s = session(Role::Client);
+    let ctl = StreamId(3);
+    s.handle(Time::ZERO, Input::StreamOpened { stream: ctl, bidi: false });
+    s.handle(Time::ZERO, Input::StreamData { stream: ctl, data: Bytes::from(setup()) });
+    let h =
+        s.subscribe(TrackName::new(Namespace::from_fields(["n"]), "a"), SubscribeOptions::default()).unwrap();
+    let ok = enc(&SubscribeOk {
+        track_alias: 1,
+        parameters: Default::default(),
+        track_properties: Default::default(),
+    });
+    s.handle(Time::ZERO, Input::StreamData { stream: StreamId::local(1), data: Bytes::from(ok) });
+    while s.poll().is_some() {}
+    let header = SubgroupHeader {
+        track_alias: 1,
+        group_id: 3,
+        subgroup_id: SubgroupId::Explicit(9),
+        publisher_priority: Some(5),
+        properties_present: true,
+        end_of_group: false,
+        first_object: false,
+    };
+    let props = Properties::from_pairs(&[KeyValue::bytes(0x0B, vec![1u8; 300])]).unwrap();
+    let object = SubgroupObject {
+        object_id: 4,
+        properties: props.clone(),
+        status: sluice_wire::moqt::object::ObjectStatus::Normal,
+        payload: Bytes::from_static(b"pay"),
+    };
+    let mut bytes = enc(&header);
+    SubgroupObjectEncoder::new(&header, D18).encode(&mut bytes, &object).unwrap();
+    let data = StreamId(7);
+    s.handle(Time::ZERO, Input::StreamOpened { stream: data, bidi: false });
+    for b in bytes {
+        s.handle(Time::ZERO, Input::StreamData { stream: data, data: Bytes::from(vec![b]) });
+    }
+    s.handle(Time::ZERO, Input::StreamFinished { stream: data });
+    let events: Vec<Event> = std::iter::from_fn(|| s.poll())
+        .filter_map(|o| match o {
+            Output::Event(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    match events.as_slice() {
+        [Event::Object { request, info, payload }] => {
+            assert_eq!(*request, h);
+            assert_eq!((info.group, info.subgroup, info.object, info.publisher_priority), (3, 9, 4, Some(5)));
+            assert_eq!(&info.properties, props.raw());
+            assert_eq!(payload.to_bytes(), Bytes::from_static(b"pay"));
+            assert_eq!(payload.chunks().len(), 3, "one chunk per received byte, none copied");
+        }
+        other => panic!("{other:?}"),
+    }
+}
