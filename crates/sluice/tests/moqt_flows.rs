@@ -358,28 +358,28 @@ fn announce_accept_and_withdraw() {
 
 #[test]
 fn discovery_reports_existing_and_later_namespaces() {
-    let mut p = pair();
-    let ns1 = Namespace::from_fields(["live", "one"]);
-    let other = Namespace::from_fields(["vod", "x"]);
-    let a1 = p.server.announce(ns1.clone()).unwrap();
-    p.server.announce(other).unwrap();
-    p.run();
-    p.take_events(Side::Client);
-    let d = p.client.discover(Namespace::from_fields(["live"])).unwrap();
-    p.run();
-    assert_eq!(
-        p.take_events(Side::Client),
-        vec![Event::NamespaceFound { request: d, namespace: ns1.clone() }]
-    );
-    let ns2 = Namespace::from_fields(["live", "two"]);
-    p.server.announce(ns2.clone()).unwrap();
-    p.run();
-    let ev = p.take_events(Side::Client);
-    assert!(ev.contains(&Event::NamespaceFound { request: d, namespace: ns2 }), "{ev:?}");
-    p.server.cancel(a1).unwrap();
-    p.run();
-    let ev = p.take_events(Side::Client);
-    assert!(ev.contains(&Event::NamespaceGone { request: d, namespace: ns1 }), "{ev:?}");
+    for sub in [Side::Client, Side::Server] {
+        let publ = sub.peer();
+        let mut p = pair();
+        let ns1 = Namespace::from_fields(["live", "one"]);
+        let other = Namespace::from_fields(["vod", "x"]);
+        let a1 = p.session(publ).announce(ns1.clone()).unwrap();
+        p.session(publ).announce(other).unwrap();
+        p.run();
+        p.take_events(sub);
+        let d = p.session(sub).discover(Namespace::from_fields(["live"])).unwrap();
+        p.run();
+        assert_eq!(p.take_events(sub), vec![Event::NamespaceFound { request: d, namespace: ns1.clone() }]);
+        let ns2 = Namespace::from_fields(["live", "two"]);
+        p.session(publ).announce(ns2.clone()).unwrap();
+        p.run();
+        let ev = p.take_events(sub);
+        assert!(ev.contains(&Event::NamespaceFound { request: d, namespace: ns2 }), "{ev:?}");
+        p.session(publ).cancel(a1).unwrap();
+        p.run();
+        let ev = p.take_events(sub);
+        assert!(ev.contains(&Event::NamespaceGone { request: d, namespace: ns1 }), "{ev:?}");
+    }
 }
 
 #[test]
@@ -448,67 +448,73 @@ fn joining_fetch_refers_to_the_subscription() {
 
 #[test]
 fn track_status_answer_and_refusal() {
-    let mut p = pair();
-    let h = p.client.track_status(track()).unwrap();
-    p.run();
-    let ev = p.take_events(Side::Server);
-    let incoming = ev_req(&ev);
-    assert_eq!(ev, vec![Event::IncomingTrackStatus { request: incoming, track: track() }]);
-    let info = TrackInfo {
-        largest: Some(Location { group: 2, object: 9 }),
-        publisher_priority: 1,
-        ..TrackInfo::default()
-    };
-    p.server.accept_subscribe(incoming, info.clone()).unwrap();
-    p.run();
-    assert_eq!(p.take_events(Side::Client), vec![Event::TrackStatus { request: h, result: Ok(info) }]);
+    for asker in [Side::Client, Side::Server] {
+        let answerer = asker.peer();
+        let mut p = pair();
+        let h = p.session(asker).track_status(track()).unwrap();
+        p.run();
+        let ev = p.take_events(answerer);
+        let incoming = ev_req(&ev);
+        assert_eq!(ev, vec![Event::IncomingTrackStatus { request: incoming, track: track() }]);
+        let info = TrackInfo {
+            largest: Some(Location { group: 2, object: 9 }),
+            publisher_priority: 1,
+            ..TrackInfo::default()
+        };
+        p.session(answerer).accept_subscribe(incoming, info.clone()).unwrap();
+        p.run();
+        assert_eq!(p.take_events(asker), vec![Event::TrackStatus { request: h, result: Ok(info) }]);
 
-    let h = p.client.track_status(track()).unwrap();
-    p.run();
-    let incoming = ev_req(&p.take_events(Side::Server));
-    p.server.reject(incoming, RequestErrorCode::DOES_NOT_EXIST.0, "none").unwrap();
-    p.run();
-    assert_eq!(
-        p.take_events(Side::Client),
-        vec![Event::TrackStatus {
-            request: h,
-            result: Err(Reason { code: RequestErrorCode::DOES_NOT_EXIST.0, text: "none".into() })
-        }]
-    );
-    assert_eq!(p.client.table_sizes() + p.server.table_sizes(), 2);
+        let h = p.session(asker).track_status(track()).unwrap();
+        p.run();
+        let incoming = ev_req(&p.take_events(answerer));
+        p.session(answerer).reject(incoming, RequestErrorCode::DOES_NOT_EXIST.0, "none").unwrap();
+        p.run();
+        assert_eq!(
+            p.take_events(asker),
+            vec![Event::TrackStatus {
+                request: h,
+                result: Err(Reason { code: RequestErrorCode::DOES_NOT_EXIST.0, text: "none".into() })
+            }]
+        );
+        assert_eq!(p.session(asker).table_sizes() + p.session(answerer).table_sizes(), 2);
+    }
 }
 
 #[test]
 fn goaway_is_reported_and_times_out() {
-    let mut p = pair();
-    p.server.goaway(Bytes::from_static(b"https://elsewhere"), Duration::from_secs(2)).unwrap();
-    p.run();
-    assert_eq!(
-        p.take_events(Side::Client),
-        vec![Event::GoAway { uri: Bytes::from_static(b"https://elsewhere") }]
-    );
-    // New requests to the server are refused with GOING_AWAY.
-    let s = p.client.subscribe(track(), SubscribeOptions::default()).unwrap();
-    p.run();
-    match p.take_events(Side::Client).as_slice() {
-        [Event::SubscribeFailed { request, reason }] => {
-            assert_eq!(*request, s);
-            assert_eq!(reason.code, RequestErrorCode::GOING_AWAY.0);
+    for receiver in [Side::Client, Side::Server] {
+        let sender = receiver.peer();
+        let mut p = pair();
+        p.session(sender).goaway(Bytes::from_static(b"https://elsewhere"), Duration::from_secs(2)).unwrap();
+        p.run();
+        assert_eq!(
+            p.take_events(receiver),
+            vec![Event::GoAway { uri: Bytes::from_static(b"https://elsewhere") }]
+        );
+        // New requests to the sender are refused with GOING_AWAY.
+        let s = p.session(receiver).subscribe(track(), SubscribeOptions::default()).unwrap();
+        p.run();
+        match p.take_events(receiver).as_slice() {
+            [Event::SubscribeFailed { request, reason }] => {
+                assert_eq!(*request, s);
+                assert_eq!(reason.code, RequestErrorCode::GOING_AWAY.0);
+            }
+            other => panic!("{other:?}"),
         }
-        other => panic!("{other:?}"),
+        p.advance(Duration::from_secs(2));
+        assert!(p.session(sender).is_closed());
+        assert_eq!(
+            p.take_events(sender).last(),
+            Some(&Event::Closed {
+                code: SessionErrorCode::GOAWAY_TIMEOUT.0,
+                reason: "GOAWAY timeout".into(),
+                by_peer: false
+            })
+        );
+        assert_eq!(p.session(sender).table_sizes(), 0);
+        assert_eq!(p.session(receiver).table_sizes(), 0);
     }
-    p.advance(Duration::from_secs(2));
-    assert!(p.server.is_closed());
-    assert_eq!(
-        p.take_events(Side::Server).last(),
-        Some(&Event::Closed {
-            code: SessionErrorCode::GOAWAY_TIMEOUT.0,
-            reason: "GOAWAY timeout".into(),
-            by_peer: false
-        })
-    );
-    assert_eq!(p.server.table_sizes(), 0);
-    assert_eq!(p.client.table_sizes(), 0);
 }
 
 #[test]
