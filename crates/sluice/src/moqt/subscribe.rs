@@ -410,11 +410,18 @@ impl MoqtEngine {
         let stream = req.stream;
         // §10.11: every data stream is closed before PUBLISH_DONE; we finish the ones the
         // application left open.
-        let open: Vec<StreamId> =
+        let mut open: Vec<StreamId> =
             self.data_out.iter().filter(|(_, d)| d.request == handle).map(|(s, _)| *s).collect();
+        open.sort();
         for s in open {
-            self.data_out.remove(&s);
-            shared.push(Output::Write { stream: s, header: Bytes::new(), payload: Bytes::new(), fin: true });
+            // Writes the SUBGROUP_HEADER if no object was written, so the stream counts.
+            if self.cmd_close_subgroup(shared, s, false).is_err() {
+                self.data_out.remove(&s);
+                shared.push(Output::Reset {
+                    stream: s,
+                    code: sluice_wire::moqt::codes::StreamResetCode::INTERNAL_ERROR.0,
+                });
+            }
         }
         let count = self.requests.get(&handle).map_or(0, |r| r.streams_opened);
         let msg = PublishDone {
