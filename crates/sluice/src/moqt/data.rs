@@ -10,7 +10,8 @@
 //! across such streams, for at most `Config::unknown_alias_timeout` — then stopped
 //! (STOP_SENDING CANCELLED, §11.3: "buffer briefly or drop"). Datagrams for an unknown
 //! alias are dropped at once (they are unreliable by nature). A peer reset of a subgroup
-//! stream is reported as `GroupsDropped` for that group.
+//! stream is reported as `GroupsDropped` for that group. Datagram objects have no subgroup
+//! and are reported with subgroup 0; their payload is a slice of the datagram (no copy).
 //!
 //! Sending: `open_subgroup` opens the stream at once; its SUBGROUP_HEADER is written with
 //! the first object so the type byte can be chosen: subgroup id mode "zero" for subgroup
