@@ -39,6 +39,11 @@ pub struct Config {
     pub lite_hop_id: u64,
     /// Broadcast paths one discovery (lite announce stream) may hold active at once.
     pub max_discovered_namespaces: usize,
+    /// MOQT client over native QUIC: the PATH setup option (`None` sends nothing; leave it
+    /// `None` over WebTransport, where the URI travels in the CONNECT request).
+    pub path: Option<String>,
+    /// MOQT client over native QUIC: the AUTHORITY setup option (`None` sends nothing).
+    pub authority: Option<String>,
 }
 
 impl Default for Config {
@@ -58,6 +63,8 @@ impl Default for Config {
             max_auth_token_cache: 0,
             lite_hop_id: 0,
             max_discovered_namespaces: 4096,
+            path: None,
+            authority: None,
         }
     }
 }

@@ -271,4 +271,14 @@ pub trait Engine: std::fmt::Debug {
         uri: Bytes,
         timeout: std::time::Duration,
     ) -> Result<(), CommandError>;
+    /// Ask the peer to PUBLISH every track under `prefix` (MOQT SUBSCRIBE_TRACKS).
+    /// Versions without it keep this default.
+    fn discover_tracks(
+        &mut self,
+        shared: &mut Shared,
+        prefix: Namespace,
+    ) -> Result<RequestHandle, CommandError> {
+        let _ = (shared, prefix);
+        Err(CommandError::InvalidState("discover_tracks needs MOQT SUBSCRIBE_TRACKS"))
+    }
 }

@@ -80,6 +80,22 @@ pub enum Event {
         reason: Reason,
     },
 
+    /// The peer asks us to PUBLISH every track under `prefix` (MOQT SUBSCRIBE_TRACKS,
+    /// already accepted): publish the matching tracks with [`crate::Session::publish`].
+    IncomingTrackDiscovery {
+        /// The peer's request (cancel it to refuse further interest).
+        request: RequestHandle,
+        /// The namespace prefix.
+        prefix: Namespace,
+        /// Whether the resulting PUBLISHes should forward objects (FORWARD).
+        forward: bool,
+    },
+    /// The peer withdrew its SUBSCRIBE_TRACKS. Terminal.
+    IncomingTrackDiscoveryEnded {
+        /// The peer's request.
+        request: RequestHandle,
+    },
+
     // ---- subscriptions we made (and tracks pushed to us)
     /// The publisher accepted our subscription.
     Subscribed {
@@ -184,6 +200,34 @@ pub enum Event {
         request: RequestHandle,
         /// Why (code 0 = complete).
         reason: Reason,
+    },
+
+    // ---- pushes we made (MOQT PUBLISH)
+    /// The peer accepted a track we pushed with [`crate::Session::publish`] (MOQT
+    /// PUBLISH_OK); objects may flow.
+    PublishAccepted {
+        /// From [`crate::Session::publish`].
+        request: RequestHandle,
+        /// What the subscriber asks for.
+        options: SubscribeOptions,
+    },
+
+    // ---- track status
+    /// The peer asks for a track's status (MOQT TRACK_STATUS). Answer with
+    /// [`crate::Session::accept_subscribe`] (its `info` is the answer) or
+    /// [`crate::Session::reject`].
+    IncomingTrackStatus {
+        /// Handle for the answer.
+        request: RequestHandle,
+        /// The track.
+        track: TrackName,
+    },
+    /// The answer to [`crate::Session::track_status`]. Terminal.
+    TrackStatus {
+        /// From [`crate::Session::track_status`].
+        request: RequestHandle,
+        /// The track's status, or why the peer refused to give it.
+        result: Result<TrackInfo, Reason>,
     },
 
     // ---- session

@@ -169,6 +169,13 @@ impl Session {
         e.discover(s, prefix)
     }
 
+    /// Asks the peer to PUBLISH every track under `prefix` (MOQT SUBSCRIBE_TRACKS); the
+    /// tracks then arrive as [`crate::Event::IncomingPublish`].
+    pub fn discover_tracks(&mut self, prefix: Namespace) -> Result<RequestHandle, CommandError> {
+        let (e, s) = self.engine()?;
+        e.discover_tracks(s, prefix)
+    }
+
     /// Subscribes to a track.
     pub fn subscribe(
         &mut self,

@@ -1,0 +1,161 @@
+//! The uni control streams (draft-18 §3.3.1): each endpoint opens one, whose first
+//! message is SETUP (§10.3); GOAWAY (§10.4) is the only other message on it. The peer's
+//! control stream must start with SETUP and must never close (PROTOCOL_VIOLATION).
+//!
+//! SETUP options we send: PATH and AUTHORITY (client only, from `Config::path` /
+//! `Config::authority`; the adapter leaves them `None` over WebTransport, §10.3.1),
+//! MAX_AUTH_TOKEN_CACHE_SIZE when non-zero, MOQT_IMPLEMENTATION. A server ignores the
+//! client's PATH/AUTHORITY (the core does not route by URI; the adapter, which knows the
+//! transport, may check them); a client that receives PATH or AUTHORITY from a server
+//! closes with INVALID_PATH / INVALID_AUTHORITY (§10.3.1: only the client sends them).
+//!
+//! GOAWAY: [`MoqtEngine::cmd_goaway`] sends it and arms a deadline after which the session
+//! closes with GOAWAY_TIMEOUT (§3.5); after sending or receiving it, new peer requests are
+//! refused with REQUEST_ERROR GOING_AWAY.
+
+use bytes::Bytes;
+use sluice_wire::moqt::codes::{SessionErrorCode, SetupOptionType};
+use sluice_wire::moqt::control::ControlMessage;
+use sluice_wire::moqt::message::GoAway;
+use sluice_wire::moqt::setup::{Setup, SetupOption};
+use sluice_wire::{Decode, Encode};
+
+use super::MoqtEngine;
+use super::requests::{decode_buffered, frame_complete};
+use super::state::InStream;
+use crate::engine::Shared;
+use crate::error::CommandError;
+use crate::event::Event;
+use crate::ids::StreamId;
+use crate::io::{Output, SendOrder};
+use crate::session::Role;
+
+impl MoqtEngine {
+    /// Opens our control stream and writes SETUP.
+    pub(super) fn send_setup(&mut self, shared: &mut Shared) {
+        let mut options = Vec::new();
+        if shared.role == Role::Client {
+            if let Some(path) = &shared.config.path {
+                options.push(SetupOption::Path(Bytes::copy_from_slice(path.as_bytes())));
+            }
+        }
+        if shared.config.max_auth_token_cache > 0 {
+            options.push(SetupOption::MaxAuthTokenCacheSize(shared.config.max_auth_token_cache));
+        }
+        if shared.role == Role::Client {
+            if let Some(authority) = &shared.config.authority {
+                options.push(SetupOption::Authority(Bytes::copy_from_slice(authority.as_bytes())));
+            }
+        }
+        if let Some(name) = &shared.config.implementation {
+            options.push(SetupOption::MoqtImplementation(Bytes::copy_from_slice(name.as_bytes())));
+        }
+        let setup = Setup { options };
+        let mut buf = Vec::new();
+        if let Err(e) = setup.encode(&mut buf, self.version) {
+            let reason = e.to_string();
+            self.fail(shared, SessionErrorCode::INTERNAL_ERROR, &reason);
+            return;
+        }
+        let stream = shared.next_stream();
+        self.control_out = Some(stream);
+        shared.push(Output::OpenStream { stream, bidi: false, order: SendOrder(i32::MAX) });
+        shared.push(Output::Write { stream, header: Bytes::from(buf), payload: Bytes::new(), fin: false });
+    }
+
+    /// The peer's control stream: SETUP first, then GOAWAY messages.
+    pub(super) fn process_control(&mut self, shared: &mut Shared, stream: StreamId) {
+        loop {
+            if shared.closed {
+                return;
+            }
+            let version = self.version;
+            let Some(InStream::Control { buf, got_setup }) = self.streams.get_mut(&stream) else { return };
+            let got = *got_setup;
+            if !frame_complete(buf) {
+                return;
+            }
+            let msg = match decode_buffered(buf, |r| ControlMessage::decode(r, version)) {
+                Ok(Some(m)) => m,
+                Ok(None) => return,
+                Err(v) => return self.fail_violation(shared, &v),
+            };
+            match (got, msg) {
+                (false, ControlMessage::Setup(setup)) => {
+                    if let Some(InStream::Control { got_setup, .. }) = self.streams.get_mut(&stream) {
+                        *got_setup = true;
+                    }
+                    self.peer_setup(shared, setup);
+                }
+                (true, ControlMessage::GoAway(g)) => self.peer_goaway(shared, g),
+                (false, _) => {
+                    return self.fail(
+                        shared,
+                        SessionErrorCode::PROTOCOL_VIOLATION,
+                        "control stream must start with SETUP",
+                    );
+                }
+                (true, _) => {
+                    return self.fail(
+                        shared,
+                        SessionErrorCode::PROTOCOL_VIOLATION,
+                        "unexpected message on the control stream",
+                    );
+                }
+            }
+        }
+    }
+
+    fn peer_setup(&mut self, shared: &mut Shared, setup: Setup) {
+        if shared.role == Role::Client {
+            if setup.get(SetupOptionType::PATH).is_some() {
+                return self.fail(shared, SessionErrorCode::INVALID_PATH, "PATH sent by a server");
+            }
+            if setup.get(SetupOptionType::AUTHORITY).is_some() {
+                return self.fail(shared, SessionErrorCode::INVALID_AUTHORITY, "AUTHORITY sent by a server");
+            }
+        }
+        let tokens: Vec<_> = setup
+            .options
+            .iter()
+            .filter_map(|o| match o {
+                SetupOption::AuthorizationToken(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect();
+        if !self.apply_tokens(shared, tokens.iter(), true) {
+            return;
+        }
+        let implementation = match setup.get(SetupOptionType::MOQT_IMPLEMENTATION) {
+            Some(SetupOption::MoqtImplementation(b)) => Some(String::from_utf8_lossy(b).into_owned()),
+            _ => None,
+        };
+        self.peer_ready = true;
+        shared.event(Event::Ready { version: self.version.into(), peer_implementation: implementation });
+        self.process_all(shared);
+    }
+
+    fn peer_goaway(&mut self, shared: &mut Shared, g: GoAway) {
+        self.going_away = true;
+        shared.event(Event::GoAway { uri: g.new_session_uri });
+    }
+
+    /// Sends GOAWAY on our control stream and arms the GOAWAY_TIMEOUT deadline.
+    pub(super) fn cmd_goaway(
+        &mut self,
+        shared: &mut Shared,
+        uri: Bytes,
+        timeout: std::time::Duration,
+    ) -> Result<(), CommandError> {
+        let stream = self.control_out.ok_or(CommandError::InvalidState("no control stream"))?;
+        let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        let msg = GoAway { new_session_uri: uri, timeout: ms, request_id: None };
+        let header = self.encode(&msg)?;
+        shared.push(Output::Write { stream, header, payload: Bytes::new(), fin: false });
+        self.going_away = true;
+        if !timeout.is_zero() {
+            self.goaway_deadline = Some(self.now + timeout);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,535 @@
+//! Objects on uni data streams and datagrams (draft-18 §11).
+//!
+//! Receiving: a new uni stream is routed by its type (`stream_type`): SUBGROUP_HEADER,
+//! FETCH_HEADER, the control stream (SETUP) or PADDING (discarded); any other type closes
+//! the session with PROTOCOL_VIOLATION. Until its header is complete a stream may hold at
+//! most `Config::max_unidentified_bytes`, else it is stopped (EXCESSIVE_LOAD). Objects are
+//! delivered as `Event::Object` once their whole payload is buffered; the payload is taken
+//! from the receive buffer without copying (`RecvBuffer::take`). A subgroup stream whose
+//! Track Alias is not (yet) known is buffered — at most `Config::max_unknown_alias_bytes`
+//! across such streams, for at most `Config::unknown_alias_timeout` — then stopped
+//! (STOP_SENDING CANCELLED, §11.3: "buffer briefly or drop"). Datagrams for an unknown
+//! alias are dropped at once (they are unreliable by nature). A peer reset of a subgroup
+//! stream is reported as `GroupsDropped` for that group. Datagram objects have no subgroup
+//! and are reported with subgroup 0; their payload is a slice of the datagram (no copy).
+//!
+//! Sending: `open_subgroup` opens the stream at once; its SUBGROUP_HEADER is written with
+//! the first object so the type byte can be chosen: subgroup id mode "zero" for subgroup
+//! 0 else explicit, the priority byte only when a priority was given, the PROPERTIES bit
+//! when the first object carries properties (a later object with properties on a stream
+//! without the bit is refused: put properties on the first object of such a subgroup).
+//! `close_subgroup(end_of_group)`: the END_OF_GROUP header bit is used when no object was
+//! written yet (the header is still unwritten, so it is known in time); otherwise an
+//! End of Group status object (id = last + 1) is written before FIN (§11.2.1.1).
+//! Datagram payloads are copied once into the datagram (a datagram is one buffer).
+
+use bytes::Bytes;
+use sluice_wire::moqt::codes::{SessionErrorCode, StreamResetCode};
+use sluice_wire::moqt::datagram::{Datagram, DatagramBody, ObjectDatagram};
+use sluice_wire::moqt::fetch_stream::{FetchHeader, FetchObjectDecoder, GroupOrder as FetchOrder};
+use sluice_wire::moqt::kvp::Properties;
+use sluice_wire::moqt::object::ObjectStatus as WireStatus;
+use sluice_wire::moqt::stream_type::UniStreamType;
+use sluice_wire::moqt::subgroup::{
+    SubgroupHeader, SubgroupId, SubgroupObjectDecoder, SubgroupObjectEncoder, SubgroupObjectHeader,
+};
+use sluice_wire::{Decode, Encode};
+
+use super::MoqtEngine;
+use super::priority::data_order;
+use super::requests::{decode_buffered, peek_buffered};
+use super::state::{FetchIn, InStream, OutData, Phase, SubgroupIn};
+use crate::engine::{ObjectWrite, Shared};
+use crate::error::CommandError;
+use crate::event::{Event, Reason};
+use crate::ids::{RequestHandle, StreamId};
+use crate::io::Output;
+use crate::model::{ObjectInfo, ObjectStatus};
+
+/// What a uni stream's first bytes say it is.
+enum UniHeader {
+    Control,
+    Padding,
+    Subgroup(SubgroupHeader),
+    Fetch(FetchHeader),
+}
+
+/// True once an object header's Properties field is wholly buffered (or the header is
+/// malformed, for the decoder to report). Checked before decoding so a large properties
+/// field arriving in small chunks is joined once, not once per chunk.
+fn properties_buffered(buf: &mut crate::recv::RecvBuffer) -> bool {
+    let head = peek_buffered(buf, |r| {
+        r.vi64()?;
+        let len = r.vi64()?;
+        Ok(usize::try_from(len).unwrap_or(usize::MAX))
+    });
+    match head {
+        // Over the codec's bound: let the decoder report the violation now.
+        Ok(Some((len, _))) if len as u64 > sluice_wire::moqt::object::MAX_OBJECT_PROPERTIES_LEN => true,
+        Ok(Some((len, used))) => buf.len() >= used.saturating_add(len),
+        Ok(None) => false,
+        Err(_) => true,
+    }
+}
+
+pub(super) fn model_status(s: WireStatus) -> ObjectStatus {
+    match s {
+        WireStatus::Normal => ObjectStatus::Normal,
+        WireStatus::EndOfGroup => ObjectStatus::EndOfGroup,
+        WireStatus::EndOfTrack => ObjectStatus::EndOfTrack,
+    }
+}
+
+pub(super) fn wire_status(s: ObjectStatus) -> WireStatus {
+    match s {
+        ObjectStatus::Normal => WireStatus::Normal,
+        ObjectStatus::EndOfGroup => WireStatus::EndOfGroup,
+        ObjectStatus::EndOfTrack => WireStatus::EndOfTrack,
+    }
+}
+
+impl MoqtEngine {
+    /// Routes a new uni stream by its type.
+    pub(super) fn identify_uni(&mut self, shared: &mut Shared, stream: StreamId) {
+        let version = self.version;
+        let Some(InStream::Unidentified { buf }) = self.streams.get_mut(&stream) else { return };
+        let found = peek_buffered(buf, |r| {
+            Ok(match UniStreamType::decode(r, version)? {
+                UniStreamType::Control => UniHeader::Control,
+                UniStreamType::Padding => UniHeader::Padding,
+                UniStreamType::Subgroup(ty) => {
+                    UniHeader::Subgroup(SubgroupHeader::decode_after_type(r, ty, version)?)
+                }
+                UniStreamType::Fetch => UniHeader::Fetch(FetchHeader::decode_after_type(r, version)?),
+            })
+        });
+        let (header, used) = match found {
+            Ok(Some(h)) => h,
+            Ok(None) => {
+                if buf.len() > shared.config.max_unidentified_bytes {
+                    self.stop_data_stream(shared, stream, StreamResetCode::EXCESSIVE_LOAD.0);
+                }
+                return;
+            }
+            Err(v) => return self.fail_violation(shared, &v),
+        };
+        let mut buf = std::mem::take(buf);
+        match header {
+            UniHeader::Control => {
+                if self.control_in.is_some() {
+                    return self.fail(shared, SessionErrorCode::PROTOCOL_VIOLATION, "second control stream");
+                }
+                self.control_in = Some(stream);
+                self.streams.insert(stream, InStream::Control { buf, got_setup: false });
+                self.process_control(shared, stream);
+            }
+            UniHeader::Padding => {
+                self.streams.insert(stream, InStream::Discard);
+            }
+            UniHeader::Subgroup(header) => {
+                buf.advance(used);
+                let sg = SubgroupIn {
+                    buf,
+                    fin: false,
+                    header,
+                    decoder: SubgroupObjectDecoder::new(&header, version),
+                    request: None,
+                    alias_deadline: self.now + shared.config.unknown_alias_timeout,
+                    pending: None,
+                    subgroup: match header.subgroup_id {
+                        SubgroupId::Zero => Some(0),
+                        SubgroupId::Explicit(id) => Some(id),
+                        SubgroupId::FirstObject => None,
+                    },
+                };
+                self.streams.insert(stream, InStream::Subgroup(sg));
+                self.bind_subgroup(stream);
+                self.process_subgroup(shared, stream);
+            }
+            UniHeader::Fetch(h) => {
+                buf.advance(used);
+                let Some(handle) = self.by_wire_id.get(&(true, h.request_id)).copied() else {
+                    return self.fail(
+                        shared,
+                        SessionErrorCode::PROTOCOL_VIOLATION,
+                        "fetch stream for an unknown request",
+                    );
+                };
+                self.streams.insert(
+                    stream,
+                    InStream::Fetch(FetchIn {
+                        buf,
+                        fin: false,
+                        request: Some(handle),
+                        decoder: FetchObjectDecoder::new(FetchOrder::Ascending, version),
+                        pending: None,
+                    }),
+                );
+                self.process_fetch_stream(shared, stream);
+            }
+        }
+    }
+
+    /// Ties a subgroup stream to its subscription if its alias is known and live.
+    fn bind_subgroup(&mut self, stream: StreamId) {
+        let Some(InStream::Subgroup(sg)) = self.streams.get(&stream) else { return };
+        if sg.request.is_some() {
+            return;
+        }
+        let Some(handle) = self.aliases_in.get(&sg.header.track_alias).copied() else { return };
+        let Some(req) = self.requests.get_mut(&handle) else { return };
+        if req.phase != Phase::Established {
+            return;
+        }
+        req.streams_seen = req.streams_seen.saturating_add(1);
+        req.streams_open_in = req.streams_open_in.saturating_add(1);
+        if let Some(InStream::Subgroup(sg)) = self.streams.get_mut(&stream) {
+            sg.request = Some(handle);
+        }
+    }
+
+    /// A track alias became known: process the streams that waited for it.
+    pub(super) fn resolve_alias(&mut self, shared: &mut Shared, alias: u64) {
+        let mut waiting: Vec<StreamId> = self
+            .streams
+            .iter()
+            .filter(|(_, s)| matches!(s, InStream::Subgroup(sg) if sg.request.is_none() && sg.header.track_alias == alias))
+            .map(|(id, _)| *id)
+            .collect();
+        waiting.sort();
+        for stream in waiting {
+            self.bind_subgroup(stream);
+            self.process_subgroup(shared, stream);
+        }
+    }
+
+    fn unknown_alias_bytes(&self) -> usize {
+        self.streams
+            .values()
+            .map(|s| match s {
+                InStream::Subgroup(sg) if sg.request.is_none() => sg.buf.len(),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// Stops a data stream we receive and forgets it.
+    pub(super) fn stop_data_stream(&mut self, shared: &mut Shared, stream: StreamId, code: u64) {
+        if let Some(InStream::Subgroup(sg)) = self.streams.remove(&stream)
+            && let Some(h) = sg.request
+            && let Some(r) = self.requests.get_mut(&h)
+        {
+            r.streams_open_in = r.streams_open_in.saturating_sub(1);
+            shared.push(Output::StopSending { stream, code });
+            self.check_done(shared, h, false);
+            return;
+        }
+        shared.push(Output::StopSending { stream, code });
+    }
+
+    /// Timer: subgroup streams that waited too long for their alias.
+    pub(super) fn expire_unknown_aliases(&mut self, shared: &mut Shared) {
+        let now = self.now;
+        let due: Vec<StreamId> = self
+            .streams
+            .iter()
+            .filter(|(_, s)| s.alias_deadline().is_some_and(|d| d <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for s in due {
+            self.stop_data_stream(shared, s, StreamResetCode::CANCELLED.0);
+        }
+    }
+
+    /// Delivers every complete object of a subgroup stream.
+    pub(super) fn process_subgroup(&mut self, shared: &mut Shared, stream: StreamId) {
+        loop {
+            if shared.closed {
+                return;
+            }
+            let max_object = shared.config.max_object_size;
+            let Some(InStream::Subgroup(sg)) = self.streams.get_mut(&stream) else { return };
+            let Some(handle) = sg.request else {
+                if self.unknown_alias_bytes() > shared.config.max_unknown_alias_bytes {
+                    self.stop_data_stream(shared, stream, StreamResetCode::EXCESSIVE_LOAD.0);
+                }
+                return;
+            };
+            if sg.pending.is_none() {
+                if sg.header.properties_present && !properties_buffered(&mut sg.buf) {
+                    if sg.fin && !sg.buf.is_empty() {
+                        self.fail(
+                            shared,
+                            SessionErrorCode::PROTOCOL_VIOLATION,
+                            "subgroup stream ends inside an object",
+                        );
+                    } else if sg.fin {
+                        self.subgroup_finished(shared, stream, handle);
+                    }
+                    return;
+                }
+                let SubgroupIn { buf, decoder, .. } = sg;
+                match decode_buffered(buf, |r| decoder.decode_header(r)) {
+                    Ok(Some(h)) => sg.pending = Some(h),
+                    Ok(None) => {
+                        if sg.fin {
+                            if sg.buf.is_empty() {
+                                self.subgroup_finished(shared, stream, handle);
+                            } else {
+                                self.fail(
+                                    shared,
+                                    SessionErrorCode::PROTOCOL_VIOLATION,
+                                    "subgroup stream ends inside an object",
+                                );
+                            }
+                        }
+                        return;
+                    }
+                    Err(v) => return self.fail_violation(shared, &v),
+                }
+            }
+            let Some(h) = sg.pending.as_ref() else { return };
+            if h.payload_len > max_object {
+                self.stop_data_stream(shared, stream, StreamResetCode::EXCESSIVE_LOAD.0);
+                return;
+            }
+            let need = usize::try_from(h.payload_len).unwrap_or(usize::MAX);
+            if sg.buf.len() < need {
+                if sg.fin {
+                    self.fail(
+                        shared,
+                        SessionErrorCode::PROTOCOL_VIOLATION,
+                        "subgroup stream ends inside an object",
+                    );
+                }
+                return;
+            }
+            let Some(h) = sg.pending.take() else { return };
+            let payload = sg.buf.take(need);
+            let subgroup = *sg.subgroup.get_or_insert(h.object_id);
+            let info = ObjectInfo {
+                group: sg.header.group_id,
+                subgroup,
+                object: h.object_id,
+                status: model_status(h.status),
+                publisher_priority: sg.header.publisher_priority,
+                properties: h.properties.raw().clone(),
+                timestamp: None,
+            };
+            shared.event(Event::Object { request: handle, info, payload });
+        }
+    }
+
+    fn subgroup_finished(&mut self, shared: &mut Shared, stream: StreamId, handle: RequestHandle) {
+        self.streams.remove(&stream);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.streams_open_in = r.streams_open_in.saturating_sub(1);
+        }
+        self.check_done(shared, handle, false);
+    }
+
+    /// The peer reset a subgroup stream: its group (from this stream on) is dropped.
+    pub(super) fn subgroup_gone(&mut self, shared: &mut Shared, sg: SubgroupIn, code: u64) {
+        let Some(handle) = sg.request else { return };
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.streams_open_in = r.streams_open_in.saturating_sub(1);
+        }
+        let group = sg.header.group_id;
+        shared.event(Event::GroupsDropped {
+            request: handle,
+            first: group,
+            last: group,
+            reason: Reason { code, text: String::new() },
+        });
+        self.check_done(shared, handle, false);
+    }
+
+    /// A received datagram.
+    pub(super) fn handle_datagram(&mut self, shared: &mut Shared, data: Bytes) {
+        let d = match Datagram::decode_datagram(&data, self.version) {
+            Ok(Datagram::Object(d)) => d,
+            Ok(Datagram::Padding(_)) => return,
+            Err(e) => return self.fail_decode(shared, &e),
+        };
+        let Some(handle) = self.aliases_in.get(&d.track_alias).copied() else { return };
+        if self.requests.get(&handle).is_none_or(|r| r.phase != Phase::Established) {
+            return;
+        }
+        let (status, payload) = match d.body {
+            DatagramBody::Payload(p) => (ObjectStatus::Normal, p),
+            DatagramBody::Status(s) => (model_status(s), Bytes::new()),
+        };
+        let info = ObjectInfo {
+            group: d.group_id,
+            subgroup: 0,
+            object: d.object_id,
+            status,
+            publisher_priority: d.publisher_priority,
+            properties: d.properties.raw().clone(),
+            timestamp: None,
+        };
+        shared.event(Event::Object { request: handle, info, payload: payload.into() });
+    }
+
+    /// The alias and send-order inputs of a subscription we publish.
+    fn publishing(
+        &self,
+        handle: RequestHandle,
+    ) -> Result<(u64, u8, u8, crate::model::GroupOrder), CommandError> {
+        let req = self.requests.get(&handle).ok_or(CommandError::UnknownRequest(handle))?;
+        if !req.we_publish() {
+            return Err(CommandError::UnknownRequest(handle));
+        }
+        let alias = req.alias.ok_or(CommandError::InvalidState("subscription not accepted yet"))?;
+        if req.kind == super::state::Kind::Subscribe && req.phase != Phase::Established {
+            return Err(CommandError::InvalidState("subscription not accepted yet"));
+        }
+        let order = req.options.group_order.unwrap_or(req.info.group_order);
+        Ok((alias, req.options.priority, req.info.publisher_priority, order))
+    }
+
+    pub(super) fn cmd_open_subgroup(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        group: u64,
+        subgroup: u64,
+        priority: Option<u8>,
+    ) -> Result<StreamId, CommandError> {
+        let (alias, sub_pri, pub_pri, order) = self.publishing(request)?;
+        let header = SubgroupHeader {
+            track_alias: alias,
+            group_id: group,
+            subgroup_id: if subgroup == 0 { SubgroupId::Zero } else { SubgroupId::Explicit(subgroup) },
+            publisher_priority: priority,
+            properties_present: false,
+            end_of_group: false,
+            first_object: false,
+        };
+        let stream = shared.next_stream();
+        let send_order = data_order(sub_pri, priority.unwrap_or(pub_pri), order, group, subgroup);
+        shared.push(Output::OpenStream { stream, bidi: false, order: send_order });
+        self.data_out.insert(stream, OutData { request, header, encoder: None, last_object: None });
+        if let Some(r) = self.requests.get_mut(&request) {
+            r.streams_opened = r.streams_opened.saturating_add(1);
+        }
+        Ok(stream)
+    }
+
+    pub(super) fn cmd_write_object(
+        &mut self,
+        shared: &mut Shared,
+        stream: StreamId,
+        object: ObjectWrite,
+    ) -> Result<(), CommandError> {
+        let version = self.version;
+        let out = self.data_out.get_mut(&stream).ok_or(CommandError::UnknownStream(stream))?;
+        let properties = Properties::from_raw(object.properties.clone())
+            .map_err(|_| CommandError::InvalidState("object properties are not valid key-value pairs"))?;
+        let header = SubgroupObjectHeader {
+            object_id: object.object,
+            properties,
+            status: wire_status(object.status),
+            payload_len: object.payload.len() as u64,
+        };
+        let mut buf = Vec::new();
+        match &mut out.encoder {
+            Some(e) => e.encode_header(&mut buf, &header)?,
+            None => {
+                let mut h = out.header;
+                h.properties_present = !object.properties.is_empty();
+                h.encode(&mut buf, version)?;
+                let mut e = SubgroupObjectEncoder::new(&h, version);
+                e.encode_header(&mut buf, &header)?;
+                out.header = h;
+                out.encoder = Some(e);
+            }
+        }
+        out.last_object = Some(object.object);
+        shared.push(Output::Write { stream, header: Bytes::from(buf), payload: object.payload, fin: false });
+        Ok(())
+    }
+
+    pub(super) fn cmd_close_subgroup(
+        &mut self,
+        shared: &mut Shared,
+        stream: StreamId,
+        end_of_group: bool,
+    ) -> Result<(), CommandError> {
+        let version = self.version;
+        let out = self.data_out.get_mut(&stream).ok_or(CommandError::UnknownStream(stream))?;
+        let mut buf = Vec::new();
+        match (&mut out.encoder, end_of_group) {
+            (None, eog) => {
+                let mut h = out.header;
+                h.end_of_group = eog;
+                h.encode(&mut buf, version)?;
+            }
+            (Some(e), true) => {
+                let next = out.last_object.map_or(0, |l| l.saturating_add(1));
+                let status = SubgroupObjectHeader {
+                    object_id: next,
+                    properties: Properties::empty(),
+                    status: WireStatus::EndOfGroup,
+                    payload_len: 0,
+                };
+                e.encode_header(&mut buf, &status)?;
+            }
+            (Some(_), false) => {}
+        }
+        self.data_out.remove(&stream);
+        shared.push(Output::Write { stream, header: Bytes::from(buf), payload: Bytes::new(), fin: true });
+        Ok(())
+    }
+
+    pub(super) fn cmd_send_datagram(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        group: u64,
+        object: ObjectWrite,
+    ) -> Result<(), CommandError> {
+        let (alias, ..) = self.publishing(request)?;
+        let properties = Properties::from_raw(object.properties.clone())
+            .map_err(|_| CommandError::InvalidState("object properties are not valid key-value pairs"))?;
+        let body = match object.status {
+            ObjectStatus::Normal => DatagramBody::Payload(object.payload),
+            s => DatagramBody::Status(wire_status(s)),
+        };
+        let d = ObjectDatagram {
+            track_alias: alias,
+            group_id: group,
+            object_id: object.object,
+            publisher_priority: None,
+            end_of_group: false,
+            properties,
+            body,
+        };
+        let mut buf = Vec::new();
+        d.encode(&mut buf, self.version)?;
+        shared.push(Output::Datagram(Bytes::from(buf)));
+        Ok(())
+    }
+
+    /// Recomputes the send order of a subscription's open data streams (after an update).
+    pub(super) fn reprioritize(&mut self, shared: &mut Shared, handle: RequestHandle) {
+        let Ok((_, sub_pri, pub_pri, order)) = self.publishing(handle) else { return };
+        let mut streams: Vec<(StreamId, u64, u64, Option<u8>)> = self
+            .data_out
+            .iter()
+            .filter(|(_, d)| d.request == handle)
+            .map(|(s, d)| {
+                let sub = match d.header.subgroup_id {
+                    SubgroupId::Explicit(x) => x,
+                    _ => 0,
+                };
+                (*s, d.header.group_id, sub, d.header.publisher_priority)
+            })
+            .collect();
+        streams.sort();
+        for (stream, group, subgroup, pri) in streams {
+            let order = data_order(sub_pri, pri.unwrap_or(pub_pri), order, group, subgroup);
+            shared.push(Output::SetOrder { stream, order });
+        }
+    }
+}

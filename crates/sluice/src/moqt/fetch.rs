@@ -1,0 +1,364 @@
+//! FETCH (draft-18 §10.12, §10.13) and FETCH_HEADER data streams (§11.4).
+//!
+//! * Standalone: `fetch(track, start, end)` sends FETCH type 0x1 with `end` as the wire End
+//!   Location (the model's exclusive end is passed through as the draft's "end plus one
+//!   object"; object 0 = the whole previous group). Joining: `joining_fetch` sends type 0x2
+//!   (relative) or 0x3 (absolute) naming one of our subscriptions' Request ID; the
+//!   publisher resolves it to that subscription's track (an unknown or not established
+//!   one is refused with INVALID_JOINING_REQUEST_ID) and reports `IncomingFetch` with the
+//!   start group computed from the subscription's largest location (relative) or given
+//!   (absolute), and `end: None`.
+//! * `accept_fetch` sends FETCH_OK (ascending order); `write_fetch_object` opens the
+//!   FETCH_HEADER stream on first use and writes objects with the draft's compact flags
+//!   (`FetchObjectEncoder`); `finish_fetch` FINs the data stream (opening it empty if no
+//!   object was written) and the response half of the request stream.
+//! * The requester reports every object as `Event::Object` (status Normal: fetch objects
+//!   carry no status) and `FetchEnded{0}` when the data stream ends; a reset of the data
+//!   stream or the request ends it with that code.
+
+use bytes::Bytes;
+use sluice_wire::Encode;
+use sluice_wire::moqt::codes::{RequestErrorCode, SessionErrorCode};
+use sluice_wire::moqt::control::ControlMessage;
+use sluice_wire::moqt::fetch_stream::{
+    FetchHeader, FetchItemHeader, FetchObjectEncoder, FetchObjectHeader, GroupOrder as FetchOrder,
+};
+use sluice_wire::moqt::kvp::Properties;
+use sluice_wire::moqt::location::Location as WireLocation;
+use sluice_wire::moqt::message::{Fetch, FetchKind, FetchOk};
+use sluice_wire::moqt::params::{Parameter, Parameters};
+
+use super::MoqtEngine;
+use super::requests::{decode_buffered, reason};
+use super::state::{FetchIn, InStream, Kind, Phase};
+use super::subscribe::{model_track, wire_track};
+use crate::engine::{JoinStart, ObjectWrite, Shared};
+use crate::error::CommandError;
+use crate::event::{Event, Reason};
+use crate::ids::{RequestHandle, StreamId};
+use crate::io::{Output, SendOrder};
+use crate::model::{Location, ObjectInfo, ObjectStatus, TrackName};
+
+/// Fetch streams send below subscriptions of the same priority (they carry the past).
+const FETCH_ORDER: SendOrder = SendOrder(0);
+
+impl MoqtEngine {
+    pub(super) fn cmd_fetch(
+        &mut self,
+        shared: &mut Shared,
+        track: TrackName,
+        start: Location,
+        end: Location,
+        priority: u8,
+    ) -> Result<RequestHandle, CommandError> {
+        let wire_id = self.next_request_id;
+        let msg = Fetch {
+            request_id: wire_id,
+            kind: FetchKind::Standalone {
+                track: wire_track(&track),
+                start: WireLocation { group: start.group, object: start.object },
+                end: WireLocation { group: end.group, object: end.object },
+            },
+            parameters: Parameters(vec![Parameter::SubscriberPriority(priority)]),
+        };
+        let bytes = self.encode(&msg)?;
+        self.alloc_request_id();
+        let (handle, _) = self.open_request(shared, Kind::Fetch, wire_id, bytes);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.track = track;
+        }
+        Ok(handle)
+    }
+
+    pub(super) fn cmd_joining_fetch(
+        &mut self,
+        shared: &mut Shared,
+        subscription: RequestHandle,
+        start: JoinStart,
+        priority: u8,
+    ) -> Result<RequestHandle, CommandError> {
+        let sub = self.requests.get(&subscription).ok_or(CommandError::UnknownRequest(subscription))?;
+        if !(sub.kind == Kind::Subscribe && sub.outbound) {
+            return Err(CommandError::UnknownRequest(subscription));
+        }
+        let (joining_request_id, track) = (sub.wire_id, sub.track.clone());
+        let wire_id = self.next_request_id;
+        let kind = match start {
+            JoinStart::Relative(n) => FetchKind::RelativeJoining { joining_request_id, joining_start: n },
+            JoinStart::Absolute(g) => FetchKind::AbsoluteJoining { joining_request_id, joining_start: g },
+        };
+        let msg = Fetch {
+            request_id: wire_id,
+            kind,
+            parameters: Parameters(vec![Parameter::SubscriberPriority(priority)]),
+        };
+        let bytes = self.encode(&msg)?;
+        self.alloc_request_id();
+        let (handle, _) = self.open_request(shared, Kind::Fetch, wire_id, bytes);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.track = track;
+        }
+        Ok(handle)
+    }
+
+    pub(super) fn on_fetch(&mut self, shared: &mut Shared, stream: StreamId, m: Fetch) {
+        let (track, start, end) = match m.kind {
+            FetchKind::Standalone { track, start, end } => (
+                model_track(&track),
+                Location { group: start.group, object: start.object },
+                Some(Location { group: end.group, object: end.object }),
+            ),
+            FetchKind::RelativeJoining { joining_request_id, joining_start }
+            | FetchKind::AbsoluteJoining { joining_request_id, joining_start } => {
+                let relative = matches!(m.kind, FetchKind::RelativeJoining { .. });
+                let joined = self
+                    .by_wire_id
+                    .get(&(false, joining_request_id))
+                    .and_then(|h| self.requests.get(h))
+                    .filter(|r| r.kind == Kind::Subscribe && r.phase == Phase::Established);
+                let Some(sub) = joined else {
+                    self.send_request_error(
+                        shared,
+                        stream,
+                        RequestErrorCode::INVALID_JOINING_REQUEST_ID,
+                        "no such subscription",
+                    );
+                    self.streams.insert(stream, InStream::Discard);
+                    return;
+                };
+                let group = if relative {
+                    sub.info.largest.map_or(0, |l| l.group.saturating_sub(joining_start))
+                } else {
+                    joining_start
+                };
+                (sub.track.clone(), Location { group, object: 0 }, None)
+            }
+        };
+        let handle = self.add_inbound(stream, Kind::Fetch, m.request_id, shared);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.track = track.clone();
+        }
+        shared.event(Event::IncomingFetch { request: handle, track, start, end });
+    }
+
+    pub(super) fn cmd_accept_fetch(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        end: Location,
+    ) -> Result<(), CommandError> {
+        let req = self.requests.get(&handle).ok_or(CommandError::UnknownRequest(handle))?;
+        if req.outbound || req.kind != Kind::Fetch {
+            return Err(CommandError::UnknownRequest(handle));
+        }
+        if req.phase != Phase::Pending {
+            return Err(CommandError::InvalidState("already answered"));
+        }
+        let stream = req.stream;
+        let msg = FetchOk {
+            end_of_track: false,
+            end_location: WireLocation { group: end.group, object: end.object },
+            parameters: Parameters::new(),
+            track_properties: Properties::empty(),
+        };
+        let bytes = self.encode(&msg)?;
+        self.send_on(shared, stream, bytes, false);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.phase = Phase::Established;
+        }
+        Ok(())
+    }
+
+    /// Our fetch data stream for `handle`, opened (with its FETCH_HEADER in `buf`) if new.
+    fn fetch_stream(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        buf: &mut Vec<u8>,
+    ) -> Result<StreamId, CommandError> {
+        let req = self.requests.get(&handle).ok_or(CommandError::UnknownRequest(handle))?;
+        if req.outbound || req.kind != Kind::Fetch {
+            return Err(CommandError::UnknownRequest(handle));
+        }
+        if req.phase != Phase::Established {
+            return Err(CommandError::InvalidState("fetch not accepted"));
+        }
+        if let Some((s, _)) = &req.fetch_out {
+            return Ok(*s);
+        }
+        let wire_id = req.wire_id;
+        FetchHeader { request_id: wire_id }.encode(buf, self.version)?;
+        let stream = shared.next_stream();
+        shared.push(Output::OpenStream { stream, bidi: false, order: FETCH_ORDER });
+        let encoder = FetchObjectEncoder::new(FetchOrder::Ascending, self.version);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.fetch_out = Some((stream, encoder));
+        }
+        Ok(stream)
+    }
+
+    pub(super) fn cmd_write_fetch_object(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        group: u64,
+        subgroup: u64,
+        object: ObjectWrite,
+    ) -> Result<(), CommandError> {
+        if object.status != ObjectStatus::Normal {
+            return Err(CommandError::InvalidState("fetch objects carry no status"));
+        }
+        let properties = Properties::from_raw(object.properties.clone())
+            .map_err(|_| CommandError::InvalidState("object properties are not valid key-value pairs"))?;
+        let header = FetchItemHeader::Object(FetchObjectHeader {
+            group_id: group,
+            subgroup_id: Some(subgroup),
+            object_id: object.object,
+            publisher_priority: self.requests.get(&handle).map_or(128, |r| r.info.publisher_priority),
+            properties,
+            payload_len: object.payload.len() as u64,
+        });
+        // Validate against a copy of the encoder first so a refused object sends nothing.
+        let mut probe = match self.requests.get(&handle).and_then(|r| r.fetch_out.as_ref()) {
+            Some((_, e)) => e.clone(),
+            None => FetchObjectEncoder::new(FetchOrder::Ascending, self.version),
+        };
+        probe.encode_header(&mut Vec::new(), &header)?;
+        let mut buf = Vec::new();
+        let stream = self.fetch_stream(shared, handle, &mut buf)?;
+        if let Some((_, e)) = self.requests.get_mut(&handle).and_then(|r| r.fetch_out.as_mut()) {
+            e.encode_header(&mut buf, &header)?;
+        }
+        shared.push(Output::Write { stream, header: Bytes::from(buf), payload: object.payload, fin: false });
+        Ok(())
+    }
+
+    pub(super) fn cmd_finish_fetch(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+    ) -> Result<(), CommandError> {
+        let mut buf = Vec::new();
+        let stream = self.fetch_stream(shared, handle, &mut buf)?;
+        shared.push(Output::Write { stream, header: Bytes::from(buf), payload: Bytes::new(), fin: true });
+        let req_stream = self.requests.get_mut(&handle).map(|r| {
+            r.fetch_out = None;
+            r.stream
+        });
+        if let Some(s) = req_stream {
+            self.send_on(shared, s, Bytes::new(), true);
+        }
+        self.forget(shared, handle);
+        Ok(())
+    }
+
+    pub(super) fn on_fetch_response(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        msg: ControlMessage,
+    ) {
+        let Some(req) = self.requests.get(&handle) else { return };
+        let (phase, stream) = (req.phase, req.stream);
+        match msg {
+            ControlMessage::FetchOk(ok) if phase == Phase::Pending => {
+                if let Some(r) = self.requests.get_mut(&handle) {
+                    r.phase = Phase::Established;
+                }
+                let end = Location { group: ok.end_location.group, object: ok.end_location.object };
+                shared.event(Event::FetchAccepted { request: handle, end });
+            }
+            ControlMessage::RequestError(e) if phase == Phase::Pending => {
+                shared.event(Event::FetchEnded { request: handle, reason: reason(e.code.0, &e.reason) });
+                self.send_on(shared, stream, Bytes::new(), true);
+                self.forget(shared, handle);
+            }
+            _ => self.unexpected(shared),
+        }
+    }
+
+    /// Delivers every complete object of a fetch stream.
+    pub(super) fn process_fetch_stream(&mut self, shared: &mut Shared, stream: StreamId) {
+        loop {
+            if shared.closed {
+                return;
+            }
+            let max_object = shared.config.max_object_size;
+            let Some(InStream::Fetch(f)) = self.streams.get_mut(&stream) else { return };
+            let Some(handle) = f.request else { return };
+            if f.pending.is_none() {
+                let FetchIn { buf, decoder, .. } = f;
+                match decode_buffered(buf, |r| decoder.decode_header(r)) {
+                    Ok(Some(FetchItemHeader::Object(h))) => f.pending = Some(h),
+                    Ok(Some(FetchItemHeader::EndOfRange(_))) => continue,
+                    Ok(None) => {
+                        if f.fin {
+                            if f.buf.is_empty() {
+                                self.streams.remove(&stream);
+                                shared.event(Event::FetchEnded {
+                                    request: handle,
+                                    reason: Reason { code: 0, text: String::new() },
+                                });
+                                // The fetch is complete: finish our (request) half too.
+                                if let Some(s) = self.requests.get(&handle).map(|r| r.stream) {
+                                    self.send_on(shared, s, Bytes::new(), true);
+                                }
+                                self.forget(shared, handle);
+                            } else {
+                                self.fail(
+                                    shared,
+                                    SessionErrorCode::PROTOCOL_VIOLATION,
+                                    "fetch stream ends inside an object",
+                                );
+                            }
+                        }
+                        return;
+                    }
+                    Err(v) => return self.fail_violation(shared, &v),
+                }
+            }
+            let Some(h) = f.pending.as_ref() else { return };
+            if h.payload_len > max_object {
+                self.streams.remove(&stream);
+                shared.push(Output::StopSending {
+                    stream,
+                    code: sluice_wire::moqt::codes::StreamResetCode::EXCESSIVE_LOAD.0,
+                });
+                return;
+            }
+            let need = usize::try_from(h.payload_len).unwrap_or(usize::MAX);
+            if f.buf.len() < need {
+                if f.fin {
+                    self.fail(
+                        shared,
+                        SessionErrorCode::PROTOCOL_VIOLATION,
+                        "fetch stream ends inside an object",
+                    );
+                }
+                return;
+            }
+            let Some(h) = f.pending.take() else { return };
+            let payload = f.buf.take(need);
+            let info = ObjectInfo {
+                group: h.group_id,
+                subgroup: h.subgroup_id.unwrap_or(0),
+                object: h.object_id,
+                status: ObjectStatus::Normal,
+                publisher_priority: Some(h.publisher_priority),
+                properties: h.properties.raw().clone(),
+                timestamp: None,
+            };
+            shared.event(Event::Object { request: handle, info, payload });
+        }
+    }
+
+    /// The publisher reset the fetch data stream.
+    pub(super) fn fetch_stream_reset(&mut self, shared: &mut Shared, f: FetchIn, code: u64) {
+        if let Some(handle) = f.request
+            && self.requests.contains_key(&handle)
+        {
+            shared.event(Event::FetchEnded { request: handle, reason: Reason { code, text: String::new() } });
+            self.forget(shared, handle);
+        }
+    }
+}

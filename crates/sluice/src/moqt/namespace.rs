@@ -1,0 +1,343 @@
+//! Namespaces (draft-18 §6, §10.17–§10.20): PUBLISH_NAMESPACE in both directions, and
+//! SUBSCRIBE_NAMESPACE answered by the engine itself.
+//!
+//! * `announce` sends PUBLISH_NAMESPACE on a new bidi stream and adds the namespace to the
+//!   local announced set; REQUEST_OK → AnnounceAccepted; `cancel` withdraws it (RESET +
+//!   STOP_SENDING CANCELLED), which the peer reports as IncomingAnnounceEnded.
+//! * A peer SUBSCRIBE_NAMESPACE (at most `Config::max_namespace_subscriptions` at once,
+//!   else REQUEST_ERROR EXCESSIVE_LOAD) is accepted with REQUEST_OK, then answered with a
+//!   NAMESPACE for every announced namespace under its prefix, later ones as they are
+//!   announced, and NAMESPACE_DONE when one is withdrawn. The application is not asked.
+//! * SUBSCRIBE_TRACKS (`discover_tracks`): the engine accepts a peer's with REQUEST_OK
+//!   (same limit, PREFIX_OVERLAP among SUBSCRIBE_TRACKS only) and reports
+//!   `IncomingTrackDiscovery`; the application then `publish`es the matching tracks it
+//!   has (the engine does not know tracks). PUBLISH_BLOCKED is accepted and not surfaced.
+//! * A peer SUBSCRIBE_NAMESPACE whose prefix shares a common prefix with an established one
+//!   is refused with PREFIX_OVERLAP (§10.19).
+
+use bytes::Bytes;
+use sluice_wire::moqt::codes::RequestErrorCode;
+use sluice_wire::moqt::control::ControlMessage;
+use sluice_wire::moqt::kvp::Properties;
+use sluice_wire::moqt::message::{
+    Namespace as NamespaceMsg, NamespaceDone, PublishNamespace, RequestOk, SubscribeNamespace,
+    SubscribeTracks,
+};
+use sluice_wire::moqt::namespace::TrackNamespace;
+use sluice_wire::moqt::params::{Parameters, RequestKind};
+
+use super::MoqtEngine;
+use super::requests::reason;
+use super::state::{InStream, Kind, Phase};
+use super::subscribe::{model_ns, wire_ns};
+use crate::engine::Shared;
+use crate::error::CommandError;
+use crate::event::Event;
+use crate::ids::{RequestHandle, StreamId};
+use crate::model::Namespace;
+
+impl MoqtEngine {
+    pub(super) fn cmd_announce(
+        &mut self,
+        shared: &mut Shared,
+        namespace: Namespace,
+    ) -> Result<RequestHandle, CommandError> {
+        let wire_id = self.next_request_id;
+        let msg = PublishNamespace {
+            request_id: wire_id,
+            namespace: wire_ns(&namespace),
+            parameters: Parameters::new(),
+        };
+        let bytes = self.encode(&msg)?;
+        self.alloc_request_id();
+        let (handle, _) = self.open_request(shared, Kind::PublishNamespace, wire_id, bytes);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.namespace = namespace.clone();
+        }
+        self.notify_namespace(shared, &namespace, true);
+        self.announced.insert(handle, namespace);
+        Ok(handle)
+    }
+
+    /// Sends NAMESPACE (or NAMESPACE_DONE) to every peer namespace subscription matching.
+    fn notify_namespace(&mut self, shared: &mut Shared, namespace: &Namespace, found: bool) {
+        let mut targets: Vec<(StreamId, usize)> = self
+            .requests
+            .values()
+            .filter(|r| {
+                r.kind == Kind::SubscribeNamespace && !r.outbound && namespace.starts_with(&r.namespace)
+            })
+            .map(|r| (r.stream, r.namespace.0.len()))
+            .collect();
+        targets.sort();
+        for (stream, prefix_len) in targets {
+            let suffix = TrackNamespace(namespace.0.iter().skip(prefix_len).cloned().collect());
+            let bytes = if found {
+                self.encode(&NamespaceMsg { suffix })
+            } else {
+                self.encode(&NamespaceDone { suffix })
+            };
+            if let Ok(b) = bytes {
+                self.send_on(shared, stream, b, false);
+            }
+        }
+    }
+
+    /// Our announce is withdrawn: tell matching namespace subscribers.
+    pub(super) fn withdraw_namespace(&mut self, shared: &mut Shared, handle: RequestHandle) {
+        if let Some(ns) = self.announced.remove(&handle) {
+            let still = self.announced.values().any(|n| n == &ns);
+            if !still {
+                self.notify_namespace(shared, &ns, false);
+            }
+        }
+    }
+
+    pub(super) fn cmd_accept_announce(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+    ) -> Result<(), CommandError> {
+        let req = self.requests.get(&handle).ok_or(CommandError::UnknownRequest(handle))?;
+        if req.outbound || req.kind != Kind::PublishNamespace {
+            return Err(CommandError::UnknownRequest(handle));
+        }
+        if req.phase != Phase::Pending {
+            return Err(CommandError::InvalidState("already answered"));
+        }
+        let stream = req.stream;
+        let bytes =
+            self.encode(&RequestOk { parameters: Parameters::new(), track_properties: Properties::empty() })?;
+        self.send_on(shared, stream, bytes, false);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.phase = Phase::Established;
+        }
+        Ok(())
+    }
+
+    pub(super) fn on_publish_namespace(
+        &mut self,
+        shared: &mut Shared,
+        stream: StreamId,
+        m: PublishNamespace,
+    ) {
+        let handle = self.add_inbound(stream, Kind::PublishNamespace, m.request_id, shared);
+        let namespace = model_ns(&m.namespace);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.namespace = namespace.clone();
+        }
+        shared.event(Event::IncomingAnnounce { request: handle, namespace });
+    }
+
+    pub(super) fn on_announce_response(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        msg: ControlMessage,
+    ) {
+        let Some(req) = self.requests.get(&handle) else { return };
+        let (phase, stream) = (req.phase, req.stream);
+        match msg {
+            ControlMessage::RequestOk(ok) if phase == Phase::Pending => {
+                if !self.check_request_ok(shared, &ok, RequestKind::PublishNamespace) {
+                    return;
+                }
+                if let Some(r) = self.requests.get_mut(&handle) {
+                    r.phase = Phase::Established;
+                }
+                shared.event(Event::AnnounceAccepted { request: handle });
+            }
+            ControlMessage::RequestError(e) => {
+                shared.event(Event::AnnounceEnded { request: handle, reason: reason(e.code.0, &e.reason) });
+                self.send_on(shared, stream, Bytes::new(), true);
+                self.withdraw_namespace(shared, handle);
+                self.forget(shared, handle);
+            }
+            _ => self.unexpected(shared),
+        }
+    }
+
+    pub(super) fn cmd_discover(
+        &mut self,
+        shared: &mut Shared,
+        prefix: Namespace,
+    ) -> Result<RequestHandle, CommandError> {
+        let wire_id = self.next_request_id;
+        let msg = SubscribeNamespace {
+            request_id: wire_id,
+            prefix: wire_ns(&prefix),
+            parameters: Parameters::new(),
+        };
+        let bytes = self.encode(&msg)?;
+        self.alloc_request_id();
+        let (handle, _) = self.open_request(shared, Kind::SubscribeNamespace, wire_id, bytes);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.namespace = prefix;
+        }
+        Ok(handle)
+    }
+
+    pub(super) fn on_subscribe_namespace(
+        &mut self,
+        shared: &mut Shared,
+        stream: StreamId,
+        m: SubscribeNamespace,
+    ) {
+        if self.namespace_subscriptions() >= shared.config.max_namespace_subscriptions {
+            self.send_request_error(
+                shared,
+                stream,
+                RequestErrorCode::EXCESSIVE_LOAD,
+                "too many namespace subscriptions",
+            );
+            self.streams.insert(stream, InStream::Discard);
+            return;
+        }
+        let prefix = model_ns(&m.prefix);
+        if self.overlaps(Kind::SubscribeNamespace, &prefix) {
+            self.send_request_error(shared, stream, RequestErrorCode::PREFIX_OVERLAP, "prefix overlap");
+            self.streams.insert(stream, InStream::Discard);
+            return;
+        }
+        let handle = self.add_inbound(stream, Kind::SubscribeNamespace, m.request_id, shared);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.namespace = prefix.clone();
+            r.phase = Phase::Established;
+        }
+        let Ok(ok) =
+            self.encode(&RequestOk { parameters: Parameters::new(), track_properties: Properties::empty() })
+        else {
+            return;
+        };
+        self.send_on(shared, stream, ok, false);
+        let mut matching: Vec<Namespace> =
+            self.announced.values().filter(|n| n.starts_with(&prefix)).cloned().collect();
+        matching.sort();
+        matching.dedup();
+        for ns in matching {
+            let suffix = TrackNamespace(ns.0.iter().skip(prefix.0.len()).cloned().collect());
+            if let Ok(b) = self.encode(&NamespaceMsg { suffix }) {
+                self.send_on(shared, stream, b, false);
+            }
+        }
+    }
+
+    /// Peer namespace subscriptions (SUBSCRIBE_NAMESPACE and SUBSCRIBE_TRACKS) alive.
+    fn namespace_subscriptions(&self) -> usize {
+        self.requests
+            .values()
+            .filter(|r| matches!(r.kind, Kind::SubscribeNamespace | Kind::SubscribeTracks) && !r.outbound)
+            .count()
+    }
+
+    /// True when `prefix` shares a common prefix with an established peer request of
+    /// `kind` (§10.19, §10.20: PREFIX_OVERLAP; the two kinds overlap independently).
+    fn overlaps(&self, kind: Kind, prefix: &Namespace) -> bool {
+        self.requests.values().any(|r| {
+            r.kind == kind
+                && !r.outbound
+                && (prefix.starts_with(&r.namespace) || r.namespace.starts_with(prefix))
+        })
+    }
+
+    pub(super) fn cmd_discover_tracks(
+        &mut self,
+        shared: &mut Shared,
+        prefix: Namespace,
+    ) -> Result<RequestHandle, CommandError> {
+        let wire_id = self.next_request_id;
+        let msg =
+            SubscribeTracks { request_id: wire_id, prefix: wire_ns(&prefix), parameters: Parameters::new() };
+        let bytes = self.encode(&msg)?;
+        self.alloc_request_id();
+        let (handle, _) = self.open_request(shared, Kind::SubscribeTracks, wire_id, bytes);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.namespace = prefix;
+        }
+        Ok(handle)
+    }
+
+    pub(super) fn on_subscribe_tracks(&mut self, shared: &mut Shared, stream: StreamId, m: SubscribeTracks) {
+        let prefix = model_ns(&m.prefix);
+        let refusal = if self.namespace_subscriptions() >= shared.config.max_namespace_subscriptions {
+            Some((RequestErrorCode::EXCESSIVE_LOAD, "too many namespace subscriptions"))
+        } else if self.overlaps(Kind::SubscribeTracks, &prefix) {
+            Some((RequestErrorCode::PREFIX_OVERLAP, "prefix overlap"))
+        } else {
+            None
+        };
+        if let Some((code, text)) = refusal {
+            self.send_request_error(shared, stream, code, text);
+            self.streams.insert(stream, InStream::Discard);
+            return;
+        }
+        let forward = !matches!(
+            m.parameters.get(sluice_wire::moqt::codes::ParameterType::FORWARD),
+            Some(sluice_wire::moqt::params::Parameter::Forward(false))
+        );
+        let handle = self.add_inbound(stream, Kind::SubscribeTracks, m.request_id, shared);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.namespace = prefix.clone();
+            r.phase = Phase::Established;
+        }
+        let Ok(ok) =
+            self.encode(&RequestOk { parameters: Parameters::new(), track_properties: Properties::empty() })
+        else {
+            return;
+        };
+        self.send_on(shared, stream, ok, false);
+        shared.event(Event::IncomingTrackDiscovery { request: handle, prefix, forward });
+    }
+
+    pub(super) fn on_discover_response(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        msg: ControlMessage,
+    ) {
+        let Some(req) = self.requests.get(&handle) else { return };
+        let (phase, stream) = (req.phase, req.stream);
+        let full = |prefix: &Namespace, suffix: &TrackNamespace| {
+            let mut n = prefix.clone();
+            n.0.extend(suffix.0.iter().cloned());
+            n
+        };
+        let kind = req.kind;
+        match msg {
+            ControlMessage::RequestOk(ok) if phase == Phase::Pending => {
+                let as_kind = if kind == Kind::SubscribeTracks {
+                    RequestKind::SubscribeTracks
+                } else {
+                    RequestKind::SubscribeNamespace
+                };
+                if !self.check_request_ok(shared, &ok, as_kind) {
+                    return;
+                }
+                if let Some(r) = self.requests.get_mut(&handle) {
+                    r.phase = Phase::Established;
+                }
+            }
+            ControlMessage::RequestError(e) if phase == Phase::Pending => {
+                shared.event(Event::DiscoveryEnded { request: handle, reason: reason(e.code.0, &e.reason) });
+                self.send_on(shared, stream, Bytes::new(), true);
+                self.forget(shared, handle);
+            }
+            // PUBLISH_BLOCKED: a track the publisher will not PUBLISH; not surfaced.
+            ControlMessage::PublishBlocked(_)
+                if phase == Phase::Established && kind == Kind::SubscribeTracks => {}
+            ControlMessage::Namespace(n)
+                if phase == Phase::Established && kind == Kind::SubscribeNamespace =>
+            {
+                let namespace = full(&req.namespace, &n.suffix);
+                shared.event(Event::NamespaceFound { request: handle, namespace });
+            }
+            ControlMessage::NamespaceDone(n)
+                if phase == Phase::Established && kind == Kind::SubscribeNamespace =>
+            {
+                let namespace = full(&req.namespace, &n.suffix);
+                shared.event(Event::NamespaceGone { request: handle, namespace });
+            }
+            _ => self.unexpected(shared),
+        }
+    }
+}

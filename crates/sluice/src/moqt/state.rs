@@ -1,0 +1,227 @@
+//! The tables the MOQT engine keeps: the receive state of each stream ([`InStream`]), the
+//! data streams we write ([`OutData`]) and each request in either direction ([`Request`]).
+//!
+//! Every receive buffer is a [`RecvBuffer`] (payloads are taken from it without copying)
+//! and counts toward `Config::max_stream_buffer` / `max_session_buffer`.
+
+use sluice_wire::moqt::fetch_stream::{FetchObjectDecoder, FetchObjectEncoder};
+use sluice_wire::moqt::subgroup::{
+    SubgroupHeader, SubgroupObjectDecoder, SubgroupObjectEncoder, SubgroupObjectHeader,
+};
+
+use crate::event::Reason;
+use crate::ids::{RequestHandle, StreamId};
+use crate::model::{Namespace, SubscribeOptions, TrackInfo, TrackName};
+use crate::recv::RecvBuffer;
+use crate::time::Time;
+
+/// Receive state of one stream.
+#[derive(Debug)]
+pub(crate) enum InStream {
+    /// A peer uni stream whose type has not arrived yet.
+    Unidentified { buf: RecvBuffer },
+    /// The peer's control stream (SETUP, then GOAWAY).
+    Control { buf: RecvBuffer, got_setup: bool },
+    /// A request bidi stream (ours or the peer's): its receive half.
+    Request { buf: RecvBuffer, fin: bool, first_done: bool },
+    /// A subgroup data stream.
+    Subgroup(SubgroupIn),
+    /// A fetch data stream.
+    Fetch(FetchIn),
+    /// Ignore whatever else arrives (padding, stopped streams).
+    Discard,
+}
+
+impl InStream {
+    pub(crate) fn unidentified() -> Self {
+        InStream::Unidentified { buf: RecvBuffer::new() }
+    }
+
+    pub(crate) fn request_in() -> Self {
+        InStream::Request { buf: RecvBuffer::new(), fin: false, first_done: false }
+    }
+
+    pub(crate) fn buffered(&self) -> usize {
+        match self {
+            InStream::Unidentified { buf }
+            | InStream::Control { buf, .. }
+            | InStream::Request { buf, .. } => buf.len(),
+            InStream::Subgroup(s) => s.buf.len(),
+            InStream::Fetch(f) => f.buf.len(),
+            InStream::Discard => 0,
+        }
+    }
+
+    pub(crate) fn push(&mut self, data: bytes::Bytes) {
+        match self {
+            InStream::Unidentified { buf }
+            | InStream::Control { buf, .. }
+            | InStream::Request { buf, .. } => buf.push(data),
+            InStream::Subgroup(s) => s.buf.push(data),
+            InStream::Fetch(f) => f.buf.push(data),
+            InStream::Discard => {}
+        }
+    }
+
+    pub(crate) fn set_fin(&mut self) {
+        match self {
+            InStream::Request { fin, .. } => *fin = true,
+            InStream::Subgroup(s) => s.fin = true,
+            InStream::Fetch(f) => f.fin = true,
+            _ => {}
+        }
+    }
+
+    pub(crate) fn is_discarding(&self) -> bool {
+        matches!(self, InStream::Discard)
+    }
+
+    /// True for streams that may be stopped on their own without closing the session.
+    pub(crate) fn is_data_like(&self) -> bool {
+        matches!(
+            self,
+            InStream::Subgroup(_) | InStream::Fetch(_) | InStream::Unidentified { .. } | InStream::Discard
+        )
+    }
+
+    /// When a subgroup stream waiting for an unknown track alias is given up.
+    pub(crate) fn alias_deadline(&self) -> Option<Time> {
+        match self {
+            InStream::Subgroup(s) if s.request.is_none() => Some(s.alias_deadline),
+            _ => None,
+        }
+    }
+}
+
+/// A received subgroup stream.
+#[derive(Debug)]
+pub(crate) struct SubgroupIn {
+    pub buf: RecvBuffer,
+    pub fin: bool,
+    pub header: SubgroupHeader,
+    pub decoder: SubgroupObjectDecoder,
+    /// The subscription the alias resolved to; `None` while the alias is unknown.
+    pub request: Option<RequestHandle>,
+    /// When to give up waiting for the alias.
+    pub alias_deadline: Time,
+    /// The object whose header was read and whose payload is awaited.
+    pub pending: Option<SubgroupObjectHeader>,
+    /// The resolved subgroup id (mode "first object" resolves on the first object).
+    pub subgroup: Option<u64>,
+}
+
+/// A received fetch stream.
+#[derive(Debug)]
+pub(crate) struct FetchIn {
+    pub buf: RecvBuffer,
+    pub fin: bool,
+    pub request: Option<RequestHandle>,
+    pub decoder: FetchObjectDecoder,
+    pub pending: Option<sluice_wire::moqt::fetch_stream::FetchObjectHeader>,
+}
+
+/// A subgroup stream we write. Its SUBGROUP_HEADER is written with the first object (or
+/// at close), so the type byte can say whether objects carry properties and, for an empty
+/// stream closed as the end of its group, END_OF_GROUP.
+#[derive(Debug)]
+pub(crate) struct OutData {
+    pub request: RequestHandle,
+    pub header: SubgroupHeader,
+    /// Set once the header is written.
+    pub encoder: Option<SubgroupObjectEncoder>,
+    pub last_object: Option<u64>,
+}
+
+/// Which request a bidi stream carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Subscribe,
+    Publish,
+    Fetch,
+    TrackStatus,
+    PublishNamespace,
+    SubscribeNamespace,
+    SubscribeTracks,
+}
+
+/// Where a request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Sent / received, not answered.
+    Pending,
+    /// Answered OK.
+    Established,
+}
+
+/// PUBLISH_DONE received; waiting for the counted data streams or the deadline.
+#[derive(Debug, Clone)]
+pub(crate) struct Done {
+    pub reason: Reason,
+    pub stream_count: u64,
+    pub deadline: Time,
+}
+
+/// One request, either direction.
+#[derive(Debug)]
+pub(crate) struct Request {
+    pub kind: Kind,
+    /// True when we sent the request.
+    pub outbound: bool,
+    pub stream: StreamId,
+    pub wire_id: u64,
+    pub phase: Phase,
+    pub track: TrackName,
+    pub namespace: Namespace,
+    /// The track alias (chosen by whichever side publishes).
+    pub alias: Option<u64>,
+    pub options: SubscribeOptions,
+    pub info: TrackInfo,
+    /// Our REQUEST_UPDATEs not yet answered.
+    pub updates_pending: u32,
+    /// Data streams we opened for it (PUBLISH_DONE stream count).
+    pub streams_opened: u64,
+    /// Data streams the peer opened for it that we saw.
+    pub streams_seen: u64,
+    /// Data streams of it still open on our receive side.
+    pub streams_open_in: u64,
+    pub done: Option<Done>,
+    /// Fetch: our data stream (publisher side) and its encoder.
+    pub fetch_out: Option<(StreamId, FetchObjectEncoder)>,
+}
+
+impl Request {
+    pub(crate) fn new(kind: Kind, outbound: bool, stream: StreamId, wire_id: u64) -> Self {
+        Request {
+            kind,
+            outbound,
+            stream,
+            wire_id,
+            phase: Phase::Pending,
+            track: TrackName::default(),
+            namespace: Namespace::default(),
+            alias: None,
+            options: SubscribeOptions::default(),
+            info: TrackInfo::default(),
+            updates_pending: 0,
+            streams_opened: 0,
+            streams_seen: 0,
+            streams_open_in: 0,
+            done: None,
+            fetch_out: None,
+        }
+    }
+
+    /// True for a subscription in either direction (SUBSCRIBE or PUBLISH).
+    pub(crate) fn is_subscription(&self) -> bool {
+        matches!(self.kind, Kind::Subscribe | Kind::Publish)
+    }
+
+    /// True when we publish the objects of this request (a SUBSCRIBE made to us, our PUBLISH).
+    pub(crate) fn we_publish(&self) -> bool {
+        match self.kind {
+            Kind::Subscribe => !self.outbound,
+            Kind::Publish => self.outbound,
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,639 @@
+//! Subscriptions in both directions (draft-18 §5, §10.7–§10.11) and TRACK_STATUS (§10.13).
+//!
+//! * SUBSCRIBE carries SUBSCRIBER_PRIORITY, GROUP_ORDER (when chosen), FORWARD,
+//!   SUBSCRIPTION_FILTER and, when `max_latency_ms` is non-zero, OBJECT_DELIVERY_TIMEOUT.
+//! * SUBSCRIBE_OK carries the publisher-chosen Track Alias (a per-session counter, so
+//!   never reused), LARGEST_OBJECT when known, and the track properties
+//!   DEFAULT_PUBLISHER_PRIORITY and DEFAULT_PUBLISHER_GROUP_ORDER. A second SUBSCRIBE_OK
+//!   or PUBLISH naming a live alias closes the session with DUPLICATE_TRACK_ALIAS.
+//! * REQUEST_UPDATE travels on the subscription's stream with a new Request ID and is
+//!   answered with REQUEST_OK by the engine itself (the application sees SubscribeUpdated).
+//! * PUBLISH_DONE (status, stream count) then FIN ends a subscription. The subscriber
+//!   reports SubscriptionEnded once it has seen `stream count` data streams for it and all
+//!   of them have ended, or after `Config::unknown_alias_timeout` (§10.11: "SHOULD use a
+//!   timeout"), whichever is first.
+//! * PUBLISH pushes a track (alias chosen by the publisher); REQUEST_OK (PUBLISH_OK)
+//!   carries the subscriber's options.
+//! * TRACK_STATUS is answered through `accept_subscribe` (REQUEST_OK with LARGEST_OBJECT
+//!   and the track properties) or `reject`.
+
+use bytes::Bytes;
+use sluice_wire::moqt::codes::{PropertyType, PublishDoneCode, SessionErrorCode};
+use sluice_wire::moqt::control::ControlMessage;
+use sluice_wire::moqt::filter::SubscriptionFilter;
+use sluice_wire::moqt::kvp::{KeyValue, Properties};
+use sluice_wire::moqt::location::Location as WireLocation;
+use sluice_wire::moqt::message::{
+    Publish, PublishDone, RequestOk, RequestUpdate, Subscribe, SubscribeOk, TrackStatus,
+};
+use sluice_wire::moqt::namespace::{FullTrackName, TrackNamespace};
+use sluice_wire::moqt::params::{GroupOrder as WireOrder, Parameter, Parameters, RequestKind};
+use sluice_wire::moqt::reason::ReasonPhrase;
+
+use super::MoqtEngine;
+use super::requests::reason;
+use super::state::{Done, Kind, Phase};
+use crate::engine::Shared;
+use crate::error::CommandError;
+use crate::event::{Event, Reason};
+use crate::ids::{RequestHandle, StreamId};
+use crate::io::Output;
+use crate::model::{Filter, GroupOrder, Location, Namespace, SubscribeOptions, TrackInfo, TrackName};
+
+pub(super) fn wire_ns(ns: &Namespace) -> TrackNamespace {
+    TrackNamespace(ns.0.clone())
+}
+
+pub(super) fn model_ns(ns: &TrackNamespace) -> Namespace {
+    Namespace(ns.0.clone())
+}
+
+pub(super) fn wire_track(t: &TrackName) -> FullTrackName {
+    FullTrackName { namespace: wire_ns(&t.namespace), name: t.name.clone() }
+}
+
+pub(super) fn model_track(t: &FullTrackName) -> TrackName {
+    TrackName { namespace: model_ns(&t.namespace), name: t.name.clone() }
+}
+
+pub(super) fn wire_order(o: GroupOrder) -> WireOrder {
+    match o {
+        GroupOrder::Ascending => WireOrder::Ascending,
+        GroupOrder::Descending => WireOrder::Descending,
+    }
+}
+
+fn model_order(o: WireOrder) -> GroupOrder {
+    match o {
+        WireOrder::Ascending => GroupOrder::Ascending,
+        WireOrder::Descending => GroupOrder::Descending,
+    }
+}
+
+fn wire_loc(l: Location) -> WireLocation {
+    WireLocation { group: l.group, object: l.object }
+}
+
+fn model_loc(l: WireLocation) -> Location {
+    Location { group: l.group, object: l.object }
+}
+
+fn wire_filter(f: Filter) -> Result<SubscriptionFilter, CommandError> {
+    Ok(match f {
+        Filter::NextGroup => SubscriptionFilter::NextGroupStart,
+        Filter::LargestObject => SubscriptionFilter::LargestObject,
+        Filter::AbsoluteStart(start) => SubscriptionFilter::AbsoluteStart { start: wire_loc(start) },
+        Filter::AbsoluteRange { start, end_group } => SubscriptionFilter::AbsoluteRange {
+            start: wire_loc(start),
+            end_group_delta: end_group
+                .checked_sub(start.group)
+                .ok_or(CommandError::InvalidState("filter ends before it starts"))?,
+        },
+    })
+}
+
+fn model_filter(f: SubscriptionFilter) -> Filter {
+    match f {
+        SubscriptionFilter::NextGroupStart => Filter::NextGroup,
+        SubscriptionFilter::LargestObject => Filter::LargestObject,
+        SubscriptionFilter::AbsoluteStart { start } => Filter::AbsoluteStart(model_loc(start)),
+        SubscriptionFilter::AbsoluteRange { start, end_group_delta } => Filter::AbsoluteRange {
+            start: model_loc(start),
+            end_group: start.group.saturating_add(end_group_delta),
+        },
+    }
+}
+
+/// The subscriber's parameters for SUBSCRIBE / PUBLISH_OK / REQUEST_UPDATE.
+pub(super) fn subscriber_params(o: &SubscribeOptions, with_order: bool) -> Result<Parameters, CommandError> {
+    let mut p = Vec::new();
+    if o.max_latency_ms > 0 {
+        p.push(Parameter::ObjectDeliveryTimeout(o.max_latency_ms));
+    }
+    p.push(Parameter::Forward(o.forward));
+    p.push(Parameter::SubscriberPriority(o.priority));
+    p.push(Parameter::SubscriptionFilter(wire_filter(o.filter)?));
+    if with_order && let Some(order) = o.group_order {
+        p.push(Parameter::GroupOrder(wire_order(order)));
+    }
+    Ok(Parameters(p))
+}
+
+/// Applies received parameters to `base` (absent ones keep their value, §10.8).
+pub(super) fn apply_params(base: &mut SubscribeOptions, params: &Parameters) {
+    for p in params.iter() {
+        match p {
+            Parameter::ObjectDeliveryTimeout(ms) => base.max_latency_ms = *ms,
+            Parameter::Forward(f) => base.forward = *f,
+            Parameter::SubscriberPriority(pr) => base.priority = *pr,
+            Parameter::SubscriptionFilter(f) => base.filter = model_filter(*f),
+            Parameter::GroupOrder(o) => base.group_order = Some(model_order(*o)),
+            _ => {}
+        }
+    }
+}
+
+/// Track properties describing `info`.
+pub(super) fn track_properties(info: &TrackInfo) -> Result<Properties, CommandError> {
+    let mut pairs = Vec::new();
+    if info.max_latency_ms > 0 {
+        pairs.push(KeyValue::varint(PropertyType::OBJECT_DELIVERY_TIMEOUT.0, info.max_latency_ms));
+    }
+    pairs.push(KeyValue::varint(
+        PropertyType::DEFAULT_PUBLISHER_PRIORITY.0,
+        u64::from(info.publisher_priority),
+    ));
+    pairs.push(KeyValue::varint(
+        PropertyType::DEFAULT_PUBLISHER_GROUP_ORDER.0,
+        u64::from(wire_order(info.group_order).code()),
+    ));
+    Ok(Properties::from_pairs(&pairs)?)
+}
+
+/// TrackInfo from parameters and track properties.
+pub(super) fn track_info(params: &Parameters, props: &Properties) -> TrackInfo {
+    let mut info = TrackInfo::default();
+    for p in params.iter() {
+        if let Parameter::LargestObject(l) = p {
+            info.largest = Some(model_loc(*l));
+        }
+    }
+    for kv in props.iter() {
+        let v = kv.as_varint();
+        match PropertyType(kv.kind) {
+            PropertyType::DEFAULT_PUBLISHER_PRIORITY => {
+                if let Some(v) = v.and_then(|v| u8::try_from(v).ok()) {
+                    info.publisher_priority = v;
+                }
+            }
+            PropertyType::DEFAULT_PUBLISHER_GROUP_ORDER => {
+                if let Some(o) = v.and_then(WireOrder::from_code) {
+                    info.group_order = model_order(o);
+                }
+            }
+            PropertyType::OBJECT_DELIVERY_TIMEOUT => info.max_latency_ms = v.unwrap_or(0),
+            _ => {}
+        }
+    }
+    info
+}
+
+fn largest_param(info: &TrackInfo) -> Vec<Parameter> {
+    info.largest.map(|l| Parameter::LargestObject(wire_loc(l))).into_iter().collect()
+}
+
+impl MoqtEngine {
+    fn subscriptions(&self) -> usize {
+        self.requests.values().filter(|r| r.is_subscription()).count()
+    }
+
+    fn next_track_alias(&mut self) -> u64 {
+        let a = self.next_alias;
+        self.next_alias = self.next_alias.saturating_add(1);
+        a
+    }
+
+    pub(super) fn cmd_subscribe(
+        &mut self,
+        shared: &mut Shared,
+        track: TrackName,
+        options: SubscribeOptions,
+    ) -> Result<RequestHandle, CommandError> {
+        if self.subscriptions() >= shared.config.max_subscriptions {
+            return Err(CommandError::Limit("max_subscriptions"));
+        }
+        let wire_id = self.next_request_id;
+        let msg = Subscribe {
+            request_id: wire_id,
+            track: wire_track(&track),
+            parameters: subscriber_params(&options, true)?,
+        };
+        let bytes = self.encode(&msg)?;
+        self.alloc_request_id();
+        let (handle, _) = self.open_request(shared, Kind::Subscribe, wire_id, bytes);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.track = track;
+            r.options = options;
+        }
+        Ok(handle)
+    }
+
+    pub(super) fn on_subscribe(&mut self, shared: &mut Shared, stream: StreamId, m: Subscribe) {
+        if self.subscriptions() >= shared.config.max_subscriptions {
+            self.send_request_error(
+                shared,
+                stream,
+                sluice_wire::moqt::codes::RequestErrorCode::EXCESSIVE_LOAD,
+                "too many subscriptions",
+            );
+            self.streams.insert(stream, super::state::InStream::Discard);
+            return;
+        }
+        let handle = self.add_inbound(stream, Kind::Subscribe, m.request_id, shared);
+        let mut options = SubscribeOptions::default();
+        apply_params(&mut options, &m.parameters);
+        let track = model_track(&m.track);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.track = track.clone();
+            r.options = options.clone();
+        }
+        shared.event(Event::IncomingSubscribe { request: handle, track, options });
+    }
+
+    pub(super) fn cmd_accept_subscribe(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        info: TrackInfo,
+    ) -> Result<(), CommandError> {
+        let req = self.requests.get(&handle).ok_or(CommandError::UnknownRequest(handle))?;
+        if req.outbound || !matches!(req.kind, Kind::Subscribe | Kind::TrackStatus) {
+            return Err(CommandError::UnknownRequest(handle));
+        }
+        if req.phase != Phase::Pending {
+            return Err(CommandError::InvalidState("already answered"));
+        }
+        let (stream, kind) = (req.stream, req.kind);
+        if kind == Kind::TrackStatus {
+            let msg = RequestOk {
+                parameters: Parameters(largest_param(&info)),
+                track_properties: track_properties(&info)?,
+            };
+            let bytes = self.encode(&msg)?;
+            self.send_on(shared, stream, bytes, true);
+            self.forget(shared, handle);
+            return Ok(());
+        }
+        let alias = self.next_alias;
+        let msg = SubscribeOk {
+            track_alias: alias,
+            parameters: Parameters(largest_param(&info)),
+            track_properties: track_properties(&info)?,
+        };
+        let bytes = self.encode(&msg)?;
+        self.next_track_alias();
+        self.send_on(shared, stream, bytes, false);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.alias = Some(alias);
+            r.info = info;
+            r.phase = Phase::Established;
+        }
+        Ok(())
+    }
+
+    pub(super) fn cmd_update(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        options: SubscribeOptions,
+    ) -> Result<(), CommandError> {
+        let req = self.requests.get(&handle).ok_or(CommandError::UnknownRequest(handle))?;
+        let subscriber = matches!((req.kind, req.outbound), (Kind::Subscribe, true) | (Kind::Publish, false));
+        if !subscriber {
+            return Err(CommandError::UnknownRequest(handle));
+        }
+        let stream = req.stream;
+        let wire_id = self.next_request_id;
+        // Group order of a subscription is immutable (§7): not sent in updates.
+        let msg = RequestUpdate { request_id: wire_id, parameters: subscriber_params(&options, false)? };
+        let bytes = self.encode(&msg)?;
+        self.alloc_request_id();
+        self.send_on(shared, stream, bytes, false);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.updates_pending = r.updates_pending.saturating_add(1);
+            let order = r.options.group_order;
+            r.options = options;
+            r.options.group_order = order;
+        }
+        Ok(())
+    }
+
+    pub(super) fn cmd_publish(
+        &mut self,
+        shared: &mut Shared,
+        track: TrackName,
+        info: TrackInfo,
+    ) -> Result<RequestHandle, CommandError> {
+        if self.subscriptions() >= shared.config.max_subscriptions {
+            return Err(CommandError::Limit("max_subscriptions"));
+        }
+        let wire_id = self.next_request_id;
+        let alias = self.next_alias;
+        let mut params = vec![Parameter::Forward(true)];
+        params.extend(largest_param(&info));
+        let msg = Publish {
+            request_id: wire_id,
+            track: wire_track(&track),
+            track_alias: alias,
+            parameters: Parameters(params),
+            track_properties: track_properties(&info)?,
+        };
+        let bytes = self.encode(&msg)?;
+        self.alloc_request_id();
+        self.next_track_alias();
+        let (handle, _) = self.open_request(shared, Kind::Publish, wire_id, bytes);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.track = track;
+            r.info = info;
+            r.alias = Some(alias);
+        }
+        Ok(handle)
+    }
+
+    pub(super) fn on_publish(&mut self, shared: &mut Shared, stream: StreamId, m: Publish) {
+        if self.aliases_in.contains_key(&m.track_alias) {
+            return self.fail(shared, SessionErrorCode::DUPLICATE_TRACK_ALIAS, "track alias in use");
+        }
+        if self.subscriptions() >= shared.config.max_subscriptions {
+            self.send_request_error(
+                shared,
+                stream,
+                sluice_wire::moqt::codes::RequestErrorCode::EXCESSIVE_LOAD,
+                "too many subscriptions",
+            );
+            self.streams.insert(stream, super::state::InStream::Discard);
+            return;
+        }
+        let handle = self.add_inbound(stream, Kind::Publish, m.request_id, shared);
+        let info = track_info(&m.parameters, &m.track_properties);
+        let track = model_track(&m.track);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.track = track.clone();
+            r.info = info.clone();
+            r.alias = Some(m.track_alias);
+        }
+        self.aliases_in.insert(m.track_alias, handle);
+        shared.event(Event::IncomingPublish { request: handle, track, info });
+    }
+
+    pub(super) fn cmd_accept_publish(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        options: SubscribeOptions,
+    ) -> Result<(), CommandError> {
+        let req = self.requests.get(&handle).ok_or(CommandError::UnknownRequest(handle))?;
+        if req.outbound || req.kind != Kind::Publish {
+            return Err(CommandError::UnknownRequest(handle));
+        }
+        if req.phase != Phase::Pending {
+            return Err(CommandError::InvalidState("already answered"));
+        }
+        let stream = req.stream;
+        let msg = RequestOk {
+            parameters: subscriber_params(&options, true)?,
+            track_properties: Properties::empty(),
+        };
+        let bytes = self.encode(&msg)?;
+        self.send_on(shared, stream, bytes, false);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.options = options;
+            r.phase = Phase::Established;
+        }
+        if let Some(alias) = self.requests.get(&handle).and_then(|r| r.alias) {
+            self.resolve_alias(shared, alias);
+        }
+        Ok(())
+    }
+
+    pub(super) fn cmd_end_subscription(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        code: u64,
+        text: &str,
+    ) -> Result<(), CommandError> {
+        let req = self.requests.get(&handle).ok_or(CommandError::UnknownRequest(handle))?;
+        if !req.we_publish() {
+            return Err(CommandError::UnknownRequest(handle));
+        }
+        let stream = req.stream;
+        // §10.11: every data stream is closed before PUBLISH_DONE; we finish the ones the
+        // application left open.
+        let mut open: Vec<StreamId> =
+            self.data_out.iter().filter(|(_, d)| d.request == handle).map(|(s, _)| *s).collect();
+        open.sort();
+        for s in open {
+            // Writes the SUBGROUP_HEADER if no object was written, so the stream counts.
+            if self.cmd_close_subgroup(shared, s, false).is_err() {
+                self.data_out.remove(&s);
+                shared.push(Output::Reset {
+                    stream: s,
+                    code: sluice_wire::moqt::codes::StreamResetCode::INTERNAL_ERROR.0,
+                });
+            }
+        }
+        let count = self.requests.get(&handle).map_or(0, |r| r.streams_opened);
+        let msg = PublishDone {
+            status: PublishDoneCode(code),
+            stream_count: count,
+            reason: ReasonPhrase(Bytes::copy_from_slice(text.as_bytes())),
+        };
+        let bytes = self.encode(&msg)?;
+        self.send_on(shared, stream, bytes, true);
+        self.forget(shared, handle);
+        Ok(())
+    }
+
+    /// Messages the subscriber side of a subscription receives.
+    pub(super) fn on_subscriber_side_msg(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        msg: ControlMessage,
+    ) {
+        let Some(req) = self.requests.get(&handle) else { return };
+        let (phase, kind, stream, updates) = (req.phase, req.kind, req.stream, req.updates_pending);
+        match msg {
+            ControlMessage::SubscribeOk(ok) if kind == Kind::Subscribe && phase == Phase::Pending => {
+                if self.aliases_in.contains_key(&ok.track_alias) {
+                    return self.fail(shared, SessionErrorCode::DUPLICATE_TRACK_ALIAS, "track alias in use");
+                }
+                let info = track_info(&ok.parameters, &ok.track_properties);
+                self.aliases_in.insert(ok.track_alias, handle);
+                if let Some(r) = self.requests.get_mut(&handle) {
+                    r.alias = Some(ok.track_alias);
+                    r.info = info.clone();
+                    r.phase = Phase::Established;
+                }
+                shared.event(Event::Subscribed { request: handle, info });
+                self.resolve_alias(shared, ok.track_alias);
+            }
+            ControlMessage::RequestError(e) if phase == Phase::Pending && kind == Kind::Subscribe => {
+                shared.event(Event::SubscribeFailed { request: handle, reason: reason(e.code.0, &e.reason) });
+                self.send_on(shared, stream, Bytes::new(), true);
+                self.forget(shared, handle);
+            }
+            ControlMessage::RequestOk(ok) if phase == Phase::Established && updates > 0 => {
+                if !self.check_request_ok(shared, &ok, RequestKind::RequestUpdate) {
+                    return;
+                }
+                if let Some(r) = self.requests.get_mut(&handle) {
+                    r.updates_pending = r.updates_pending.saturating_sub(1);
+                }
+            }
+            ControlMessage::RequestError(_) if phase == Phase::Established && updates > 0 => {
+                // REQUEST_UPDATE answered; a failure is followed by PUBLISH_DONE UPDATE_FAILED.
+                if let Some(r) = self.requests.get_mut(&handle) {
+                    r.updates_pending = r.updates_pending.saturating_sub(1);
+                }
+            }
+            ControlMessage::PublishDone(d) if phase == Phase::Established => {
+                let deadline = self.now + shared.config.unknown_alias_timeout;
+                if let Some(r) = self.requests.get_mut(&handle) {
+                    r.done = Some(Done {
+                        reason: reason(d.status.0, &d.reason),
+                        stream_count: d.stream_count,
+                        deadline,
+                    });
+                }
+                self.send_on(shared, stream, Bytes::new(), true);
+                self.check_done(shared, handle, false);
+            }
+            _ => self.unexpected(shared),
+        }
+    }
+
+    /// Messages the publisher side of a subscription receives.
+    pub(super) fn on_publisher_side_msg(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        msg: ControlMessage,
+    ) {
+        let Some(req) = self.requests.get(&handle) else { return };
+        let (phase, kind, stream) = (req.phase, req.kind, req.stream);
+        match msg {
+            ControlMessage::RequestUpdate(u) => {
+                if !self.use_peer_request_id(shared, u.request_id) {
+                    return;
+                }
+                let tokens: Vec<_> = u.parameters.auth_tokens().cloned().collect();
+                if !self.apply_tokens(shared, tokens.iter(), false) {
+                    return;
+                }
+                if let Err(v) = u.parameters.check(sluice_wire::moqt::params::ParamScope::RequestUpdate(
+                    Some(match kind {
+                        Kind::Publish => sluice_wire::moqt::params::RequestKind::Publish,
+                        _ => sluice_wire::moqt::params::RequestKind::Subscribe,
+                    }),
+                )) {
+                    return self.fail_violation(shared, &v);
+                }
+                let options = match self.requests.get_mut(&handle) {
+                    Some(r) => {
+                        let order = r.options.group_order;
+                        apply_params(&mut r.options, &u.parameters);
+                        r.options.group_order = order;
+                        r.options.clone()
+                    }
+                    None => return,
+                };
+                let ok = RequestOk { parameters: Parameters::new(), track_properties: Properties::empty() };
+                if let Ok(bytes) = self.encode(&ok) {
+                    self.send_on(shared, stream, bytes, false);
+                }
+                self.reprioritize(shared, handle);
+                shared.event(Event::SubscribeUpdated { request: handle, options });
+            }
+            ControlMessage::RequestOk(ok) if kind == Kind::Publish && phase == Phase::Pending => {
+                if !self.check_request_ok(shared, &ok, RequestKind::Publish) {
+                    return;
+                }
+                let mut options = SubscribeOptions::default();
+                apply_params(&mut options, &ok.parameters);
+                if let Some(r) = self.requests.get_mut(&handle) {
+                    r.options = options.clone();
+                    r.phase = Phase::Established;
+                }
+                self.reprioritize(shared, handle);
+                shared.event(Event::PublishAccepted { request: handle, options });
+            }
+            ControlMessage::RequestError(_) if kind == Kind::Publish && phase == Phase::Pending => {
+                shared.event(Event::SubscriberGone { request: handle });
+                self.send_on(shared, stream, Bytes::new(), true);
+                self.forget(shared, handle);
+            }
+            _ => self.unexpected(shared),
+        }
+    }
+
+    /// Ends a subscription whose PUBLISH_DONE arrived once its data is in (or `force`d).
+    pub(super) fn check_done(&mut self, shared: &mut Shared, handle: RequestHandle, force: bool) {
+        let Some(req) = self.requests.get(&handle) else { return };
+        let Some(done) = &req.done else { return };
+        let complete = req.streams_seen >= done.stream_count && req.streams_open_in == 0;
+        if complete || force {
+            let reason = done.reason.clone();
+            shared.event(Event::SubscriptionEnded { request: handle, reason });
+            self.forget(shared, handle);
+        }
+    }
+
+    /// Timer: subscriptions whose PUBLISH_DONE grace period ran out.
+    pub(super) fn expire_done_subscriptions(&mut self, shared: &mut Shared) {
+        let now = self.now;
+        let due: Vec<RequestHandle> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| r.done.as_ref().is_some_and(|d| d.deadline <= now))
+            .map(|(h, _)| *h)
+            .collect();
+        for h in due {
+            self.check_done(shared, h, true);
+        }
+    }
+
+    pub(super) fn cmd_track_status(
+        &mut self,
+        shared: &mut Shared,
+        track: TrackName,
+    ) -> Result<RequestHandle, CommandError> {
+        let wire_id = self.next_request_id;
+        let msg =
+            TrackStatus { request_id: wire_id, track: wire_track(&track), parameters: Parameters::new() };
+        let bytes = self.encode(&msg)?;
+        self.alloc_request_id();
+        let (handle, _) = self.open_request(shared, Kind::TrackStatus, wire_id, bytes);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.track = track;
+        }
+        Ok(handle)
+    }
+
+    pub(super) fn on_track_status(&mut self, shared: &mut Shared, stream: StreamId, m: TrackStatus) {
+        let handle = self.add_inbound(stream, Kind::TrackStatus, m.request_id, shared);
+        let track = model_track(&m.track);
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.track = track.clone();
+        }
+        shared.event(Event::IncomingTrackStatus { request: handle, track });
+    }
+
+    pub(super) fn on_track_status_response(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        msg: ControlMessage,
+    ) {
+        let stream = match self.requests.get(&handle) {
+            Some(r) => r.stream,
+            None => return,
+        };
+        let result = match msg {
+            ControlMessage::RequestOk(ok) => {
+                if !self.check_request_ok(shared, &ok, RequestKind::TrackStatus) {
+                    return;
+                }
+                Ok(track_info(&ok.parameters, &ok.track_properties))
+            }
+            ControlMessage::RequestError(e) => {
+                Err(Reason { code: e.code.0, text: e.reason.to_text().into_owned() })
+            }
+            _ => return self.unexpected(shared),
+        };
+        shared.event(Event::TrackStatus { request: handle, result });
+        self.send_on(shared, stream, Bytes::new(), true);
+        self.forget(shared, handle);
+    }
+}
