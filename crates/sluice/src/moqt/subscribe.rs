@@ -292,6 +292,11 @@ impl MoqtEngine {
         if !subscriber {
             return Err(CommandError::UnknownRequest(handle));
         }
+        // The request's first response (SUBSCRIBE_OK / our REQUEST_OK to a PUBLISH) must come
+        // before any REQUEST_OK to an update on the same stream, so updates wait for it.
+        if req.phase != Phase::Established {
+            return Err(CommandError::InvalidState("subscription not established yet"));
+        }
         let stream = req.stream;
         let wire_id = self.next_request_id;
         // Group order of a subscription is immutable (§7): not sent in updates.
@@ -406,6 +411,12 @@ impl MoqtEngine {
         let req = self.requests.get(&handle).ok_or(CommandError::UnknownRequest(handle))?;
         if !req.we_publish() {
             return Err(CommandError::UnknownRequest(handle));
+        }
+        // PUBLISH_DONE ends an Established subscription; one not answered yet is refused with
+        // REQUEST_ERROR (`reject`) instead, since PUBLISH_DONE before SUBSCRIBE_OK is a
+        // protocol violation at the subscriber.
+        if req.kind == super::state::Kind::Subscribe && req.phase != Phase::Established {
+            return Err(CommandError::InvalidState("subscription not accepted: use reject"));
         }
         let stream = req.stream;
         // §10.11: every data stream is closed before PUBLISH_DONE; we finish the ones the
