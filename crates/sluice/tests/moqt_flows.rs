@@ -484,16 +484,39 @@ fn track_status_answer_and_refusal() {
 }
 
 #[test]
+fn goaway_rules_of_section_10_4() {
+    // A client may not name a URI.
+    let mut p = pair();
+    assert_eq!(
+        p.session(Side::Client).goaway(Bytes::from_static(b"x"), Duration::ZERO),
+        Err(sluice::CommandError::InvalidState("a client's GOAWAY carries no URI"))
+    );
+    // A second GOAWAY on the control stream closes the session with PROTOCOL_VIOLATION.
+    p.session(Side::Server).goaway(Bytes::new(), Duration::ZERO).unwrap();
+    p.run();
+    p.session(Side::Server).goaway(Bytes::new(), Duration::ZERO).unwrap();
+    p.run();
+    assert_eq!(
+        p.take_events(Side::Client).last(),
+        Some(&Event::Closed {
+            code: SessionErrorCode::PROTOCOL_VIOLATION.0,
+            reason: "second GOAWAY on the control stream".into(),
+            by_peer: false
+        })
+    );
+}
+
+#[test]
 fn goaway_is_reported_and_times_out() {
     for receiver in [Side::Client, Side::Server] {
         let sender = receiver.peer();
         let mut p = pair();
-        p.session(sender).goaway(Bytes::from_static(b"https://elsewhere"), Duration::from_secs(2)).unwrap();
+        // §10.4: only a server may name a new session URI; a client's GOAWAY is empty.
+        let uri =
+            if sender == Side::Server { Bytes::from_static(b"https://elsewhere") } else { Bytes::new() };
+        p.session(sender).goaway(uri.clone(), Duration::from_secs(2)).unwrap();
         p.run();
-        assert_eq!(
-            p.take_events(receiver),
-            vec![Event::GoAway { uri: Bytes::from_static(b"https://elsewhere") }]
-        );
+        assert_eq!(p.take_events(receiver), vec![Event::GoAway { uri }]);
         // New requests to the sender are refused with GOING_AWAY.
         let s = p.session(receiver).subscribe(track(), SubscribeOptions::default()).unwrap();
         p.run();

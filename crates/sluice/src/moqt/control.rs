@@ -135,7 +135,31 @@ impl MoqtEngine {
         self.process_all(shared);
     }
 
+    /// §10.4: one GOAWAY per control stream, none with a URI from a client, and a Request
+    /// ID (when present) of the receiver's parity.
     fn peer_goaway(&mut self, shared: &mut Shared, g: GoAway) {
+        if self.peer_sent_goaway {
+            return self.fail(
+                shared,
+                SessionErrorCode::PROTOCOL_VIOLATION,
+                "second GOAWAY on the control stream",
+            );
+        }
+        if shared.role == Role::Server && !g.new_session_uri.is_empty() {
+            return self.fail(shared, SessionErrorCode::PROTOCOL_VIOLATION, "client GOAWAY with a URI");
+        }
+        let own_parity = match shared.role {
+            Role::Client => 0,
+            Role::Server => 1,
+        };
+        if g.request_id.is_some_and(|id| id % 2 != own_parity) {
+            return self.fail(
+                shared,
+                SessionErrorCode::INVALID_REQUEST_ID,
+                "GOAWAY Request ID of the wrong parity",
+            );
+        }
+        self.peer_sent_goaway = true;
         self.going_away = true;
         shared.event(Event::GoAway { uri: g.new_session_uri });
     }
@@ -148,8 +172,13 @@ impl MoqtEngine {
         timeout: std::time::Duration,
     ) -> Result<(), CommandError> {
         let stream = self.control_out.ok_or(CommandError::InvalidState("no control stream"))?;
+        if shared.role == Role::Client && !uri.is_empty() {
+            // §10.4: clients cannot send peers elsewhere.
+            return Err(CommandError::InvalidState("a client's GOAWAY carries no URI"));
+        }
         let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
-        let msg = GoAway { new_session_uri: uri, timeout: ms, request_id: None };
+        // On the control stream the Request ID is the smallest peer request not processed.
+        let msg = GoAway { new_session_uri: uri, timeout: ms, request_id: Some(self.peer_id_floor) };
         let header = self.encode(&msg)?;
         shared.push(Output::Write { stream, header, payload: Bytes::new(), fin: false });
         self.going_away = true;

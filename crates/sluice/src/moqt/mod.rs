@@ -86,6 +86,8 @@ pub struct MoqtEngine {
     /// `peer_ids_above` holds used ones above it (out-of-order arrival).
     peer_id_floor: u64,
     peer_ids_above: HashSet<u64>,
+    /// The peer sent GOAWAY on its control stream (a second one is a violation).
+    peer_sent_goaway: bool,
     /// Track aliases we chose (for subscriptions made to us and our PUBLISHes).
     next_alias: u64,
     /// Track alias the peer chose → our subscription / accepted incoming publish.
@@ -118,6 +120,7 @@ impl MoqtEngine {
             next_request_id: 0,
             peer_id_floor: 0,
             peer_ids_above: HashSet::new(),
+            peer_sent_goaway: false,
             next_alias: 0,
             aliases_in: HashMap::new(),
             data_out: HashMap::new(),
