@@ -83,14 +83,17 @@
 
 pub mod announce;
 pub mod codes;
+pub mod expiry;
 pub mod fetch;
 pub mod goaway;
 pub mod groups;
 pub mod priority;
+pub mod probe;
 pub mod publish;
 pub mod setup;
 pub mod streams;
 pub mod subscribe;
+pub mod track;
 
 use std::collections::BTreeMap;
 
@@ -139,6 +142,15 @@ pub struct LiteEngine {
     pub(crate) goaway_received: bool,
     /// Bytes buffered across the streams in `streams`.
     pub(crate) buffered: usize,
+    /// lite-05: our Track-stream requests (`track_status`) → their stream.
+    pub(crate) track_out: BTreeMap<RequestHandle, StreamId>,
+    /// lite-05: the peer's Track-stream requests awaiting our answer → their stream.
+    pub(crate) track_in: BTreeMap<RequestHandle, StreamId>,
+    /// The adapter's latest path estimate, reported on Probe streams.
+    pub(crate) estimate: sluice_wire::lite::probe::Probe,
+    /// The latest time the session told us (inputs and timers): commands carry no time,
+    /// so they use this.
+    pub(crate) now: Time,
 }
 
 impl LiteEngine {
@@ -161,6 +173,10 @@ impl LiteEngine {
             goaway_sent: false,
             goaway_received: false,
             buffered: 0,
+            track_out: BTreeMap::new(),
+            track_in: BTreeMap::new(),
+            estimate: sluice_wire::lite::probe::Probe { bitrate: 0, rtt: 0 },
+            now: Time::ZERO,
         }
     }
 
@@ -208,12 +224,15 @@ impl LiteEngine {
 }
 
 impl Engine for LiteEngine {
-    fn start(&mut self, shared: &mut Shared, _now: Time) {
+    fn start(&mut self, shared: &mut Shared, now: Time) {
+        self.now = now;
         self.start_setup(shared);
     }
 
-    fn handle(&mut self, shared: &mut Shared, _now: Time, input: Input) {
+    fn handle(&mut self, shared: &mut Shared, now: Time, input: Input) {
+        self.now = self.now.max(now);
         match input {
+            Input::PathEstimate { bitrate, rtt } => self.on_path_estimate(shared, bitrate, rtt),
             Input::Connected { .. } | Input::Closed { .. } | Input::Writable { .. } => {}
             Input::StreamOpened { stream, bidi } => self.on_opened(shared, stream, bidi),
             Input::StreamData { stream, data } => self.on_data(shared, stream, data),
@@ -229,10 +248,13 @@ impl Engine for LiteEngine {
         }
     }
 
-    fn handle_timeout(&mut self, _shared: &mut Shared, _now: Time) {}
+    fn handle_timeout(&mut self, shared: &mut Shared, now: Time) {
+        self.now = self.now.max(now);
+        self.expire_groups(shared);
+    }
 
     fn poll_timeout(&self) -> Option<Time> {
-        None
+        self.next_expiry()
     }
 
     fn clear(&mut self) {
@@ -247,6 +269,8 @@ impl Engine for LiteEngine {
         self.writers.clear();
         self.fetch_out.clear();
         self.fetch_in.clear();
+        self.track_out.clear();
+        self.track_in.clear();
     }
 
     fn table_sizes(&self) -> usize {
@@ -260,6 +284,8 @@ impl Engine for LiteEngine {
             + self.writers.len()
             + self.fetch_out.len()
             + self.fetch_in.len()
+            + self.track_out.len()
+            + self.track_in.len()
     }
 
     fn announce(&mut self, shared: &mut Shared, namespace: Namespace) -> Result<RequestHandle, CommandError> {
@@ -298,6 +324,9 @@ impl Engine for LiteEngine {
         request: RequestHandle,
         info: TrackInfo,
     ) -> Result<(), CommandError> {
+        if self.track_in.contains_key(&request) {
+            return self.answer_track(shared, request, info);
+        }
         self.accept_incoming_subscription(shared, request, info)
     }
 
@@ -335,6 +364,10 @@ impl Engine for LiteEngine {
             self.abort_stream(shared, fetch.stream, code);
             return Ok(());
         }
+        if let Some(stream) = self.track_in.remove(&request) {
+            self.abort_stream(shared, stream, code);
+            return Ok(());
+        }
         Err(CommandError::UnknownRequest(request))
     }
 
@@ -349,6 +382,10 @@ impl Engine for LiteEngine {
             return Ok(());
         }
         if let Some(stream) = self.fetch_out.remove(&request) {
+            self.abort_stream(shared, stream, codes::CANCELLED);
+            return Ok(());
+        }
+        if let Some(stream) = self.track_out.remove(&request) {
             self.abort_stream(shared, stream, codes::CANCELLED);
             return Ok(());
         }
@@ -458,12 +495,8 @@ impl Engine for LiteEngine {
         self.finish_incoming_fetch(shared, request)
     }
 
-    fn track_status(
-        &mut self,
-        _shared: &mut Shared,
-        _track: TrackName,
-    ) -> Result<RequestHandle, CommandError> {
-        Err(self.unsupported("track_status"))
+    fn track_status(&mut self, shared: &mut Shared, track: TrackName) -> Result<RequestHandle, CommandError> {
+        self.request_track_info(shared, track)
     }
 
     fn goaway(
