@@ -43,8 +43,10 @@
 //!   stream (both versions have it), and the application gets `Event::GroupExpired`
 //!   (further writes to the stream fail with `UnknownStream`).
 //! * Subscriber: the group stream is stopped (STOP_SENDING [`codes::EXPIRED`]) and the
-//!   application gets `Event::GroupsDropped {group, group, code EXPIRED}`. If the
-//!   publisher's SUBSCRIBE_DROP for the same group also arrives, it is reported as well.
+//!   application gets `Event::GroupsDropped {group, group, code EXPIRED}`, the same event
+//!   the publisher's SUBSCRIBE_DROP gives; a SUBSCRIBE_DROP {g, g, EXPIRED} for a group we
+//!   already expired locally is not reported again (the last [`REMEMBERED_EXPIRIES`]
+//!   groups are remembered).
 //!
 //! # Time
 //!
@@ -66,6 +68,10 @@ use crate::event::{Event, Reason};
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::Output;
 use crate::time::Time;
+
+/// How many locally expired groups a subscription remembers to suppress the publisher's
+/// matching SUBSCRIBE_DROP (bounded: older ones are forgotten and may be reported twice).
+pub const REMEMBERED_EXPIRIES: usize = 32;
 
 /// The effective max latency in ms: the smaller non-zero value; 0 = no expiry.
 pub fn effective_latency(a: u64, b: u64) -> u64 {
@@ -167,11 +173,17 @@ impl LiteEngine {
             let Some(s) = self.streams.get(&id) else { continue };
             let State::Group { request, group, .. } = s.state else { continue };
             self.abort_stream(shared, id, codes::EXPIRED);
+            if let Some(sub) = self.subs_out.get_mut(&request) {
+                if sub.expired.len() >= REMEMBERED_EXPIRIES {
+                    sub.expired.pop_front();
+                }
+                sub.expired.push_back(group);
+            }
             shared.event(Event::GroupsDropped {
                 request,
                 first: group,
                 last: group,
-                reason: Reason { code: codes::EXPIRED, text: "expired".to_owned() },
+                reason: Reason { code: codes::EXPIRED, text: String::new() },
             });
         }
     }

@@ -62,6 +62,10 @@ pub(crate) struct SubOut {
     pub publisher_latency: u64,
     /// The largest group sequence whose Group stream arrived.
     pub latest: Option<u64>,
+    /// Groups we expired locally and reported, newest last (at most
+    /// [`super::expiry::REMEMBERED_EXPIRIES`]): the publisher's SUBSCRIBE_DROP for one of
+    /// them is not reported a second time.
+    pub expired: std::collections::VecDeque<u64>,
 }
 
 /// What the accepting publisher said.
@@ -188,6 +192,7 @@ impl LiteEngine {
                 max_latency,
                 publisher_latency: 0,
                 latest: None,
+                expired: Default::default(),
             },
         );
         self.sub_ids.insert(id, request);
@@ -417,6 +422,11 @@ impl LiteEngine {
                 shared.event(Event::Subscribed { request, info });
             }
             SubscribeResponse::End(end) => sub.end = Some(end.group),
+            SubscribeResponse::Drop(d)
+                if d.start == d.end && d.error_code == codes::EXPIRED && sub.expired.contains(&d.start) =>
+            {
+                sub.expired.retain(|g| *g != d.start);
+            }
             SubscribeResponse::Drop(d) => shared.event(Event::GroupsDropped {
                 request,
                 first: d.start,
