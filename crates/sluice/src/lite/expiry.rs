@@ -50,7 +50,7 @@
 //!
 //! # Time
 //!
-//! Driven by [`LiteEngine::next_expiry`] (`poll_timeout`) and `handle_timeout`, and checked
+//! Driven by `poll_timeout` and `handle_timeout`, and checked
 //! whenever a newer group appears. Commands carry no time, so a group opened by
 //! `open_subgroup` is stamped with the latest time the session was given (an input or
 //! `handle_timeout`); an adapter that calls `handle_timeout(now)` before writing a new

@@ -13,7 +13,10 @@
 //! * [`publish`]: Group streams and datagrams we send.
 //! * [`groups`]: Group streams and datagrams we receive.
 //! * [`fetch`]: Fetch streams in both directions.
-//! * [`goaway`]: Goaway and Probe streams.
+//! * [`track`]: lite-05 Track streams (TRACK → TRACK_INFO) in both directions, behind
+//!   `track_status` / `IncomingTrackStatus`.
+//! * [`expiry`]: dropping groups older than max latency, publisher and subscriber side.
+//! * [`goaway`]: Goaway streams; [`probe`]: answering Probe streams.
 //! * [`priority`]: priority sense mapping and send orders; [`codes`]: reset/close codes.
 //!
 //! # Mapping onto the data model
@@ -35,7 +38,12 @@
 //! * `TrackInfo.largest` of `Event::Subscribed` carries the resolved start group of
 //!   SUBSCRIBE_OK (lite has no "largest"); for a latest-group subscription that *is* the
 //!   largest group. lite-05 SUBSCRIBE_OK has no publisher fields (they moved to TRACK_INFO),
-//!   so its other fields are defaults.
+//!   so its other fields are defaults: ask `track_status` for them (see [`track`]).
+//! * Track info: MOQT's TRACK_STATUS flow is reused. `track_status` (lite-05) opens a Track
+//!   stream and ends in `Event::TrackStatus`; the peer's TRACK is
+//!   `Event::IncomingTrackStatus`, answered by `accept_subscribe` (TRACK_INFO) or `reject`.
+//!   `TrackInfo::timescale` is the TRACK_INFO Timescale (units per second of frame
+//!   timestamps; default 1000 = ms).
 //!
 //! # Hop IDs
 //!
@@ -45,16 +53,25 @@
 //! request whose Exclude Hop equals our non-zero Hop ID gets no broadcasts (all of ours
 //! contain it). Our own requests carry Exclude Hop = our Hop ID.
 //!
+//! # Time
+//!
+//! The engine keeps the latest `now` of `start`/`handle`/`handle_timeout`; commands carry no
+//! time and use it. `poll_timeout` is the next group expiry ([`expiry`]); nothing else in
+//! lite needs a timer.
+//!
 //! # What is not supported
 //!
-//! `publish`, `accept_publish`, `accept_announce`, `track_status` and `joining_fetch` have no
-//! lite equivalent (lite is pull-only; lite-05 Appendix B) and return
+//! `publish`, `accept_publish`, `accept_announce` and `joining_fetch` have no lite
+//! equivalent (lite is pull-only; lite-05 Appendix B) and return
 //! [`CommandError::Unsupported`] (`accept_announce`: no incoming announce exists, so
-//! `UnknownRequest`). `forward: false` is refused (lite has no paused subscriptions).
-//! Object properties and status objects are refused. The lite-05 Track stream is answered
-//! with a reset ([`codes::UNSUPPORTED`]): the model has no timescale to put in TRACK_INFO.
-//! We advertise no Probe level and reset Probe streams ([`codes::UNSUPPORTED`]), as the
-//! draft requires at level None. The GOAWAY timeout has no lite field and is ignored.
+//! `UnknownRequest`); so does `track_status` on lite-04 (no Track stream there).
+//! `forward: false` is refused (lite has no paused subscriptions). Object properties and
+//! status objects are refused. Probe: we only answer (Report level, with the adapter's
+//! [`Input::PathEstimate`] values, when `Config::lite_probe` is set; otherwise Probe
+//! streams are reset with [`codes::UNSUPPORTED`] as level None requires); we never open a
+//! Probe stream and never pad (no Increase level). TRACK_INFO is not cached by the engine
+//! (the application owns re-requesting it on re-announcement). The subscriber side of
+//! expiry uses wall-clock age only. The GOAWAY timeout has no lite field and is ignored.
 //!
 //! # Terminal events
 //!
@@ -65,7 +82,7 @@
 //!
 //! * `max_peer_streams`: a peer stream beyond it is reset (STOP_SENDING, and RESET_STREAM
 //!   for bidi) with [`codes::LIMIT_EXCEEDED`] and never tracked.
-//! * `max_inbound_requests` (Announce, Subscribe, Fetch streams the peer opened),
+//! * `max_inbound_requests` (Announce, Subscribe, Fetch, Track streams the peer opened),
 //!   `max_namespace_subscriptions` (Announce streams), `max_subscriptions` (both
 //!   directions; our own `subscribe` returns `CommandError::Limit`): reset
 //!   [`codes::LIMIT_EXCEEDED`].

@@ -5,7 +5,7 @@
 //! with [`crate::Input::PathEstimate`]. What we do depends on `Config::lite_probe`:
 //!
 //! * `false` (default): lite-05 SETUP carries no Probe parameter (level None) and a peer's
-//!   Probe stream is reset with [`codes::UNSUPPORTED`] as soon as it is identified (lite-05:
+//!   Probe stream is reset with [`super::codes::UNSUPPORTED`] as soon as it is identified (lite-05:
 //!   "At None ... the publisher MUST reset it"; lite-04: "If the publisher does not support
 //!   PROBE ... it MUST reset the stream").
 //! * `true`: lite-05 SETUP advertises level **Report** (1): we measure nothing ourselves and

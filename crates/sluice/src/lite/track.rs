@@ -6,7 +6,7 @@
 //! The data model reuses MOQT's TRACK_STATUS flow, so `Session::track_status` works the
 //! same on both families:
 //!
-//! * Asking ([`LiteEngine::request_track_info`]): `track_status(track)` opens a Track
+//! * Asking: `track_status(track)` opens a Track
 //!   stream with TRACK {path, name}. TRACK_INFO gives `Event::TrackStatus {Ok(info)}` with
 //!   `publisher_priority` (lite sense inverted), `group_order` (Publisher Ordered),
 //!   `max_latency_ms` (Publisher Max Latency), `timescale`, and `largest: None` (lite has
