@@ -37,6 +37,12 @@ pub struct Config {
     /// Sent in lite-05 ANNOUNCE_OK and lite-04 hop lists; a non-zero value also becomes the
     /// Exclude Hop of our own announce requests (loop avoidance).
     pub lite_hop_id: u64,
+    /// moq-lite Probe streams: when true we advertise the Report level (lite-05 SETUP Probe
+    /// parameter = 1) and answer a peer's Probe stream (lite-04 and lite-05) with PROBE
+    /// estimates from [`crate::Input::PathEstimate`]; when false (default) we advertise
+    /// nothing and reset Probe streams, as the drafts require. Enable it only when the
+    /// adapter feeds `PathEstimate`.
+    pub lite_probe: bool,
     /// Broadcast paths one discovery (lite announce stream) may hold active at once.
     pub max_discovered_namespaces: usize,
     /// MOQT client over native QUIC: the PATH setup option (`None` sends nothing; leave it
@@ -62,6 +68,7 @@ impl Default for Config {
             implementation: Some(concat!("sluice/", env!("CARGO_PKG_VERSION")).to_owned()),
             max_auth_token_cache: 0,
             lite_hop_id: 0,
+            lite_probe: false,
             max_discovered_namespaces: 4096,
             path: None,
             authority: None,

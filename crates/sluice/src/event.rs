@@ -167,6 +167,17 @@ pub enum Event {
         /// The new options.
         options: SubscribeOptions,
     },
+    /// A group stream we opened for a subscription was reset because the group expired
+    /// (moq-lite max latency: a newer group exists and this one is too old). Writes to
+    /// `stream` now fail with `UnknownStream`; the subscription goes on.
+    GroupExpired {
+        /// The subscription.
+        request: RequestHandle,
+        /// The expired group.
+        group: u64,
+        /// Its stream (no longer open).
+        stream: crate::ids::StreamId,
+    },
     /// The subscriber left. Terminal.
     SubscriberGone {
         /// The subscription.

@@ -62,6 +62,17 @@ pub enum Input {
     },
     /// A datagram.
     Datagram(Bytes),
+    /// The transport's latest path estimates, for protocols that report them (moq-lite
+    /// PROBE). The core cannot measure either itself: an adapter that can read its
+    /// congestion controller feeds this whenever the values change (quinn:
+    /// `Connection::stats().path`), and the core reports the latest values. 0 / zero =
+    /// unknown.
+    PathEstimate {
+        /// Estimated available bitrate, bits per second.
+        bitrate: u64,
+        /// Smoothed round-trip time.
+        rtt: std::time::Duration,
+    },
     /// The connection is gone.
     Closed {
         /// The close code (application or transport).

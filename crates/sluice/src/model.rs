@@ -133,6 +133,10 @@ pub struct TrackInfo {
     pub largest: Option<Location>,
     /// Publisher max latency in ms (lite); 0 = none.
     pub max_latency_ms: u64,
+    /// Units per second of the track's frame timestamps (`ObjectWrite::timestamp`,
+    /// `ObjectInfo::timestamp`): lite-05 TRACK_INFO Timescale, which must be non-zero.
+    /// Default 1000 (milliseconds). MOQT has no such field and ignores it.
+    pub timescale: u64,
 }
 
 impl Default for TrackInfo {
@@ -142,6 +146,7 @@ impl Default for TrackInfo {
             group_order: GroupOrder::Ascending,
             largest: None,
             max_latency_ms: 0,
+            timescale: 1000,
         }
     }
 }

@@ -126,13 +126,15 @@ fn probe_track_and_unknown_streams_are_reset_not_fatal() {
         );
         let (id, out) = raw.stream(false, &[0x05]);
         assert_eq!(aborts(&out, id), (vec![codes::UNKNOWN_STREAM], vec![]), "{v:?} uni 0x5");
-        let (id, out) = raw.stream(true, &[0x06]);
-        let want = if v == LiteVersion::Lite05 { codes::UNSUPPORTED } else { codes::UNKNOWN_STREAM };
-        assert_eq!(aborts(&out, id), (vec![want], vec![want]), "{v:?} track");
         assert!(!raw.s.is_closed());
         // Data after the reset is ignored.
         assert!(raw.feed(id, &[1, 2, 3]).is_empty());
     }
+    // lite-04 has no Track stream: bidi 0x6 is unknown there (lite-05 serves it, see
+    // lite_track.rs).
+    let mut raw = Raw::ready(LiteVersion::Lite04, Role::Server, Config::default());
+    let (id, out) = raw.stream(true, &[0x06]);
+    assert_eq!(aborts(&out, id), (vec![codes::UNKNOWN_STREAM], vec![codes::UNKNOWN_STREAM]));
     // lite-04 has no Setup stream: uni 0x1 is unknown there.
     let mut raw = Raw::ready(LiteVersion::Lite04, Role::Server, Config::default());
     let (id, out) = raw.stream(false, &[0x01, 0x01, 0x00]);

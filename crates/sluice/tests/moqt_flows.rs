@@ -83,6 +83,7 @@ fn subscribe_accept_and_objects_flow_for_both_roles() {
             group_order: GroupOrder::Descending,
             largest: Some(Location { group: 5, object: 2 }),
             max_latency_ms: 0,
+            ..TrackInfo::default()
         };
         p.session(sub.peer()).accept_subscribe(incoming, info.clone()).unwrap();
         p.run();

@@ -8,11 +8,12 @@
 //! | code | constant | used for |
 //! |-----:|----------|----------|
 //! | 0  | [`CANCELLED`] | unsubscribe, stop discovery, cancel fetch, subscriber left (group streams reset) |
+//! | 2  | [`EXPIRED`] | a group older than max latency: our Group stream reset, their Group stream stopped, SUBSCRIBE_DROP's error code (see [`super::expiry`]) |
 //! | 10 | [`UNKNOWN_STREAM`] | a peer stream whose STREAM_TYPE the version does not define (reset, not fatal: lite-05 §STREAM_TYPE) |
 //! | 11 | [`LIMIT_EXCEEDED`] | a `Config` limit: too many peer streams / inbound requests / subscriptions / discovered paths, too many buffered or unidentified bytes |
 //! | 13 | [`NOT_FOUND`] | a Group stream for a Subscribe ID we do not have |
 //! | 15 | [`PROTOCOL_VIOLATION`] | **session close** on malformed bytes or a broken sequencing rule; also the reset code for announce-stream rule breaks and undecodable timestamps the drafts answer with a stream reset |
-//! | 17 | [`UNSUPPORTED`] | Probe streams (we advertise no Probe level) and lite-05 Track streams |
+//! | 17 | [`UNSUPPORTED`] | Probe streams when `Config::lite_probe` is off (we advertise no Probe level) |
 //! | 27 | [`FRAME_TOO_LARGE`] | a FRAME larger than `Config::max_object_size` |
 //!
 //! Applications pass their own codes to `reject`/`end_subscription`; those go on the wire as
@@ -20,6 +21,10 @@
 
 /// Graceful cancellation by the requester.
 pub const CANCELLED: u64 = 0;
+/// A group expired by max latency. moq-dev has two candidates: 2 "old" (a group superseded
+/// and too old) and 31 "evicted" (dropped from a cache under pressure); expiry is the
+/// former, so sluice sends 2.
+pub const EXPIRED: u64 = 2;
 /// Reset of a stream with an unknown STREAM_TYPE.
 pub const UNKNOWN_STREAM: u64 = 10;
 /// A configured limit was hit.

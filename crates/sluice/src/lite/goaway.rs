@@ -9,9 +9,6 @@
 //! open new streams"; existing requests go on). Any byte after
 //! the GOAWAY, or on our own Goaway stream, is a violation; the peer's FIN is answered
 //! with ours.
-//!
-//! Probe streams (bidi 0x4) are reset on identification (see [`super::streams`]): we
-//! advertise no Probe level, and the draft says such a publisher MUST reset them.
 
 use bytes::Bytes;
 use sluice_wire::lite::goaway::Goaway;

@@ -41,14 +41,19 @@ impl LiteEngine {
         let Some(request) = self.sub_ids.get(&group.subscribe_id).copied() else {
             return self.kill(shared, id, s, codes::NOT_FOUND, "unknown Subscribe ID");
         };
-        s.state = State::Group { request, group: group.sequence, frames: Default::default() };
+        s.state =
+            State::Group { request, group: group.sequence, since: self.now, frames: Default::default() };
+        if let Some(sub) = self.subs_out.get_mut(&request) {
+            sub.latest = Some(sub.latest.map_or(group.sequence, |l| l.max(group.sequence)));
+        }
+        self.expire_groups(shared);
         Flow::Continue
     }
 
     /// Reads one FRAME (header, then payload) of a Group stream or of our Fetch stream.
     pub(crate) fn read_frames(&mut self, shared: &mut Shared, id: StreamId, s: &mut Stream) -> Flow {
         let (request, group, mut frames) = match s.state {
-            State::Group { request, group, frames } => {
+            State::Group { request, group, frames, .. } => {
                 if !self.subs_out.contains_key(&request) {
                     return self.kill(shared, id, s, codes::CANCELLED, "subscription gone");
                 }

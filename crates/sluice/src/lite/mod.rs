@@ -13,7 +13,10 @@
 //! * [`publish`]: Group streams and datagrams we send.
 //! * [`groups`]: Group streams and datagrams we receive.
 //! * [`fetch`]: Fetch streams in both directions.
-//! * [`goaway`]: Goaway and Probe streams.
+//! * [`track`]: lite-05 Track streams (TRACK → TRACK_INFO) in both directions, behind
+//!   `track_status` / `IncomingTrackStatus`.
+//! * [`expiry`]: dropping groups older than max latency, publisher and subscriber side.
+//! * [`goaway`]: Goaway streams; [`probe`]: answering Probe streams.
 //! * [`priority`]: priority sense mapping and send orders; [`codes`]: reset/close codes.
 //!
 //! # Mapping onto the data model
@@ -35,7 +38,12 @@
 //! * `TrackInfo.largest` of `Event::Subscribed` carries the resolved start group of
 //!   SUBSCRIBE_OK (lite has no "largest"); for a latest-group subscription that *is* the
 //!   largest group. lite-05 SUBSCRIBE_OK has no publisher fields (they moved to TRACK_INFO),
-//!   so its other fields are defaults.
+//!   so its other fields are defaults: ask `track_status` for them (see [`track`]).
+//! * Track info: MOQT's TRACK_STATUS flow is reused. `track_status` (lite-05) opens a Track
+//!   stream and ends in `Event::TrackStatus`; the peer's TRACK is
+//!   `Event::IncomingTrackStatus`, answered by `accept_subscribe` (TRACK_INFO) or `reject`.
+//!   `TrackInfo::timescale` is the TRACK_INFO Timescale (units per second of frame
+//!   timestamps; default 1000 = ms).
 //!
 //! # Hop IDs
 //!
@@ -45,16 +53,25 @@
 //! request whose Exclude Hop equals our non-zero Hop ID gets no broadcasts (all of ours
 //! contain it). Our own requests carry Exclude Hop = our Hop ID.
 //!
+//! # Time
+//!
+//! The engine keeps the latest `now` of `start`/`handle`/`handle_timeout`; commands carry no
+//! time and use it. `poll_timeout` is the next group expiry ([`expiry`]); nothing else in
+//! lite needs a timer.
+//!
 //! # What is not supported
 //!
-//! `publish`, `accept_publish`, `accept_announce`, `track_status` and `joining_fetch` have no
-//! lite equivalent (lite is pull-only; lite-05 Appendix B) and return
+//! `publish`, `accept_publish`, `accept_announce` and `joining_fetch` have no lite
+//! equivalent (lite is pull-only; lite-05 Appendix B) and return
 //! [`CommandError::Unsupported`] (`accept_announce`: no incoming announce exists, so
-//! `UnknownRequest`). `forward: false` is refused (lite has no paused subscriptions).
-//! Object properties and status objects are refused. The lite-05 Track stream is answered
-//! with a reset ([`codes::UNSUPPORTED`]): the model has no timescale to put in TRACK_INFO.
-//! We advertise no Probe level and reset Probe streams ([`codes::UNSUPPORTED`]), as the
-//! draft requires at level None. The GOAWAY timeout has no lite field and is ignored.
+//! `UnknownRequest`); so does `track_status` on lite-04 (no Track stream there).
+//! `forward: false` is refused (lite has no paused subscriptions). Object properties and
+//! status objects are refused. Probe: we only answer (Report level, with the adapter's
+//! [`Input::PathEstimate`] values, when `Config::lite_probe` is set; otherwise Probe
+//! streams are reset with [`codes::UNSUPPORTED`] as level None requires); we never open a
+//! Probe stream and never pad (no Increase level). TRACK_INFO is not cached by the engine
+//! (the application owns re-requesting it on re-announcement). The subscriber side of
+//! expiry uses wall-clock age only. The GOAWAY timeout has no lite field and is ignored.
 //!
 //! # Terminal events
 //!
@@ -65,7 +82,7 @@
 //!
 //! * `max_peer_streams`: a peer stream beyond it is reset (STOP_SENDING, and RESET_STREAM
 //!   for bidi) with [`codes::LIMIT_EXCEEDED`] and never tracked.
-//! * `max_inbound_requests` (Announce, Subscribe, Fetch streams the peer opened),
+//! * `max_inbound_requests` (Announce, Subscribe, Fetch, Track streams the peer opened),
 //!   `max_namespace_subscriptions` (Announce streams), `max_subscriptions` (both
 //!   directions; our own `subscribe` returns `CommandError::Limit`): reset
 //!   [`codes::LIMIT_EXCEEDED`].
@@ -83,14 +100,17 @@
 
 pub mod announce;
 pub mod codes;
+pub mod expiry;
 pub mod fetch;
 pub mod goaway;
 pub mod groups;
 pub mod priority;
+pub mod probe;
 pub mod publish;
 pub mod setup;
 pub mod streams;
 pub mod subscribe;
+pub mod track;
 
 use std::collections::BTreeMap;
 
@@ -139,6 +159,15 @@ pub struct LiteEngine {
     pub(crate) goaway_received: bool,
     /// Bytes buffered across the streams in `streams`.
     pub(crate) buffered: usize,
+    /// lite-05: our Track-stream requests (`track_status`) → their stream.
+    pub(crate) track_out: BTreeMap<RequestHandle, StreamId>,
+    /// lite-05: the peer's Track-stream requests awaiting our answer → their stream.
+    pub(crate) track_in: BTreeMap<RequestHandle, StreamId>,
+    /// The adapter's latest path estimate, reported on Probe streams.
+    pub(crate) estimate: sluice_wire::lite::probe::Probe,
+    /// The latest time the session told us (inputs and timers): commands carry no time,
+    /// so they use this.
+    pub(crate) now: Time,
 }
 
 impl LiteEngine {
@@ -161,6 +190,10 @@ impl LiteEngine {
             goaway_sent: false,
             goaway_received: false,
             buffered: 0,
+            track_out: BTreeMap::new(),
+            track_in: BTreeMap::new(),
+            estimate: sluice_wire::lite::probe::Probe { bitrate: 0, rtt: 0 },
+            now: Time::ZERO,
         }
     }
 
@@ -208,12 +241,15 @@ impl LiteEngine {
 }
 
 impl Engine for LiteEngine {
-    fn start(&mut self, shared: &mut Shared, _now: Time) {
+    fn start(&mut self, shared: &mut Shared, now: Time) {
+        self.now = now;
         self.start_setup(shared);
     }
 
-    fn handle(&mut self, shared: &mut Shared, _now: Time, input: Input) {
+    fn handle(&mut self, shared: &mut Shared, now: Time, input: Input) {
+        self.now = self.now.max(now);
         match input {
+            Input::PathEstimate { bitrate, rtt } => self.on_path_estimate(shared, bitrate, rtt),
             Input::Connected { .. } | Input::Closed { .. } | Input::Writable { .. } => {}
             Input::StreamOpened { stream, bidi } => self.on_opened(shared, stream, bidi),
             Input::StreamData { stream, data } => self.on_data(shared, stream, data),
@@ -229,10 +265,13 @@ impl Engine for LiteEngine {
         }
     }
 
-    fn handle_timeout(&mut self, _shared: &mut Shared, _now: Time) {}
+    fn handle_timeout(&mut self, shared: &mut Shared, now: Time) {
+        self.now = self.now.max(now);
+        self.expire_groups(shared);
+    }
 
     fn poll_timeout(&self) -> Option<Time> {
-        None
+        self.next_expiry()
     }
 
     fn clear(&mut self) {
@@ -247,6 +286,8 @@ impl Engine for LiteEngine {
         self.writers.clear();
         self.fetch_out.clear();
         self.fetch_in.clear();
+        self.track_out.clear();
+        self.track_in.clear();
     }
 
     fn table_sizes(&self) -> usize {
@@ -260,6 +301,8 @@ impl Engine for LiteEngine {
             + self.writers.len()
             + self.fetch_out.len()
             + self.fetch_in.len()
+            + self.track_out.len()
+            + self.track_in.len()
     }
 
     fn announce(&mut self, shared: &mut Shared, namespace: Namespace) -> Result<RequestHandle, CommandError> {
@@ -298,6 +341,9 @@ impl Engine for LiteEngine {
         request: RequestHandle,
         info: TrackInfo,
     ) -> Result<(), CommandError> {
+        if self.track_in.contains_key(&request) {
+            return self.answer_track(shared, request, info);
+        }
         self.accept_incoming_subscription(shared, request, info)
     }
 
@@ -335,6 +381,10 @@ impl Engine for LiteEngine {
             self.abort_stream(shared, fetch.stream, code);
             return Ok(());
         }
+        if let Some(stream) = self.track_in.remove(&request) {
+            self.abort_stream(shared, stream, code);
+            return Ok(());
+        }
         Err(CommandError::UnknownRequest(request))
     }
 
@@ -349,6 +399,10 @@ impl Engine for LiteEngine {
             return Ok(());
         }
         if let Some(stream) = self.fetch_out.remove(&request) {
+            self.abort_stream(shared, stream, codes::CANCELLED);
+            return Ok(());
+        }
+        if let Some(stream) = self.track_out.remove(&request) {
             self.abort_stream(shared, stream, codes::CANCELLED);
             return Ok(());
         }
@@ -458,12 +512,8 @@ impl Engine for LiteEngine {
         self.finish_incoming_fetch(shared, request)
     }
 
-    fn track_status(
-        &mut self,
-        _shared: &mut Shared,
-        _track: TrackName,
-    ) -> Result<RequestHandle, CommandError> {
-        Err(self.unsupported("track_status"))
+    fn track_status(&mut self, shared: &mut Shared, track: TrackName) -> Result<RequestHandle, CommandError> {
+        self.request_track_info(shared, track)
     }
 
     fn goaway(

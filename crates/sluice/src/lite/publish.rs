@@ -39,6 +39,10 @@ pub(crate) struct GroupWriter {
     pub next_object: u64,
     /// The previous frame's timestamp (lite-05).
     pub timestamp: u64,
+    /// When it was opened (queued): its arrival, for expiry.
+    pub since: crate::time::Time,
+    /// lite-05: its first frame's timestamp, for the timestamp age of expiry.
+    pub first_timestamp: Option<u64>,
 }
 
 /// Checks a frame write and encodes its FRAME header; returns it with the frame's
@@ -103,8 +107,20 @@ impl LiteEngine {
         let stream = shared.next_stream();
         shared.push(Output::OpenStream { stream, bidi: false, order });
         shared.push(Output::Write { stream, header: Bytes::from(header), payload: Bytes::new(), fin: false });
-        self.writers
-            .insert(stream, GroupWriter { request, group, publisher_priority, next_object: 0, timestamp: 0 });
+        let since = self.now;
+        self.writers.insert(
+            stream,
+            GroupWriter {
+                request,
+                group,
+                publisher_priority,
+                next_object: 0,
+                timestamp: 0,
+                since,
+                first_timestamp: None,
+            },
+        );
+        self.expire_groups(shared);
         Ok(stream)
     }
 
@@ -118,14 +134,22 @@ impl LiteEngine {
         let version = self.version;
         let w = self.writers.get_mut(&stream).ok_or(CommandError::UnknownStream(stream))?;
         let (header, timestamp) = frame_header(version, w.next_object, w.timestamp, &object)?;
+        let first = w.next_object == 0 && version == LiteVersion::Lite05;
         w.next_object = w.next_object.saturating_add(1);
         w.timestamp = timestamp;
+        let (request, group) = (w.request, w.group);
+        if first {
+            w.first_timestamp = Some(timestamp);
+        }
         shared.push(Output::Write {
             stream,
             header: Bytes::from(header),
             payload: object.payload,
             fin: false,
         });
+        if first {
+            self.first_frame_written(shared, request, group, timestamp);
+        }
         Ok(())
     }
 

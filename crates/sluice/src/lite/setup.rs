@@ -4,8 +4,9 @@
 //! lite-04 has no handshake: the session is ready as soon as it is connected. In lite-05
 //! each endpoint opens one unidirectional Setup stream, writes one SETUP and FINs it; the
 //! two SETUPs are independent and neither side waits for the other's before opening other
-//! streams, so commands work before `Ready`. We send an empty parameter list (no Probe
-//! level: we cannot measure bitrate; no Path: the adapter's binding conveys the path, and a
+//! streams, so commands work before `Ready`. Our parameters: the Probe level Report when
+//! `Config::lite_probe` is set (the adapter feeds path estimates, see [`super::probe`]),
+//! else none (level None); never Path (the adapter's binding conveys the path, and a
 //! server must not send one). `Event::Ready` is emitted when the peer's SETUP has arrived
 //! and been validated: unknown parameters are ignored (the codec keeps them), a duplicate
 //! parameter (codec), a second Setup stream, bytes after the SETUP, a FIN before it, or a
@@ -14,7 +15,7 @@
 
 use bytes::Bytes;
 use sluice_wire::LiteVersion;
-use sluice_wire::lite::setup::Setup;
+use sluice_wire::lite::setup::{ProbeLevel, Setup, SetupParameter};
 use sluice_wire::lite::stream::UniStreamType;
 
 use super::LiteEngine;
@@ -36,7 +37,11 @@ impl LiteEngine {
             LiteVersion::Lite04 => self.ready(shared),
             LiteVersion::Lite05 => {
                 let mut header = self.encode(&UniStreamType::Setup).unwrap_or_default();
-                header.extend(self.encode(&Setup::default()).unwrap_or_default());
+                let mut setup = Setup::default();
+                if shared.config.lite_probe {
+                    setup.parameters.push(SetupParameter::Probe(ProbeLevel::Report));
+                }
+                header.extend(self.encode(&setup).unwrap_or_default());
                 let stream = shared.next_stream();
                 shared.push(Output::OpenStream { stream, bidi: false, order: CONTROL });
                 shared.push(Output::Write {

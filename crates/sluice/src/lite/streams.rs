@@ -22,6 +22,7 @@ use sluice_wire::{Decode, DecodeError, LiteVersion, Reader, Violation};
 
 use crate::ids::RequestHandle;
 use crate::recv::RecvBuffer;
+use crate::time::Time;
 
 /// What happened when a stream's buffered bytes were offered to its decoder.
 #[derive(Debug)]
@@ -150,6 +151,8 @@ pub(crate) enum State {
         request: RequestHandle,
         /// The group sequence.
         group: u64,
+        /// When its GROUP header arrived (its arrival, for expiry).
+        since: Time,
         /// Frame progress.
         frames: FrameReader,
     },
@@ -196,6 +199,19 @@ pub(crate) enum State {
     },
     /// Our Goaway stream: the peer sends nothing on it.
     GoawayOut,
+    /// lite-05: the peer's Track stream (we answer); `None` until TRACK is read.
+    TrackIn {
+        /// The incoming track-info request.
+        request: Option<RequestHandle>,
+    },
+    /// lite-05: our Track stream, before TRACK_INFO (`Some`) or after it (`None`: only
+    /// the FIN may follow).
+    TrackOut {
+        /// Our request, until answered.
+        request: Option<RequestHandle>,
+    },
+    /// The peer's Probe stream: PROBE targets arrive, we answer with estimates.
+    ProbeIn,
     /// A stream whose request ended on our side: absorb and drop what still arrives until
     /// the peer closes it.
     Closing,
@@ -205,7 +221,13 @@ impl State {
     /// True for streams that are a request the peer made to us (counted against
     /// `Config::max_inbound_requests`).
     pub(crate) fn is_inbound_request(&self) -> bool {
-        matches!(self, State::AnnounceIn { .. } | State::SubscribeIn { .. } | State::FetchIn { .. })
+        matches!(
+            self,
+            State::AnnounceIn { .. }
+                | State::SubscribeIn { .. }
+                | State::FetchIn { .. }
+                | State::TrackIn { .. }
+        )
     }
 }
 
@@ -453,6 +475,14 @@ impl LiteEngine {
                     shared.event(Event::FetchEnded { request, reason });
                 }
             }
+            State::TrackIn { request: Some(request) } => {
+                self.track_in.remove(&request);
+            }
+            State::TrackOut { request: Some(request) } => {
+                if self.track_out.remove(&request).is_some() {
+                    shared.event(Event::TrackStatus { request, result: Err(reason) });
+                }
+            }
             _ => {}
         }
     }
@@ -482,6 +512,11 @@ impl LiteEngine {
                 State::GoawayIn { received: false } => self.read_goaway(shared, s),
                 State::GoawayIn { received: true } => expect_nothing(shared, s, "bytes after GOAWAY"),
                 State::GoawayOut => expect_nothing(shared, s, "bytes on our Goaway stream"),
+                State::TrackIn { request: None } => self.read_track(shared, id, s),
+                State::TrackIn { request: Some(_) } => expect_nothing(shared, s, "bytes after TRACK"),
+                State::TrackOut { request: Some(request) } => self.read_track_info(shared, id, s, request),
+                State::TrackOut { request: None } => expect_nothing(shared, s, "bytes after TRACK_INFO"),
+                State::ProbeIn => self.read_probe(shared, id, s),
                 State::Closing => {
                     s.buf.clear();
                     Flow::Wait
@@ -521,12 +556,18 @@ impl LiteEngine {
                 Self::close_send(shared, id, s);
                 false
             }
-            State::SetupDone | State::GoawayOut | State::GoawayIn { received: true } => {
+            State::SetupDone
+            | State::GoawayOut
+            | State::GoawayIn { received: true }
+            | State::TrackOut { request: None }
+            | State::ProbeIn
+                if clean =>
+            {
                 Self::close_send(shared, id, s);
                 false
             }
-            // An HTTP-like request: the peer may half-close after FETCH.
-            State::FetchIn { request: Some(_) } => true,
+            // HTTP-like requests: the peer may half-close after FETCH / TRACK.
+            State::FetchIn { request: Some(_) } | State::TrackIn { request: Some(_) } => true,
             State::Unidentified if clean => {
                 Self::close_send(shared, id, s);
                 false
@@ -586,8 +627,13 @@ impl LiteEngine {
         let Some(kind) = BidiStreamType::from_code(code, self.version) else {
             return self.kill(shared, id, s, codes::UNKNOWN_STREAM, "unknown stream type");
         };
-        let request_stream =
-            matches!(kind, BidiStreamType::Announce | BidiStreamType::Subscribe | BidiStreamType::Fetch);
+        let request_stream = matches!(
+            kind,
+            BidiStreamType::Announce
+                | BidiStreamType::Subscribe
+                | BidiStreamType::Fetch
+                | BidiStreamType::Track
+        );
         if request_stream {
             let inbound = self.streams.values().filter(|o| o.state.is_inbound_request()).count();
             let announce_full = kind == BidiStreamType::Announce
@@ -602,8 +648,10 @@ impl LiteEngine {
             BidiStreamType::Subscribe => State::SubscribeIn { request: None },
             BidiStreamType::Fetch => State::FetchIn { request: None },
             BidiStreamType::Goaway => State::GoawayIn { received: false },
-            BidiStreamType::Probe | BidiStreamType::Track => {
-                return self.kill(shared, id, s, codes::UNSUPPORTED, "stream kind not served");
+            BidiStreamType::Track => State::TrackIn { request: None },
+            BidiStreamType::Probe if shared.config.lite_probe => State::ProbeIn,
+            BidiStreamType::Probe => {
+                return self.kill(shared, id, s, codes::UNSUPPORTED, "we advertise no Probe level");
             }
         };
         Flow::Continue

@@ -56,6 +56,16 @@ pub(crate) struct SubOut {
     pub subscribed: bool,
     /// lite-05 SUBSCRIBE_END: the last group that may arrive.
     pub end: Option<u64>,
+    /// Our Subscriber Max Latency, ms (0 = none).
+    pub max_latency: u64,
+    /// lite-04: the Publisher Max Latency of SUBSCRIBE_OK, ms (0 = none / not known).
+    pub publisher_latency: u64,
+    /// The largest group sequence whose Group stream arrived.
+    pub latest: Option<u64>,
+    /// Groups we expired locally and reported, newest last (at most
+    /// [`super::expiry::REMEMBERED_EXPIRIES`]): the publisher's SUBSCRIBE_DROP for one of
+    /// them is not reported a second time.
+    pub expired: std::collections::VecDeque<u64>,
 }
 
 /// What the accepting publisher said.
@@ -88,6 +98,14 @@ pub(crate) struct SubIn {
     pub ok04: Option<SubscribeOkLite04>,
     /// The largest group we opened.
     pub largest: Option<u64>,
+    /// The subscriber's Max Latency, ms (0 = none), from SUBSCRIBE / SUBSCRIBE_UPDATE.
+    pub max_latency: u64,
+    /// The publisher's Max Latency we accepted with, ms (0 = none).
+    pub publisher_latency: u64,
+    /// The track's timescale we accepted with (units per second).
+    pub timescale: u64,
+    /// lite-05: (group, first-frame timestamp) of the latest group with a frame.
+    pub latest_timestamp: Option<(u64, u64)>,
 }
 
 /// The wire fields of subscriber options: (priority, ordered, max latency, start, end).
@@ -164,7 +182,19 @@ impl LiteEngine {
             State::SubscribeOut { request },
         )?;
         self.next_subscribe_id = id.saturating_add(1);
-        self.subs_out.insert(request, SubOut { stream, id, subscribed: false, end: None });
+        self.subs_out.insert(
+            request,
+            SubOut {
+                stream,
+                id,
+                subscribed: false,
+                end: None,
+                max_latency,
+                publisher_latency: 0,
+                latest: None,
+                expired: Default::default(),
+            },
+        );
         self.sub_ids.insert(id, request);
         Ok(request)
     }
@@ -183,6 +213,10 @@ impl LiteEngine {
         let (priority, ordered, max_latency, start, end) = options_to_wire(&options);
         let bytes = self.encode(&SubscribeUpdate { priority, ordered, max_latency, start, end })?;
         Self::write(shared, stream, bytes, false);
+        if let Some(sub) = self.subs_out.get_mut(&request) {
+            sub.max_latency = max_latency;
+        }
+        self.expire_groups(shared);
         Ok(())
     }
 
@@ -225,6 +259,10 @@ impl LiteEngine {
                     resolved: None,
                     ok04: None,
                     largest: None,
+                    max_latency: msg.max_latency,
+                    publisher_latency: 0,
+                    timescale: 1000,
+                    latest_timestamp: None,
                 },
             );
             s.state = State::SubscribeIn { request: Some(request) };
@@ -241,6 +279,7 @@ impl LiteEngine {
         sub.ordered = msg.ordered;
         sub.start = msg.start;
         sub.end = msg.end;
+        sub.max_latency = msg.max_latency;
         for (stream, w) in &self.writers {
             if w.request == request {
                 let order = group_order(msg.priority, w.publisher_priority, msg.ordered, w.group);
@@ -249,6 +288,7 @@ impl LiteEngine {
         }
         let options = options_from_wire(msg.priority, msg.ordered, msg.max_latency, msg.start, msg.end);
         shared.event(Event::SubscribeUpdated { request, options });
+        self.expire_groups(shared);
         Flow::Continue
     }
 
@@ -285,6 +325,8 @@ impl LiteEngine {
         };
         sub.resolved = start;
         sub.accepted = Some(Accepted { priority });
+        sub.publisher_latency = info.max_latency_ms;
+        sub.timescale = info.timescale;
         let stream = sub.stream;
         if let Some(bytes) = bytes {
             Self::write(shared, stream, bytes, false);
@@ -355,6 +397,7 @@ impl LiteEngine {
         let Some(sub) = self.subs_out.get_mut(&request) else { return Flow::Drop };
         match msg {
             SubscribeResponse::OkLite04(ok) => {
+                sub.publisher_latency = ok.max_latency;
                 if !sub.subscribed {
                     sub.subscribed = true;
                     let info = TrackInfo {
@@ -362,6 +405,7 @@ impl LiteEngine {
                         group_order: if ok.ordered { GroupOrder::Ascending } else { GroupOrder::Descending },
                         largest: ok.start.map(|group| Location { group, object: 0 }),
                         max_latency_ms: ok.max_latency,
+                        ..TrackInfo::default()
                     };
                     shared.event(Event::Subscribed { request, info });
                 }
@@ -378,6 +422,11 @@ impl LiteEngine {
                 shared.event(Event::Subscribed { request, info });
             }
             SubscribeResponse::End(end) => sub.end = Some(end.group),
+            SubscribeResponse::Drop(d)
+                if d.start == d.end && d.error_code == codes::EXPIRED && sub.expired.contains(&d.start) =>
+            {
+                sub.expired.retain(|g| *g != d.start);
+            }
             SubscribeResponse::Drop(d) => shared.event(Event::GroupsDropped {
                 request,
                 first: d.start,

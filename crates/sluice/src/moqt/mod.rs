@@ -349,7 +349,7 @@ impl Engine for MoqtEngine {
                     self.open_failed(shared, stream);
                 }
             }
-            Input::Writable { .. } => {}
+            Input::Writable { .. } | Input::PathEstimate { .. } => {}
             Input::Datagram(d) => self.handle_datagram(shared, d),
         }
     }
