@@ -214,7 +214,10 @@ impl Engine for LiteEngine {
 
     fn handle(&mut self, shared: &mut Shared, _now: Time, input: Input) {
         match input {
-            Input::Connected { .. } | Input::Closed { .. } | Input::Writable { .. } => {}
+            Input::Connected { .. }
+            | Input::Closed { .. }
+            | Input::Writable { .. }
+            | Input::StreamAcked { .. } => {}
             Input::StreamOpened { stream, bidi } => self.on_opened(shared, stream, bidi),
             Input::StreamData { stream, data } => self.on_data(shared, stream, data),
             Input::StreamFinished { stream } => self.on_fin(shared, stream),

@@ -40,11 +40,13 @@ mod auth;
 mod control;
 mod data;
 mod fetch;
+mod malformed;
 mod namespace;
 mod priority;
 mod requests;
 mod state;
 mod subscribe;
+mod timeouts;
 
 use std::collections::{HashMap, HashSet};
 
@@ -92,6 +94,8 @@ pub struct MoqtEngine {
     aliases_in: HashMap<u64, RequestHandle>,
     /// Data streams we opened.
     data_out: HashMap<StreamId, OutData>,
+    /// Subgroup streams we finished whose delivery is still timed (see `timeouts`).
+    closing: HashMap<StreamId, state::Closing>,
     /// Namespaces we announced, by the announce's handle.
     announced: HashMap<RequestHandle, Namespace>,
     /// GOAWAY: when we close with GOAWAY_TIMEOUT if the peer has not.
@@ -121,6 +125,7 @@ impl MoqtEngine {
             next_alias: 0,
             aliases_in: HashMap::new(),
             data_out: HashMap::new(),
+            closing: HashMap::new(),
             announced: HashMap::new(),
             goaway_deadline: None,
             going_away: false,
@@ -291,6 +296,7 @@ impl MoqtEngine {
             self.request_stopped(shared, handle, code);
             return;
         }
+        self.timing_forget(stream);
         if self.data_out.remove(&stream).is_some() {
             shared.push(crate::io::Output::Reset { stream, code });
             return;
@@ -342,10 +348,14 @@ impl Engine for MoqtEngine {
             Input::StreamReset { stream, code } => self.handle_reset(shared, stream, code),
             Input::StopSending { stream, code } => self.handle_stop_sending(shared, stream, code),
             Input::StreamOpenResult { stream, opened } => {
-                if !opened {
+                if opened {
+                    self.timing_opened(stream);
+                } else {
+                    self.timing_forget(stream);
                     self.open_failed(shared, stream);
                 }
             }
+            Input::StreamAcked { stream } => self.timing_acked(stream),
             Input::Writable { .. } => {}
             Input::Datagram(d) => self.handle_datagram(shared, d),
         }
@@ -361,12 +371,13 @@ impl Engine for MoqtEngine {
         }
         self.expire_unknown_aliases(shared);
         self.expire_done_subscriptions(shared);
+        self.expire_deliveries(shared);
     }
 
     fn poll_timeout(&self) -> Option<Time> {
         let aliases = self.streams.values().filter_map(InStream::alias_deadline);
         let done = self.requests.values().filter_map(|r| r.done.as_ref().map(|d| d.deadline));
-        aliases.chain(done).chain(self.goaway_deadline).min()
+        aliases.chain(done).chain(self.goaway_deadline).chain(self.delivery_deadline()).min()
     }
 
     fn clear(&mut self) {
@@ -379,6 +390,7 @@ impl Engine for MoqtEngine {
         self.peer_ids_above.clear();
         self.aliases_in.clear();
         self.data_out.clear();
+        self.closing.clear();
         self.announced.clear();
         self.goaway_deadline = None;
         self.tokens.clear();
@@ -392,6 +404,7 @@ impl Engine for MoqtEngine {
             + self.peer_ids_above.len()
             + self.aliases_in.len()
             + self.data_out.len()
+            + self.closing.len()
             + self.announced.len()
             + self.tokens.len()
     }
