@@ -141,7 +141,8 @@ fn object_timeout_stops_once_the_stream_is_open() {
 #[test]
 fn object_timeout_takes_the_smaller_non_zero_value() {
     // (subscriber parameter, publisher track property, first-object property) → deadline.
-    let cases: [(Option<u64>, u64, Option<u64>, Option<u64>); 8] = [
+    type Case = (Option<u64>, u64, Option<u64>, Option<u64>);
+    let cases: [Case; 8] = [
         (Some(300), 0, None, Some(300)),
         (None, 200, None, Some(200)),
         (Some(300), 200, None, Some(200)),

@@ -12,6 +12,8 @@
 //! alias are dropped at once (they are unreliable by nature). A peer reset of a subgroup
 //! stream is reported as `GroupsDropped` for that group. Datagram objects have no subgroup
 //! and are reported with subgroup 0; their payload is a slice of the datagram (no copy).
+//! Every received object (and every subgroup FIN) first passes the malformed-track checks
+//! (`malformed`); an object that fails them is not delivered.
 //!
 //! Sending: `open_subgroup` opens the stream at once; its SUBGROUP_HEADER is written with
 //! the first object so the type byte can be chosen: subgroup id mode "zero" for subgroup
@@ -22,6 +24,7 @@
 //! written yet (the header is still unwritten, so it is known in time); otherwise an
 //! End of Group status object (id = last + 1) is written before FIN (§11.2.1.1).
 //! Datagram payloads are copied once into the datagram (a datagram is one buffer).
+//! Writes, opens and FINs feed the delivery timers of `timeouts`.
 
 use bytes::Bytes;
 use sluice_wire::moqt::codes::{SessionErrorCode, StreamResetCode};

@@ -23,8 +23,9 @@
 //! On detection (§"Malformed Tracks": the subscriber MUST cancel the subscriptions and
 //! fetches of that track from that publisher, SHOULD tell the application) the engine
 //! cancels every subscription and fetch it made for the track (RESET_STREAM and
-//! STOP_SENDING on the request stream with the stream code MALFORMED_TRACK, STOP_SENDING
-//! on its data streams), and reports `SubscriptionEnded` / `FetchEnded` with reason code
+//! STOP_SENDING on the request stream with the stream code MALFORMED_TRACK — the draft asks
+//! for "a relevant error code" — and STOP_SENDING CANCELLED on its data streams, as for any
+//! forgotten request), and reports `SubscriptionEnded` / `FetchEnded` with reason code
 //! MALFORMED_TRACK (0x12) and a text naming the condition. The object that triggered it is
 //! not delivered. Nothing is sent upstream beyond that cancellation; the session stays up.
 //!
@@ -47,7 +48,7 @@ use crate::model::ObjectStatus;
 
 /// The reason code reported for a malformed track (REQUEST_ERROR, PUBLISH_DONE and stream
 /// reset all use 0x12 for MALFORMED_TRACK).
-pub const MALFORMED_TRACK: u64 = StreamResetCode::MALFORMED_TRACK.0;
+pub(crate) const MALFORMED_TRACK: u64 = StreamResetCode::MALFORMED_TRACK.0;
 
 /// The condition that made a track malformed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

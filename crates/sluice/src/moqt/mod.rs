@@ -13,6 +13,10 @@
 //! * `fetch`: FETCH / FETCH_OK and FETCH_HEADER streams (§10.12, §11.4).
 //! * `data`: subgroup streams and datagrams in and out, unknown-alias buffering (§11).
 //! * `priority`: the send order of a stream from the draft's priority rules (§7).
+//! * `timeouts`: OBJECT_ / SUBGROUP_DELIVERY_TIMEOUT on the subgroup streams we write, and
+//!   the subscriber's PUBLISH_DONE grace period (§"Delivery Timeouts and Data Reliability").
+//! * `malformed`: subscriber-side malformed-track checks and the cancellation they cause
+//!   (§"Malformed Tracks").
 //! * `state`: the tables (requests, streams) these share.
 //!
 //! Peer misbehaviour closes the session with the draft's code through `MoqtEngine::fail`;
@@ -32,9 +36,14 @@
 //! | `unknown_alias_timeout` | STOP_SENDING CANCELLED; also the PUBLISH_DONE grace period |
 //! | `max_object_size` | STOP_SENDING EXCESSIVE_LOAD |
 //! | `max_auth_token_cache` | close AUTH_TOKEN_CACHE_OVERFLOW (see `auth`) |
+//! | `max_track_check_entries` | the lowest groups are forgotten by the malformed-track checks |
 //!
-//! Not implemented: delivery timeouts
-//! (OBJECT_DELIVERY_TIMEOUT is carried, not enforced), REDIRECT / PUBLISH_BLOCKED.
+//! Not implemented: REDIRECT / PUBLISH_BLOCKED; delivery timeouts on fetch streams and
+//! datagrams (the core hands both to the adapter at once, so it never holds one to expire)
+//! and on bytes the transport already holds (see `timeouts` for what a sans-IO core can
+//! know); our own SUBGROUP_DELIVERY_TIMEOUT as a subscriber parameter or track property
+//! (the model has no field: a local publisher sets it per subgroup with an object
+//! property); malformed-track conditions 6 and 7 (see `malformed`).
 
 mod auth;
 mod control;
