@@ -50,6 +50,10 @@ pub struct Config {
     pub path: Option<String>,
     /// MOQT client over native QUIC: the AUTHORITY setup option (`None` sends nothing).
     pub authority: Option<String>,
+    /// MOQT subscriber: groups + subgroups remembered per subscription or fetch for the
+    /// malformed-track checks; past it the lowest groups are forgotten (those checks are
+    /// best effort, so this only limits detection).
+    pub max_track_check_entries: usize,
 }
 
 impl Default for Config {
@@ -72,6 +76,7 @@ impl Default for Config {
             max_discovered_namespaces: 4096,
             path: None,
             authority: None,
+            max_track_check_entries: 256,
         }
     }
 }

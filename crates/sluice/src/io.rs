@@ -60,6 +60,16 @@ pub enum Input {
         /// The stream.
         stream: StreamId,
     },
+    /// Every byte written on a stream the core opened, its FIN included, has been
+    /// acknowledged by the peer (QUIC "Data Recvd"; WebTransport "all data committed").
+    /// Optional: MOQT uses it to stop the SUBGROUP_DELIVERY_TIMEOUT timer of a finished
+    /// subgroup stream (draft-18 §"Delivery Timeouts"); an adapter that never reports it
+    /// gets, when that timer runs out, a reset of a stream the peer may already have whole
+    /// (which the draft lets the receiver ignore). lite ignores it.
+    StreamAcked {
+        /// The stream.
+        stream: StreamId,
+    },
     /// A datagram.
     Datagram(Bytes),
     /// The transport's latest path estimates, for protocols that report them (moq-lite

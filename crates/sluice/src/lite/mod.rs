@@ -250,7 +250,10 @@ impl Engine for LiteEngine {
         self.now = self.now.max(now);
         match input {
             Input::PathEstimate { bitrate, rtt } => self.on_path_estimate(shared, bitrate, rtt),
-            Input::Connected { .. } | Input::Closed { .. } | Input::Writable { .. } => {}
+            Input::Connected { .. }
+            | Input::Closed { .. }
+            | Input::Writable { .. }
+            | Input::StreamAcked { .. } => {}
             Input::StreamOpened { stream, bidi } => self.on_opened(shared, stream, bidi),
             Input::StreamData { stream, data } => self.on_data(shared, stream, data),
             Input::StreamFinished { stream } => self.on_fin(shared, stream),

@@ -12,6 +12,8 @@
 //! alias are dropped at once (they are unreliable by nature). A peer reset of a subgroup
 //! stream is reported as `GroupsDropped` for that group. Datagram objects have no subgroup
 //! and are reported with subgroup 0; their payload is a slice of the datagram (no copy).
+//! Every received object (and every subgroup FIN) first passes the malformed-track checks
+//! (`malformed`); an object that fails them is not delivered.
 //!
 //! Sending: `open_subgroup` opens the stream at once; its SUBGROUP_HEADER is written with
 //! the first object so the type byte can be chosen: subgroup id mode "zero" for subgroup
@@ -22,6 +24,7 @@
 //! written yet (the header is still unwritten, so it is known in time); otherwise an
 //! End of Group status object (id = last + 1) is written before FIN (§11.2.1.1).
 //! Datagram payloads are copied once into the datagram (a datagram is one buffer).
+//! Writes, opens and FINs feed the delivery timers of `timeouts`.
 
 use bytes::Bytes;
 use sluice_wire::moqt::codes::{SessionErrorCode, StreamResetCode};
@@ -36,6 +39,7 @@ use sluice_wire::moqt::subgroup::{
 use sluice_wire::{Decode, Encode};
 
 use super::MoqtEngine;
+use super::malformed::Seen;
 use super::priority::data_order;
 use super::requests::{decode_buffered, peek_buffered};
 use super::state::{FetchIn, InStream, OutData, Phase, SubgroupIn};
@@ -305,8 +309,22 @@ impl MoqtEngine {
                 return;
             }
             let Some(h) = sg.pending.take() else { return };
-            let payload = sg.buf.take(need);
             let subgroup = *sg.subgroup.get_or_insert(h.object_id);
+            let (group, header_priority) = (sg.header.group_id, sg.header.publisher_priority);
+            let default_priority = self.requests.get(&handle).map_or(0, |r| r.info.publisher_priority);
+            let seen = Seen {
+                group,
+                subgroup: Some(subgroup),
+                object: h.object_id,
+                status: model_status(h.status),
+                priority: header_priority.unwrap_or(default_priority),
+                properties: &h.properties,
+            };
+            if !self.check_object(shared, handle, &seen) {
+                return;
+            }
+            let Some(InStream::Subgroup(sg)) = self.streams.get_mut(&stream) else { return };
+            let payload = sg.buf.take(need);
             let info = ObjectInfo {
                 group: sg.header.group_id,
                 subgroup,
@@ -321,6 +339,14 @@ impl MoqtEngine {
     }
 
     fn subgroup_finished(&mut self, shared: &mut Shared, stream: StreamId, handle: RequestHandle) {
+        if let Some(InStream::Subgroup(sg)) = self.streams.get(&stream)
+            && let (Some(subgroup), Some(last)) = (sg.subgroup, sg.decoder.prev_object_id())
+        {
+            let fin = (sg.header.group_id, subgroup, last, sg.header.end_of_group);
+            if !self.check_subgroup_fin(shared, handle, fin) {
+                return;
+            }
+        }
         self.streams.remove(&stream);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.streams_open_in = r.streams_open_in.saturating_sub(1);
@@ -359,6 +385,17 @@ impl MoqtEngine {
             DatagramBody::Payload(p) => (ObjectStatus::Normal, p),
             DatagramBody::Status(s) => (model_status(s), Bytes::new()),
         };
+        let seen = Seen {
+            group: d.group_id,
+            subgroup: None,
+            object: d.object_id,
+            status,
+            priority: 0,
+            properties: &d.properties,
+        };
+        if !self.check_object(shared, handle, &seen) {
+            return;
+        }
         let info = ObjectInfo {
             group: d.group_id,
             subgroup: 0,
@@ -409,7 +446,7 @@ impl MoqtEngine {
         let stream = shared.next_stream();
         let send_order = data_order(sub_pri, priority.unwrap_or(pub_pri), order, group, subgroup);
         shared.push(Output::OpenStream { stream, bidi: false, order: send_order });
-        self.data_out.insert(stream, OutData { request, header, encoder: None, last_object: None });
+        self.data_out.insert(stream, OutData::new(request, header));
         if let Some(r) = self.requests.get_mut(&request) {
             r.streams_opened = r.streams_opened.saturating_add(1);
         }
@@ -433,6 +470,7 @@ impl MoqtEngine {
             payload_len: object.payload.len() as u64,
         };
         let mut buf = Vec::new();
+        let first = out.encoder.is_none();
         match &mut out.encoder {
             Some(e) => e.encode_header(&mut buf, &header)?,
             None => {
@@ -446,6 +484,7 @@ impl MoqtEngine {
             }
         }
         out.last_object = Some(object.object);
+        self.timing_object_written(stream, first.then_some(&header.properties));
         shared.push(Output::Write { stream, header: Bytes::from(buf), payload: object.payload, fin: false });
         Ok(())
     }
@@ -477,7 +516,9 @@ impl MoqtEngine {
             }
             (Some(_), false) => {}
         }
-        self.data_out.remove(&stream);
+        if let Some(out) = self.data_out.remove(&stream) {
+            self.timing_finished(stream, &out);
+        }
         shared.push(Output::Write { stream, header: Bytes::from(buf), payload: Bytes::new(), fin: true });
         Ok(())
     }

@@ -29,6 +29,7 @@ use sluice_wire::moqt::message::{Fetch, FetchKind, FetchOk};
 use sluice_wire::moqt::params::{Parameter, Parameters};
 
 use super::MoqtEngine;
+use super::malformed::Seen;
 use super::requests::{decode_buffered, reason};
 use super::state::{FetchIn, InStream, Kind, Phase};
 use super::subscribe::{model_track, wire_track};
@@ -338,6 +339,18 @@ impl MoqtEngine {
                 return;
             }
             let Some(h) = f.pending.take() else { return };
+            let seen = Seen {
+                group: h.group_id,
+                subgroup: h.subgroup_id,
+                object: h.object_id,
+                status: ObjectStatus::Normal,
+                priority: h.publisher_priority,
+                properties: &h.properties,
+            };
+            if !self.check_object(shared, handle, &seen) {
+                return;
+            }
+            let Some(InStream::Fetch(f)) = self.streams.get_mut(&stream) else { return };
             let payload = f.buf.take(need);
             let info = ObjectInfo {
                 group: h.group_id,

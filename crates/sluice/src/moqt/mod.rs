@@ -13,6 +13,10 @@
 //! * `fetch`: FETCH / FETCH_OK and FETCH_HEADER streams (§10.12, §11.4).
 //! * `data`: subgroup streams and datagrams in and out, unknown-alias buffering (§11).
 //! * `priority`: the send order of a stream from the draft's priority rules (§7).
+//! * `timeouts`: OBJECT_ / SUBGROUP_DELIVERY_TIMEOUT on the subgroup streams we write, and
+//!   the subscriber's PUBLISH_DONE grace period (§"Delivery Timeouts and Data Reliability").
+//! * `malformed`: subscriber-side malformed-track checks and the cancellation they cause
+//!   (§"Malformed Tracks").
 //! * `state`: the tables (requests, streams) these share.
 //!
 //! Peer misbehaviour closes the session with the draft's code through `MoqtEngine::fail`;
@@ -32,19 +36,26 @@
 //! | `unknown_alias_timeout` | STOP_SENDING CANCELLED; also the PUBLISH_DONE grace period |
 //! | `max_object_size` | STOP_SENDING EXCESSIVE_LOAD |
 //! | `max_auth_token_cache` | close AUTH_TOKEN_CACHE_OVERFLOW (see `auth`) |
+//! | `max_track_check_entries` | the lowest groups are forgotten by the malformed-track checks |
 //!
-//! Not implemented: delivery timeouts
-//! (OBJECT_DELIVERY_TIMEOUT is carried, not enforced), REDIRECT / PUBLISH_BLOCKED.
+//! Not implemented: REDIRECT / PUBLISH_BLOCKED; delivery timeouts on fetch streams and
+//! datagrams (the core hands both to the adapter at once, so it never holds one to expire)
+//! and on bytes the transport already holds (see `timeouts` for what a sans-IO core can
+//! know); our own SUBGROUP_DELIVERY_TIMEOUT as a subscriber parameter or track property
+//! (the model has no field: a local publisher sets it per subgroup with an object
+//! property); malformed-track conditions 6 and 7 (see `malformed`).
 
 mod auth;
 mod control;
 mod data;
 mod fetch;
+mod malformed;
 mod namespace;
 mod priority;
 mod requests;
 mod state;
 mod subscribe;
+mod timeouts;
 
 use std::collections::{HashMap, HashSet};
 
@@ -94,6 +105,8 @@ pub struct MoqtEngine {
     aliases_in: HashMap<u64, RequestHandle>,
     /// Data streams we opened.
     data_out: HashMap<StreamId, OutData>,
+    /// Subgroup streams we finished whose delivery is still timed (see `timeouts`).
+    closing: HashMap<StreamId, state::Closing>,
     /// Namespaces we announced, by the announce's handle.
     announced: HashMap<RequestHandle, Namespace>,
     /// GOAWAY: when we close with GOAWAY_TIMEOUT if the peer has not.
@@ -124,6 +137,7 @@ impl MoqtEngine {
             next_alias: 0,
             aliases_in: HashMap::new(),
             data_out: HashMap::new(),
+            closing: HashMap::new(),
             announced: HashMap::new(),
             goaway_deadline: None,
             going_away: false,
@@ -294,6 +308,7 @@ impl MoqtEngine {
             self.request_stopped(shared, handle, code);
             return;
         }
+        self.timing_forget(stream);
         if self.data_out.remove(&stream).is_some() {
             shared.push(crate::io::Output::Reset { stream, code });
             return;
@@ -345,10 +360,14 @@ impl Engine for MoqtEngine {
             Input::StreamReset { stream, code } => self.handle_reset(shared, stream, code),
             Input::StopSending { stream, code } => self.handle_stop_sending(shared, stream, code),
             Input::StreamOpenResult { stream, opened } => {
-                if !opened {
+                if opened {
+                    self.timing_opened(stream);
+                } else {
+                    self.timing_forget(stream);
                     self.open_failed(shared, stream);
                 }
             }
+            Input::StreamAcked { stream } => self.timing_acked(stream),
             Input::Writable { .. } | Input::PathEstimate { .. } => {}
             Input::Datagram(d) => self.handle_datagram(shared, d),
         }
@@ -364,12 +383,13 @@ impl Engine for MoqtEngine {
         }
         self.expire_unknown_aliases(shared);
         self.expire_done_subscriptions(shared);
+        self.expire_deliveries(shared);
     }
 
     fn poll_timeout(&self) -> Option<Time> {
         let aliases = self.streams.values().filter_map(InStream::alias_deadline);
         let done = self.requests.values().filter_map(|r| r.done.as_ref().map(|d| d.deadline));
-        aliases.chain(done).chain(self.goaway_deadline).min()
+        aliases.chain(done).chain(self.goaway_deadline).chain(self.delivery_deadline()).min()
     }
 
     fn clear(&mut self) {
@@ -382,6 +402,7 @@ impl Engine for MoqtEngine {
         self.peer_ids_above.clear();
         self.aliases_in.clear();
         self.data_out.clear();
+        self.closing.clear();
         self.announced.clear();
         self.goaway_deadline = None;
         self.tokens.clear();
@@ -395,6 +416,7 @@ impl Engine for MoqtEngine {
             + self.peer_ids_above.len()
             + self.aliases_in.len()
             + self.data_out.len()
+            + self.closing.len()
             + self.announced.len()
             + self.tokens.len()
     }

@@ -130,6 +130,45 @@ pub(crate) struct OutData {
     /// Set once the header is written.
     pub encoder: Option<SubgroupObjectEncoder>,
     pub last_object: Option<u64>,
+    /// The adapter reported the stream open (`StreamOpenResult { opened: true }`): what
+    /// was written to it is in the transport from then on (see `timeouts`).
+    pub opened: bool,
+    /// Publisher OBJECT_DELIVERY_TIMEOUT / SUBGROUP_DELIVERY_TIMEOUT (ms) set for this
+    /// subgroup by its first object's properties; `None`: the track's value.
+    pub object_timeout_ms: Option<u64>,
+    pub subgroup_timeout_ms: Option<u64>,
+    /// When the oldest object written while the stream was not yet open expires.
+    pub object_deadline: Option<Time>,
+}
+
+impl OutData {
+    pub(crate) fn new(request: RequestHandle, header: SubgroupHeader) -> Self {
+        OutData {
+            request,
+            header,
+            encoder: None,
+            last_object: None,
+            opened: false,
+            object_timeout_ms: None,
+            subgroup_timeout_ms: None,
+            object_deadline: None,
+        }
+    }
+}
+
+/// A subgroup stream we finished (FIN written) whose delivery is still timed: objects
+/// still waiting for the stream to open, and/or the SUBGROUP_DELIVERY_TIMEOUT running
+/// until the adapter reports every byte acknowledged (`Input::StreamAcked`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Closing {
+    pub object_deadline: Option<Time>,
+    pub ack_deadline: Option<Time>,
+}
+
+impl Closing {
+    pub(crate) fn deadline(&self) -> Option<Time> {
+        self.object_deadline.into_iter().chain(self.ack_deadline).min()
+    }
 }
 
 /// Which request a bidi stream carries.
@@ -187,6 +226,11 @@ pub(crate) struct Request {
     pub done: Option<Done>,
     /// Fetch: our data stream (publisher side) and its encoder.
     pub fetch_out: Option<(StreamId, FetchObjectEncoder)>,
+    /// The peer's SUBGROUP_DELIVERY_TIMEOUT in ms (0 = none): the subscriber's parameter
+    /// when we publish, the publisher's track property when we subscribe.
+    pub peer_subgroup_timeout_ms: u64,
+    /// What we have seen of the track, for malformed-track checks (subscriber side).
+    pub check: super::malformed::TrackCheck,
 }
 
 impl Request {
@@ -208,6 +252,8 @@ impl Request {
             streams_open_in: 0,
             done: None,
             fetch_out: None,
+            peer_subgroup_timeout_ms: 0,
+            check: super::malformed::TrackCheck::default(),
         }
     }
 

@@ -10,8 +10,9 @@
 //!   answered with REQUEST_OK by the engine itself (the application sees SubscribeUpdated).
 //! * PUBLISH_DONE (status, stream count) then FIN ends a subscription. The subscriber
 //!   reports SubscriptionEnded once it has seen `stream count` data streams for it and all
-//!   of them have ended, or after `Config::unknown_alias_timeout` (§10.11: "SHOULD use a
-//!   timeout"), whichever is first.
+//!   of them have ended, or after a grace period (§10.11: "SHOULD use a timeout" of at
+//!   least the larger delivery timeout): the larger of `Config::unknown_alias_timeout` and
+//!   the effective delivery timeouts (see `timeouts`), whichever is first.
 //! * PUBLISH pushes a track (alias chosen by the publisher); REQUEST_OK (PUBLISH_OK)
 //!   carries the subscriber's options.
 //! * TRACK_STATUS is answered through `accept_subscribe` (REQUEST_OK with LARGEST_OBJECT
@@ -33,6 +34,7 @@ use sluice_wire::moqt::reason::ReasonPhrase;
 use super::MoqtEngine;
 use super::requests::reason;
 use super::state::{Done, Kind, Phase};
+use super::timeouts::{subgroup_timeout_param, varint_property};
 use crate::engine::Shared;
 use crate::error::CommandError;
 use crate::event::{Event, Reason};
@@ -236,6 +238,7 @@ impl MoqtEngine {
         if let Some(r) = self.requests.get_mut(&handle) {
             r.track = track.clone();
             r.options = options.clone();
+            r.peer_subgroup_timeout_ms = subgroup_timeout_param(&m.parameters).unwrap_or(0);
         }
         shared.event(Event::IncomingSubscribe { request: handle, track, options });
     }
@@ -366,6 +369,8 @@ impl MoqtEngine {
             r.track = track.clone();
             r.info = info.clone();
             r.alias = Some(m.track_alias);
+            r.peer_subgroup_timeout_ms =
+                varint_property(&m.track_properties, PropertyType::SUBGROUP_DELIVERY_TIMEOUT).unwrap_or(0);
         }
         self.aliases_in.insert(m.track_alias, handle);
         shared.event(Event::IncomingPublish { request: handle, track, info });
@@ -466,6 +471,9 @@ impl MoqtEngine {
                     r.alias = Some(ok.track_alias);
                     r.info = info.clone();
                     r.phase = Phase::Established;
+                    r.peer_subgroup_timeout_ms =
+                        varint_property(&ok.track_properties, PropertyType::SUBGROUP_DELIVERY_TIMEOUT)
+                            .unwrap_or(0);
                 }
                 shared.event(Event::Subscribed { request: handle, info });
                 self.resolve_alias(shared, ok.track_alias);
@@ -490,7 +498,7 @@ impl MoqtEngine {
                 }
             }
             ControlMessage::PublishDone(d) if phase == Phase::Established => {
-                let deadline = self.now + shared.config.unknown_alias_timeout;
+                let deadline = self.now + self.done_grace(handle, shared.config.unknown_alias_timeout);
                 if let Some(r) = self.requests.get_mut(&handle) {
                     r.done = Some(Done {
                         reason: reason(d.status.0, &d.reason),
@@ -536,6 +544,9 @@ impl MoqtEngine {
                         let order = r.options.group_order;
                         apply_params(&mut r.options, &u.parameters);
                         r.options.group_order = order;
+                        if let Some(ms) = subgroup_timeout_param(&u.parameters) {
+                            r.peer_subgroup_timeout_ms = ms;
+                        }
                         r.options.clone()
                     }
                     None => return,
@@ -556,6 +567,7 @@ impl MoqtEngine {
                 if let Some(r) = self.requests.get_mut(&handle) {
                     r.options = options.clone();
                     r.phase = Phase::Established;
+                    r.peer_subgroup_timeout_ms = subgroup_timeout_param(&ok.parameters).unwrap_or(0);
                 }
                 self.reprioritize(shared, handle);
                 shared.event(Event::PublishAccepted { request: handle, options });

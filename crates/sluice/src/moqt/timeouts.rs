@@ -1,0 +1,195 @@
+//! Delivery timeouts (draft-18 §"Delivery Timeouts and Data Reliability", the
+//! OBJECT_DELIVERY_TIMEOUT / SUBGROUP_DELIVERY_TIMEOUT parameters and track properties).
+//!
+//! Each subscription has two timeouts in ms, 0 meaning none. For each, when both the
+//! subscriber (message parameter) and the publisher (track property) give a non-zero
+//! value, the smaller is used ([`effective_ms`]).
+//!
+//! Where the values come from in this engine:
+//! * subscriber's OBJECT_DELIVERY_TIMEOUT: `SubscribeOptions::max_latency_ms` (sent in
+//!   SUBSCRIBE / PUBLISH_OK / REQUEST_UPDATE; a peer's value lands there too);
+//! * publisher's OBJECT_DELIVERY_TIMEOUT: `TrackInfo::max_latency_ms` (track property);
+//! * SUBGROUP_DELIVERY_TIMEOUT: the peer's value is kept per request
+//!   (`Request::peer_subgroup_timeout_ms`); the model has no field for our own, so a local
+//!   publisher sets it per subgroup with a SUBGROUP_DELIVERY_TIMEOUT (0x06) property on the
+//!   subgroup's first object; an OBJECT_DELIVERY_TIMEOUT (0x02) property there likewise
+//!   replaces the track's value for that subgroup.
+//!
+//! The values are read when they are needed (object written, FIN written), so a
+//! REQUEST_UPDATE changes the timeouts of later objects and subgroups.
+//!
+//! # Publisher side, per subgroup stream we write
+//!
+//! * Object timeout: the draft checks "the time elapsed since the first byte of the
+//!   object before attempting to pass it to the underlying transport". A sans-IO core
+//!   emits every write at once, so the only wait it can see is the adapter holding writes
+//!   for a stream it has not opened yet (the core never blocks on stream credit: the
+//!   adapter queues until the open succeeds). So an object counts as handed to the
+//!   transport once it is written *and* the adapter reported the stream open
+//!   (`Input::StreamOpenResult { opened: true }`); if the oldest object written before
+//!   that is older than the timeout, the stream is reset with DELIVERY_TIMEOUT. Bytes the
+//!   transport holds after that (flow control, loss) cannot be timed out by the core —
+//!   the draft says as much ("any data buffered at this layer can no longer be timed
+//!   out") — and the object's age before the application wrote it (a relay's upstream
+//!   receive time) is not known to the core: both are the adapter's / application's.
+//! * Subgroup timeout: starts when the subgroup's FIN is written (`close_subgroup`); if
+//!   the adapter has not reported the stream acknowledged (`Input::StreamAcked`) when it
+//!   runs out, the stream is reset with DELIVERY_TIMEOUT. An adapter that never reports
+//!   acks gets a reset of a stream the peer may already have whole, which the draft lets
+//!   the receiver ignore.
+//! * After a reset the stream is forgotten: further writes to it fail with
+//!   `CommandError::UnknownStream` (the draft: do not open a new stream for the rest of
+//!   that subgroup).
+//! * Datagrams are handed to the adapter at once, so the core never has one to drop.
+//!
+//! # Subscriber side
+//!
+//! The draft's only duty: after PUBLISH_DONE, wait at least the larger of the two
+//! effective timeouts for late objects — the grace period is the larger of that and
+//! `Config::unknown_alias_timeout`.
+
+use std::time::Duration;
+
+use sluice_wire::moqt::codes::{PropertyType, StreamResetCode};
+use sluice_wire::moqt::kvp::Properties;
+use sluice_wire::moqt::params::{Parameter, Parameters};
+
+use super::MoqtEngine;
+use super::state::{Closing, OutData};
+use crate::engine::Shared;
+use crate::ids::{RequestHandle, StreamId};
+use crate::io::Output;
+use crate::time::Time;
+
+/// The timeout in force when one side says `a` and the other `b` (0 = none).
+pub(super) fn effective_ms(a: u64, b: u64) -> u64 {
+    match (a, b) {
+        (0, x) | (x, 0) => x,
+        (a, b) => a.min(b),
+    }
+}
+
+/// `now + ms`, or `None` for 0 (no timeout).
+fn deadline(now: Time, ms: u64) -> Option<Time> {
+    (ms > 0).then(|| now + Duration::from_millis(ms))
+}
+
+/// The SUBGROUP_DELIVERY_TIMEOUT parameter among `params`, if present.
+pub(super) fn subgroup_timeout_param(params: &Parameters) -> Option<u64> {
+    params.iter().find_map(|p| match p {
+        Parameter::SubgroupDeliveryTimeout(v) => Some(*v),
+        _ => None,
+    })
+}
+
+/// A varint property of `kind` among `props`, if present.
+pub(super) fn varint_property(props: &Properties, kind: PropertyType) -> Option<u64> {
+    props.iter().find(|kv| kv.kind == kind.0).and_then(|kv| kv.as_varint())
+}
+
+impl MoqtEngine {
+    /// The (object, subgroup) timeouts in ms in force for a subgroup stream we write.
+    fn publisher_timeouts(&self, out: &OutData) -> (u64, u64) {
+        let Some(r) = self.requests.get(&out.request) else { return (0, 0) };
+        let object =
+            effective_ms(r.options.max_latency_ms, out.object_timeout_ms.unwrap_or(r.info.max_latency_ms));
+        let subgroup = effective_ms(r.peer_subgroup_timeout_ms, out.subgroup_timeout_ms.unwrap_or(0));
+        (object, subgroup)
+    }
+
+    /// An object is being written to `stream` (`first`: the subgroup's first object, whose
+    /// properties may carry the publisher's timeouts for the subgroup).
+    pub(super) fn timing_object_written(&mut self, stream: StreamId, first: Option<&Properties>) {
+        let Some(out) = self.data_out.get(&stream) else { return };
+        let mut overrides = (out.object_timeout_ms, out.subgroup_timeout_ms);
+        if let Some(props) = first {
+            overrides.0 = varint_property(props, PropertyType::OBJECT_DELIVERY_TIMEOUT).or(overrides.0);
+            overrides.1 = varint_property(props, PropertyType::SUBGROUP_DELIVERY_TIMEOUT).or(overrides.1);
+        }
+        let probe = OutData {
+            object_timeout_ms: overrides.0,
+            subgroup_timeout_ms: overrides.1,
+            ..OutData::new(out.request, out.header)
+        };
+        let (object_ms, _) = self.publisher_timeouts(&probe);
+        let now = self.now;
+        let Some(out) = self.data_out.get_mut(&stream) else { return };
+        (out.object_timeout_ms, out.subgroup_timeout_ms) = overrides;
+        if !out.opened && out.object_deadline.is_none() {
+            out.object_deadline = deadline(now, object_ms);
+        }
+    }
+
+    /// The FIN of `out`'s stream was written: keep timing it if anything is still due.
+    pub(super) fn timing_finished(&mut self, stream: StreamId, out: &OutData) {
+        let (_, subgroup_ms) = self.publisher_timeouts(out);
+        let closing = Closing {
+            object_deadline: if out.opened { None } else { out.object_deadline },
+            ack_deadline: deadline(self.now, subgroup_ms),
+        };
+        if closing.deadline().is_some() {
+            self.closing.insert(stream, closing);
+        }
+    }
+
+    /// The adapter opened one of our streams: what waited for it is in the transport.
+    pub(super) fn timing_opened(&mut self, stream: StreamId) {
+        if let Some(out) = self.data_out.get_mut(&stream) {
+            out.opened = true;
+            out.object_deadline = None;
+        }
+        if let Some(c) = self.closing.get_mut(&stream) {
+            c.object_deadline = None;
+            if c.ack_deadline.is_none() {
+                self.closing.remove(&stream);
+            }
+        }
+    }
+
+    /// The adapter reports every byte of `stream` (and its FIN) acknowledged.
+    pub(super) fn timing_acked(&mut self, stream: StreamId) {
+        self.closing.remove(&stream);
+        self.timing_opened(stream);
+    }
+
+    /// The peer stopped one of our data streams, or its open failed: stop timing it.
+    pub(super) fn timing_forget(&mut self, stream: StreamId) {
+        self.closing.remove(&stream);
+    }
+
+    /// Timer: resets the subgroup streams whose delivery timeout ran out.
+    pub(super) fn expire_deliveries(&mut self, shared: &mut Shared) {
+        let now = self.now;
+        let mut due: Vec<StreamId> = self
+            .data_out
+            .iter()
+            .filter(|(_, d)| d.object_deadline.is_some_and(|t| t <= now))
+            .map(|(s, _)| *s)
+            .chain(
+                self.closing.iter().filter(|(_, c)| c.deadline().is_some_and(|t| t <= now)).map(|(s, _)| *s),
+            )
+            .collect();
+        due.sort();
+        for stream in due {
+            self.data_out.remove(&stream);
+            self.closing.remove(&stream);
+            shared.push(Output::Reset { stream, code: StreamResetCode::DELIVERY_TIMEOUT.0 });
+        }
+    }
+
+    /// The earliest delivery deadline of our subgroup streams.
+    pub(super) fn delivery_deadline(&self) -> Option<Time> {
+        let open = self.data_out.values().filter_map(|d| d.object_deadline);
+        let closing = self.closing.values().filter_map(Closing::deadline);
+        open.chain(closing).min()
+    }
+
+    /// Subscriber side: how long after PUBLISH_DONE to wait for late objects — at least
+    /// the larger of the two effective timeouts (§10.11), and at least `floor`.
+    pub(super) fn done_grace(&self, handle: RequestHandle, floor: Duration) -> Duration {
+        let Some(r) = self.requests.get(&handle) else { return floor };
+        let object = effective_ms(r.options.max_latency_ms, r.info.max_latency_ms);
+        let subgroup = effective_ms(0, r.peer_subgroup_timeout_ms);
+        floor.max(Duration::from_millis(object.max(subgroup)))
+    }
+}
