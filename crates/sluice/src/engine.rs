@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use crate::config::Config;
 use crate::error::CommandError;
@@ -32,12 +32,43 @@ pub struct Shared {
     next_request: u64,
     /// Set once the session is closed; engines must then emit nothing more.
     pub closed: bool,
+    /// Where headers are encoded: see [`Shared::encode_header`].
+    header_scratch: BytesMut,
 }
 
 impl Shared {
     /// Fresh shared state.
     pub fn new(config: Config, role: Role) -> Self {
-        Shared { config, role, outputs: VecDeque::new(), next_stream: 0, next_request: 0, closed: false }
+        Shared {
+            config,
+            role,
+            outputs: VecDeque::new(),
+            next_stream: 0,
+            next_request: 0,
+            closed: false,
+            header_scratch: BytesMut::new(),
+        }
+    }
+
+    /// Encodes a header (object header, frame header, small message) and returns it as
+    /// `Bytes` without an allocation per header: headers are carved out of shared blocks of
+    /// [`HEADER_BLOCK`] bytes, so the object path allocates once per block, not per object.
+    /// A block stays alive until every header cut from it has been written and dropped.
+    /// On error nothing is kept.
+    pub fn encode_header<E>(
+        &mut self,
+        encode: impl FnOnce(&mut BytesMut) -> Result<(), E>,
+    ) -> Result<Bytes, E> {
+        if self.header_scratch.capacity().saturating_sub(self.header_scratch.len()) < HEADER_MIN_ROOM {
+            self.header_scratch.reserve(HEADER_BLOCK);
+        }
+        match encode(&mut self.header_scratch) {
+            Ok(()) => Ok(self.header_scratch.split().freeze()),
+            Err(e) => {
+                self.header_scratch.clear();
+                Err(e)
+            }
+        }
     }
 
     /// A new handle for a stream the core opens.
@@ -78,6 +109,11 @@ impl Shared {
         self.closed = true;
     }
 }
+
+/// Size of the blocks headers are encoded into ([`Shared::encode_header`]).
+pub const HEADER_BLOCK: usize = 4096;
+/// Room below which a new header block is started.
+const HEADER_MIN_ROOM: usize = 256;
 
 /// One object the application writes.
 #[derive(Debug, Clone, PartialEq, Eq)]

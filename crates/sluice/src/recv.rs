@@ -146,6 +146,17 @@ impl RecvBuffer {
     /// Removes and returns the first `n` bytes (at most everything) without copying.
     pub fn take(&mut self, n: usize) -> Payload {
         let mut left = n.min(self.len);
+        // The common case, one chunk holds the whole payload: no piece list, no allocation.
+        if let Some(front) = self.chunks.front_mut()
+            && front.len() >= left
+        {
+            self.len = self.len.saturating_sub(left);
+            let piece = front.split_to(left);
+            if front.is_empty() {
+                self.chunks.pop_front();
+            }
+            return Payload::One(piece);
+        }
         self.len = self.len.saturating_sub(left);
         let mut pieces: Vec<Bytes> = Vec::new();
         while left > 0 {

@@ -133,14 +133,18 @@ impl Encode for FrameHeader {
             }
             .into());
         }
-        // Write into a scratch buffer so a failing length leaves `buf` untouched.
-        let mut out = Vec::with_capacity(16);
-        if let Some(delta) = self.timestamp_delta {
-            varint::put_quic(&mut out, zigzag_encode(delta))?;
+        // Check the one field that can fail before writing, so `buf` is untouched on error
+        // (the payload length is at most MAX_FRAME_LEN, which always fits a varint).
+        let delta = self.timestamp_delta.map(zigzag_encode);
+        if let Some(z) = delta
+            && varint::quic_len(z).is_none()
+        {
+            return Err(EncodeError::VarintTooLarge(z));
         }
-        varint::put_quic(&mut out, self.payload_len)?;
-        buf.put_slice(&out);
-        Ok(())
+        if let Some(z) = delta {
+            varint::put_quic(buf, z)?;
+        }
+        varint::put_quic(buf, self.payload_len)
     }
 }
 

@@ -117,14 +117,10 @@ impl LiteEngine {
             return Err(CommandError::InvalidState("a lite fetch serves exactly the requested group"));
         }
         let (header, timestamp) = frame_header(version, f.next_object, f.timestamp, &object)?;
+        let header = shared.encode_header(|b| sluice_wire::Encode::encode(&header, b, version))?;
         f.next_object = f.next_object.saturating_add(1);
         f.timestamp = timestamp;
-        shared.push(Output::Write {
-            stream: f.stream,
-            header: header.into(),
-            payload: object.payload,
-            fin: false,
-        });
+        shared.push(Output::Write { stream: f.stream, header, payload: object.payload, fin: false });
         Ok(())
     }
 

@@ -52,7 +52,7 @@ pub(crate) fn frame_header(
     next_object: u64,
     previous: u64,
     object: &ObjectWrite,
-) -> Result<(Vec<u8>, u64), CommandError> {
+) -> Result<(FrameHeader, u64), CommandError> {
     if object.object != next_object {
         return Err(CommandError::InvalidState("lite frame ids are consecutive from 0"));
     }
@@ -67,7 +67,7 @@ pub(crate) fn frame_header(
         }
     };
     let header = FrameHeader { timestamp_delta, payload_len: object.payload.len() as u64 };
-    Ok((header.encode_to_vec(version)?, timestamp))
+    Ok((header, timestamp))
 }
 
 /// Refuses what a lite frame cannot carry.
@@ -134,6 +134,7 @@ impl LiteEngine {
         let version = self.version;
         let w = self.writers.get_mut(&stream).ok_or(CommandError::UnknownStream(stream))?;
         let (header, timestamp) = frame_header(version, w.next_object, w.timestamp, &object)?;
+        let header = shared.encode_header(|b| header.encode(b, version))?;
         let first = w.next_object == 0 && version == LiteVersion::Lite05;
         w.next_object = w.next_object.saturating_add(1);
         w.timestamp = timestamp;
@@ -141,12 +142,7 @@ impl LiteEngine {
         if first {
             w.first_timestamp = Some(timestamp);
         }
-        shared.push(Output::Write {
-            stream,
-            header: Bytes::from(header),
-            payload: object.payload,
-            fin: false,
-        });
+        shared.push(Output::Write { stream, header, payload: object.payload, fin: false });
         if first {
             self.first_frame_written(shared, request, group, timestamp);
         }

@@ -469,23 +469,25 @@ impl MoqtEngine {
             status: wire_status(object.status),
             payload_len: object.payload.len() as u64,
         };
-        let mut buf = Vec::new();
         let first = out.encoder.is_none();
-        match &mut out.encoder {
-            Some(e) => e.encode_header(&mut buf, &header)?,
-            None => {
-                let mut h = out.header;
-                h.properties_present = !object.properties.is_empty();
-                h.encode(&mut buf, version)?;
-                let mut e = SubgroupObjectEncoder::new(&h, version);
-                e.encode_header(&mut buf, &header)?;
-                out.header = h;
-                out.encoder = Some(e);
+        let buf = shared.encode_header(|buf| -> Result<(), sluice_wire::EncodeError> {
+            match &mut out.encoder {
+                Some(e) => e.encode_header(buf, &header)?,
+                None => {
+                    let mut h = out.header;
+                    h.properties_present = !object.properties.is_empty();
+                    h.encode(buf, version)?;
+                    let mut e = SubgroupObjectEncoder::new(&h, version);
+                    e.encode_header(buf, &header)?;
+                    out.header = h;
+                    out.encoder = Some(e);
+                }
             }
-        }
+            Ok(())
+        })?;
         out.last_object = Some(object.object);
         self.timing_object_written(stream, first.then_some(&header.properties));
-        shared.push(Output::Write { stream, header: Bytes::from(buf), payload: object.payload, fin: false });
+        shared.push(Output::Write { stream, header: buf, payload: object.payload, fin: false });
         Ok(())
     }
 
