@@ -24,6 +24,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub mod hash;
 pub mod ids;
 pub mod io;
 pub mod lite;

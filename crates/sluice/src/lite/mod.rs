@@ -114,6 +114,8 @@ pub mod track;
 
 use std::collections::BTreeMap;
 
+use crate::hash::IdMap;
+
 use bytes::Bytes;
 use sluice_wire::{Encode, LiteVersion};
 
@@ -131,7 +133,7 @@ use self::streams::{State, Stream};
 pub struct LiteEngine {
     pub(crate) version: LiteVersion,
     /// Every stream with a receive side we track.
-    pub(crate) streams: BTreeMap<StreamId, Stream>,
+    pub(crate) streams: IdMap<StreamId, Stream>,
     /// lite-05: the peer's SETUP arrived.
     pub(crate) setup_received: bool,
     /// Broadcast paths we announce.
@@ -148,7 +150,7 @@ pub struct LiteEngine {
     /// Subscriptions the peer made to us.
     pub(crate) subs_in: BTreeMap<RequestHandle, subscribe::SubIn>,
     /// Group streams we write.
-    pub(crate) writers: BTreeMap<StreamId, publish::GroupWriter>,
+    pub(crate) writers: IdMap<StreamId, publish::GroupWriter>,
     /// Our fetches → their stream.
     pub(crate) fetch_out: BTreeMap<RequestHandle, StreamId>,
     /// Fetches the peer made to us.
@@ -175,7 +177,7 @@ impl LiteEngine {
     pub fn new(version: LiteVersion) -> Self {
         LiteEngine {
             version,
-            streams: BTreeMap::new(),
+            streams: IdMap::default(),
             setup_received: false,
             announces: BTreeMap::new(),
             responders: BTreeMap::new(),
@@ -184,7 +186,7 @@ impl LiteEngine {
             sub_ids: BTreeMap::new(),
             next_subscribe_id: 0,
             subs_in: BTreeMap::new(),
-            writers: BTreeMap::new(),
+            writers: IdMap::default(),
             fetch_out: BTreeMap::new(),
             fetch_in: BTreeMap::new(),
             goaway_sent: false,

@@ -158,8 +158,10 @@ impl LiteEngine {
 
     /// Resets every Group stream of a subscription that ended.
     pub(crate) fn drop_writers_of(&mut self, shared: &mut Shared, request: RequestHandle) {
-        let ids: Vec<StreamId> =
+        let mut ids: Vec<StreamId> =
             self.writers.iter().filter(|(_, w)| w.request == request).map(|(id, _)| *id).collect();
+        // Hash order is arbitrary: reset in stream order so outputs are deterministic.
+        ids.sort_unstable();
         for stream in ids {
             self.writers.remove(&stream);
             shared.push(Output::Reset { stream, code: super::codes::CANCELLED });

@@ -59,6 +59,8 @@ mod timeouts;
 
 use std::collections::{HashMap, HashSet};
 
+use crate::hash::IdMap;
+
 use bytes::Bytes;
 use sluice_wire::moqt::codes::{SessionErrorCode, session_code};
 use sluice_wire::{DecodeError, MoqtVersion, Violation};
@@ -84,11 +86,11 @@ pub struct MoqtEngine {
     /// The peer's SETUP arrived (requests and data are processed only after it).
     peer_ready: bool,
     /// Receive state of every stream the peer opened, and of our bidi request streams.
-    streams: HashMap<StreamId, InStream>,
+    streams: IdMap<StreamId, InStream>,
     /// Every live request, both directions.
-    requests: HashMap<RequestHandle, Request>,
+    requests: IdMap<RequestHandle, Request>,
     /// Bidi request stream → request.
-    by_stream: HashMap<StreamId, RequestHandle>,
+    by_stream: IdMap<StreamId, RequestHandle>,
     /// (outbound, wire Request ID) → request.
     by_wire_id: HashMap<(bool, u64), RequestHandle>,
     /// Our next Request ID (client even from 0, server odd from 1).
@@ -104,11 +106,11 @@ pub struct MoqtEngine {
     /// Track alias the peer chose → our subscription / accepted incoming publish.
     aliases_in: HashMap<u64, RequestHandle>,
     /// Data streams we opened.
-    data_out: HashMap<StreamId, OutData>,
+    data_out: IdMap<StreamId, OutData>,
     /// Subgroup streams we finished whose delivery is still timed (see `timeouts`).
-    closing: HashMap<StreamId, state::Closing>,
+    closing: IdMap<StreamId, state::Closing>,
     /// Namespaces we announced, by the announce's handle.
-    announced: HashMap<RequestHandle, Namespace>,
+    announced: IdMap<RequestHandle, Namespace>,
     /// GOAWAY: when we close with GOAWAY_TIMEOUT if the peer has not.
     goaway_deadline: Option<Time>,
     /// We sent or received GOAWAY: new peer requests are refused with GOING_AWAY.
@@ -126,9 +128,9 @@ impl MoqtEngine {
             control_out: None,
             control_in: None,
             peer_ready: false,
-            streams: HashMap::new(),
-            requests: HashMap::new(),
-            by_stream: HashMap::new(),
+            streams: IdMap::default(),
+            requests: IdMap::default(),
+            by_stream: IdMap::default(),
             by_wire_id: HashMap::new(),
             next_request_id: 0,
             peer_id_floor: 0,
@@ -136,9 +138,9 @@ impl MoqtEngine {
             peer_sent_goaway: false,
             next_alias: 0,
             aliases_in: HashMap::new(),
-            data_out: HashMap::new(),
-            closing: HashMap::new(),
-            announced: HashMap::new(),
+            data_out: IdMap::default(),
+            closing: IdMap::default(),
+            announced: IdMap::default(),
             goaway_deadline: None,
             going_away: false,
             tokens: auth::TokenCache::default(),
