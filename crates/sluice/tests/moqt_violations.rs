@@ -498,3 +498,38 @@ fn object_with_properties_fed_byte_by_byte() {
         other => panic!("{other:?}"),
     }
 }
+
+fn goaway(uri: &'static [u8], request_id: Option<u64>) -> Vec<u8> {
+    use sluice_wire::moqt::message::GoAway;
+    enc(&GoAway { new_session_uri: Bytes::from_static(uri), timeout: 0, request_id })
+}
+
+#[test]
+fn server_receiving_goaway_with_a_uri_closes_with_protocol_violation() {
+    // §10.4: clients cannot redirect servers, so a server closes on a non-empty URI ...
+    let with_uri = cat2(setup(), goaway(b"https://x", Some(1)));
+    assert_eq!(close_code(Role::Server, false, vec![uni(100, with_uri)], None), Some(PV));
+    // ... while an empty one is accepted.
+    let empty = cat2(setup(), goaway(b"", Some(1)));
+    assert_eq!(close_code(Role::Server, false, vec![uni(100, empty)], None), None);
+    // A client may receive a URI from a server.
+    let from_server = cat2(setup(), goaway(b"https://x", Some(0)));
+    assert_eq!(close_code(Role::Client, false, vec![uni(101, from_server)], None), None);
+}
+
+#[test]
+fn goaway_request_id_of_the_wrong_parity_closes_with_invalid_request_id() {
+    const IRI: u64 = SessionErrorCode::INVALID_REQUEST_ID.0;
+    // The Request ID names the receiver's own requests: even for a client, odd for a server.
+    for (role, stream, good, bad) in [(Role::Client, 101, 4, 3), (Role::Server, 100, 5, 2)] {
+        let wrong = cat2(setup(), goaway(b"", Some(bad)));
+        assert_eq!(close_code(role, false, vec![uni(stream, wrong)], None), Some(IRI), "{role:?}");
+        let right = cat2(setup(), goaway(b"", Some(good)));
+        assert_eq!(close_code(role, false, vec![uni(stream, right)], None), None, "{role:?}");
+    }
+}
+
+fn cat2(mut a: Vec<u8>, b: Vec<u8>) -> Vec<u8> {
+    a.extend(b);
+    a
+}
