@@ -174,6 +174,18 @@ impl MoqtEngine {
     ) -> bool {
         let limit = shared.config.max_auth_token_cache;
         for t in tokens {
+            // §10.2.2: a client's SETUP may only carry values or registrations.
+            if in_setup
+                && shared.role == crate::session::Role::Server
+                && matches!(
+                    t,
+                    sluice_wire::moqt::token::Token::Delete { .. }
+                        | sluice_wire::moqt::token::Token::UseAlias { .. }
+                )
+            {
+                self.fail(shared, SessionErrorCode::PROTOCOL_VIOLATION, "DELETE or USE_ALIAS in SETUP");
+                return false;
+            }
             if let Err(code) = self.tokens.apply(t, limit, in_setup) {
                 self.fail(shared, code, "authorization token alias");
                 return false;
