@@ -30,6 +30,7 @@ use sluice_wire::moqt::params::{Parameter, Parameters};
 
 use super::MoqtEngine;
 use super::malformed::Seen;
+use super::priority::fetch_order;
 use super::requests::{decode_buffered, reason};
 use super::state::{FetchIn, InStream, Kind, Phase};
 use super::subscribe::{model_track, wire_track};
@@ -37,11 +38,8 @@ use crate::engine::{JoinStart, ObjectWrite, Shared};
 use crate::error::CommandError;
 use crate::event::{Event, Reason};
 use crate::ids::{RequestHandle, StreamId};
-use crate::io::{Output, SendOrder};
+use crate::io::Output;
 use crate::model::{Location, ObjectInfo, ObjectStatus, TrackName};
-
-/// Fetch streams send below subscriptions of the same priority (they carry the past).
-const FETCH_ORDER: SendOrder = SendOrder(0);
 
 impl MoqtEngine {
     pub(super) fn cmd_fetch(
@@ -135,9 +133,16 @@ impl MoqtEngine {
                 (sub.track.clone(), Location { group, object: 0 }, None)
             }
         };
+        let priority = m.parameters.iter().find_map(|p| match p {
+            Parameter::SubscriberPriority(x) => Some(*x),
+            _ => None,
+        });
         let handle = self.add_inbound(stream, Kind::Fetch, m.request_id, shared);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.track = track.clone();
+            if let Some(p) = priority {
+                r.options.priority = p;
+            }
         }
         shared.event(Event::IncomingFetch { request: handle, track, start, end });
     }
@@ -187,10 +192,10 @@ impl MoqtEngine {
         if let Some((s, _)) = &req.fetch_out {
             return Ok(*s);
         }
-        let wire_id = req.wire_id;
+        let (wire_id, order) = (req.wire_id, fetch_order(req.options.priority, req.info.publisher_priority));
         FetchHeader { request_id: wire_id }.encode(buf, self.version)?;
         let stream = shared.next_stream();
-        shared.push(Output::OpenStream { stream, bidi: false, order: FETCH_ORDER });
+        shared.push(Output::OpenStream { stream, bidi: false, order });
         let encoder = FetchObjectEncoder::new(FetchOrder::Ascending, self.version);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.fetch_out = Some((stream, encoder));

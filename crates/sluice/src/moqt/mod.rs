@@ -9,6 +9,7 @@
 //!   (first message, FIN / RESET / STOP_SENDING meanings, §3.3.2 "Request Cancellation").
 //! * `subscribe`: SUBSCRIBE / SUBSCRIBE_OK / REQUEST_UPDATE / PUBLISH_DONE and PUBLISH,
 //!   in both directions, with publisher-chosen track aliases (§5, §10.7–§10.11).
+//! * `update`: REQUEST_UPDATE on the peer's FETCH and namespace requests (§10.6).
 //! * `namespace`: PUBLISH_NAMESPACE, SUBSCRIBE_NAMESPACE → NAMESPACE / NAMESPACE_DONE (§6).
 //! * `fetch`: FETCH / FETCH_OK and FETCH_HEADER streams (§10.12, §11.4).
 //! * `data`: subgroup streams and datagrams in and out, unknown-alias buffering (§11).
@@ -56,6 +57,7 @@ mod requests;
 mod state;
 mod subscribe;
 mod timeouts;
+mod update;
 
 use std::collections::{HashMap, HashSet};
 

@@ -112,6 +112,7 @@ impl MoqtEngine {
         if let Some(r) = self.requests.get_mut(&handle) {
             r.phase = Phase::Established;
         }
+        self.answer_pending_updates(shared, handle);
         Ok(())
     }
 
@@ -279,6 +280,7 @@ impl MoqtEngine {
         if let Some(r) = self.requests.get_mut(&handle) {
             r.namespace = prefix.clone();
             r.phase = Phase::Established;
+            r.options.forward = forward;
         }
         let Ok(ok) =
             self.encode(&RequestOk { parameters: Parameters::new(), track_properties: Properties::empty() })

@@ -366,6 +366,13 @@ impl MoqtEngine {
             (Kind::SubscribeNamespace | Kind::SubscribeTracks, true) => {
                 self.on_discover_response(shared, handle, msg)
             }
+            (
+                Kind::Fetch | Kind::PublishNamespace | Kind::SubscribeNamespace | Kind::SubscribeTracks,
+                false,
+            ) => match msg {
+                ControlMessage::RequestUpdate(u) => self.on_request_update(shared, handle, u),
+                _ => self.unexpected(shared),
+            },
             _ => self.unexpected(shared),
         }
     }
