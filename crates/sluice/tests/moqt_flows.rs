@@ -632,27 +632,107 @@ fn absolute_joining_fetch_and_joining_an_unaccepted_subscription() {
     let s = p.client.subscribe(track(), SubscribeOptions::default()).unwrap();
     p.run();
     let incoming = ev_req(&p.take_events(Side::Server));
-    // Not accepted yet: the joining fetch names no established subscription.
+    // Not accepted yet (§10.12.2 `Pending`): the publisher buffers the joining fetch ...
     let early = p.client.joining_fetch(s, sluice::JoinStart::Absolute(2), 0).unwrap();
     p.run();
+    assert_eq!(p.take_events(Side::Server), vec![]);
+    assert_eq!(p.take_events(Side::Client), vec![]);
+    // ... and serves it once the subscription is accepted.
+    let info = TrackInfo { largest: Some(Location { group: 5, object: 1 }), ..TrackInfo::default() };
+    p.server.accept_subscribe(incoming, info).unwrap();
+    p.run();
+    match p.take_events(Side::Server).as_slice() {
+        [Event::IncomingFetch { request, track: t, start, end: None }] => {
+            assert_eq!(t, &track());
+            assert_eq!(*start, Location { group: 2, object: 0 });
+            p.server.accept_fetch(*request, Location { group: 5, object: 2 }).unwrap();
+        }
+        other => panic!("{other:?}"),
+    }
+    p.run();
+    let client = p.take_events(Side::Client);
+    assert_eq!(client.len(), 2, "{client:?}");
+    assert!(
+        matches!(&client[0], Event::Subscribed { request, info } if *request == s && info.largest == Some(Location { group: 5, object: 1 }))
+    );
+    assert_eq!(client[1], Event::FetchAccepted { request: early, end: Location { group: 5, object: 2 } });
+    // A joining fetch buffered on a subscription that is then rejected is refused with
+    // INVALID_JOINING_REQUEST_ID.
+    let other = TrackName::new(Namespace::from_fields(["ns"]), "other");
+    let s2 = p.client.subscribe(other, SubscribeOptions::default()).unwrap();
+    p.run();
+    let incoming2 = ev_req(&p.take_events(Side::Server));
+    let doomed = p.client.joining_fetch(s2, sluice::JoinStart::Absolute(0), 0).unwrap();
+    p.run();
+    assert_eq!(p.take_events(Side::Server), vec![]);
+    p.server.reject(incoming2, RequestErrorCode::DOES_NOT_EXIST.0, "no").unwrap();
+    p.run();
+    assert_eq!(p.take_events(Side::Server), vec![]);
+    let client = p.take_events(Side::Client);
+    assert_eq!(client.len(), 2, "{client:?}");
+    assert!(
+        matches!(&client[0], Event::SubscribeFailed { request, reason } if *request == s2 && reason.code == RequestErrorCode::DOES_NOT_EXIST.0)
+    );
     assert_eq!(
-        p.take_events(Side::Client),
-        vec![Event::FetchEnded {
-            request: early,
+        client[1],
+        Event::FetchEnded {
+            request: doomed,
             reason: Reason {
                 code: RequestErrorCode::INVALID_JOINING_REQUEST_ID.0,
                 text: "no such subscription".into()
             }
-        }]
+        }
     );
+}
+
+#[test]
+fn joining_fetch_needs_forward_state_1_and_a_largest_location() {
+    let refused = |p: &mut Pair, f: RequestHandle, text: &str| {
+        assert_eq!(
+            p.take_events(Side::Client),
+            vec![Event::FetchEnded {
+                request: f,
+                reason: Reason { code: RequestErrorCode::INVALID_RANGE.0, text: text.into() }
+            }]
+        );
+        assert_eq!(p.take_events(Side::Server), vec![]);
+    };
+    // Forward State 0 → INVALID_RANGE (§10.12.2), even with objects published.
+    let mut p = pair();
+    let s = p
+        .client
+        .subscribe(track(), SubscribeOptions { forward: false, ..SubscribeOptions::default() })
+        .unwrap();
+    p.run();
+    let incoming = ev_req(&p.take_events(Side::Server));
+    let info = TrackInfo { largest: Some(Location { group: 3, object: 0 }), ..TrackInfo::default() };
+    p.server.accept_subscribe(incoming, info).unwrap();
+    p.run();
+    p.take_events(Side::Client);
+    let f = p.client.joining_fetch(s, sluice::JoinStart::Relative(1), 0).unwrap();
+    p.run();
+    refused(&mut p, f, "subscription not forwarding");
+    // No Largest Location (nothing published) → INVALID_RANGE; after an object is written
+    // the same request is served from it.
+    let mut p = pair();
+    let s = p.client.subscribe(track(), SubscribeOptions::default()).unwrap();
+    p.run();
+    let incoming = ev_req(&p.take_events(Side::Server));
     p.server.accept_subscribe(incoming, TrackInfo::default()).unwrap();
     p.run();
     p.take_events(Side::Client);
-    p.client.joining_fetch(s, sluice::JoinStart::Absolute(2), 0).unwrap();
+    let f = p.client.joining_fetch(s, sluice::JoinStart::Relative(1), 0).unwrap();
+    p.run();
+    refused(&mut p, f, "no objects published");
+    let st = p.server.open_subgroup(incoming, 4, 0, None).unwrap();
+    p.server.write_object(st, ObjectWrite::new(2, Bytes::from_static(b"a"))).unwrap();
+    p.run();
+    p.take_events(Side::Client);
+    p.client.joining_fetch(s, sluice::JoinStart::Relative(1), 0).unwrap();
     p.run();
     match p.take_events(Side::Server).as_slice() {
         [Event::IncomingFetch { start, end: None, .. }] => {
-            assert_eq!(*start, Location { group: 2, object: 0 })
+            assert_eq!(*start, Location { group: 3, object: 0 })
         }
         other => panic!("{other:?}"),
     }

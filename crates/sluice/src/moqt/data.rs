@@ -48,7 +48,7 @@ use crate::error::CommandError;
 use crate::event::{Event, Reason};
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::Output;
-use crate::model::{ObjectInfo, ObjectStatus};
+use crate::model::{Location, ObjectInfo, ObjectStatus};
 
 /// What a uni stream's first bytes say it is.
 enum UniHeader {
@@ -486,6 +486,8 @@ impl MoqtEngine {
             Ok(())
         })?;
         out.last_object = Some(object.object);
+        let published = (out.request, out.header.group_id, object.object);
+        self.note_published(published.0, published.1, published.2);
         self.timing_object_written(stream, first.then_some(&header.properties));
         shared.push(Output::Write { stream, header: buf, payload: object.payload, fin: false });
         Ok(())
@@ -551,7 +553,18 @@ impl MoqtEngine {
         let mut buf = Vec::new();
         d.encode(&mut buf, self.version)?;
         shared.push(Output::Datagram(Bytes::from(buf)));
+        self.note_published(request, group, object.object);
         Ok(())
+    }
+
+    /// Raises the Largest Location of a track we publish (a Joining Fetch starts from it).
+    fn note_published(&mut self, handle: RequestHandle, group: u64, object: u64) {
+        if let Some(r) = self.requests.get_mut(&handle) {
+            let loc = Location { group, object };
+            if r.info.largest.is_none_or(|l| (l.group, l.object) < (group, object)) {
+                r.info.largest = Some(loc);
+            }
+        }
     }
 
     /// Recomputes the send order of a subscription's open data streams (after an update).

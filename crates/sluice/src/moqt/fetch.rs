@@ -4,10 +4,15 @@
 //!   Location (the model's exclusive end is passed through as the draft's "end plus one
 //!   object"; object 0 = the whole previous group). Joining: `joining_fetch` sends type 0x2
 //!   (relative) or 0x3 (absolute) naming one of our subscriptions' Request ID; the
-//!   publisher resolves it to that subscription's track (an unknown or not established
-//!   one is refused with INVALID_JOINING_REQUEST_ID) and reports `IncomingFetch` with the
-//!   start group computed from the subscription's largest location (relative) or given
-//!   (absolute), and `end: None`.
+//!   publisher resolves it to that peer SUBSCRIBE's track (§10.12.2): an unknown one is
+//!   refused with INVALID_JOINING_REQUEST_ID; one not yet answered buffers the fetch until
+//!   it is accepted (then evaluated) or ends unaccepted (then INVALID_JOINING_REQUEST_ID);
+//!   an accepted one with Forward State 0, or with no Largest Location (none given at
+//!   acceptance and no object written since), is refused with INVALID_RANGE. Otherwise
+//!   `IncomingFetch` reports the start group computed from the Largest Location
+//!   (relative) or given (absolute), and `end: None`.
+//! * The fetch data stream's send order comes from the FETCH's SUBSCRIBER_PRIORITY (see
+//!   `priority::fetch_order`); a REQUEST_UPDATE can change it (`update`).
 //! * `accept_fetch` sends FETCH_OK (ascending order); `write_fetch_object` opens the
 //!   FETCH_HEADER stream on first use and writes objects with the draft's compact flags
 //!   (`FetchObjectEncoder`); `finish_fetch` FINs the data stream (opening it empty if no
@@ -32,7 +37,7 @@ use super::MoqtEngine;
 use super::malformed::Seen;
 use super::priority::fetch_order;
 use super::requests::{decode_buffered, reason};
-use super::state::{FetchIn, InStream, Kind, Phase};
+use super::state::{FetchIn, InStream, Joining, Kind, Phase};
 use super::subscribe::{model_track, wire_track};
 use crate::engine::{JoinStart, ObjectWrite, Shared};
 use crate::error::CommandError;
@@ -101,11 +106,16 @@ impl MoqtEngine {
     }
 
     pub(super) fn on_fetch(&mut self, shared: &mut Shared, stream: StreamId, m: Fetch) {
-        let (track, start, end) = match m.kind {
+        let priority = m.parameters.iter().find_map(|p| match p {
+            Parameter::SubscriberPriority(x) => Some(*x),
+            _ => None,
+        });
+        let (track, start, end, joining) = match m.kind {
             FetchKind::Standalone { track, start, end } => (
                 model_track(&track),
                 Location { group: start.group, object: start.object },
                 Some(Location { group: end.group, object: end.object }),
+                None,
             ),
             FetchKind::RelativeJoining { joining_request_id, joining_start }
             | FetchKind::AbsoluteJoining { joining_request_id, joining_start } => {
@@ -113,9 +123,9 @@ impl MoqtEngine {
                 let joined = self
                     .by_wire_id
                     .get(&(false, joining_request_id))
-                    .and_then(|h| self.requests.get(h))
-                    .filter(|r| r.kind == Kind::Subscribe && r.phase == Phase::Established);
-                let Some(sub) = joined else {
+                    .copied()
+                    .filter(|h| self.requests.get(h).is_some_and(|r| r.kind == Kind::Subscribe));
+                let Some(subscription) = joined else {
                     self.send_request_error(
                         shared,
                         stream,
@@ -125,26 +135,82 @@ impl MoqtEngine {
                     self.streams.insert(stream, InStream::Discard);
                     return;
                 };
-                let group = if relative {
-                    sub.info.largest.map_or(0, |l| l.group.saturating_sub(joining_start))
-                } else {
-                    joining_start
-                };
-                (sub.track.clone(), Location { group, object: 0 }, None)
+                let joining = Joining { subscription, relative, start: joining_start };
+                (TrackName::default(), Location { group: 0, object: 0 }, None, Some(joining))
             }
         };
-        let priority = m.parameters.iter().find_map(|p| match p {
-            Parameter::SubscriberPriority(x) => Some(*x),
-            _ => None,
-        });
         let handle = self.add_inbound(stream, Kind::Fetch, m.request_id, shared);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.track = track.clone();
             if let Some(p) = priority {
                 r.options.priority = p;
             }
+            r.joining = joining;
         }
-        shared.event(Event::IncomingFetch { request: handle, track, start, end });
+        match joining {
+            None => shared.event(Event::IncomingFetch { request: handle, track, start, end }),
+            Some(j) => {
+                let pending = self.requests.get(&j.subscription).is_some_and(|r| r.phase == Phase::Pending);
+                // §10.12.2: a Joining Fetch on a subscription not yet answered waits for it.
+                if !pending {
+                    self.resolve_joining_fetch(shared, handle);
+                }
+            }
+        }
+    }
+
+    /// Evaluates a Joining Fetch against its (now answered) subscription (§10.12.2): the
+    /// subscription must be established with Forward State 1 and a Largest Location, else
+    /// REQUEST_ERROR INVALID_RANGE (or INVALID_JOINING_REQUEST_ID when it is gone).
+    pub(super) fn resolve_joining_fetch(&mut self, shared: &mut Shared, handle: RequestHandle) {
+        let Some((j, stream)) =
+            self.requests.get_mut(&handle).and_then(|r| r.joining.take().map(|j| (j, r.stream)))
+        else {
+            return;
+        };
+        let sub = self
+            .requests
+            .get(&j.subscription)
+            .filter(|r| r.kind == Kind::Subscribe && r.phase == Phase::Established);
+        let answer = match sub {
+            None => Err((RequestErrorCode::INVALID_JOINING_REQUEST_ID, "no such subscription")),
+            Some(s) if !s.options.forward => {
+                Err((RequestErrorCode::INVALID_RANGE, "subscription not forwarding"))
+            }
+            Some(s) => match s.info.largest {
+                None => Err((RequestErrorCode::INVALID_RANGE, "no objects published")),
+                Some(l) => {
+                    let group = if j.relative { l.group.saturating_sub(j.start) } else { j.start };
+                    Ok((s.track.clone(), Location { group, object: 0 }))
+                }
+            },
+        };
+        match answer {
+            Err((code, text)) => {
+                self.send_request_error(shared, stream, code, text);
+                self.forget(shared, handle);
+            }
+            Ok((track, start)) => {
+                if let Some(r) = self.requests.get_mut(&handle) {
+                    r.track = track.clone();
+                }
+                shared.event(Event::IncomingFetch { request: handle, track, start, end: None });
+            }
+        }
+    }
+
+    /// The Joining Fetches buffered on `subscription` (which was just answered or ended).
+    pub(super) fn resolve_joining_fetches(&mut self, shared: &mut Shared, subscription: RequestHandle) {
+        let mut waiting: Vec<RequestHandle> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| r.joining.is_some_and(|j| j.subscription == subscription))
+            .map(|(h, _)| *h)
+            .collect();
+        waiting.sort();
+        for h in waiting {
+            self.resolve_joining_fetch(shared, h);
+        }
     }
 
     pub(super) fn cmd_accept_fetch(

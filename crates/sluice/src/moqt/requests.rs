@@ -209,6 +209,10 @@ impl MoqtEngine {
         if let Some((s, _)) = req.fetch_out {
             shared.push(Output::Reset { stream: s, code: StreamResetCode::CANCELLED.0 });
         }
+        // Joining Fetches buffered on a subscription that ends unanswered are refused.
+        if !shared.closed {
+            self.resolve_joining_fetches(shared, handle);
+        }
     }
 
     /// Sends REQUEST_ERROR then FIN.

@@ -231,6 +231,17 @@ pub(crate) struct Request {
     pub peer_subgroup_timeout_ms: u64,
     /// What we have seen of the track, for malformed-track checks (subscriber side).
     pub check: super::malformed::TrackCheck,
+    /// A peer's Joining Fetch waiting for the subscription it joins to be answered.
+    pub joining: Option<Joining>,
+}
+
+/// A buffered Joining Fetch (draft-18 §10.12.2): the peer SUBSCRIBE it names, not yet
+/// answered, and its Joining Start.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Joining {
+    pub subscription: RequestHandle,
+    pub relative: bool,
+    pub start: u64,
 }
 
 impl Request {
@@ -254,6 +265,7 @@ impl Request {
             fetch_out: None,
             peer_subgroup_timeout_ms: 0,
             check: super::malformed::TrackCheck::default(),
+            joining: None,
         }
     }
 

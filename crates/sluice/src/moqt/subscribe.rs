@@ -281,6 +281,7 @@ impl MoqtEngine {
             r.info = info;
             r.phase = Phase::Established;
         }
+        self.resolve_joining_fetches(shared, handle);
         Ok(())
     }
 
