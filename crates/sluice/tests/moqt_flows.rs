@@ -780,3 +780,38 @@ fn subscribe_tracks_asks_the_peer_to_publish() {
     p.run();
     assert_eq!(p.take_events(Side::Server), vec![Event::IncomingTrackDiscoveryEnded { request: incoming }]);
 }
+
+#[test]
+fn fetch_ok_end_before_the_start_closes_with_protocol_violation() {
+    // (FETCH_OK End Location, accepted?) for a FETCH starting at {5, 3}. The End Location
+    // is "last object + 1", object 0 = the whole group (§10.13).
+    let cases = [
+        (Location { group: 5, object: 2 }, false),
+        (Location { group: 4, object: 0 }, false),
+        (Location { group: 4, object: 9 }, false),
+        (Location { group: 5, object: 0 }, true),
+        (Location { group: 5, object: 3 }, true),
+        (Location { group: 6, object: 1 }, true),
+    ];
+    for (end, ok) in cases {
+        let mut p = pair();
+        let f = p
+            .client
+            .fetch(track(), Location { group: 5, object: 3 }, Location { group: 9, object: 0 }, 0)
+            .unwrap();
+        p.run();
+        let incoming = ev_req(&p.take_events(Side::Server));
+        p.server.accept_fetch(incoming, end).unwrap();
+        p.run();
+        let expected = if ok {
+            Event::FetchAccepted { request: f, end }
+        } else {
+            Event::Closed {
+                code: SessionErrorCode::PROTOCOL_VIOLATION.0,
+                reason: "FETCH_OK End Location before the Start Location".into(),
+                by_peer: false,
+            }
+        };
+        assert_eq!(p.take_events(Side::Client), vec![expected], "{end:?}");
+    }
+}

@@ -17,6 +17,9 @@
 //!   FETCH_HEADER stream on first use and writes objects with the draft's compact flags
 //!   (`FetchObjectEncoder`); `finish_fetch` FINs the data stream (opening it empty if no
 //!   object was written) and the response half of the request stream.
+//! * A FETCH_OK whose End Location is smaller than our Start Location (known for standalone
+//!   and absolute joining fetches; object 0 = the whole group) closes the session with
+//!   PROTOCOL_VIOLATION (§10.13).
 //! * The requester reports every object as `Event::Object` (status Normal: fetch objects
 //!   carry no status) and `FetchEnded{0}` when the data stream ends; a reset of the data
 //!   stream or the request ends it with that code.
@@ -70,6 +73,7 @@ impl MoqtEngine {
         let (handle, _) = self.open_request(shared, Kind::Fetch, wire_id, bytes);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.track = track;
+            r.fetch_start = Some(start);
         }
         Ok(handle)
     }
@@ -101,6 +105,9 @@ impl MoqtEngine {
         let (handle, _) = self.open_request(shared, Kind::Fetch, wire_id, bytes);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.track = track;
+            if let JoinStart::Absolute(group) = start {
+                r.fetch_start = Some(Location { group, object: 0 });
+            }
         }
         Ok(handle)
     }
@@ -331,9 +338,16 @@ impl MoqtEngine {
         msg: ControlMessage,
     ) {
         let Some(req) = self.requests.get(&handle) else { return };
-        let (phase, stream) = (req.phase, req.stream);
+        let (phase, stream, start) = (req.phase, req.stream, req.fetch_start);
         match msg {
             ControlMessage::FetchOk(ok) if phase == Phase::Pending => {
+                if start.is_some_and(|s| end_before_start(ok.end_location, s)) {
+                    return self.fail(
+                        shared,
+                        SessionErrorCode::PROTOCOL_VIOLATION,
+                        "FETCH_OK End Location before the Start Location",
+                    );
+                }
                 if let Some(r) = self.requests.get_mut(&handle) {
                     r.phase = Phase::Established;
                 }
@@ -444,5 +458,16 @@ impl MoqtEngine {
             shared.event(Event::FetchEnded { request: handle, reason: Reason { code, text: String::new() } });
             self.forget(shared, handle);
         }
+    }
+}
+
+/// True when a FETCH_OK End Location is smaller than the FETCH's Start Location (§10.13).
+/// The End Location is "last object plus one", or object 0 for the whole group: `{G, 0}`
+/// reaches past every object of group G, so it is smaller only when G is.
+fn end_before_start(end: WireLocation, start: Location) -> bool {
+    if end.object == 0 {
+        end.group < start.group
+    } else {
+        (end.group, end.object) < (start.group, start.object)
     }
 }

@@ -233,6 +233,9 @@ pub(crate) struct Request {
     pub check: super::malformed::TrackCheck,
     /// A peer's Joining Fetch waiting for the subscription it joins to be answered.
     pub joining: Option<Joining>,
+    /// Our FETCH's Start Location when we know it (standalone, absolute joining): the
+    /// FETCH_OK End Location may not be smaller.
+    pub fetch_start: Option<crate::model::Location>,
 }
 
 /// A buffered Joining Fetch (draft-18 §10.12.2): the peer SUBSCRIBE it names, not yet
@@ -266,6 +269,7 @@ impl Request {
             peer_subgroup_timeout_ms: 0,
             check: super::malformed::TrackCheck::default(),
             joining: None,
+            fetch_start: None,
         }
     }
 
