@@ -533,3 +533,60 @@ fn cat2(mut a: Vec<u8>, b: Vec<u8>) -> Vec<u8> {
     a.extend(b);
     a
 }
+
+/// A client whose first request is SUBSCRIBE_NAMESPACE ["p"], answered with REQUEST_OK and
+/// then `then` (NAMESPACE / NAMESPACE_DONE messages); returns the events and close code.
+fn discovery_answers(config: Config, then: Vec<Vec<u8>>) -> (Vec<Event>, Option<u64>) {
+    use sluice::Namespace;
+    let mut s = Session::new(config, Role::Client, Time::ZERO);
+    s.handle(Time::ZERO, Input::Connected { version: Version::Moqt(D18) });
+    s.handle(Time::ZERO, Input::StreamOpened { stream: StreamId(3), bidi: false });
+    s.handle(Time::ZERO, Input::StreamData { stream: StreamId(3), data: Bytes::from(setup()) });
+    s.discover(Namespace::from_fields(["p"])).unwrap();
+    let mut bytes = enc(&RequestOk { parameters: Default::default(), track_properties: Default::default() });
+    for m in then {
+        bytes.extend(m);
+    }
+    s.handle(Time::ZERO, Input::StreamData { stream: StreamId::local(1), data: Bytes::from(bytes) });
+    let mut events = Vec::new();
+    let mut code = None;
+    while let Some(o) = s.poll() {
+        match o {
+            Output::Event(
+                e @ (Event::NamespaceFound { .. }
+                | Event::NamespaceGone { .. }
+                | Event::DiscoveryEnded { .. }),
+            ) => events.push(e),
+            Output::Close { code: c, .. } => code = Some(c),
+            _ => {}
+        }
+    }
+    (events, code)
+}
+
+#[test]
+fn namespace_done_before_its_namespace_closes_with_protocol_violation() {
+    use sluice::Namespace;
+    use sluice_wire::moqt::message::{Namespace as NamespaceMsg, NamespaceDone};
+    let found = |f: &'static str| enc(&NamespaceMsg { suffix: TrackNamespace::from_fields([f]) });
+    let done = |f: &'static str| enc(&NamespaceDone { suffix: TrackNamespace::from_fields([f]) });
+    let full = |f: &'static str| Namespace::from_fields(["p", f]);
+    // NAMESPACE then NAMESPACE_DONE: both reported.
+    let (events, code) = discovery_answers(Config::default(), vec![found("a"), done("a")]);
+    assert_eq!(code, None);
+    assert_eq!(events.len(), 2);
+    assert!(matches!(&events[0], Event::NamespaceFound { namespace, .. } if *namespace == full("a")));
+    assert!(matches!(&events[1], Event::NamespaceGone { namespace, .. } if *namespace == full("a")));
+    // NAMESPACE_DONE for a namespace never reported, or already withdrawn: closed.
+    let (events, code) = discovery_answers(Config::default(), vec![found("a"), done("b")]);
+    assert_eq!((events.len(), code), (1, Some(PV)));
+    let (events, code) = discovery_answers(Config::default(), vec![found("a"), done("a"), done("a")]);
+    assert_eq!((events.len(), code), (2, Some(PV)));
+    // The remembered namespaces are bounded: one too many cancels the discovery.
+    let cfg = Config { max_discovered_namespaces: 1, ..Config::default() };
+    let (events, code) = discovery_answers(cfg, vec![found("a"), found("b")]);
+    assert_eq!(code, None);
+    assert_eq!(events.len(), 2);
+    assert!(matches!(&events[1], Event::DiscoveryEnded { reason, .. }
+        if reason.code == sluice_wire::moqt::codes::StreamResetCode::EXCESSIVE_LOAD.0));
+}

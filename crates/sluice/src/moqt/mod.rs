@@ -37,6 +37,7 @@
 //! | `unknown_alias_timeout` | STOP_SENDING CANCELLED; also the PUBLISH_DONE grace period |
 //! | `max_object_size` | STOP_SENDING EXCESSIVE_LOAD |
 //! | `max_auth_token_cache` | close AUTH_TOKEN_CACHE_OVERFLOW (see `auth`) |
+//! | `max_discovered_namespaces` | namespaces active on our SUBSCRIBE_NAMESPACE: one more cancels it (RESET + STOP_SENDING EXCESSIVE_LOAD, `DiscoveryEnded`) |
 //! | `max_track_check_entries` | the lowest groups are forgotten by the malformed-track checks |
 //!
 //! Not implemented: REDIRECT / PUBLISH_BLOCKED; delivery timeouts on fetch streams and

@@ -236,6 +236,9 @@ pub(crate) struct Request {
     /// Our FETCH's Start Location when we know it (standalone, absolute joining): the
     /// FETCH_OK End Location may not be smaller.
     pub fetch_start: Option<crate::model::Location>,
+    /// Our SUBSCRIBE_NAMESPACE: the namespaces the peer reported with NAMESPACE and has
+    /// not yet withdrawn (at most `Config::max_discovered_namespaces`).
+    pub found: std::collections::HashSet<Namespace>,
 }
 
 /// A buffered Joining Fetch (draft-18 §10.12.2): the peer SUBSCRIBE it names, not yet
@@ -270,6 +273,7 @@ impl Request {
             check: super::malformed::TrackCheck::default(),
             joining: None,
             fetch_start: None,
+            found: std::collections::HashSet::new(),
         }
     }
 
