@@ -590,3 +590,53 @@ fn namespace_done_before_its_namespace_closes_with_protocol_violation() {
     assert!(matches!(&events[1], Event::DiscoveryEnded { reason, .. }
         if reason.code == sluice_wire::moqt::codes::StreamResetCode::EXCESSIVE_LOAD.0));
 }
+
+fn publish_with(props: &[sluice_wire::moqt::kvp::KeyValue]) -> Vec<u8> {
+    enc(&Publish {
+        request_id: 0,
+        track: track(),
+        track_alias: 1,
+        parameters: Default::default(),
+        track_properties: sluice_wire::moqt::kvp::Properties::from_pairs(props).unwrap(),
+    })
+}
+
+fn subscribe_ok_with(props: &[sluice_wire::moqt::kvp::KeyValue]) -> Vec<u8> {
+    enc(&sluice_wire::moqt::message::SubscribeOk {
+        track_alias: 1,
+        parameters: Default::default(),
+        track_properties: sluice_wire::moqt::kvp::Properties::from_pairs(props).unwrap(),
+    })
+}
+
+#[test]
+fn track_property_values_out_of_range_close_with_protocol_violation() {
+    use sluice_wire::moqt::kvp::KeyValue;
+    const ORDER: u64 = 0x22; // DEFAULT_PUBLISHER_GROUP_ORDER: 1 or 2
+    const DYNAMIC: u64 = 0x30; // DYNAMIC_GROUPS: 0 or 1
+    let request_ok = enc(&RequestOk { parameters: Default::default(), track_properties: Default::default() });
+    for (kind, value, closes) in [
+        (ORDER, 0, true),
+        (ORDER, 1, false),
+        (ORDER, 2, false),
+        (ORDER, 3, true),
+        (DYNAMIC, 0, false),
+        (DYNAMIC, 1, false),
+        (DYNAMIC, 2, true),
+    ] {
+        let expected = closes.then_some(PV);
+        let props = [KeyValue::varint(kind, value)];
+        // In a PUBLISH received by a server ...
+        assert_eq!(
+            close_code(Role::Server, true, vec![bidi(0, publish_with(&props))], None),
+            expected,
+            "PUBLISH {kind:#x}={value}"
+        );
+        // ... and in the SUBSCRIBE_OK a client receives.
+        assert_eq!(
+            client_answers([subscribe_ok_with(&props), request_ok.clone()]),
+            expected,
+            "SUBSCRIBE_OK {kind:#x}={value}"
+        );
+    }
+}

@@ -41,7 +41,8 @@ use super::malformed::Seen;
 use super::priority::fetch_order;
 use super::requests::{decode_buffered, reason};
 use super::state::{FetchIn, InStream, Joining, Kind, Phase};
-use super::subscribe::{model_track, wire_track};
+use super::subscribe::{model_track, unsupported, wire_track};
+use super::track_props::TrackProps;
 use crate::engine::{JoinStart, ObjectWrite, Shared};
 use crate::error::CommandError;
 use crate::event::{Event, Reason};
@@ -347,6 +348,16 @@ impl MoqtEngine {
                         SessionErrorCode::PROTOCOL_VIOLATION,
                         "FETCH_OK End Location before the Start Location",
                     );
+                }
+                match self.check_track_properties(shared, &ok.track_properties) {
+                    TrackProps::Fine => {}
+                    TrackProps::Closed => return,
+                    TrackProps::UnknownMandatory(kind) => {
+                        // §2.5.1: cancel the fetch and tell the application.
+                        let _ = self.cmd_cancel(shared, handle);
+                        shared.event(Event::FetchEnded { request: handle, reason: unsupported(kind) });
+                        return;
+                    }
                 }
                 if let Some(r) = self.requests.get_mut(&handle) {
                     r.phase = Phase::Established;

@@ -18,6 +18,8 @@
 //!   the subscriber's PUBLISH_DONE grace period (§"Delivery Timeouts and Data Reliability").
 //! * `malformed`: subscriber-side malformed-track checks and the cancellation they cause
 //!   (§"Malformed Tracks").
+//! * `track_props`: value-range and Mandatory Track Property checks on received Track
+//!   Properties (§2.5.1, §13).
 //! * `state`: the tables (requests, streams) these share.
 //!
 //! Peer misbehaviour closes the session with the draft's code through `MoqtEngine::fail`;
@@ -58,6 +60,7 @@ mod requests;
 mod state;
 mod subscribe;
 mod timeouts;
+mod track_props;
 mod update;
 
 use std::collections::{HashMap, HashSet};

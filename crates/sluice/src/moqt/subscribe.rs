@@ -35,6 +35,7 @@ use super::MoqtEngine;
 use super::requests::reason;
 use super::state::{Done, Kind, Phase};
 use super::timeouts::{subgroup_timeout_param, varint_property};
+use super::track_props::TrackProps;
 use crate::engine::Shared;
 use crate::error::CommandError;
 use crate::event::{Event, Reason};
@@ -363,6 +364,22 @@ impl MoqtEngine {
             self.streams.insert(stream, super::state::InStream::Discard);
             return;
         }
+        match self.check_track_properties(shared, &m.track_properties) {
+            TrackProps::Fine => {}
+            TrackProps::Closed => return,
+            TrackProps::UnknownMandatory(kind) => {
+                // §2.5.1: the track must not be processed.
+                let text = format!("unknown mandatory track property {kind:#x}");
+                self.send_request_error(
+                    shared,
+                    stream,
+                    sluice_wire::moqt::codes::RequestErrorCode::UNSUPPORTED_EXTENSION,
+                    &text,
+                );
+                self.streams.insert(stream, super::state::InStream::Discard);
+                return;
+            }
+        }
         let handle = self.add_inbound(stream, Kind::Publish, m.request_id, shared);
         let info = track_info(&m.parameters, &m.track_properties);
         let track = model_track(&m.track);
@@ -465,6 +482,17 @@ impl MoqtEngine {
             ControlMessage::SubscribeOk(ok) if kind == Kind::Subscribe && phase == Phase::Pending => {
                 if self.aliases_in.contains_key(&ok.track_alias) {
                     return self.fail(shared, SessionErrorCode::DUPLICATE_TRACK_ALIAS, "track alias in use");
+                }
+                match self.check_track_properties(shared, &ok.track_properties) {
+                    TrackProps::Fine => {}
+                    TrackProps::Closed => return,
+                    TrackProps::UnknownMandatory(kind) => {
+                        // §2.5.1: cancel the subscription and tell the application.
+                        let reason = unsupported(kind);
+                        let _ = self.cmd_cancel(shared, handle);
+                        shared.event(Event::SubscribeFailed { request: handle, reason });
+                        return;
+                    }
                 }
                 let info = track_info(&ok.parameters, &ok.track_properties);
                 self.aliases_in.insert(ok.track_alias, handle);
@@ -649,6 +677,9 @@ impl MoqtEngine {
                 if !self.check_request_ok(shared, &ok, RequestKind::TrackStatus) {
                     return;
                 }
+                if self.check_track_properties(shared, &ok.track_properties) == TrackProps::Closed {
+                    return;
+                }
                 Ok(track_info(&ok.parameters, &ok.track_properties))
             }
             ControlMessage::RequestError(e) => {
@@ -659,5 +690,13 @@ impl MoqtEngine {
         shared.event(Event::TrackStatus { request: handle, result });
         self.send_on(shared, stream, Bytes::new(), true);
         self.forget(shared, handle);
+    }
+}
+
+/// The failure reported for a track carrying a Mandatory Track Property we do not know.
+pub(super) fn unsupported(kind: u64) -> Reason {
+    Reason {
+        code: sluice_wire::moqt::codes::RequestErrorCode::UNSUPPORTED_EXTENSION.0,
+        text: format!("unknown mandatory track property {kind:#x}"),
     }
 }
