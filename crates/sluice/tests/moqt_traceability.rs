@@ -285,3 +285,72 @@ fn server_setup_carries_no_path_or_authority() {
     assert!(setups[0].get(SetupOptionType::PATH).is_none(), "{:?}", setups[0]);
     assert!(setups[0].get(SetupOptionType::AUTHORITY).is_none(), "{:?}", setups[0]);
 }
+
+/// "Reserved Namespaces", "Session-Level Tracks and Namespaces": requests naming the `.`
+/// namespace, or any `.session` track or namespace (none is implemented; the empty track
+/// name included), are refused by the engine with DOES_NOT_EXIST and never reach the
+/// application; the application may not publish or announce under a reserved namespace.
+#[test]
+fn dot_and_session_namespaces_are_refused_with_does_not_exist() {
+    use sluice_wire::moqt::location::Location as WireLocation;
+    use sluice_wire::moqt::message::{Fetch, FetchKind, PublishNamespace, SubscribeNamespace, TrackStatus};
+    let ns = |f: &'static str| TrackNamespace::from_fields([f]);
+    let full = |f: &'static str, name: &'static [u8]| FullTrackName::new(ns(f), Bytes::from_static(name));
+    let requests: Vec<(&str, Vec<u8>)> = vec![
+        ("SUBSCRIBE .", subscribe(0, ".", Parameters::new())),
+        ("SUBSCRIBE .session/t", subscribe(0, ".session", Parameters::new())),
+        (
+            "SUBSCRIBE .session with an empty name",
+            enc(&Subscribe { request_id: 0, track: full(".session", b""), parameters: Parameters::new() }),
+        ),
+        (
+            "TRACK_STATUS .",
+            enc(&TrackStatus { request_id: 0, track: full(".", b"t"), parameters: Parameters::new() }),
+        ),
+        (
+            "FETCH .session",
+            enc(&Fetch {
+                request_id: 0,
+                kind: FetchKind::Standalone {
+                    track: full(".session", b"t"),
+                    start: WireLocation { group: 0, object: 0 },
+                    end: WireLocation { group: 1, object: 0 },
+                },
+                parameters: Parameters::new(),
+            }),
+        ),
+        (
+            "PUBLISH_NAMESPACE .",
+            enc(&PublishNamespace { request_id: 0, namespace: ns("."), parameters: Parameters::new() }),
+        ),
+        (
+            "SUBSCRIBE_NAMESPACE .session",
+            enc(&SubscribeNamespace { request_id: 0, prefix: ns(".session"), parameters: Parameters::new() }),
+        ),
+    ];
+    for (what, bytes) in requests {
+        let mut s = session(Role::Server, Config::default());
+        let outs = feed(&mut s, 0, bytes);
+        assert_eq!(close_code(&outs), None, "{what}");
+        assert!(!outs.iter().any(|o| matches!(o, Output::Event(_))), "{what}: {outs:?}");
+        match messages_on(&outs, StreamId(0)).as_slice() {
+            [(_, ControlMessage::RequestError(e))] => {
+                assert_eq!(e.code, RequestErrorCode::DOES_NOT_EXIST, "{what}")
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+        assert!(
+            outs.iter().any(|o| matches!(o, Output::Write { stream: StreamId(0), fin: true, .. })),
+            "{what}"
+        );
+    }
+    // The application cannot publish or announce under a reserved namespace.
+    let mut s = session(Role::Server, Config::default());
+    for first in [".", ".session", ".future"] {
+        let refused = Err(sluice::CommandError::InvalidState("reserved namespace"));
+        assert_eq!(s.announce(Namespace::from_fields([first])), refused);
+        let track = sluice::TrackName::new(Namespace::from_fields([first, "x"]), "t");
+        assert_eq!(s.publish(track, TrackInfo::default()), refused);
+    }
+    assert!(s.announce(Namespace::from_fields(["x."])).is_ok());
+}

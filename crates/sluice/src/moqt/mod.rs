@@ -20,6 +20,7 @@
 //!   (§"Malformed Tracks").
 //! * `track_props`: value-range and Mandatory Track Property checks on received Track
 //!   Properties (§2.5.1, §13).
+//! * `reserved`: the `.` and `.session` reserved namespaces (§"Reserved Namespaces").
 //! * `state`: the tables (requests, streams) these share.
 //!
 //! Peer misbehaviour closes the session with the draft's code through `MoqtEngine::fail`;
@@ -57,6 +58,7 @@ mod malformed;
 mod namespace;
 mod priority;
 mod requests;
+mod reserved;
 mod state;
 mod subscribe;
 mod timeouts;

@@ -47,6 +47,9 @@ impl MoqtEngine {
         shared: &mut Shared,
         namespace: Namespace,
     ) -> Result<RequestHandle, CommandError> {
+        if super::reserved::is_reserved(&namespace) {
+            return Err(CommandError::InvalidState("reserved namespace"));
+        }
         let wire_id = self.next_request_id;
         let msg = PublishNamespace {
             request_id: wire_id,

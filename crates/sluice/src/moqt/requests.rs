@@ -326,6 +326,11 @@ impl MoqtEngine {
             self.streams.insert(stream, InStream::Discard);
             return;
         }
+        if super::reserved::refused_by_engine(&msg) {
+            self.send_request_error(shared, stream, RequestErrorCode::DOES_NOT_EXIST, "reserved namespace");
+            self.streams.insert(stream, InStream::Discard);
+            return;
+        }
         match msg {
             ControlMessage::Subscribe(m) => self.on_subscribe(shared, stream, m),
             ControlMessage::Publish(m) => self.on_publish(shared, stream, m),

@@ -324,6 +324,9 @@ impl MoqtEngine {
         track: TrackName,
         info: TrackInfo,
     ) -> Result<RequestHandle, CommandError> {
+        if super::reserved::is_reserved(&track.namespace) {
+            return Err(CommandError::InvalidState("reserved namespace"));
+        }
         if self.subscriptions() >= shared.config.max_subscriptions {
             return Err(CommandError::Limit("max_subscriptions"));
         }
