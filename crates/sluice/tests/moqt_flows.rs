@@ -544,7 +544,7 @@ fn goaway_is_reported_and_times_out() {
 }
 
 #[test]
-fn end_subscription_finishes_streams_left_open_even_empty_ones() {
+fn end_subscription_resets_streams_left_open_even_empty_ones() {
     let mut p = pair();
     let (s, incoming) = subscribed(&mut p, Side::Client);
     let st = p.server.open_subgroup(incoming, 4, 0, None).unwrap();
@@ -553,15 +553,24 @@ fn end_subscription_finishes_streams_left_open_even_empty_ones() {
     p.take_events(Side::Client);
     let empty = p.server.open_subgroup(incoming, 5, 0, None).unwrap();
     let _ = empty;
-    // The application ends the subscription with two streams still open (one without any
-    // object): the engine FINs both (writing the empty one's header) before PUBLISH_DONE
-    // (§10.11), so the subscriber sees both counted streams end, then the subscription
-    // ends at once, without waiting for the grace period.
+    // The application ends the subscription with two streams it never closed (one without
+    // any object): their subgroups were cut short, so the engine resets both with
+    // CANCELLED ("Closing Subgroup Streams": early close MUST reset, a FIN would claim
+    // completeness), writing the empty one's header first so it still counts. The
+    // subscriber sees both groups dropped, then the subscription end at once.
     p.server.end_subscription(incoming, PublishDoneCode::INTERNAL_ERROR.0, "").unwrap();
     p.run();
+    let cancelled = || Reason { code: StreamResetCode::CANCELLED.0, text: String::new() };
     assert_eq!(
         p.take_events(Side::Client),
-        vec![Event::SubscriptionEnded { request: s, reason: Reason { code: 0, text: String::new() } }]
+        vec![
+            Event::GroupsDropped { request: s, first: 4, last: 4, reason: cancelled() },
+            Event::GroupsDropped { request: s, first: 5, last: 5, reason: cancelled() },
+            Event::SubscriptionEnded {
+                request: s,
+                reason: Reason { code: PublishDoneCode::INTERNAL_ERROR.0, text: String::new() }
+            }
+        ]
     );
 }
 

@@ -135,8 +135,10 @@ fn every_request_update_gets_exactly_one_request_ok() {
     assert!(answers.iter().all(|m| matches!(m, ControlMessage::RequestOk(_))), "{answers:?}");
 }
 
-/// §10.11 PUBLISH_DONE: sent only after every stream of the subscription is closed (the
-/// FIN comes first), with Stream Count the exact number of streams; 0 when none was opened.
+/// §10.11 PUBLISH_DONE: sent only after every stream of the subscription is closed (a FIN
+/// for a subgroup the application closed, a RESET CANCELLED for one it left open, as
+/// "Closing Subgroup Streams" requires), with Stream Count the exact number of streams; 0
+/// when none was opened.
 #[test]
 fn publish_done_follows_the_fins_and_counts_the_streams() {
     let mut s = session(Role::Server, Config::default());
@@ -146,7 +148,7 @@ fn publish_done_follows_the_fins_and_counts_the_streams() {
     s.accept_subscribe(h1, TrackInfo::default()).unwrap();
     while s.poll().is_some() {}
 
-    // h0: one closed stream and one left open; the engine closes it before PUBLISH_DONE.
+    // h0: one closed stream and one left open; the engine resets it before PUBLISH_DONE.
     let a = s.open_subgroup(h0, 0, 0, None).unwrap();
     s.write_object(a, ObjectWrite::new(0, Bytes::from_static(b"a"))).unwrap();
     s.close_subgroup(a, false).unwrap();
@@ -156,19 +158,24 @@ fn publish_done_follows_the_fins_and_counts_the_streams() {
     assert!(before.iter().any(|o| matches!(o, Output::Write { stream, fin: true, .. } if *stream == a)));
     s.end_subscription(h0, PublishDoneCode::TRACK_ENDED.0, "").unwrap();
     let outs: Vec<Output> = std::iter::from_fn(|| s.poll()).collect();
-    let fin_b = outs
+    let reset_b = outs
         .iter()
-        .position(|o| matches!(o, Output::Write { stream, fin: true, .. } if *stream == b))
-        .expect("the open stream is finished");
+        .position(|o| {
+            matches!(o, Output::Reset { stream, code } if *stream == b && *code == sluice_wire::moqt::codes::StreamResetCode::CANCELLED.0)
+        })
+        .expect("the open stream is reset");
     match messages_on(&outs, StreamId(0)).as_slice() {
         [(at, ControlMessage::PublishDone(d))] => {
-            assert!(fin_b < *at, "FIN of the last stream before PUBLISH_DONE");
+            assert!(reset_b < *at, "the last stream ends before PUBLISH_DONE");
             assert_eq!(d.stream_count, 2);
             assert_eq!(d.status, PublishDoneCode::TRACK_ENDED);
         }
         other => panic!("{other:?}"),
     }
-    assert!(!outs.iter().any(|o| matches!(o, Output::Reset { .. })), "{outs:?}");
+    assert!(
+        !outs.iter().any(|o| matches!(o, Output::Write { fin: true, stream, .. } if *stream == b)),
+        "{outs:?}"
+    );
 
     // h1: no stream was ever opened.
     s.end_subscription(h1, PublishDoneCode::SUBSCRIPTION_ENDED.0, "").unwrap();

@@ -493,6 +493,28 @@ impl MoqtEngine {
         Ok(())
     }
 
+    /// Resets a subgroup stream we write whose objects were not all delivered (draft-18
+    /// "Closing Subgroup Streams": closing early MUST reset, never FIN). A stream with no
+    /// object yet first gets its SUBGROUP_HEADER, so the subscriber can tie the reset to
+    /// the subscription and count it against PUBLISH_DONE (the draft's "header, then
+    /// RESET_STREAM_AT"; without RESET_STREAM_AT the transport may drop the header, and
+    /// the subscriber then waits out its PUBLISH_DONE grace period).
+    pub(super) fn abandon_subgroup(&mut self, shared: &mut Shared, stream: StreamId, code: u64) {
+        let Some(out) = self.data_out.remove(&stream) else { return };
+        if out.encoder.is_none() {
+            let mut buf = Vec::new();
+            if out.header.encode(&mut buf, self.version).is_ok() {
+                shared.push(Output::Write {
+                    stream,
+                    header: Bytes::from(buf),
+                    payload: Bytes::new(),
+                    fin: false,
+                });
+            }
+        }
+        shared.push(Output::Reset { stream, code });
+    }
+
     pub(super) fn cmd_close_subgroup(
         &mut self,
         shared: &mut Shared,

@@ -8,7 +8,9 @@
 //!   or PUBLISH naming a live alias closes the session with DUPLICATE_TRACK_ALIAS.
 //! * REQUEST_UPDATE travels on the subscription's stream with a new Request ID and is
 //!   answered with REQUEST_OK by the engine itself (the application sees SubscribeUpdated).
-//! * PUBLISH_DONE (status, stream count) then FIN ends a subscription. The subscriber
+//! * PUBLISH_DONE (status, stream count) then FIN ends a subscription; `end_subscription`
+//!   first resets (CANCELLED) every subgroup stream the application left open, since its
+//!   subgroup was cut short ("Closing Subgroup Streams"). The subscriber
 //!   reports SubscriptionEnded once it has seen `stream count` data streams for it and all
 //!   of them have ended, or after a grace period (§10.11: "SHOULD use a timeout" of at
 //!   least the larger delivery timeout): the larger of `Config::unknown_alias_timeout` and
@@ -40,7 +42,6 @@ use crate::engine::Shared;
 use crate::error::CommandError;
 use crate::event::{Event, Reason};
 use crate::ids::{RequestHandle, StreamId};
-use crate::io::Output;
 use crate::model::{Filter, GroupOrder, Location, Namespace, SubscribeOptions, TrackInfo, TrackName};
 
 pub(super) fn wire_ns(ns: &Namespace) -> TrackNamespace {
@@ -445,20 +446,15 @@ impl MoqtEngine {
             return Err(CommandError::InvalidState("subscription not accepted: use reject"));
         }
         let stream = req.stream;
-        // §10.11: every data stream is closed before PUBLISH_DONE; we finish the ones the
-        // application left open.
+        // §10.11: every data stream is closed before PUBLISH_DONE. A stream the application
+        // left open was not declared complete (`close_subgroup`), so its subgroup is cut
+        // short: "Closing Subgroup Streams" requires a reset (CANCELLED; PUBLISH_DONE
+        // carries the detailed status), not a FIN that would claim every object arrived.
         let mut open: Vec<StreamId> =
             self.data_out.iter().filter(|(_, d)| d.request == handle).map(|(s, _)| *s).collect();
         open.sort();
         for s in open {
-            // Writes the SUBGROUP_HEADER if no object was written, so the stream counts.
-            if self.cmd_close_subgroup(shared, s, false).is_err() {
-                self.data_out.remove(&s);
-                shared.push(Output::Reset {
-                    stream: s,
-                    code: sluice_wire::moqt::codes::StreamResetCode::INTERNAL_ERROR.0,
-                });
-            }
+            self.abandon_subgroup(shared, s, sluice_wire::moqt::codes::StreamResetCode::CANCELLED.0);
         }
         let count = self.requests.get(&handle).map_or(0, |r| r.streams_opened);
         let msg = PublishDone {
