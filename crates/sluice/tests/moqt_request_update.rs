@@ -117,9 +117,20 @@ fn fetch_update_changes_the_priority_and_gets_one_request_ok() {
         [Event::IncomingFetch { request, .. }] => *request,
         other => panic!("{other:?}"),
     };
+    // An update before FETCH_OK is answered right after it (FETCH_OK comes first).
+    s.handle(Time::ZERO, Input::StreamData { stream: StreamId(0), data: update(2, vec![]) });
+    assert_eq!(written(&drain(&mut s), 0), (vec![], false));
     s.accept_fetch(handle, Location { group: 5, object: 0 }).unwrap();
     s.write_fetch_object(handle, 0, 0, ObjectWrite::new(0, Bytes::from_static(b"x"))).unwrap();
     let out = drain(&mut s);
+    match written(&out, 0) {
+        (msgs, false) => {
+            assert_eq!(msgs.len(), 2, "{msgs:?}");
+            assert!(matches!(msgs[0], ControlMessage::FetchOk(_)), "{msgs:?}");
+            assert_eq!(msgs[1], request_ok());
+        }
+        other => panic!("{other:?}"),
+    }
     let data = out
         .iter()
         .find_map(|o| match o {
@@ -131,7 +142,7 @@ fn fetch_update_changes_the_priority_and_gets_one_request_ok() {
     // The update: exactly one REQUEST_OK on the request stream, and the data stream moves.
     s.handle(
         Time::ZERO,
-        Input::StreamData { stream: StreamId(0), data: update(2, vec![Parameter::SubscriberPriority(5)]) },
+        Input::StreamData { stream: StreamId(0), data: update(4, vec![Parameter::SubscriberPriority(5)]) },
     );
     let out = drain(&mut s);
     assert_eq!(written(&out, 0), (vec![request_ok()], false));

@@ -246,6 +246,7 @@ impl MoqtEngine {
         if let Some(r) = self.requests.get_mut(&handle) {
             r.phase = Phase::Established;
         }
+        self.answer_pending_updates(shared, handle);
         Ok(())
     }
 

@@ -8,7 +8,9 @@
 //! one REQUEST_OK or REQUEST_ERROR:
 //!
 //! * FETCH: SUBSCRIBER_PRIORITY changes the fetch data stream's send order (`SetOrder` once
-//!   it is open; later opened with the new order). Never fails.
+//!   it is open; later opened with the new order). Never fails. Before the application
+//!   accepted the fetch, the REQUEST_OK waits until just after FETCH_OK (the response to
+//!   the FETCH comes first).
 //! * PUBLISH_NAMESPACE: only tokens may change; REQUEST_OK. An update that arrives before
 //!   the application accepted the namespace is answered right after the acceptance's
 //!   REQUEST_OK (answering first would read as the acceptance); a rejection ends the
@@ -76,7 +78,14 @@ impl MoqtEngine {
                         reorder = Some((*s, fetch_order(priority, r.info.publisher_priority)));
                     }
                 }
-                self.send_request_ok(shared, handle);
+                if phase == Phase::Pending {
+                    // Answered after FETCH_OK, which must be the first response.
+                    if let Some(r) = self.requests.get_mut(&handle) {
+                        r.updates_pending = r.updates_pending.saturating_add(1);
+                    }
+                } else {
+                    self.send_request_ok(shared, handle);
+                }
                 if let Some((stream, order)) = reorder {
                     shared.push(Output::SetOrder { stream, order });
                 }
@@ -143,7 +152,8 @@ impl MoqtEngine {
         }
     }
 
-    /// Answers the updates that waited for the acceptance of a peer's PUBLISH_NAMESPACE.
+    /// Answers the updates that waited for the acceptance of a peer's PUBLISH_NAMESPACE or
+    /// FETCH.
     pub(super) fn answer_pending_updates(&mut self, shared: &mut Shared, handle: RequestHandle) {
         let n = self.requests.get_mut(&handle).map_or(0, |r| std::mem::take(&mut r.updates_pending));
         for _ in 0..n {
