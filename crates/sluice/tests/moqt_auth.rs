@@ -107,3 +107,20 @@ fn setup_registration_over_the_limit_is_used_as_a_value() {
         Err(SessionErrorCode::UNKNOWN_AUTH_TOKEN_ALIAS.0)
     );
 }
+
+#[test]
+fn server_receiving_delete_or_use_alias_in_setup_closes_with_protocol_violation() {
+    // §10.2.2: even when the same SETUP registered the alias first.
+    for second in [Token::Delete { alias: 1 }, Token::UseAlias { alias: 1 }] {
+        let setup = Setup {
+            options: vec![
+                SetupOption::AuthorizationToken(register(1)),
+                SetupOption::AuthorizationToken(second),
+            ],
+        };
+        assert_eq!(run(100, setup, vec![]), Err(SessionErrorCode::PROTOCOL_VIOLATION.0));
+    }
+    // A registration alone is fine.
+    let setup = Setup { options: vec![SetupOption::AuthorizationToken(register(1))] };
+    assert_eq!(run(100, setup, vec![subscribe(0, vec![Token::UseAlias { alias: 1 }])]), Ok(1));
+}

@@ -544,7 +544,7 @@ fn goaway_is_reported_and_times_out() {
 }
 
 #[test]
-fn end_subscription_finishes_streams_left_open_even_empty_ones() {
+fn end_subscription_resets_streams_left_open_even_empty_ones() {
     let mut p = pair();
     let (s, incoming) = subscribed(&mut p, Side::Client);
     let st = p.server.open_subgroup(incoming, 4, 0, None).unwrap();
@@ -553,15 +553,24 @@ fn end_subscription_finishes_streams_left_open_even_empty_ones() {
     p.take_events(Side::Client);
     let empty = p.server.open_subgroup(incoming, 5, 0, None).unwrap();
     let _ = empty;
-    // The application ends the subscription with two streams still open (one without any
-    // object): the engine FINs both (writing the empty one's header) before PUBLISH_DONE
-    // (§10.11), so the subscriber sees both counted streams end, then the subscription
-    // ends at once, without waiting for the grace period.
+    // The application ends the subscription with two streams it never closed (one without
+    // any object): their subgroups were cut short, so the engine resets both with
+    // CANCELLED ("Closing Subgroup Streams": early close MUST reset, a FIN would claim
+    // completeness), writing the empty one's header first so it still counts. The
+    // subscriber sees both groups dropped, then the subscription end at once.
     p.server.end_subscription(incoming, PublishDoneCode::INTERNAL_ERROR.0, "").unwrap();
     p.run();
+    let cancelled = || Reason { code: StreamResetCode::CANCELLED.0, text: String::new() };
     assert_eq!(
         p.take_events(Side::Client),
-        vec![Event::SubscriptionEnded { request: s, reason: Reason { code: 0, text: String::new() } }]
+        vec![
+            Event::GroupsDropped { request: s, first: 4, last: 4, reason: cancelled() },
+            Event::GroupsDropped { request: s, first: 5, last: 5, reason: cancelled() },
+            Event::SubscriptionEnded {
+                request: s,
+                reason: Reason { code: PublishDoneCode::INTERNAL_ERROR.0, text: String::new() }
+            }
+        ]
     );
 }
 
@@ -632,27 +641,107 @@ fn absolute_joining_fetch_and_joining_an_unaccepted_subscription() {
     let s = p.client.subscribe(track(), SubscribeOptions::default()).unwrap();
     p.run();
     let incoming = ev_req(&p.take_events(Side::Server));
-    // Not accepted yet: the joining fetch names no established subscription.
+    // Not accepted yet (§10.12.2 `Pending`): the publisher buffers the joining fetch ...
     let early = p.client.joining_fetch(s, sluice::JoinStart::Absolute(2), 0).unwrap();
     p.run();
+    assert_eq!(p.take_events(Side::Server), vec![]);
+    assert_eq!(p.take_events(Side::Client), vec![]);
+    // ... and serves it once the subscription is accepted.
+    let info = TrackInfo { largest: Some(Location { group: 5, object: 1 }), ..TrackInfo::default() };
+    p.server.accept_subscribe(incoming, info).unwrap();
+    p.run();
+    match p.take_events(Side::Server).as_slice() {
+        [Event::IncomingFetch { request, track: t, start, end: None }] => {
+            assert_eq!(t, &track());
+            assert_eq!(*start, Location { group: 2, object: 0 });
+            p.server.accept_fetch(*request, Location { group: 5, object: 2 }).unwrap();
+        }
+        other => panic!("{other:?}"),
+    }
+    p.run();
+    let client = p.take_events(Side::Client);
+    assert_eq!(client.len(), 2, "{client:?}");
+    assert!(
+        matches!(&client[0], Event::Subscribed { request, info } if *request == s && info.largest == Some(Location { group: 5, object: 1 }))
+    );
+    assert_eq!(client[1], Event::FetchAccepted { request: early, end: Location { group: 5, object: 2 } });
+    // A joining fetch buffered on a subscription that is then rejected is refused with
+    // INVALID_JOINING_REQUEST_ID.
+    let other = TrackName::new(Namespace::from_fields(["ns"]), "other");
+    let s2 = p.client.subscribe(other, SubscribeOptions::default()).unwrap();
+    p.run();
+    let incoming2 = ev_req(&p.take_events(Side::Server));
+    let doomed = p.client.joining_fetch(s2, sluice::JoinStart::Absolute(0), 0).unwrap();
+    p.run();
+    assert_eq!(p.take_events(Side::Server), vec![]);
+    p.server.reject(incoming2, RequestErrorCode::DOES_NOT_EXIST.0, "no").unwrap();
+    p.run();
+    assert_eq!(p.take_events(Side::Server), vec![]);
+    let client = p.take_events(Side::Client);
+    assert_eq!(client.len(), 2, "{client:?}");
+    assert!(
+        matches!(&client[0], Event::SubscribeFailed { request, reason } if *request == s2 && reason.code == RequestErrorCode::DOES_NOT_EXIST.0)
+    );
     assert_eq!(
-        p.take_events(Side::Client),
-        vec![Event::FetchEnded {
-            request: early,
+        client[1],
+        Event::FetchEnded {
+            request: doomed,
             reason: Reason {
                 code: RequestErrorCode::INVALID_JOINING_REQUEST_ID.0,
                 text: "no such subscription".into()
             }
-        }]
+        }
     );
+}
+
+#[test]
+fn joining_fetch_needs_forward_state_1_and_a_largest_location() {
+    let refused = |p: &mut Pair, f: RequestHandle, text: &str| {
+        assert_eq!(
+            p.take_events(Side::Client),
+            vec![Event::FetchEnded {
+                request: f,
+                reason: Reason { code: RequestErrorCode::INVALID_RANGE.0, text: text.into() }
+            }]
+        );
+        assert_eq!(p.take_events(Side::Server), vec![]);
+    };
+    // Forward State 0 → INVALID_RANGE (§10.12.2), even with objects published.
+    let mut p = pair();
+    let s = p
+        .client
+        .subscribe(track(), SubscribeOptions { forward: false, ..SubscribeOptions::default() })
+        .unwrap();
+    p.run();
+    let incoming = ev_req(&p.take_events(Side::Server));
+    let info = TrackInfo { largest: Some(Location { group: 3, object: 0 }), ..TrackInfo::default() };
+    p.server.accept_subscribe(incoming, info).unwrap();
+    p.run();
+    p.take_events(Side::Client);
+    let f = p.client.joining_fetch(s, sluice::JoinStart::Relative(1), 0).unwrap();
+    p.run();
+    refused(&mut p, f, "subscription not forwarding");
+    // No Largest Location (nothing published) → INVALID_RANGE; after an object is written
+    // the same request is served from it.
+    let mut p = pair();
+    let s = p.client.subscribe(track(), SubscribeOptions::default()).unwrap();
+    p.run();
+    let incoming = ev_req(&p.take_events(Side::Server));
     p.server.accept_subscribe(incoming, TrackInfo::default()).unwrap();
     p.run();
     p.take_events(Side::Client);
-    p.client.joining_fetch(s, sluice::JoinStart::Absolute(2), 0).unwrap();
+    let f = p.client.joining_fetch(s, sluice::JoinStart::Relative(1), 0).unwrap();
+    p.run();
+    refused(&mut p, f, "no objects published");
+    let st = p.server.open_subgroup(incoming, 4, 0, None).unwrap();
+    p.server.write_object(st, ObjectWrite::new(2, Bytes::from_static(b"a"))).unwrap();
+    p.run();
+    p.take_events(Side::Client);
+    p.client.joining_fetch(s, sluice::JoinStart::Relative(1), 0).unwrap();
     p.run();
     match p.take_events(Side::Server).as_slice() {
         [Event::IncomingFetch { start, end: None, .. }] => {
-            assert_eq!(*start, Location { group: 2, object: 0 })
+            assert_eq!(*start, Location { group: 3, object: 0 })
         }
         other => panic!("{other:?}"),
     }
@@ -699,4 +788,39 @@ fn subscribe_tracks_asks_the_peer_to_publish() {
     p.client.cancel(d).unwrap();
     p.run();
     assert_eq!(p.take_events(Side::Server), vec![Event::IncomingTrackDiscoveryEnded { request: incoming }]);
+}
+
+#[test]
+fn fetch_ok_end_before_the_start_closes_with_protocol_violation() {
+    // (FETCH_OK End Location, accepted?) for a FETCH starting at {5, 3}. The End Location
+    // is "last object + 1", object 0 = the whole group (§10.13).
+    let cases = [
+        (Location { group: 5, object: 2 }, false),
+        (Location { group: 4, object: 0 }, false),
+        (Location { group: 4, object: 9 }, false),
+        (Location { group: 5, object: 0 }, true),
+        (Location { group: 5, object: 3 }, true),
+        (Location { group: 6, object: 1 }, true),
+    ];
+    for (end, ok) in cases {
+        let mut p = pair();
+        let f = p
+            .client
+            .fetch(track(), Location { group: 5, object: 3 }, Location { group: 9, object: 0 }, 0)
+            .unwrap();
+        p.run();
+        let incoming = ev_req(&p.take_events(Side::Server));
+        p.server.accept_fetch(incoming, end).unwrap();
+        p.run();
+        let expected = if ok {
+            Event::FetchAccepted { request: f, end }
+        } else {
+            Event::Closed {
+                code: SessionErrorCode::PROTOCOL_VIOLATION.0,
+                reason: "FETCH_OK End Location before the Start Location".into(),
+                by_peer: false,
+            }
+        };
+        assert_eq!(p.take_events(Side::Client), vec![expected], "{end:?}");
+    }
 }

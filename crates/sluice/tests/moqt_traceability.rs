@@ -135,8 +135,10 @@ fn every_request_update_gets_exactly_one_request_ok() {
     assert!(answers.iter().all(|m| matches!(m, ControlMessage::RequestOk(_))), "{answers:?}");
 }
 
-/// §10.11 PUBLISH_DONE: sent only after every stream of the subscription is closed (the
-/// FIN comes first), with Stream Count the exact number of streams; 0 when none was opened.
+/// §10.11 PUBLISH_DONE: sent only after every stream of the subscription is closed (a FIN
+/// for a subgroup the application closed, a RESET CANCELLED for one it left open, as
+/// "Closing Subgroup Streams" requires), with Stream Count the exact number of streams; 0
+/// when none was opened.
 #[test]
 fn publish_done_follows_the_fins_and_counts_the_streams() {
     let mut s = session(Role::Server, Config::default());
@@ -146,7 +148,7 @@ fn publish_done_follows_the_fins_and_counts_the_streams() {
     s.accept_subscribe(h1, TrackInfo::default()).unwrap();
     while s.poll().is_some() {}
 
-    // h0: one closed stream and one left open; the engine closes it before PUBLISH_DONE.
+    // h0: one closed stream and one left open; the engine resets it before PUBLISH_DONE.
     let a = s.open_subgroup(h0, 0, 0, None).unwrap();
     s.write_object(a, ObjectWrite::new(0, Bytes::from_static(b"a"))).unwrap();
     s.close_subgroup(a, false).unwrap();
@@ -156,19 +158,24 @@ fn publish_done_follows_the_fins_and_counts_the_streams() {
     assert!(before.iter().any(|o| matches!(o, Output::Write { stream, fin: true, .. } if *stream == a)));
     s.end_subscription(h0, PublishDoneCode::TRACK_ENDED.0, "").unwrap();
     let outs: Vec<Output> = std::iter::from_fn(|| s.poll()).collect();
-    let fin_b = outs
+    let reset_b = outs
         .iter()
-        .position(|o| matches!(o, Output::Write { stream, fin: true, .. } if *stream == b))
-        .expect("the open stream is finished");
+        .position(|o| {
+            matches!(o, Output::Reset { stream, code } if *stream == b && *code == sluice_wire::moqt::codes::StreamResetCode::CANCELLED.0)
+        })
+        .expect("the open stream is reset");
     match messages_on(&outs, StreamId(0)).as_slice() {
         [(at, ControlMessage::PublishDone(d))] => {
-            assert!(fin_b < *at, "FIN of the last stream before PUBLISH_DONE");
+            assert!(reset_b < *at, "the last stream ends before PUBLISH_DONE");
             assert_eq!(d.stream_count, 2);
             assert_eq!(d.status, PublishDoneCode::TRACK_ENDED);
         }
         other => panic!("{other:?}"),
     }
-    assert!(!outs.iter().any(|o| matches!(o, Output::Reset { .. })), "{outs:?}");
+    assert!(
+        !outs.iter().any(|o| matches!(o, Output::Write { fin: true, stream, .. } if *stream == b)),
+        "{outs:?}"
+    );
 
     // h1: no stream was ever opened.
     s.end_subscription(h1, PublishDoneCode::SUBSCRIPTION_ENDED.0, "").unwrap();
@@ -284,4 +291,73 @@ fn server_setup_carries_no_path_or_authority() {
     assert_eq!(setups.len(), 1, "{outs:?}");
     assert!(setups[0].get(SetupOptionType::PATH).is_none(), "{:?}", setups[0]);
     assert!(setups[0].get(SetupOptionType::AUTHORITY).is_none(), "{:?}", setups[0]);
+}
+
+/// "Reserved Namespaces", "Session-Level Tracks and Namespaces": requests naming the `.`
+/// namespace, or any `.session` track or namespace (none is implemented; the empty track
+/// name included), are refused by the engine with DOES_NOT_EXIST and never reach the
+/// application; the application may not publish or announce under a reserved namespace.
+#[test]
+fn dot_and_session_namespaces_are_refused_with_does_not_exist() {
+    use sluice_wire::moqt::location::Location as WireLocation;
+    use sluice_wire::moqt::message::{Fetch, FetchKind, PublishNamespace, SubscribeNamespace, TrackStatus};
+    let ns = |f: &'static str| TrackNamespace::from_fields([f]);
+    let full = |f: &'static str, name: &'static [u8]| FullTrackName::new(ns(f), Bytes::from_static(name));
+    let requests: Vec<(&str, Vec<u8>)> = vec![
+        ("SUBSCRIBE .", subscribe(0, ".", Parameters::new())),
+        ("SUBSCRIBE .session/t", subscribe(0, ".session", Parameters::new())),
+        (
+            "SUBSCRIBE .session with an empty name",
+            enc(&Subscribe { request_id: 0, track: full(".session", b""), parameters: Parameters::new() }),
+        ),
+        (
+            "TRACK_STATUS .",
+            enc(&TrackStatus { request_id: 0, track: full(".", b"t"), parameters: Parameters::new() }),
+        ),
+        (
+            "FETCH .session",
+            enc(&Fetch {
+                request_id: 0,
+                kind: FetchKind::Standalone {
+                    track: full(".session", b"t"),
+                    start: WireLocation { group: 0, object: 0 },
+                    end: WireLocation { group: 1, object: 0 },
+                },
+                parameters: Parameters::new(),
+            }),
+        ),
+        (
+            "PUBLISH_NAMESPACE .",
+            enc(&PublishNamespace { request_id: 0, namespace: ns("."), parameters: Parameters::new() }),
+        ),
+        (
+            "SUBSCRIBE_NAMESPACE .session",
+            enc(&SubscribeNamespace { request_id: 0, prefix: ns(".session"), parameters: Parameters::new() }),
+        ),
+    ];
+    for (what, bytes) in requests {
+        let mut s = session(Role::Server, Config::default());
+        let outs = feed(&mut s, 0, bytes);
+        assert_eq!(close_code(&outs), None, "{what}");
+        assert!(!outs.iter().any(|o| matches!(o, Output::Event(_))), "{what}: {outs:?}");
+        match messages_on(&outs, StreamId(0)).as_slice() {
+            [(_, ControlMessage::RequestError(e))] => {
+                assert_eq!(e.code, RequestErrorCode::DOES_NOT_EXIST, "{what}")
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+        assert!(
+            outs.iter().any(|o| matches!(o, Output::Write { stream: StreamId(0), fin: true, .. })),
+            "{what}"
+        );
+    }
+    // The application cannot publish or announce under a reserved namespace.
+    let mut s = session(Role::Server, Config::default());
+    for first in [".", ".session", ".future"] {
+        let refused = Err(sluice::CommandError::InvalidState("reserved namespace"));
+        assert_eq!(s.announce(Namespace::from_fields([first])), refused);
+        let track = sluice::TrackName::new(Namespace::from_fields([first, "x"]), "t");
+        assert_eq!(s.publish(track, TrackInfo::default()), refused);
+    }
+    assert!(s.announce(Namespace::from_fields(["x."])).is_ok());
 }

@@ -498,3 +498,145 @@ fn object_with_properties_fed_byte_by_byte() {
         other => panic!("{other:?}"),
     }
 }
+
+fn goaway(uri: &'static [u8], request_id: Option<u64>) -> Vec<u8> {
+    use sluice_wire::moqt::message::GoAway;
+    enc(&GoAway { new_session_uri: Bytes::from_static(uri), timeout: 0, request_id })
+}
+
+#[test]
+fn server_receiving_goaway_with_a_uri_closes_with_protocol_violation() {
+    // §10.4: clients cannot redirect servers, so a server closes on a non-empty URI ...
+    let with_uri = cat2(setup(), goaway(b"https://x", Some(1)));
+    assert_eq!(close_code(Role::Server, false, vec![uni(100, with_uri)], None), Some(PV));
+    // ... while an empty one is accepted.
+    let empty = cat2(setup(), goaway(b"", Some(1)));
+    assert_eq!(close_code(Role::Server, false, vec![uni(100, empty)], None), None);
+    // A client may receive a URI from a server.
+    let from_server = cat2(setup(), goaway(b"https://x", Some(0)));
+    assert_eq!(close_code(Role::Client, false, vec![uni(101, from_server)], None), None);
+}
+
+#[test]
+fn goaway_request_id_of_the_wrong_parity_closes_with_invalid_request_id() {
+    const IRI: u64 = SessionErrorCode::INVALID_REQUEST_ID.0;
+    // The Request ID names the receiver's own requests: even for a client, odd for a server.
+    for (role, stream, good, bad) in [(Role::Client, 101, 4, 3), (Role::Server, 100, 5, 2)] {
+        let wrong = cat2(setup(), goaway(b"", Some(bad)));
+        assert_eq!(close_code(role, false, vec![uni(stream, wrong)], None), Some(IRI), "{role:?}");
+        let right = cat2(setup(), goaway(b"", Some(good)));
+        assert_eq!(close_code(role, false, vec![uni(stream, right)], None), None, "{role:?}");
+    }
+}
+
+fn cat2(mut a: Vec<u8>, b: Vec<u8>) -> Vec<u8> {
+    a.extend(b);
+    a
+}
+
+/// A client whose first request is SUBSCRIBE_NAMESPACE ["p"], answered with REQUEST_OK and
+/// then `then` (NAMESPACE / NAMESPACE_DONE messages); returns the events and close code.
+fn discovery_answers(config: Config, then: Vec<Vec<u8>>) -> (Vec<Event>, Option<u64>) {
+    use sluice::Namespace;
+    let mut s = Session::new(config, Role::Client, Time::ZERO);
+    s.handle(Time::ZERO, Input::Connected { version: Version::Moqt(D18) });
+    s.handle(Time::ZERO, Input::StreamOpened { stream: StreamId(3), bidi: false });
+    s.handle(Time::ZERO, Input::StreamData { stream: StreamId(3), data: Bytes::from(setup()) });
+    s.discover(Namespace::from_fields(["p"])).unwrap();
+    let mut bytes = enc(&RequestOk { parameters: Default::default(), track_properties: Default::default() });
+    for m in then {
+        bytes.extend(m);
+    }
+    s.handle(Time::ZERO, Input::StreamData { stream: StreamId::local(1), data: Bytes::from(bytes) });
+    let mut events = Vec::new();
+    let mut code = None;
+    while let Some(o) = s.poll() {
+        match o {
+            Output::Event(
+                e @ (Event::NamespaceFound { .. }
+                | Event::NamespaceGone { .. }
+                | Event::DiscoveryEnded { .. }),
+            ) => events.push(e),
+            Output::Close { code: c, .. } => code = Some(c),
+            _ => {}
+        }
+    }
+    (events, code)
+}
+
+#[test]
+fn namespace_done_before_its_namespace_closes_with_protocol_violation() {
+    use sluice::Namespace;
+    use sluice_wire::moqt::message::{Namespace as NamespaceMsg, NamespaceDone};
+    let found = |f: &'static str| enc(&NamespaceMsg { suffix: TrackNamespace::from_fields([f]) });
+    let done = |f: &'static str| enc(&NamespaceDone { suffix: TrackNamespace::from_fields([f]) });
+    let full = |f: &'static str| Namespace::from_fields(["p", f]);
+    // NAMESPACE then NAMESPACE_DONE: both reported.
+    let (events, code) = discovery_answers(Config::default(), vec![found("a"), done("a")]);
+    assert_eq!(code, None);
+    assert_eq!(events.len(), 2);
+    assert!(matches!(&events[0], Event::NamespaceFound { namespace, .. } if *namespace == full("a")));
+    assert!(matches!(&events[1], Event::NamespaceGone { namespace, .. } if *namespace == full("a")));
+    // NAMESPACE_DONE for a namespace never reported, or already withdrawn: closed.
+    let (events, code) = discovery_answers(Config::default(), vec![found("a"), done("b")]);
+    assert_eq!((events.len(), code), (1, Some(PV)));
+    let (events, code) = discovery_answers(Config::default(), vec![found("a"), done("a"), done("a")]);
+    assert_eq!((events.len(), code), (2, Some(PV)));
+    // The remembered namespaces are bounded: one too many cancels the discovery.
+    let cfg = Config { max_discovered_namespaces: 1, ..Config::default() };
+    let (events, code) = discovery_answers(cfg, vec![found("a"), found("b")]);
+    assert_eq!(code, None);
+    assert_eq!(events.len(), 2);
+    assert!(matches!(&events[1], Event::DiscoveryEnded { reason, .. }
+        if reason.code == sluice_wire::moqt::codes::StreamResetCode::EXCESSIVE_LOAD.0));
+}
+
+fn publish_with(props: &[sluice_wire::moqt::kvp::KeyValue]) -> Vec<u8> {
+    enc(&Publish {
+        request_id: 0,
+        track: track(),
+        track_alias: 1,
+        parameters: Default::default(),
+        track_properties: sluice_wire::moqt::kvp::Properties::from_pairs(props).unwrap(),
+    })
+}
+
+fn subscribe_ok_with(props: &[sluice_wire::moqt::kvp::KeyValue]) -> Vec<u8> {
+    enc(&sluice_wire::moqt::message::SubscribeOk {
+        track_alias: 1,
+        parameters: Default::default(),
+        track_properties: sluice_wire::moqt::kvp::Properties::from_pairs(props).unwrap(),
+    })
+}
+
+#[test]
+fn track_property_values_out_of_range_close_with_protocol_violation() {
+    use sluice_wire::moqt::kvp::KeyValue;
+    const ORDER: u64 = 0x22; // DEFAULT_PUBLISHER_GROUP_ORDER: 1 or 2
+    const DYNAMIC: u64 = 0x30; // DYNAMIC_GROUPS: 0 or 1
+    let request_ok = enc(&RequestOk { parameters: Default::default(), track_properties: Default::default() });
+    for (kind, value, closes) in [
+        (ORDER, 0, true),
+        (ORDER, 1, false),
+        (ORDER, 2, false),
+        (ORDER, 3, true),
+        (DYNAMIC, 0, false),
+        (DYNAMIC, 1, false),
+        (DYNAMIC, 2, true),
+    ] {
+        let expected = closes.then_some(PV);
+        let props = [KeyValue::varint(kind, value)];
+        // In a PUBLISH received by a server ...
+        assert_eq!(
+            close_code(Role::Server, true, vec![bidi(0, publish_with(&props))], None),
+            expected,
+            "PUBLISH {kind:#x}={value}"
+        );
+        // ... and in the SUBSCRIBE_OK a client receives.
+        assert_eq!(
+            client_answers([subscribe_ok_with(&props), request_ok.clone()]),
+            expected,
+            "SUBSCRIBE_OK {kind:#x}={value}"
+        );
+    }
+}

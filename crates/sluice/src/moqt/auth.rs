@@ -6,7 +6,9 @@
 //! UNKNOWN_AUTH_TOKEN_ALIAS (the draft lists that code only as a session error); a
 //! registration that would take the cache past our MAX_AUTH_TOKEN_CACHE_SIZE
 //! (`Config::max_auth_token_cache`, entry = 16 + value length) closes it with
-//! AUTH_TOKEN_CACHE_OVERFLOW — except in SETUP, where it is treated as USE_VALUE.
+//! AUTH_TOKEN_CACHE_OVERFLOW — except in SETUP, where it is treated as USE_VALUE. A server
+//! receiving DELETE or USE_ALIAS in SETUP closes with PROTOCOL_VIOLATION (checked by the
+//! engine's `apply_tokens`, which knows the role).
 //! The cache is therefore bounded by the Config value. Token values are not surfaced to
 //! the application yet (the API has no authorization hook); only the sizes are kept.
 

@@ -48,7 +48,7 @@ use crate::error::CommandError;
 use crate::event::{Event, Reason};
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::Output;
-use crate::model::{ObjectInfo, ObjectStatus};
+use crate::model::{Location, ObjectInfo, ObjectStatus};
 
 /// What a uni stream's first bytes say it is.
 enum UniHeader {
@@ -486,9 +486,33 @@ impl MoqtEngine {
             Ok(())
         })?;
         out.last_object = Some(object.object);
+        let published = (out.request, out.header.group_id, object.object);
+        self.note_published(published.0, published.1, published.2);
         self.timing_object_written(stream, first.then_some(&header.properties));
         shared.push(Output::Write { stream, header: buf, payload: object.payload, fin: false });
         Ok(())
+    }
+
+    /// Resets a subgroup stream we write whose objects were not all delivered (draft-18
+    /// "Closing Subgroup Streams": closing early MUST reset, never FIN). A stream with no
+    /// object yet first gets its SUBGROUP_HEADER, so the subscriber can tie the reset to
+    /// the subscription and count it against PUBLISH_DONE (the draft's "header, then
+    /// RESET_STREAM_AT"; without RESET_STREAM_AT the transport may drop the header, and
+    /// the subscriber then waits out its PUBLISH_DONE grace period).
+    pub(super) fn abandon_subgroup(&mut self, shared: &mut Shared, stream: StreamId, code: u64) {
+        let Some(out) = self.data_out.remove(&stream) else { return };
+        if out.encoder.is_none() {
+            let mut buf = Vec::new();
+            if out.header.encode(&mut buf, self.version).is_ok() {
+                shared.push(Output::Write {
+                    stream,
+                    header: Bytes::from(buf),
+                    payload: Bytes::new(),
+                    fin: false,
+                });
+            }
+        }
+        shared.push(Output::Reset { stream, code });
     }
 
     pub(super) fn cmd_close_subgroup(
@@ -551,7 +575,18 @@ impl MoqtEngine {
         let mut buf = Vec::new();
         d.encode(&mut buf, self.version)?;
         shared.push(Output::Datagram(Bytes::from(buf)));
+        self.note_published(request, group, object.object);
         Ok(())
+    }
+
+    /// Raises the Largest Location of a track we publish (a Joining Fetch starts from it).
+    fn note_published(&mut self, handle: RequestHandle, group: u64, object: u64) {
+        if let Some(r) = self.requests.get_mut(&handle) {
+            let loc = Location { group, object };
+            if r.info.largest.is_none_or(|l| (l.group, l.object) < (group, object)) {
+                r.info.largest = Some(loc);
+            }
+        }
     }
 
     /// Recomputes the send order of a subscription's open data streams (after an update).

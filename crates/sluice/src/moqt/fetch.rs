@@ -4,14 +4,22 @@
 //!   Location (the model's exclusive end is passed through as the draft's "end plus one
 //!   object"; object 0 = the whole previous group). Joining: `joining_fetch` sends type 0x2
 //!   (relative) or 0x3 (absolute) naming one of our subscriptions' Request ID; the
-//!   publisher resolves it to that subscription's track (an unknown or not established
-//!   one is refused with INVALID_JOINING_REQUEST_ID) and reports `IncomingFetch` with the
-//!   start group computed from the subscription's largest location (relative) or given
-//!   (absolute), and `end: None`.
+//!   publisher resolves it to that peer SUBSCRIBE's track (§10.12.2): an unknown one is
+//!   refused with INVALID_JOINING_REQUEST_ID; one not yet answered buffers the fetch until
+//!   it is accepted (then evaluated) or ends unaccepted (then INVALID_JOINING_REQUEST_ID);
+//!   an accepted one with Forward State 0, or with no Largest Location (none given at
+//!   acceptance and no object written since), is refused with INVALID_RANGE. Otherwise
+//!   `IncomingFetch` reports the start group computed from the Largest Location
+//!   (relative) or given (absolute), and `end: None`.
+//! * The fetch data stream's send order comes from the FETCH's SUBSCRIBER_PRIORITY (see
+//!   `priority::fetch_order`); a REQUEST_UPDATE can change it (`update`).
 //! * `accept_fetch` sends FETCH_OK (ascending order); `write_fetch_object` opens the
 //!   FETCH_HEADER stream on first use and writes objects with the draft's compact flags
 //!   (`FetchObjectEncoder`); `finish_fetch` FINs the data stream (opening it empty if no
 //!   object was written) and the response half of the request stream.
+//! * A FETCH_OK whose End Location is smaller than our Start Location (known for standalone
+//!   and absolute joining fetches; object 0 = the whole group) closes the session with
+//!   PROTOCOL_VIOLATION (§10.13).
 //! * The requester reports every object as `Event::Object` (status Normal: fetch objects
 //!   carry no status) and `FetchEnded{0}` when the data stream ends; a reset of the data
 //!   stream or the request ends it with that code.
@@ -30,18 +38,17 @@ use sluice_wire::moqt::params::{Parameter, Parameters};
 
 use super::MoqtEngine;
 use super::malformed::Seen;
+use super::priority::fetch_order;
 use super::requests::{decode_buffered, reason};
-use super::state::{FetchIn, InStream, Kind, Phase};
-use super::subscribe::{model_track, wire_track};
+use super::state::{FetchIn, InStream, Joining, Kind, Phase};
+use super::subscribe::{model_track, unsupported, wire_track};
+use super::track_props::TrackProps;
 use crate::engine::{JoinStart, ObjectWrite, Shared};
 use crate::error::CommandError;
 use crate::event::{Event, Reason};
 use crate::ids::{RequestHandle, StreamId};
-use crate::io::{Output, SendOrder};
+use crate::io::Output;
 use crate::model::{Location, ObjectInfo, ObjectStatus, TrackName};
-
-/// Fetch streams send below subscriptions of the same priority (they carry the past).
-const FETCH_ORDER: SendOrder = SendOrder(0);
 
 impl MoqtEngine {
     pub(super) fn cmd_fetch(
@@ -67,6 +74,7 @@ impl MoqtEngine {
         let (handle, _) = self.open_request(shared, Kind::Fetch, wire_id, bytes);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.track = track;
+            r.fetch_start = Some(start);
         }
         Ok(handle)
     }
@@ -98,16 +106,24 @@ impl MoqtEngine {
         let (handle, _) = self.open_request(shared, Kind::Fetch, wire_id, bytes);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.track = track;
+            if let JoinStart::Absolute(group) = start {
+                r.fetch_start = Some(Location { group, object: 0 });
+            }
         }
         Ok(handle)
     }
 
     pub(super) fn on_fetch(&mut self, shared: &mut Shared, stream: StreamId, m: Fetch) {
-        let (track, start, end) = match m.kind {
+        let priority = m.parameters.iter().find_map(|p| match p {
+            Parameter::SubscriberPriority(x) => Some(*x),
+            _ => None,
+        });
+        let (track, start, end, joining) = match m.kind {
             FetchKind::Standalone { track, start, end } => (
                 model_track(&track),
                 Location { group: start.group, object: start.object },
                 Some(Location { group: end.group, object: end.object }),
+                None,
             ),
             FetchKind::RelativeJoining { joining_request_id, joining_start }
             | FetchKind::AbsoluteJoining { joining_request_id, joining_start } => {
@@ -115,9 +131,9 @@ impl MoqtEngine {
                 let joined = self
                     .by_wire_id
                     .get(&(false, joining_request_id))
-                    .and_then(|h| self.requests.get(h))
-                    .filter(|r| r.kind == Kind::Subscribe && r.phase == Phase::Established);
-                let Some(sub) = joined else {
+                    .copied()
+                    .filter(|h| self.requests.get(h).is_some_and(|r| r.kind == Kind::Subscribe));
+                let Some(subscription) = joined else {
                     self.send_request_error(
                         shared,
                         stream,
@@ -127,19 +143,82 @@ impl MoqtEngine {
                     self.streams.insert(stream, InStream::Discard);
                     return;
                 };
-                let group = if relative {
-                    sub.info.largest.map_or(0, |l| l.group.saturating_sub(joining_start))
-                } else {
-                    joining_start
-                };
-                (sub.track.clone(), Location { group, object: 0 }, None)
+                let joining = Joining { subscription, relative, start: joining_start };
+                (TrackName::default(), Location { group: 0, object: 0 }, None, Some(joining))
             }
         };
         let handle = self.add_inbound(stream, Kind::Fetch, m.request_id, shared);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.track = track.clone();
+            if let Some(p) = priority {
+                r.options.priority = p;
+            }
+            r.joining = joining;
         }
-        shared.event(Event::IncomingFetch { request: handle, track, start, end });
+        match joining {
+            None => shared.event(Event::IncomingFetch { request: handle, track, start, end }),
+            Some(j) => {
+                let pending = self.requests.get(&j.subscription).is_some_and(|r| r.phase == Phase::Pending);
+                // §10.12.2: a Joining Fetch on a subscription not yet answered waits for it.
+                if !pending {
+                    self.resolve_joining_fetch(shared, handle);
+                }
+            }
+        }
+    }
+
+    /// Evaluates a Joining Fetch against its (now answered) subscription (§10.12.2): the
+    /// subscription must be established with Forward State 1 and a Largest Location, else
+    /// REQUEST_ERROR INVALID_RANGE (or INVALID_JOINING_REQUEST_ID when it is gone).
+    pub(super) fn resolve_joining_fetch(&mut self, shared: &mut Shared, handle: RequestHandle) {
+        let Some((j, stream)) =
+            self.requests.get_mut(&handle).and_then(|r| r.joining.take().map(|j| (j, r.stream)))
+        else {
+            return;
+        };
+        let sub = self
+            .requests
+            .get(&j.subscription)
+            .filter(|r| r.kind == Kind::Subscribe && r.phase == Phase::Established);
+        let answer = match sub {
+            None => Err((RequestErrorCode::INVALID_JOINING_REQUEST_ID, "no such subscription")),
+            Some(s) if !s.options.forward => {
+                Err((RequestErrorCode::INVALID_RANGE, "subscription not forwarding"))
+            }
+            Some(s) => match s.info.largest {
+                None => Err((RequestErrorCode::INVALID_RANGE, "no objects published")),
+                Some(l) => {
+                    let group = if j.relative { l.group.saturating_sub(j.start) } else { j.start };
+                    Ok((s.track.clone(), Location { group, object: 0 }))
+                }
+            },
+        };
+        match answer {
+            Err((code, text)) => {
+                self.send_request_error(shared, stream, code, text);
+                self.forget(shared, handle);
+            }
+            Ok((track, start)) => {
+                if let Some(r) = self.requests.get_mut(&handle) {
+                    r.track = track.clone();
+                }
+                shared.event(Event::IncomingFetch { request: handle, track, start, end: None });
+            }
+        }
+    }
+
+    /// The Joining Fetches buffered on `subscription` (which was just answered or ended).
+    pub(super) fn resolve_joining_fetches(&mut self, shared: &mut Shared, subscription: RequestHandle) {
+        let mut waiting: Vec<RequestHandle> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| r.joining.is_some_and(|j| j.subscription == subscription))
+            .map(|(h, _)| *h)
+            .collect();
+        waiting.sort();
+        for h in waiting {
+            self.resolve_joining_fetch(shared, h);
+        }
     }
 
     pub(super) fn cmd_accept_fetch(
@@ -167,6 +246,7 @@ impl MoqtEngine {
         if let Some(r) = self.requests.get_mut(&handle) {
             r.phase = Phase::Established;
         }
+        self.answer_pending_updates(shared, handle);
         Ok(())
     }
 
@@ -187,10 +267,10 @@ impl MoqtEngine {
         if let Some((s, _)) = &req.fetch_out {
             return Ok(*s);
         }
-        let wire_id = req.wire_id;
+        let (wire_id, order) = (req.wire_id, fetch_order(req.options.priority, req.info.publisher_priority));
         FetchHeader { request_id: wire_id }.encode(buf, self.version)?;
         let stream = shared.next_stream();
-        shared.push(Output::OpenStream { stream, bidi: false, order: FETCH_ORDER });
+        shared.push(Output::OpenStream { stream, bidi: false, order });
         let encoder = FetchObjectEncoder::new(FetchOrder::Ascending, self.version);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.fetch_out = Some((stream, encoder));
@@ -260,9 +340,26 @@ impl MoqtEngine {
         msg: ControlMessage,
     ) {
         let Some(req) = self.requests.get(&handle) else { return };
-        let (phase, stream) = (req.phase, req.stream);
+        let (phase, stream, start) = (req.phase, req.stream, req.fetch_start);
         match msg {
             ControlMessage::FetchOk(ok) if phase == Phase::Pending => {
+                if start.is_some_and(|s| end_before_start(ok.end_location, s)) {
+                    return self.fail(
+                        shared,
+                        SessionErrorCode::PROTOCOL_VIOLATION,
+                        "FETCH_OK End Location before the Start Location",
+                    );
+                }
+                match self.check_track_properties(shared, &ok.track_properties) {
+                    TrackProps::Fine => {}
+                    TrackProps::Closed => return,
+                    TrackProps::UnknownMandatory(kind) => {
+                        // §2.5.1: cancel the fetch and tell the application.
+                        let _ = self.cmd_cancel(shared, handle);
+                        shared.event(Event::FetchEnded { request: handle, reason: unsupported(kind) });
+                        return;
+                    }
+                }
                 if let Some(r) = self.requests.get_mut(&handle) {
                     r.phase = Phase::Established;
                 }
@@ -373,5 +470,16 @@ impl MoqtEngine {
             shared.event(Event::FetchEnded { request: handle, reason: Reason { code, text: String::new() } });
             self.forget(shared, handle);
         }
+    }
+}
+
+/// True when a FETCH_OK End Location is smaller than the FETCH's Start Location (§10.13).
+/// The End Location is "last object plus one", or object 0 for the whole group: `{G, 0}`
+/// reaches past every object of group G, so it is smaller only when G is.
+fn end_before_start(end: WireLocation, start: Location) -> bool {
+    if end.object == 0 {
+        end.group < start.group
+    } else {
+        (end.group, end.object) < (start.group, start.object)
     }
 }

@@ -9,6 +9,7 @@
 //!   (first message, FIN / RESET / STOP_SENDING meanings, §3.3.2 "Request Cancellation").
 //! * `subscribe`: SUBSCRIBE / SUBSCRIBE_OK / REQUEST_UPDATE / PUBLISH_DONE and PUBLISH,
 //!   in both directions, with publisher-chosen track aliases (§5, §10.7–§10.11).
+//! * `update`: REQUEST_UPDATE on the peer's FETCH and namespace requests (§10.6).
 //! * `namespace`: PUBLISH_NAMESPACE, SUBSCRIBE_NAMESPACE → NAMESPACE / NAMESPACE_DONE (§6).
 //! * `fetch`: FETCH / FETCH_OK and FETCH_HEADER streams (§10.12, §11.4).
 //! * `data`: subgroup streams and datagrams in and out, unknown-alias buffering (§11).
@@ -17,6 +18,9 @@
 //!   the subscriber's PUBLISH_DONE grace period (§"Delivery Timeouts and Data Reliability").
 //! * `malformed`: subscriber-side malformed-track checks and the cancellation they cause
 //!   (§"Malformed Tracks").
+//! * `track_props`: value-range and Mandatory Track Property checks on received Track
+//!   Properties (§2.5.1, §13).
+//! * `reserved`: the `.` and `.session` reserved namespaces (§"Reserved Namespaces").
 //! * `state`: the tables (requests, streams) these share.
 //!
 //! Peer misbehaviour closes the session with the draft's code through `MoqtEngine::fail`;
@@ -36,6 +40,7 @@
 //! | `unknown_alias_timeout` | STOP_SENDING CANCELLED; also the PUBLISH_DONE grace period |
 //! | `max_object_size` | STOP_SENDING EXCESSIVE_LOAD |
 //! | `max_auth_token_cache` | close AUTH_TOKEN_CACHE_OVERFLOW (see `auth`) |
+//! | `max_discovered_namespaces` | namespaces active on our SUBSCRIBE_NAMESPACE: one more cancels it (RESET + STOP_SENDING EXCESSIVE_LOAD, `DiscoveryEnded`) |
 //! | `max_track_check_entries` | the lowest groups are forgotten by the malformed-track checks |
 //!
 //! Not implemented: REDIRECT / PUBLISH_BLOCKED; delivery timeouts on fetch streams and
@@ -53,9 +58,12 @@ mod malformed;
 mod namespace;
 mod priority;
 mod requests;
+mod reserved;
 mod state;
 mod subscribe;
 mod timeouts;
+mod track_props;
+mod update;
 
 use std::collections::{HashMap, HashSet};
 
@@ -176,6 +184,18 @@ impl MoqtEngine {
     ) -> bool {
         let limit = shared.config.max_auth_token_cache;
         for t in tokens {
+            // §10.2.2: a client's SETUP may only carry values or registrations.
+            if in_setup
+                && shared.role == crate::session::Role::Server
+                && matches!(
+                    t,
+                    sluice_wire::moqt::token::Token::Delete { .. }
+                        | sluice_wire::moqt::token::Token::UseAlias { .. }
+                )
+            {
+                self.fail(shared, SessionErrorCode::PROTOCOL_VIOLATION, "DELETE or USE_ALIAS in SETUP");
+                return false;
+            }
             if let Err(code) = self.tokens.apply(t, limit, in_setup) {
                 self.fail(shared, code, "authorization token alias");
                 return false;

@@ -12,11 +12,15 @@
 //!   (same limit, PREFIX_OVERLAP among SUBSCRIBE_TRACKS only) and reports
 //!   `IncomingTrackDiscovery`; the application then `publish`es the matching tracks it
 //!   has (the engine does not know tracks). PUBLISH_BLOCKED is accepted and not surfaced.
+//! * Our SUBSCRIBE_NAMESPACE remembers the namespaces the peer reported (NAMESPACE) until
+//!   withdrawn: a NAMESPACE_DONE for one not reported closes the session with
+//!   PROTOCOL_VIOLATION (§10.19); more than `Config::max_discovered_namespaces` at once
+//!   cancels the discovery (RESET + STOP_SENDING EXCESSIVE_LOAD, `DiscoveryEnded`).
 //! * A peer SUBSCRIBE_NAMESPACE whose prefix shares a common prefix with an established one
 //!   is refused with PREFIX_OVERLAP (§10.19).
 
 use bytes::Bytes;
-use sluice_wire::moqt::codes::RequestErrorCode;
+use sluice_wire::moqt::codes::{RequestErrorCode, StreamResetCode};
 use sluice_wire::moqt::control::ControlMessage;
 use sluice_wire::moqt::kvp::Properties;
 use sluice_wire::moqt::message::{
@@ -32,8 +36,9 @@ use super::state::{InStream, Kind, Phase};
 use super::subscribe::{model_ns, wire_ns};
 use crate::engine::Shared;
 use crate::error::CommandError;
-use crate::event::Event;
+use crate::event::{Event, Reason};
 use crate::ids::{RequestHandle, StreamId};
+use crate::io::Output;
 use crate::model::Namespace;
 
 impl MoqtEngine {
@@ -42,6 +47,9 @@ impl MoqtEngine {
         shared: &mut Shared,
         namespace: Namespace,
     ) -> Result<RequestHandle, CommandError> {
+        if super::reserved::is_reserved(&namespace) {
+            return Err(CommandError::InvalidState("reserved namespace"));
+        }
         let wire_id = self.next_request_id;
         let msg = PublishNamespace {
             request_id: wire_id,
@@ -112,6 +120,7 @@ impl MoqtEngine {
         if let Some(r) = self.requests.get_mut(&handle) {
             r.phase = Phase::Established;
         }
+        self.answer_pending_updates(shared, handle);
         Ok(())
     }
 
@@ -279,6 +288,7 @@ impl MoqtEngine {
         if let Some(r) = self.requests.get_mut(&handle) {
             r.namespace = prefix.clone();
             r.phase = Phase::Established;
+            r.options.forward = forward;
         }
         let Ok(ok) =
             self.encode(&RequestOk { parameters: Parameters::new(), track_properties: Properties::empty() })
@@ -329,12 +339,39 @@ impl MoqtEngine {
                 if phase == Phase::Established && kind == Kind::SubscribeNamespace =>
             {
                 let namespace = full(&req.namespace, &n.suffix);
+                let max = shared.config.max_discovered_namespaces;
+                let Some(r) = self.requests.get_mut(&handle) else { return };
+                if !r.found.contains(&namespace) && r.found.len() >= max {
+                    // Bounded table: give the discovery up rather than grow.
+                    shared.push(Output::Reset { stream, code: StreamResetCode::EXCESSIVE_LOAD.0 });
+                    shared.push(Output::StopSending { stream, code: StreamResetCode::EXCESSIVE_LOAD.0 });
+                    shared.event(Event::DiscoveryEnded {
+                        request: handle,
+                        reason: Reason {
+                            code: StreamResetCode::EXCESSIVE_LOAD.0,
+                            text: "too many namespaces".into(),
+                        },
+                    });
+                    self.streams.remove(&stream);
+                    self.forget(shared, handle);
+                    return;
+                }
+                r.found.insert(namespace.clone());
                 shared.event(Event::NamespaceFound { request: handle, namespace });
             }
             ControlMessage::NamespaceDone(n)
                 if phase == Phase::Established && kind == Kind::SubscribeNamespace =>
             {
                 let namespace = full(&req.namespace, &n.suffix);
+                let known = self.requests.get_mut(&handle).is_some_and(|r| r.found.remove(&namespace));
+                if !known {
+                    // §10.19: NAMESPACE_DONE must follow its NAMESPACE.
+                    return self.fail(
+                        shared,
+                        sluice_wire::moqt::codes::SessionErrorCode::PROTOCOL_VIOLATION,
+                        "NAMESPACE_DONE before its NAMESPACE",
+                    );
+                }
                 shared.event(Event::NamespaceGone { request: handle, namespace });
             }
             _ => self.unexpected(shared),

@@ -33,3 +33,9 @@ pub(super) fn data_order(
     let packed = (sub << (8 + GROUP_BITS)) | (publ << GROUP_BITS) | g;
     SendOrder(i32::try_from(packed).unwrap_or(0))
 }
+
+/// The send order of a fetch data stream: the lowest group rank of its priorities, so it
+/// sends below subscription streams of the same priorities (it carries the past).
+pub(super) fn fetch_order(subscriber_priority: u8, publisher_priority: u8) -> SendOrder {
+    data_order(subscriber_priority, publisher_priority, GroupOrder::Descending, 0, 0)
+}

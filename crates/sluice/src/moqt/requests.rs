@@ -209,6 +209,10 @@ impl MoqtEngine {
         if let Some((s, _)) = req.fetch_out {
             shared.push(Output::Reset { stream: s, code: StreamResetCode::CANCELLED.0 });
         }
+        // Joining Fetches buffered on a subscription that ends unanswered are refused.
+        if !shared.closed {
+            self.resolve_joining_fetches(shared, handle);
+        }
     }
 
     /// Sends REQUEST_ERROR then FIN.
@@ -322,6 +326,11 @@ impl MoqtEngine {
             self.streams.insert(stream, InStream::Discard);
             return;
         }
+        if super::reserved::refused_by_engine(&msg) {
+            self.send_request_error(shared, stream, RequestErrorCode::DOES_NOT_EXIST, "reserved namespace");
+            self.streams.insert(stream, InStream::Discard);
+            return;
+        }
         match msg {
             ControlMessage::Subscribe(m) => self.on_subscribe(shared, stream, m),
             ControlMessage::Publish(m) => self.on_publish(shared, stream, m),
@@ -366,6 +375,13 @@ impl MoqtEngine {
             (Kind::SubscribeNamespace | Kind::SubscribeTracks, true) => {
                 self.on_discover_response(shared, handle, msg)
             }
+            (
+                Kind::Fetch | Kind::PublishNamespace | Kind::SubscribeNamespace | Kind::SubscribeTracks,
+                false,
+            ) => match msg {
+                ControlMessage::RequestUpdate(u) => self.on_request_update(shared, handle, u),
+                _ => self.unexpected(shared),
+            },
             _ => self.unexpected(shared),
         }
     }

@@ -231,6 +231,23 @@ pub(crate) struct Request {
     pub peer_subgroup_timeout_ms: u64,
     /// What we have seen of the track, for malformed-track checks (subscriber side).
     pub check: super::malformed::TrackCheck,
+    /// A peer's Joining Fetch waiting for the subscription it joins to be answered.
+    pub joining: Option<Joining>,
+    /// Our FETCH's Start Location when we know it (standalone, absolute joining): the
+    /// FETCH_OK End Location may not be smaller.
+    pub fetch_start: Option<crate::model::Location>,
+    /// Our SUBSCRIBE_NAMESPACE: the namespaces the peer reported with NAMESPACE and has
+    /// not yet withdrawn (at most `Config::max_discovered_namespaces`).
+    pub found: std::collections::HashSet<Namespace>,
+}
+
+/// A buffered Joining Fetch (draft-18 §10.12.2): the peer SUBSCRIBE it names, not yet
+/// answered, and its Joining Start.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Joining {
+    pub subscription: RequestHandle,
+    pub relative: bool,
+    pub start: u64,
 }
 
 impl Request {
@@ -254,6 +271,9 @@ impl Request {
             fetch_out: None,
             peer_subgroup_timeout_ms: 0,
             check: super::malformed::TrackCheck::default(),
+            joining: None,
+            fetch_start: None,
+            found: std::collections::HashSet::new(),
         }
     }
 

@@ -8,7 +8,9 @@
 //!   or PUBLISH naming a live alias closes the session with DUPLICATE_TRACK_ALIAS.
 //! * REQUEST_UPDATE travels on the subscription's stream with a new Request ID and is
 //!   answered with REQUEST_OK by the engine itself (the application sees SubscribeUpdated).
-//! * PUBLISH_DONE (status, stream count) then FIN ends a subscription. The subscriber
+//! * PUBLISH_DONE (status, stream count) then FIN ends a subscription; `end_subscription`
+//!   first resets (CANCELLED) every subgroup stream the application left open, since its
+//!   subgroup was cut short ("Closing Subgroup Streams"). The subscriber
 //!   reports SubscriptionEnded once it has seen `stream count` data streams for it and all
 //!   of them have ended, or after a grace period (§10.11: "SHOULD use a timeout" of at
 //!   least the larger delivery timeout): the larger of `Config::unknown_alias_timeout` and
@@ -35,11 +37,11 @@ use super::MoqtEngine;
 use super::requests::reason;
 use super::state::{Done, Kind, Phase};
 use super::timeouts::{subgroup_timeout_param, varint_property};
+use super::track_props::TrackProps;
 use crate::engine::Shared;
 use crate::error::CommandError;
 use crate::event::{Event, Reason};
 use crate::ids::{RequestHandle, StreamId};
-use crate::io::Output;
 use crate::model::{Filter, GroupOrder, Location, Namespace, SubscribeOptions, TrackInfo, TrackName};
 
 pub(super) fn wire_ns(ns: &Namespace) -> TrackNamespace {
@@ -281,6 +283,7 @@ impl MoqtEngine {
             r.info = info;
             r.phase = Phase::Established;
         }
+        self.resolve_joining_fetches(shared, handle);
         Ok(())
     }
 
@@ -322,6 +325,9 @@ impl MoqtEngine {
         track: TrackName,
         info: TrackInfo,
     ) -> Result<RequestHandle, CommandError> {
+        if super::reserved::is_reserved(&track.namespace) {
+            return Err(CommandError::InvalidState("reserved namespace"));
+        }
         if self.subscriptions() >= shared.config.max_subscriptions {
             return Err(CommandError::Limit("max_subscriptions"));
         }
@@ -361,6 +367,22 @@ impl MoqtEngine {
             );
             self.streams.insert(stream, super::state::InStream::Discard);
             return;
+        }
+        match self.check_track_properties(shared, &m.track_properties) {
+            TrackProps::Fine => {}
+            TrackProps::Closed => return,
+            TrackProps::UnknownMandatory(kind) => {
+                // §2.5.1: the track must not be processed.
+                let text = format!("unknown mandatory track property {kind:#x}");
+                self.send_request_error(
+                    shared,
+                    stream,
+                    sluice_wire::moqt::codes::RequestErrorCode::UNSUPPORTED_EXTENSION,
+                    &text,
+                );
+                self.streams.insert(stream, super::state::InStream::Discard);
+                return;
+            }
         }
         let handle = self.add_inbound(stream, Kind::Publish, m.request_id, shared);
         let info = track_info(&m.parameters, &m.track_properties);
@@ -424,20 +446,15 @@ impl MoqtEngine {
             return Err(CommandError::InvalidState("subscription not accepted: use reject"));
         }
         let stream = req.stream;
-        // §10.11: every data stream is closed before PUBLISH_DONE; we finish the ones the
-        // application left open.
+        // §10.11: every data stream is closed before PUBLISH_DONE. A stream the application
+        // left open was not declared complete (`close_subgroup`), so its subgroup is cut
+        // short: "Closing Subgroup Streams" requires a reset (CANCELLED; PUBLISH_DONE
+        // carries the detailed status), not a FIN that would claim every object arrived.
         let mut open: Vec<StreamId> =
             self.data_out.iter().filter(|(_, d)| d.request == handle).map(|(s, _)| *s).collect();
         open.sort();
         for s in open {
-            // Writes the SUBGROUP_HEADER if no object was written, so the stream counts.
-            if self.cmd_close_subgroup(shared, s, false).is_err() {
-                self.data_out.remove(&s);
-                shared.push(Output::Reset {
-                    stream: s,
-                    code: sluice_wire::moqt::codes::StreamResetCode::INTERNAL_ERROR.0,
-                });
-            }
+            self.abandon_subgroup(shared, s, sluice_wire::moqt::codes::StreamResetCode::CANCELLED.0);
         }
         let count = self.requests.get(&handle).map_or(0, |r| r.streams_opened);
         let msg = PublishDone {
@@ -464,6 +481,17 @@ impl MoqtEngine {
             ControlMessage::SubscribeOk(ok) if kind == Kind::Subscribe && phase == Phase::Pending => {
                 if self.aliases_in.contains_key(&ok.track_alias) {
                     return self.fail(shared, SessionErrorCode::DUPLICATE_TRACK_ALIAS, "track alias in use");
+                }
+                match self.check_track_properties(shared, &ok.track_properties) {
+                    TrackProps::Fine => {}
+                    TrackProps::Closed => return,
+                    TrackProps::UnknownMandatory(kind) => {
+                        // §2.5.1: cancel the subscription and tell the application.
+                        let reason = unsupported(kind);
+                        let _ = self.cmd_cancel(shared, handle);
+                        shared.event(Event::SubscribeFailed { request: handle, reason });
+                        return;
+                    }
                 }
                 let info = track_info(&ok.parameters, &ok.track_properties);
                 self.aliases_in.insert(ok.track_alias, handle);
@@ -648,6 +676,9 @@ impl MoqtEngine {
                 if !self.check_request_ok(shared, &ok, RequestKind::TrackStatus) {
                     return;
                 }
+                if self.check_track_properties(shared, &ok.track_properties) == TrackProps::Closed {
+                    return;
+                }
                 Ok(track_info(&ok.parameters, &ok.track_properties))
             }
             ControlMessage::RequestError(e) => {
@@ -658,5 +689,13 @@ impl MoqtEngine {
         shared.event(Event::TrackStatus { request: handle, result });
         self.send_on(shared, stream, Bytes::new(), true);
         self.forget(shared, handle);
+    }
+}
+
+/// The failure reported for a track carrying a Mandatory Track Property we do not know.
+pub(super) fn unsupported(kind: u64) -> Reason {
+    Reason {
+        code: sluice_wire::moqt::codes::RequestErrorCode::UNSUPPORTED_EXTENSION.0,
+        text: format!("unknown mandatory track property {kind:#x}"),
     }
 }
