@@ -170,6 +170,9 @@ pub trait Engine: std::fmt::Debug {
     fn clear(&mut self);
     /// Entries alive in the engine's tables (requests, streams, buffers): 0 after `clear`.
     fn table_sizes(&self) -> usize;
+    /// Received bytes held in receive buffers across all streams (bounded by
+    /// `Config::max_session_buffer`).
+    fn buffered_bytes(&self) -> usize;
 
     /// Announce/publish a namespace.
     fn announce(&mut self, shared: &mut Shared, namespace: Namespace) -> Result<RequestHandle, CommandError>;

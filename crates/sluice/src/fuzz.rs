@@ -7,7 +7,8 @@
 //! after each one, as the contract demands.
 //!
 //! Invariants checked beyond "no panic": outputs drain to `None`; nothing but a `Closed`
-//! event follows a close; after the session is closed every engine table is empty.
+//! event follows a close; received bytes held never exceed `max_session_buffer`; after the
+//! session is closed every engine table is empty.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::time::Duration;
@@ -45,6 +46,7 @@ pub fn session_inputs(data: &[u8]) {
     let version = Version::ALL[usize::from(head % 3)];
     let role = if head & 0x80 == 0 { Role::Client } else { Role::Server };
     let config = Config { max_stream_buffer: 4096, max_session_buffer: 16384, ..Config::default() };
+    let config_limit = config.max_session_buffer;
     let mut now = Time::ZERO;
     let mut session = Session::new(config, role, now);
     session.handle(now, Input::Connected { version });
@@ -94,6 +96,11 @@ pub fn session_inputs(data: &[u8]) {
             }
         }
         drain(&mut session, &mut closed_seen);
+        assert!(
+            session.buffered_bytes() <= config_limit,
+            "{} bytes buffered, limit {config_limit}",
+            session.buffered_bytes()
+        );
         if session.is_closed() {
             assert_eq!(session.table_sizes(), 0, "tables not empty after close");
         }

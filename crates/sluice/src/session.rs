@@ -63,6 +63,12 @@ impl Session {
         self.engine.as_ref().map_or(0, |e| e.table_sizes())
     }
 
+    /// Received bytes the session holds in receive buffers (never above
+    /// `Config::max_session_buffer` once an input has been handled).
+    pub fn buffered_bytes(&self) -> usize {
+        self.engine.as_ref().map_or(0, |e| e.buffered_bytes())
+    }
+
     /// Feeds one transport input.
     pub fn handle(&mut self, now: Time, input: Input) {
         self.now = self.now.max(now);

@@ -295,6 +295,10 @@ impl Engine for LiteEngine {
         self.track_in.clear();
     }
 
+    fn buffered_bytes(&self) -> usize {
+        self.streams.values().map(|s| s.buf.len()).sum()
+    }
+
     fn table_sizes(&self) -> usize {
         self.streams.len()
             + self.announces.len()

@@ -430,6 +430,10 @@ impl Engine for MoqtEngine {
         self.tokens.clear();
     }
 
+    fn buffered_bytes(&self) -> usize {
+        self.buffered()
+    }
+
     fn table_sizes(&self) -> usize {
         self.streams.len()
             + self.requests.len()
