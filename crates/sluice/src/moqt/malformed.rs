@@ -127,7 +127,9 @@ impl TrackCheck {
         if o.status == ObjectStatus::EndOfTrack && self.largest.is_some_and(|l| l > loc) {
             return Err(Malformed::BeyondTrackEnd);
         }
-        let group = self.groups.get(&o.group).copied().unwrap_or_default();
+        // One lookup per table: the entries are created before the checks (a failed check
+        // cancels the track, so an empty entry left behind is harmless).
+        let group = self.groups.entry(o.group).or_default();
         if group.end.is_some_and(|end| o.object > end) {
             return Err(Malformed::BeyondGroupEnd);
         }
@@ -136,31 +138,29 @@ impl TrackCheck {
         }
         let sub = match o.subgroup {
             Some(s) => {
-                let facts = self.subgroups.get(&(o.group, s)).copied().unwrap_or_default();
+                let facts = self.subgroups.entry((o.group, s)).or_default();
                 if facts.priority.is_some_and(|p| p != o.priority) {
                     return Err(Malformed::PriorityChanged);
                 }
                 if facts.end.is_some_and(|end| o.object > end) {
                     return Err(Malformed::BeyondSubgroupEnd);
                 }
-                Some((s, facts))
+                Some(facts)
             }
             None => None,
         };
         // Record.
+        group.max_seen = group.max_seen.max(o.object);
+        if o.status == ObjectStatus::EndOfGroup {
+            group.end = Some(o.object);
+        }
+        if let Some(facts) = sub {
+            facts.priority = Some(o.priority);
+            facts.max_seen = facts.max_seen.max(o.object);
+        }
         self.largest = Some(self.largest.map_or(loc, |l| l.max(loc)));
         if o.status == ObjectStatus::EndOfTrack {
             self.track_end = Some(loc);
-        }
-        let g = self.groups.entry(o.group).or_default();
-        g.max_seen = g.max_seen.max(o.object);
-        if o.status == ObjectStatus::EndOfGroup {
-            g.end = Some(o.object);
-        }
-        if let Some((s, mut facts)) = sub {
-            facts.priority = Some(o.priority);
-            facts.max_seen = facts.max_seen.max(o.object);
-            self.subgroups.insert((o.group, s), facts);
         }
         self.trim(limit);
         Ok(())
