@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for SECONDS each (default 600), then minimizes its corpus.
+# Needs the nightly toolchain and cargo-fuzz (installed here if missing).
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
+set -euo pipefail
+cd "$(dirname "$0")/../fuzz"
+seconds="${1:-600}"
+shift || true
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  targets=(lite_stream lite_datagram moqt_control moqt_data_stream moqt_datagram session_inputs)
+fi
+for t in "${targets[@]}"; do
+  mkdir -p "corpus/$t"
+  echo "== $t for ${seconds}s"
+  cargo +nightly fuzz run "$t" -- -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 2>&1 \
+    | grep -E "^(Done|stat::number_of_executed_units|==[0-9]+== ERROR|SUMMARY)" || true
+  cargo +nightly fuzz cmin "$t" >/dev/null 2>&1
+  echo "   corpus: $(ls "corpus/$t" | wc -l) inputs"
+done
