@@ -14,8 +14,14 @@ fi
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
   echo "== $t for ${seconds}s"
-  cargo +nightly fuzz run "$t" -- -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 2>&1 \
-    | grep -E "^(Done|stat::number_of_executed_units|==[0-9]+== ERROR|SUMMARY)" || true
+  log="$(mktemp)"
+  if ! cargo +nightly fuzz run "$t" -- -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 >"$log" 2>&1; then
+    tail -40 "$log"
+    echo "fuzz target $t found a crash: see fuzz/artifacts/$t (move the input to fuzz/regressions/$t once fixed)"
+    exit 1
+  fi
+  grep -E "^(Done|stat::number_of_executed_units)" "$log" || true
+  rm -f "$log"
   cargo +nightly fuzz cmin "$t" >/dev/null 2>&1
   echo "   corpus: $(ls "corpus/$t" | wc -l) inputs"
 done
