@@ -15,7 +15,7 @@ use crate::error::CommandError;
 use crate::event::Event;
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::{Input, Output};
-use crate::model::{Location, Namespace, SubscribeOptions, TrackInfo, TrackName};
+use crate::model::{Location, Namespace, Rejection, SubscribeOptions, TrackInfo, TrackName};
 use crate::session::Role;
 use crate::time::Time;
 
@@ -222,6 +222,14 @@ pub trait Engine: std::fmt::Debug {
         request: RequestHandle,
         code: u64,
         reason: &str,
+    ) -> Result<(), CommandError>;
+    /// Reject an incoming request with retry advice and/or a redirect (MOQT); versions that
+    /// cannot carry them refuse with `CommandError::Unsupported` when either is set.
+    fn reject_with(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        rejection: Rejection,
     ) -> Result<(), CommandError>;
     /// Cancel/withdraw/stop any request we made (unsubscribe, withdraw announce, stop
     /// discovery, cancel fetch).

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use sluice_wire::Version;
 
 use crate::ids::RequestHandle;
-use crate::model::{Location, Namespace, ObjectInfo, SubscribeOptions, TrackInfo, TrackName};
+use crate::model::{Location, Namespace, ObjectInfo, Redirect, SubscribeOptions, TrackInfo, TrackName};
 use crate::recv::Payload;
 
 /// Why a request failed or ended, in version-neutral terms, with the wire code kept.
@@ -239,6 +239,19 @@ pub enum Event {
         request: RequestHandle,
         /// The track's status, or why the peer refused to give it.
         result: Result<TrackInfo, Reason>,
+    },
+
+    // ---- refusals with advice
+    /// The peer refused one of our requests and said when or where to retry (MOQT
+    /// REQUEST_ERROR retry interval / REDIRECT). Comes just before the request's terminal
+    /// event (`SubscribeFailed`, `FetchEnded`, …).
+    RetryAdvice {
+        /// The refused request.
+        request: RequestHandle,
+        /// The least time before retrying (`Some(ZERO)` = at once); `None` = do not retry.
+        retry_after: Option<std::time::Duration>,
+        /// Where to retry instead.
+        redirect: Option<Redirect>,
     },
 
     // ---- session

@@ -180,3 +180,33 @@ pub struct ObjectInfo {
     /// lite-05 frame timestamp in the track's timescale (MOQT: `None`).
     pub timestamp: Option<u64>,
 }
+
+/// Where a rejected request may be retried (MOQT REQUEST_ERROR REDIRECT).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirect {
+    /// The session URI to connect to; empty = this session's URI.
+    pub uri: Bytes,
+    /// The track to request there; an empty namespace and name = the original track.
+    pub track: TrackName,
+}
+
+/// A refusal with the optional advice MOQT can carry (REQUEST_ERROR retry interval and
+/// redirect). moq-lite can carry only the code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// The wire error code (MOQT REQUEST_ERROR code; lite stream reset code).
+    pub code: u64,
+    /// Diagnostic text (MOQT only).
+    pub reason: String,
+    /// The least time before retrying (`Some(ZERO)` = at once); `None` = do not retry.
+    pub retry_after: Option<std::time::Duration>,
+    /// Where to retry instead (MOQT: the code must be REDIRECT, 0x34).
+    pub redirect: Option<Redirect>,
+}
+
+impl Rejection {
+    /// A plain refusal: no retry advice, no redirect.
+    pub fn new(code: u64, reason: &str) -> Rejection {
+        Rejection { code, reason: reason.to_owned(), retry_after: None, redirect: None }
+    }
+}

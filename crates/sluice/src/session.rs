@@ -16,7 +16,7 @@ use crate::engine::{Engine, JoinStart, ObjectWrite, Shared};
 use crate::error::CommandError;
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::{Input, Output};
-use crate::model::{Location, Namespace, SubscribeOptions, TrackInfo, TrackName};
+use crate::model::{Location, Namespace, Rejection, SubscribeOptions, TrackInfo, TrackName};
 use crate::time::Time;
 
 /// Which end of the connection this session is.
@@ -228,6 +228,14 @@ impl Session {
     pub fn reject(&mut self, request: RequestHandle, code: u64, reason: &str) -> Result<(), CommandError> {
         let (e, s) = self.engine()?;
         e.reject(s, request, code, reason)
+    }
+
+    /// Rejects an incoming request with MOQT's retry interval and/or REDIRECT
+    /// ([`crate::Event::RetryAdvice`] at the peer); moq-lite refuses either with
+    /// `CommandError::Unsupported`.
+    pub fn reject_with(&mut self, request: RequestHandle, rejection: Rejection) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.reject_with(s, request, rejection)
     }
 
     /// Cancels a request we made: unsubscribe, withdraw an announce, stop a discovery,

@@ -374,6 +374,21 @@ impl Engine for LiteEngine {
         Err(self.unsupported("accept_publish"))
     }
 
+    fn reject_with(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        rejection: crate::model::Rejection,
+    ) -> Result<(), CommandError> {
+        if rejection.retry_after.is_some() || rejection.redirect.is_some() {
+            return Err(CommandError::Unsupported {
+                what: "retry interval / redirect",
+                version: self.version.into(),
+            });
+        }
+        self.reject(shared, request, rejection.code, &rejection.reason)
+    }
+
     fn reject(
         &mut self,
         shared: &mut Shared,

@@ -39,7 +39,7 @@ use sluice_wire::moqt::params::{Parameter, Parameters};
 use super::MoqtEngine;
 use super::malformed::Seen;
 use super::priority::fetch_order;
-use super::requests::{decode_buffered, reason};
+use super::requests::decode_buffered;
 use super::state::{FetchIn, InStream, Joining, Kind, Phase};
 use super::subscribe::{model_track, unsupported, wire_track};
 use super::track_props::TrackProps;
@@ -367,7 +367,8 @@ impl MoqtEngine {
                 shared.event(Event::FetchAccepted { request: handle, end });
             }
             ControlMessage::RequestError(e) if phase == Phase::Pending => {
-                shared.event(Event::FetchEnded { request: handle, reason: reason(e.code.0, &e.reason) });
+                let Some(why) = self.refusal(shared, handle, &e) else { return };
+                shared.event(Event::FetchEnded { request: handle, reason: why });
                 self.send_on(shared, stream, Bytes::new(), true);
                 self.forget(shared, handle);
             }

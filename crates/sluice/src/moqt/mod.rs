@@ -43,7 +43,7 @@
 //! | `max_discovered_namespaces` | namespaces active on our SUBSCRIBE_NAMESPACE: one more cancels it (RESET + STOP_SENDING EXCESSIVE_LOAD, `DiscoveryEnded`) |
 //! | `max_track_check_entries` | the lowest groups are forgotten by the malformed-track checks |
 //!
-//! Not implemented: REDIRECT / PUBLISH_BLOCKED; delivery timeouts on fetch streams and
+//! Not implemented: reporting PUBLISH_BLOCKED; sending AUTHORIZATION_TOKENs; delivery timeouts on fetch streams and
 //! datagrams (the core hands both to the adapter at once, so it never holds one to expire)
 //! and on bytes the transport already holds (see `timeouts` for what a sans-IO core can
 //! know); our own SUBGROUP_DELIVERY_TIMEOUT as a subscriber parameter or track property
@@ -503,7 +503,15 @@ impl Engine for MoqtEngine {
         code: u64,
         reason: &str,
     ) -> Result<(), CommandError> {
-        self.cmd_reject(shared, request, code, reason)
+        self.cmd_reject(shared, request, crate::model::Rejection::new(code, reason))
+    }
+    fn reject_with(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        rejection: crate::model::Rejection,
+    ) -> Result<(), CommandError> {
+        self.cmd_reject(shared, request, rejection)
     }
     fn cancel(&mut self, shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError> {
         self.cmd_cancel(shared, request)

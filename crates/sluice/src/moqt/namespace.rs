@@ -31,7 +31,6 @@ use sluice_wire::moqt::namespace::TrackNamespace;
 use sluice_wire::moqt::params::{Parameters, RequestKind};
 
 use super::MoqtEngine;
-use super::requests::reason;
 use super::state::{InStream, Kind, Phase};
 use super::subscribe::{model_ns, wire_ns};
 use crate::engine::Shared;
@@ -157,7 +156,8 @@ impl MoqtEngine {
                 shared.event(Event::AnnounceAccepted { request: handle });
             }
             ControlMessage::RequestError(e) => {
-                shared.event(Event::AnnounceEnded { request: handle, reason: reason(e.code.0, &e.reason) });
+                let Some(why) = self.refusal(shared, handle, &e) else { return };
+                shared.event(Event::AnnounceEnded { request: handle, reason: why });
                 self.send_on(shared, stream, Bytes::new(), true);
                 self.withdraw_namespace(shared, handle);
                 self.forget(shared, handle);
@@ -328,7 +328,8 @@ impl MoqtEngine {
                 }
             }
             ControlMessage::RequestError(e) if phase == Phase::Pending => {
-                shared.event(Event::DiscoveryEnded { request: handle, reason: reason(e.code.0, &e.reason) });
+                let Some(why) = self.refusal(shared, handle, &e) else { return };
+                shared.event(Event::DiscoveryEnded { request: handle, reason: why });
                 self.send_on(shared, stream, Bytes::new(), true);
                 self.forget(shared, handle);
             }

@@ -20,7 +20,8 @@
 use bytes::Bytes;
 use sluice_wire::moqt::codes::{RequestErrorCode, SessionErrorCode, StreamResetCode};
 use sluice_wire::moqt::control::ControlMessage;
-use sluice_wire::moqt::message::{RequestError, RequestOk};
+use sluice_wire::moqt::message::{Redirect, RequestError, RequestOk};
+use sluice_wire::moqt::namespace::{FullTrackName, TrackNamespace};
 use sluice_wire::moqt::params::{ParamScope, RequestKind};
 use sluice_wire::moqt::reason::ReasonPhrase;
 use sluice_wire::{Decode, DecodeError, Encode, MoqtVersion, Reader, Violation};
@@ -32,7 +33,9 @@ use crate::error::CommandError;
 use crate::event::{Event, Reason};
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::{Output, SendOrder};
+use crate::model::{Namespace, Rejection, TrackName};
 use crate::recv::RecvBuffer;
+use crate::session::Role;
 
 /// Send order of request streams: below the control streams, above every data stream.
 pub(super) const REQUEST_ORDER: SendOrder = SendOrder(i32::MAX - 1);
@@ -106,6 +109,52 @@ pub(super) fn reason(code: u64, phrase: &ReasonPhrase) -> Reason {
 }
 
 impl MoqtEngine {
+    /// The Reason of a REQUEST_ERROR answering one of our requests; first reports its retry
+    /// interval and redirect, if it has either, as [`Event::RetryAdvice`]. `None` when the
+    /// redirect breaks §10.6.1 (a Connect URI sent to a server, a Track Name for a
+    /// namespace-scoped request): the session is then closed with PROTOCOL_VIOLATION.
+    pub(super) fn refusal(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        e: &RequestError,
+    ) -> Option<Reason> {
+        if let Some(r) = &e.redirect {
+            let namespace_scoped = self
+                .requests
+                .get(&handle)
+                .is_some_and(|q| matches!(q.kind, Kind::SubscribeNamespace | Kind::PublishNamespace));
+            if shared.role == Role::Server && !r.connect_uri.is_empty() {
+                self.fail(
+                    shared,
+                    SessionErrorCode::PROTOCOL_VIOLATION,
+                    "Redirect with a Connect URI to a server",
+                );
+                return None;
+            }
+            if namespace_scoped && !r.track.name.is_empty() {
+                self.fail(
+                    shared,
+                    SessionErrorCode::PROTOCOL_VIOLATION,
+                    "Redirect with a Track Name for a namespace",
+                );
+                return None;
+            }
+        }
+        let retry_after = e.retry_interval.checked_sub(1).map(std::time::Duration::from_millis);
+        if retry_after.is_some() || e.redirect.is_some() {
+            let redirect = e.redirect.as_ref().map(|r| crate::model::Redirect {
+                uri: r.connect_uri.clone(),
+                track: TrackName {
+                    namespace: Namespace(r.track.namespace.0.clone()),
+                    name: r.track.name.clone(),
+                },
+            });
+            shared.event(Event::RetryAdvice { request: handle, retry_after, redirect });
+        }
+        Some(reason(e.code.0, &e.reason))
+    }
+
     /// Encodes one whole control message.
     pub(super) fn encode<M: Encode<Version = MoqtVersion>>(&self, m: &M) -> Result<Bytes, CommandError> {
         let mut buf = Vec::new();
@@ -510,8 +559,7 @@ impl MoqtEngine {
         &mut self,
         shared: &mut Shared,
         handle: RequestHandle,
-        code: u64,
-        text: &str,
+        rejection: Rejection,
     ) -> Result<(), CommandError> {
         let req = self.requests.get(&handle).ok_or(CommandError::UnknownRequest(handle))?;
         if req.outbound {
@@ -521,11 +569,30 @@ impl MoqtEngine {
             return Err(CommandError::InvalidState("request already answered"));
         }
         let stream = req.stream;
+        if let Some(r) = &rejection.redirect {
+            // §10.6.1: clients cannot send servers elsewhere; namespace requests take no name.
+            if shared.role == Role::Client && !r.uri.is_empty() {
+                return Err(CommandError::InvalidState("a client's Redirect carries no Connect URI"));
+            }
+            if matches!(req.kind, Kind::SubscribeNamespace | Kind::PublishNamespace)
+                && !r.track.name.is_empty()
+            {
+                return Err(CommandError::InvalidState(
+                    "a namespace request's Redirect carries no Track Name",
+                ));
+            }
+        }
         let msg = RequestError {
-            code: RequestErrorCode(code),
-            retry_interval: 0,
-            reason: ReasonPhrase(Bytes::copy_from_slice(text.as_bytes())),
-            redirect: None,
+            code: RequestErrorCode(rejection.code),
+            // §10.6: milliseconds plus one; 0 = do not retry.
+            retry_interval: rejection
+                .retry_after
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).saturating_add(1)),
+            reason: ReasonPhrase(Bytes::copy_from_slice(rejection.reason.as_bytes())),
+            redirect: rejection.redirect.map(|r| Redirect {
+                connect_uri: r.uri,
+                track: FullTrackName { namespace: TrackNamespace(r.track.namespace.0), name: r.track.name },
+            }),
         };
         let bytes = self.encode(&msg)?;
         self.send_on(shared, stream, bytes, true);

@@ -507,7 +507,8 @@ impl MoqtEngine {
                 self.resolve_alias(shared, ok.track_alias);
             }
             ControlMessage::RequestError(e) if phase == Phase::Pending && kind == Kind::Subscribe => {
-                shared.event(Event::SubscribeFailed { request: handle, reason: reason(e.code.0, &e.reason) });
+                let Some(why) = self.refusal(shared, handle, &e) else { return };
+                shared.event(Event::SubscribeFailed { request: handle, reason: why });
                 self.send_on(shared, stream, Bytes::new(), true);
                 self.forget(shared, handle);
             }
