@@ -320,6 +320,17 @@ pub trait Engine: std::fmt::Debug {
     ) -> Result<(), CommandError>;
     /// Ask the peer to PUBLISH every track under `prefix` (MOQT SUBSCRIBE_TRACKS).
     /// Versions without it keep this default.
+    /// Tell the peer that a track matching its track discovery will not be pushed to it
+    /// (MOQT PUBLISH_BLOCKED).
+    fn publish_blocked(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        track: TrackName,
+    ) -> Result<(), CommandError> {
+        let _ = (shared, request, track);
+        Err(CommandError::InvalidState("publish_blocked answers a MOQT SUBSCRIBE_TRACKS"))
+    }
     fn discover_tracks(
         &mut self,
         shared: &mut Shared,

@@ -241,6 +241,15 @@ pub enum Event {
         result: Result<TrackInfo, Reason>,
     },
 
+    /// A track matching our track discovery (MOQT SUBSCRIBE_TRACKS) that the peer cannot
+    /// PUBLISH to us (PUBLISH_BLOCKED).
+    PublishBlocked {
+        /// From [`crate::Session::discover_tracks`].
+        request: RequestHandle,
+        /// The full track name.
+        track: TrackName,
+    },
+
     // ---- refusals with advice
     /// The peer refused one of our requests and said when or where to retry (MOQT
     /// REQUEST_ERROR retry interval / REDIRECT). Comes just before the request's terminal

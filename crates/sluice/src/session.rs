@@ -182,6 +182,13 @@ impl Session {
         e.discover_tracks(s, prefix)
     }
 
+    /// Answers an [`crate::Event::IncomingTrackDiscovery`]: `track` matches but will not be
+    /// pushed (MOQT PUBLISH_BLOCKED).
+    pub fn publish_blocked(&mut self, request: RequestHandle, track: TrackName) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.publish_blocked(s, request, track)
+    }
+
     /// Subscribes to a track.
     pub fn subscribe(
         &mut self,

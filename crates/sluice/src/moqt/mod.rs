@@ -43,7 +43,7 @@
 //! | `max_discovered_namespaces` | namespaces active on our SUBSCRIBE_NAMESPACE: one more cancels it (RESET + STOP_SENDING EXCESSIVE_LOAD, `DiscoveryEnded`) |
 //! | `max_track_check_entries` | the lowest groups are forgotten by the malformed-track checks |
 //!
-//! Not implemented: reporting PUBLISH_BLOCKED; sending AUTHORIZATION_TOKENs; delivery timeouts on fetch streams and
+//! Not implemented: sending AUTHORIZATION_TOKENs; delivery timeouts on fetch streams and
 //! datagrams (the core hands both to the adapter at once, so it never holds one to expire)
 //! and on bytes the transport already holds (see `timeouts` for what a sans-IO core can
 //! know); our own SUBGROUP_DELIVERY_TIMEOUT as a subscriber parameter or track property
@@ -610,6 +610,14 @@ impl Engine for MoqtEngine {
         timeout: std::time::Duration,
     ) -> Result<(), CommandError> {
         self.cmd_goaway(shared, uri, timeout)
+    }
+    fn publish_blocked(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        track: TrackName,
+    ) -> Result<(), CommandError> {
+        self.cmd_publish_blocked(shared, request, track)
     }
     fn discover_tracks(
         &mut self,

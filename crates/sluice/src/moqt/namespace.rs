@@ -24,10 +24,10 @@ use sluice_wire::moqt::codes::{RequestErrorCode, StreamResetCode};
 use sluice_wire::moqt::control::ControlMessage;
 use sluice_wire::moqt::kvp::Properties;
 use sluice_wire::moqt::message::{
-    Namespace as NamespaceMsg, NamespaceDone, PublishNamespace, RequestOk, SubscribeNamespace,
-    SubscribeTracks,
+    Namespace as NamespaceMsg, NamespaceDone, PublishBlocked, PublishNamespace, RequestOk,
+    SubscribeNamespace, SubscribeTracks,
 };
-use sluice_wire::moqt::namespace::TrackNamespace;
+use sluice_wire::moqt::namespace::{FullTrackName, TrackNamespace};
 use sluice_wire::moqt::params::{Parameters, RequestKind};
 
 use super::MoqtEngine;
@@ -38,7 +38,7 @@ use crate::error::CommandError;
 use crate::event::{Event, Reason};
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::Output;
-use crate::model::Namespace;
+use crate::model::{Namespace, TrackName};
 
 impl MoqtEngine {
     pub(super) fn cmd_announce(
@@ -333,9 +333,14 @@ impl MoqtEngine {
                 self.send_on(shared, stream, Bytes::new(), true);
                 self.forget(shared, handle);
             }
-            // PUBLISH_BLOCKED: a track the publisher will not PUBLISH; not surfaced.
-            ControlMessage::PublishBlocked(_)
-                if phase == Phase::Established && kind == Kind::SubscribeTracks => {}
+            // PUBLISH_BLOCKED: a matching track the publisher cannot PUBLISH to us.
+            ControlMessage::PublishBlocked(b)
+                if phase == Phase::Established && kind == Kind::SubscribeTracks =>
+            {
+                let namespace = full(&req.namespace, &b.track.namespace);
+                let track = TrackName { namespace, name: b.track.name };
+                shared.event(Event::PublishBlocked { request: handle, track });
+            }
             ControlMessage::Namespace(n)
                 if phase == Phase::Established && kind == Kind::SubscribeNamespace =>
             {
@@ -377,5 +382,29 @@ impl MoqtEngine {
             }
             _ => self.unexpected(shared),
         }
+    }
+
+    /// PUBLISH_BLOCKED (§10.19) on a peer's SUBSCRIBE_TRACKS: `track` matches its prefix but
+    /// will not be PUBLISHed to it.
+    pub(super) fn cmd_publish_blocked(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        track: TrackName,
+    ) -> Result<(), CommandError> {
+        let req = self.requests.get(&handle).ok_or(CommandError::UnknownRequest(handle))?;
+        if req.kind != Kind::SubscribeTracks || req.outbound {
+            return Err(CommandError::UnknownRequest(handle));
+        }
+        if !track.namespace.starts_with(&req.namespace) {
+            return Err(CommandError::InvalidState("the track is not under the request's prefix"));
+        }
+        let suffix: Vec<Bytes> = track.namespace.0.iter().skip(req.namespace.0.len()).cloned().collect();
+        let stream = req.stream;
+        let msg =
+            PublishBlocked { track: FullTrackName { namespace: TrackNamespace(suffix), name: track.name } };
+        let bytes = self.encode(&msg)?;
+        self.send_on(shared, stream, bytes, false);
+        Ok(())
     }
 }
