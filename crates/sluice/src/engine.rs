@@ -307,6 +307,17 @@ pub trait Engine: std::fmt::Debug {
         subgroup: u64,
         object: ObjectWrite,
     ) -> Result<(), CommandError>;
+    /// Mark a range of an accepted fetch as non-existent or unknown (MOQT End of Range).
+    fn write_fetch_gap(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        through: Location,
+        unknown: bool,
+    ) -> Result<(), CommandError> {
+        let _ = (shared, request, through, unknown);
+        Err(CommandError::InvalidState("fetch gaps are a MOQT FETCH_HEADER feature"))
+    }
     /// Finish an accepted fetch.
     fn finish_fetch(&mut self, shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError>;
     /// Ask for a track's status (MOQT TRACK_STATUS).

@@ -198,6 +198,16 @@ pub enum Event {
         /// End location (exclusive), `None` = up to the largest.
         end: Option<Location>,
     },
+    /// A fetch's End of Range marker (MOQT): the locations after the previous object up to
+    /// and including `through` do not exist, or (`unknown`) their status is unknown.
+    FetchGap {
+        /// The fetch.
+        request: RequestHandle,
+        /// The last location of the range.
+        through: Location,
+        /// True for "unknown", false for "does not exist".
+        unknown: bool,
+    },
     /// Our fetch was accepted.
     FetchAccepted {
         /// From [`crate::Session::fetch`].

@@ -339,6 +339,19 @@ impl Session {
         e.write_fetch_object(s, request, group, subgroup, object)
     }
 
+    /// Marks the locations after the previous fetch object up to and including `through` as
+    /// non-existent, or (`unknown`) of unknown status (MOQT End of Range markers; moq-lite
+    /// fetches are whole groups and have none).
+    pub fn write_fetch_gap(
+        &mut self,
+        request: RequestHandle,
+        through: Location,
+        unknown: bool,
+    ) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.write_fetch_gap(s, request, through, unknown)
+    }
+
     /// Finishes an accepted fetch.
     pub fn finish_fetch(&mut self, request: RequestHandle) -> Result<(), CommandError> {
         let (e, s) = self.engine()?;

@@ -29,7 +29,8 @@ use sluice_wire::Encode;
 use sluice_wire::moqt::codes::{RequestErrorCode, SessionErrorCode};
 use sluice_wire::moqt::control::ControlMessage;
 use sluice_wire::moqt::fetch_stream::{
-    FetchHeader, FetchItemHeader, FetchObjectEncoder, FetchObjectHeader, GroupOrder as FetchOrder,
+    EndOfRange, EndOfRangeKind, FetchHeader, FetchItemHeader, FetchObjectEncoder, FetchObjectHeader,
+    GroupOrder as FetchOrder,
 };
 use sluice_wire::moqt::kvp::Properties;
 use sluice_wire::moqt::location::Location as WireLocation;
@@ -314,6 +315,36 @@ impl MoqtEngine {
         Ok(())
     }
 
+    /// An End of Range marker (§"End of Range"): the locations after the previous entry up
+    /// to and including `through` do not exist (`unknown` false) or are unknown.
+    pub(super) fn cmd_write_fetch_gap(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        through: Location,
+        unknown: bool,
+    ) -> Result<(), CommandError> {
+        let kind = if unknown { EndOfRangeKind::Unknown } else { EndOfRangeKind::NonExistent };
+        let header = FetchItemHeader::EndOfRange(EndOfRange {
+            kind,
+            group_id: through.group,
+            object_id: through.object,
+        });
+        // Validate against a copy of the encoder first so a refused marker sends nothing.
+        let mut probe = match self.requests.get(&handle).and_then(|r| r.fetch_out.as_ref()) {
+            Some((_, e)) => e.clone(),
+            None => FetchObjectEncoder::new(FetchOrder::Ascending, self.version),
+        };
+        probe.encode_header(&mut Vec::new(), &header)?;
+        let mut buf = Vec::new();
+        let stream = self.fetch_stream(shared, handle, &mut buf)?;
+        if let Some((_, e)) = self.requests.get_mut(&handle).and_then(|r| r.fetch_out.as_mut()) {
+            e.encode_header(&mut buf, &header)?;
+        }
+        shared.push(Output::Write { stream, header: Bytes::from(buf), payload: Bytes::new(), fin: false });
+        Ok(())
+    }
+
     pub(super) fn cmd_finish_fetch(
         &mut self,
         shared: &mut Shared,
@@ -389,7 +420,14 @@ impl MoqtEngine {
                 let FetchIn { buf, decoder, .. } = f;
                 match decode_buffered(buf, |r| decoder.decode_header(r)) {
                     Ok(Some(FetchItemHeader::Object(h))) => f.pending = Some(h),
-                    Ok(Some(FetchItemHeader::EndOfRange(_))) => continue,
+                    Ok(Some(FetchItemHeader::EndOfRange(m))) => {
+                        shared.event(Event::FetchGap {
+                            request: handle,
+                            through: Location { group: m.group_id, object: m.object_id },
+                            unknown: m.kind == EndOfRangeKind::Unknown,
+                        });
+                        continue;
+                    }
                     Ok(None) => {
                         if f.fin {
                             if f.buf.is_empty() {

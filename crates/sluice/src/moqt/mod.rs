@@ -597,6 +597,15 @@ impl Engine for MoqtEngine {
     ) -> Result<(), CommandError> {
         self.cmd_write_fetch_object(shared, request, group, subgroup, object)
     }
+    fn write_fetch_gap(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        through: Location,
+        unknown: bool,
+    ) -> Result<(), CommandError> {
+        self.cmd_write_fetch_gap(shared, request, through, unknown)
+    }
     fn finish_fetch(&mut self, shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError> {
         self.cmd_finish_fetch(shared, request)
     }
