@@ -6,7 +6,26 @@
 //! spawns a task or draws a random number. One version-neutral API drives whichever wire
 //! version the transport negotiated: moq-lite-04/05 ([`lite`]) or MOQT draft-18 ([`moqt`]).
 //!
-//! See `docs/core.md` in the repository for the design and what maps where.
+//! ```
+//! use sluice::{Config, Event, Input, LiteVersion, Output, Role, Session, Time, Version};
+//!
+//! let mut session = Session::new(Config::default(), Role::Client, Time::ZERO);
+//! session.handle(Time::ZERO, Input::Connected { version: Version::Lite(LiteVersion::Lite05) });
+//! let mut opened = 0;
+//! while let Some(output) = session.poll() {
+//!     match output {
+//!         // Hand these to your QUIC stack; report the open with Input::StreamOpenResult.
+//!         Output::OpenStream { .. } => opened += 1,
+//!         Output::Write { .. } => {}
+//!         Output::Event(event) => println!("{event:?}"),
+//!         _ => {}
+//!     }
+//! }
+//! assert_eq!(opened, 1, "lite-05 opens its SETUP stream at once");
+//! ```
+//!
+//! Each engine's module docs ([`lite`], [`moqt`]) say what maps where and what every
+//! `Config` limit answers; `sluice-sim` runs sessions against each other without QUIC.
 #![cfg_attr(
     not(test),
     deny(
