@@ -13,7 +13,10 @@
 //! * a subscriber reported congested ([`crate::Relay::set_congested`]) gets no new groups:
 //!   when the next group starts its older streams are *reset* (their queued bytes are
 //!   dropped by the transport) and the new group is skipped, until it is no longer
-//!   congested; it then resumes at the next group start, never mid-group;
+//!   congested; it then resumes at the next group start, never mid-group. A group that
+//!   ends upstream while its subscriber is congested is not finished at once but kept until
+//!   the next group starts, because the core forgets a finished stream and it could then no
+//!   longer be reset;
 //! * more than `max_open_streams_per_subscriber` open streams: the oldest is reset.
 //!
 //! Version mapping of an object (lossy where noted; see the crate docs):
@@ -52,6 +55,9 @@ pub(crate) struct OpenStream {
     pub(crate) stream: StreamId,
     /// Objects written (the next lite frame index).
     pub(crate) written: u64,
+    /// The upstream group ended while the subscriber was congested: finish (or reset) it
+    /// when the next group starts.
+    pub(crate) ended: bool,
 }
 
 /// One downstream subscription of a track.
@@ -122,9 +128,17 @@ impl Downstream {
         };
         if info.status != ObjectStatus::Normal {
             if let Some(i) = self.open.iter().position(|o| o.group == info.group && o.subgroup == subgroup) {
-                let o = self.open.remove(i);
-                if session.close_subgroup(o.stream, true).is_err() {
-                    ctx.stats.command_errors += 1;
+                if ctx.congested {
+                    // Keep it, so it can still be reset (dropping its queued bytes) when a
+                    // newer group starts; the core forgets a finished stream.
+                    if let Some(o) = self.open.get_mut(i) {
+                        o.ended = true;
+                    }
+                } else {
+                    let o = self.open.remove(i);
+                    if session.close_subgroup(o.stream, true).is_err() {
+                        ctx.stats.command_errors += 1;
+                    }
                 }
             }
             return;
@@ -146,7 +160,7 @@ impl Downstream {
                     for o in older {
                         if ctx.congested {
                             self.reset(session, o.stream, ctx.now, ctx.stats);
-                        } else if session.close_subgroup(o.stream, false).is_err() {
+                        } else if session.close_subgroup(o.stream, o.ended).is_err() {
                             ctx.stats.command_errors += 1;
                         }
                     }
@@ -162,7 +176,7 @@ impl Downstream {
                     ctx.stats.command_errors += 1;
                     return;
                 };
-                self.open.push(OpenStream { group: info.group, subgroup, stream, written: 0 });
+                self.open.push(OpenStream { group: info.group, subgroup, stream, written: 0, ended: false });
                 while self.open.len() > ctx.max_open.max(1) {
                     let oldest = self.open.remove(0);
                     self.reset(session, oldest.stream, ctx.now, ctx.stats);
