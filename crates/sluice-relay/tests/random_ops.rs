@@ -73,11 +73,9 @@ proptest! {
                     subs[i].connected = false;
                     subs[i].request = None;
                 }
-                Op::Group(n) => {
-                    if !publisher.subscriptions.is_empty() && node.relay.tracks() == 1 {
-                        publisher.write_group(&mut node, group, 0..n, 64);
-                        group += 1;
-                    }
+                Op::Group(n) if !publisher.subscriptions.is_empty() && node.relay.tracks() == 1 => {
+                    publisher.write_group(&mut node, group, 0..n, 64);
+                    group += 1;
                 }
                 _ => {}
             }
