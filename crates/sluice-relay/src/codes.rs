@@ -55,6 +55,16 @@ pub fn not_supported(family: Family) -> u64 {
     }
 }
 
+/// The code ending (or failing) a downstream subscription because its publisher's session
+/// went away: the family's generic error (MOQT INTERNAL_ERROR 0x0, which is also
+/// REQUEST_ERROR INTERNAL_ERROR; lite NOT_FOUND).
+pub fn publisher_gone(family: Family) -> u64 {
+    match family {
+        Family::Moqt => PublishDoneCode::INTERNAL_ERROR.0,
+        Family::Lite => LITE_NOT_FOUND,
+    }
+}
+
 /// True when `code` from `family` is a graceful end of a subscription.
 pub fn is_graceful_end(family: Family, code: u64) -> bool {
     match family {

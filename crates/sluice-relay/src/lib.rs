@@ -65,9 +65,33 @@
 //! * Error/end codes: graceful ends map to graceful ends, anything else to the target
 //!   family's generic code ([`codes`]).
 //!
+//! * Datagrams: an object that arrived as a datagram is forwarded on a subgroup stream.
+//!
 //! Not yet: FETCH (refused NOT_SUPPORTED), MOQT PUBLISH (refused), TRACK_STATUS
-//! (refused), SUBSCRIBE_UPDATE aggregation, failover between publishers of one namespace,
-//! datagram forwarding.
+//! (refused), SUBSCRIBE_UPDATE (ignored; the upstream keeps the first subscriber's
+//! priority), downstream group order and priority, failover between publishers of one
+//! namespace, lite-05 hop-id loop avoidance between relays, keeping a track's cache after
+//! its last subscriber left.
+//!
+//! # Where the core API made the relay work around it
+//!
+//! * No command resets one subgroup stream: the relay feeds the session
+//!   `Input::StopSending` for it, which both engines answer with a reset and forget the
+//!   stream ([`track`]).
+//! * No event says an upstream group/subgroup stream finished (lite never, MOQT only via an
+//!   END_OF_GROUP object): downstream streams are finished when a newer group starts, and
+//!   late objects of a finished group are dropped (counted in [`RelayStats`]).
+//! * The core forgets a stream once it is finished, so a finished stream still queued in a
+//!   slow transport cannot be reset; the relay keeps a congested subscriber's ended groups
+//!   open until the next group starts for that reason.
+//! * No signal of a session's transport backlog: the caller reports congestion
+//!   ([`Relay::set_congested`]).
+//! * No event for a peer's MOQT SUBSCRIBE_NAMESPACE (the engine answers it from the
+//!   namespaces announced on that session): the relay therefore announces every namespace
+//!   on every other MOQT session (PUBLISH_NAMESPACE), whether or not it asked, instead of
+//!   only on those that subscribed to a matching prefix.
+//! * `ObjectWrite::payload` is one `Bytes`: a payload received in several chunks is joined
+//!   (one copy, counted in [`RelayStats::payload_copies`]).
 #![cfg_attr(
     not(test),
     deny(

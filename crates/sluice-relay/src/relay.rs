@@ -37,6 +37,15 @@ impl Peer {
     }
 }
 
+/// Why an upstream subscription is over.
+#[derive(Debug, Clone, Copy)]
+enum UpstreamEnd {
+    /// The publisher ended or refused it with a code of this family.
+    Code(Family),
+    /// The publisher's session is gone.
+    PublisherGone,
+}
+
 /// A subscription waiting for a publisher of its namespace.
 #[derive(Debug)]
 struct Waiting {
@@ -83,7 +92,7 @@ impl Relay {
 
     /// Forgets session `id` (closed, or the caller dropped it): its namespaces are
     /// withdrawn, the tracks it published end downstream, its subscriptions leave.
-    pub fn remove_session(&mut self, now: Time, id: SessionId, sessions: &mut impl Sessions) {
+    pub fn remove_session(&mut self, id: SessionId, sessions: &mut impl Sessions) {
         if self.peers.remove(&id).is_none() {
             return;
         }
@@ -99,10 +108,8 @@ impl Relay {
         let upstream: Vec<RequestHandle> =
             self.by_upstream.keys().filter(|(s, _)| *s == id).map(|(_, r)| *r).collect();
         for request in upstream {
-            let reason = Reason { code: codes::LITE_NOT_FOUND, text: "publisher session gone".to_owned() };
-            // Treated as a non-graceful end from a lite-coded publisher: every family maps it
-            // to its generic error.
-            self.upstream_ended(now, id, request, Family::Lite, reason, true, sessions);
+            let reason = Reason { code: 0, text: "publisher session gone".to_owned() };
+            self.upstream_ended(id, request, UpstreamEnd::PublisherGone, reason, sessions);
         }
     }
 
@@ -248,13 +255,9 @@ impl Relay {
                 }
             }
             Event::Subscribed { request, info } => self.on_subscribed(now, id, request, info, sessions),
-            Event::SubscribeFailed { request, reason } => {
-                let family = self.family(id);
-                self.upstream_ended(now, id, request, family, reason, false, sessions)
-            }
-            Event::SubscriptionEnded { request, reason } => {
-                let family = self.family(id);
-                self.upstream_ended(now, id, request, family, reason, true, sessions)
+            Event::SubscribeFailed { request, reason } | Event::SubscriptionEnded { request, reason } => {
+                let end = UpstreamEnd::Code(self.family(id));
+                self.upstream_ended(id, request, end, reason, sessions)
             }
             Event::Object { request, info, payload } => {
                 self.on_object(now, id, request, info, payload, sessions)
@@ -267,7 +270,7 @@ impl Relay {
                     let _ = s.reject(request, code, "not supported by this relay");
                 }
             }
-            Event::Closed { .. } => self.remove_session(now, id, sessions),
+            Event::Closed { .. } => self.remove_session(id, sessions),
             _ => {}
         }
     }
@@ -585,30 +588,40 @@ impl Relay {
         }
     }
 
-    /// The upstream subscription ended (`started`) or failed: every downstream one ends or
-    /// fails with the mapped code, and the track is forgotten.
-    #[allow(clippy::too_many_arguments)]
+    /// The upstream subscription ended or failed: every downstream one that was accepted
+    /// ends, every other one fails, with the mapped code, and the track is forgotten.
     fn upstream_ended(
         &mut self,
-        now: Time,
         id: SessionId,
         request: RequestHandle,
-        from: Family,
+        end: UpstreamEnd,
         reason: Reason,
-        started: bool,
         sessions: &mut impl Sessions,
     ) {
-        let _ = (now, started);
         let Some(name) = self.by_upstream.remove(&(id, request)) else { return };
         let Some(mut t) = self.tracks.remove(&name) else { return };
         for mut d in t.subscribers.drain(..) {
             self.by_downstream.remove(&(d.session, d.request));
             let Some(session) = sessions.session(d.session) else { continue };
-            let result = if d.accepted {
-                d.close_all(session);
-                session.end_subscription(d.request, codes::map_end(from, d.family, reason.code), &reason.text)
-            } else {
-                session.reject(d.request, codes::map_failure(from, d.family, reason.code), &reason.text)
+            let result = match (end, d.accepted) {
+                (UpstreamEnd::Code(from), true) => {
+                    d.close_all(session);
+                    session.end_subscription(
+                        d.request,
+                        codes::map_end(from, d.family, reason.code),
+                        &reason.text,
+                    )
+                }
+                (UpstreamEnd::Code(from), false) => {
+                    session.reject(d.request, codes::map_failure(from, d.family, reason.code), &reason.text)
+                }
+                (UpstreamEnd::PublisherGone, true) => {
+                    d.close_all(session);
+                    session.end_subscription(d.request, codes::publisher_gone(d.family), &reason.text)
+                }
+                (UpstreamEnd::PublisherGone, false) => {
+                    session.reject(d.request, codes::publisher_gone(d.family), &reason.text)
+                }
             };
             if result.is_err() {
                 self.stats.command_errors += 1;
