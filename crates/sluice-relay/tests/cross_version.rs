@@ -175,3 +175,17 @@ fn discovery_gets_current_and_future_namespaces_and_withdrawals() {
         );
     }
 }
+
+#[test]
+fn lite04_publisher_to_lite05_subscriber_gets_relay_timestamps() {
+    // lite-04 frames carry no timestamp; lite-05 requires one: the relay stamps arrival ms.
+    let (mut node, mut publisher, track) = setup(LITE04);
+    node.tick(7);
+    let sub = subscribe(&mut node, LITE05, &track);
+    publisher.serve(&mut node);
+    publisher.write_group(&mut node, 0, 0..2, 50);
+    let mut got = Received::default();
+    got.take(&mut node, sub);
+    let stamps: Vec<Option<u64>> = got.objects.iter().map(|o| o.4).collect();
+    assert_eq!(stamps, vec![Some(7), Some(7)]);
+}

@@ -259,3 +259,45 @@ fn namespace_limit_answers_excessive_load() {
     assert_eq!(ended, vec![(h, 0x9)]);
     assert_eq!(node.relay.namespaces(), vec![Namespace::from_fields(["one"])]);
 }
+
+#[test]
+fn upstream_refusal_fails_every_waiting_subscriber_with_the_mapped_code() {
+    let (mut node, publisher, track) = setup(DRAFT18, RelayConfig::default());
+    let moqt = subscriber(&mut node, DRAFT18, &track);
+    let lite = subscriber(&mut node, LITE05, &track);
+    for event in node.events(publisher.conn) {
+        if let Event::IncomingSubscribe { request, .. } = event {
+            node.peer(publisher.conn).reject(request, 0x10, "no such track").unwrap();
+        }
+    }
+    node.pump();
+    let (mut m, mut l) = (Received::default(), Received::default());
+    m.take(&mut node, moqt);
+    l.take(&mut node, lite);
+    assert_eq!(m.failed, Some(0x10), "same family: the code is kept");
+    assert_eq!(l.failed, Some(13), "MOQT refusal to lite: NOT_FOUND");
+    assert_eq!(node.relay.tracks(), 0);
+}
+
+#[test]
+fn subscriber_and_waiting_limits_answer_excessive_load() {
+    let config =
+        RelayConfig { max_subscribers_per_track: 1, max_waiting_subscribes: 1, ..RelayConfig::default() };
+    let (mut node, _publisher, track) = setup(DRAFT18, config);
+    let first = subscriber(&mut node, DRAFT18, &track);
+    let second = subscriber(&mut node, DRAFT18, &track);
+    let nowhere = TrackName::new(Namespace::from_fields(["nobody"]), "x");
+    let wait1 = subscriber(&mut node, DRAFT18, &nowhere);
+    let wait2 = subscriber(&mut node, LITE04, &nowhere);
+    let got: Vec<Option<u64>> = [first, second, wait1, wait2]
+        .into_iter()
+        .map(|c| {
+            let mut r = Received::default();
+            r.take(&mut node, c);
+            r.failed
+        })
+        .collect();
+    assert_eq!(got, vec![None, Some(0x9), None, Some(11)]);
+    assert_eq!(node.relay.waiting(), 1);
+    assert_eq!(node.relay.stats().refused_excessive_load, 2);
+}
