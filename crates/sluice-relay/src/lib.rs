@@ -17,6 +17,44 @@
 //!    the duration of the call);
 //! 5. optionally reports transport congestion per session with [`Relay::set_congested`].
 //!
+//! ```
+//! use std::collections::BTreeMap;
+//! use sluice::{Config, Input, Output, Role, Session, Time, Version};
+//! use sluice_relay::{Relay, RelayConfig, SessionId};
+//!
+//! let mut relay = Relay::new(RelayConfig::default());
+//! let mut sessions: BTreeMap<SessionId, Session> = BTreeMap::new();
+//! let id = SessionId(7);
+//! relay.add_session(id);
+//! sessions.insert(id, Session::new(Config::default(), Role::Server, Time::ZERO));
+//!
+//! // The adapter reports a lite-04 connection (lite-04 is ready at once).
+//! let now = Time::ZERO;
+//! let version = Version::Lite(sluice::LiteVersion::Lite04);
+//! sessions.get_mut(&id).unwrap().handle(now, Input::Connected { version });
+//!
+//! // Drain every session until quiet: events to the relay, the rest to the transport.
+//! let mut to_transport = Vec::new();
+//! loop {
+//!     let mut moved = false;
+//!     let ids: Vec<SessionId> = sessions.keys().copied().collect();
+//!     for id in ids {
+//!         while let Some(output) = sessions.get_mut(&id).and_then(Session::poll) {
+//!             moved = true;
+//!             match output {
+//!                 Output::Event(event) => relay.on_event(now, id, event, &mut sessions),
+//!                 other => to_transport.push((id, other)),
+//!             }
+//!         }
+//!     }
+//!     if !moved {
+//!         break;
+//!     }
+//! }
+//! // On `Ready` the relay asked the lite peer for its broadcasts: an Announce stream opened.
+//! assert!(to_transport.iter().any(|(_, o)| matches!(o, Output::OpenStream { bidi: true, .. })));
+//! ```
+//!
 //! The relay therefore never owns the sessions. This keeps it usable under any driver
 //! (quinn, an io_uring loop, `sluice_sim::Network`, which owns its endpoints) and testable
 //! with the simulator. It never touches a session's inputs except in one place
