@@ -1,0 +1,181 @@
+//! The per-track group cache that lets a late joiner start at the latest group.
+//!
+//! A live subscriber arriving mid-group would otherwise wait for the next group (a key
+//! frame, for video); the relay keeps the most recent groups of each track it relays and
+//! replays them to a newcomer before the live objects (moq-lite: a subscription starts at
+//! the latest group, lite-05 §SUBSCRIBE; MOQT: a relay may serve a LargestObject
+//! subscription from its cache, draft-18 §8).
+//!
+//! Bounded three ways ([`crate::RelayConfig`]): group count, payload bytes per track, and
+//! age. Only whole groups are evicted, oldest first, so a cached group always starts where
+//! the relay first saw it. A group bigger than the byte limit on its own stops being cached
+//! (its objects so far are dropped) rather than being kept truncated. Payloads are the
+//! received `Bytes` (reference counts, no copies).
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use bytes::Bytes;
+use sluice::{Location, ObjectInfo, Time};
+
+/// One cached object.
+#[derive(Debug, Clone)]
+pub(crate) struct CachedObject {
+    pub(crate) info: ObjectInfo,
+    pub(crate) payload: Bytes,
+}
+
+/// One cached group, objects in arrival order.
+#[derive(Debug)]
+pub(crate) struct CachedGroup {
+    pub(crate) group: u64,
+    first_seen: Time,
+    bytes: usize,
+    pub(crate) objects: Vec<CachedObject>,
+}
+
+/// The limits a cache applies.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) groups: usize,
+    pub(crate) bytes: usize,
+    pub(crate) max_age: Duration,
+}
+
+/// See the module docs.
+#[derive(Debug, Default)]
+pub(crate) struct GroupCache {
+    groups: VecDeque<CachedGroup>,
+    bytes: usize,
+    /// The newest group too large to cache: its further objects are not kept.
+    oversized: Option<u64>,
+}
+
+impl GroupCache {
+    /// Adds one object. Objects of a group older than every cached one are not kept.
+    pub(crate) fn insert(&mut self, now: Time, info: &ObjectInfo, payload: &Bytes, limits: Limits) {
+        if limits.groups == 0 || self.oversized == Some(info.group) {
+            return;
+        }
+        let index = match self.groups.iter().position(|g| g.group == info.group) {
+            Some(i) => i,
+            None => {
+                if self.groups.front().is_some_and(|g| g.group > info.group)
+                    && self.groups.len() >= limits.groups
+                {
+                    return;
+                }
+                let at = self.groups.iter().position(|g| g.group > info.group).unwrap_or(self.groups.len());
+                self.groups.insert(
+                    at,
+                    CachedGroup { group: info.group, first_seen: now, bytes: 0, objects: Vec::new() },
+                );
+                at
+            }
+        };
+        let Some(group) = self.groups.get_mut(index) else { return };
+        group.bytes = group.bytes.saturating_add(payload.len());
+        group.objects.push(CachedObject { info: info.clone(), payload: payload.clone() });
+        self.bytes = self.bytes.saturating_add(payload.len());
+        if group.bytes > limits.bytes {
+            self.oversized = Some(info.group);
+            if let Some(g) = self.groups.remove(index) {
+                self.bytes = self.bytes.saturating_sub(g.bytes);
+            }
+        }
+        while self.groups.len() > limits.groups || self.bytes > limits.bytes {
+            self.evict_oldest();
+        }
+        self.expire(now, limits.max_age);
+    }
+
+    fn evict_oldest(&mut self) {
+        if let Some(g) = self.groups.pop_front() {
+            self.bytes = self.bytes.saturating_sub(g.bytes);
+        }
+    }
+
+    /// Drops groups first seen longer than `max_age` ago.
+    pub(crate) fn expire(&mut self, now: Time, max_age: Duration) {
+        self.groups.retain(|g| now.saturating_since(g.first_seen) <= max_age);
+        self.bytes = self.groups.iter().map(|g| g.bytes).sum();
+    }
+
+    /// When the oldest cached group expires.
+    pub(crate) fn next_expiry(&self, max_age: Duration) -> Option<Time> {
+        self.groups.iter().map(|g| g.first_seen + max_age).min()
+    }
+
+    /// The newest cached group.
+    pub(crate) fn latest(&self) -> Option<&CachedGroup> {
+        self.groups.back()
+    }
+
+    /// The largest location cached.
+    pub(crate) fn largest(&self) -> Option<Location> {
+        let g = self.groups.back()?;
+        let object = g.objects.iter().map(|o| o.info.object).max()?;
+        Some(Location { group: g.group, object })
+    }
+
+    /// The cached groups from `group` on, oldest first.
+    pub(crate) fn groups_since(&self, group: u64) -> impl Iterator<Item = &CachedGroup> {
+        self.groups.iter().filter(move |g| g.group >= group)
+    }
+
+    /// Groups cached.
+    pub(crate) fn len(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// Payload bytes cached.
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sluice::ObjectStatus;
+
+    fn info(group: u64, object: u64) -> ObjectInfo {
+        ObjectInfo {
+            group,
+            subgroup: 0,
+            object,
+            status: ObjectStatus::Normal,
+            publisher_priority: None,
+            properties: Bytes::new(),
+            timestamp: None,
+        }
+    }
+
+    const LIMITS: Limits = Limits { groups: 2, bytes: 100, max_age: Duration::from_secs(1) };
+
+    #[test]
+    fn keeps_the_latest_groups_within_count_bytes_and_age() {
+        let mut cache = GroupCache::default();
+        let p = Bytes::from_static(&[0; 10]);
+        for g in 0..3 {
+            for o in 0..2 {
+                cache.insert(Time::from_millis(g * 100), &info(g, o), &p, LIMITS);
+            }
+        }
+        assert_eq!(cache.len(), 2);
+        assert_eq!(cache.largest(), Some(Location { group: 2, object: 1 }));
+        assert_eq!(cache.groups_since(0).map(|g| g.group).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(cache.bytes(), 40);
+        // A group over the byte limit is not kept at all, and stops being cached.
+        let big = Bytes::from_static(&[0; 60]);
+        cache.insert(Time::from_millis(300), &info(3, 0), &big, LIMITS);
+        cache.insert(Time::from_millis(300), &info(3, 1), &big, LIMITS);
+        assert_eq!(cache.groups_since(3).count(), 0);
+        cache.insert(Time::from_millis(300), &info(3, 2), &p, LIMITS);
+        assert_eq!(cache.groups_since(3).count(), 0);
+        // Age: group 2 was first seen at 200 ms.
+        cache.expire(Time::from_millis(1201), LIMITS.max_age);
+        assert_eq!(cache.len(), 0);
+        assert_eq!(cache.bytes(), 0);
+    }
+}

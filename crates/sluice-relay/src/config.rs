@@ -1,0 +1,54 @@
+//! [`RelayConfig`]: every table and buffer of the relay that peers can grow, with its limit.
+//!
+//! Peers grow the relay's state by announcing namespaces, subscribing to tracks (each
+//! distinct track costs one upstream subscription and one group cache), waiting for
+//! publishers that have not announced yet, and by publishing objects that the relay caches
+//! and fans out. Each of those has a limit here; hitting one answers the request with the
+//! version's "too much load" code (MOQT REQUEST_ERROR EXCESSIVE_LOAD 0x9, draft-18 §13.1.2;
+//! moq-lite: a reset of the request stream with LIMIT_EXCEEDED, see [`crate::codes`]),
+//! never with more memory.
+
+use std::time::Duration;
+
+/// Relay limits and knobs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayConfig {
+    /// Namespaces (announced broadcasts) routed at once, over all publishers. A further
+    /// PUBLISH_NAMESPACE is refused with EXCESSIVE_LOAD; a further lite broadcast is ignored.
+    pub max_namespaces: usize,
+    /// Distinct tracks relayed at once (each one upstream subscription + one cache).
+    pub max_tracks: usize,
+    /// Downstream subscriptions sharing one track.
+    pub max_subscribers_per_track: usize,
+    /// Subscriptions waiting for a publisher of their namespace to appear.
+    pub max_waiting_subscribes: usize,
+    /// How long a subscription for a namespace nobody announced waits before it fails with
+    /// DOES_NOT_EXIST (lite: NOT_FOUND).
+    pub subscribe_wait: Duration,
+    /// Subgroup (lite: group) streams one downstream subscription may have open at once;
+    /// past it the oldest is reset. Streams of a group are finished as soon as a newer group
+    /// starts, so this only bites with many concurrent MOQT subgroups.
+    pub max_open_streams_per_subscriber: usize,
+    /// Groups kept per track for late joiners (0 disables the cache).
+    pub cache_groups: usize,
+    /// Payload bytes kept per track. A group larger than this on its own is not cached.
+    pub cache_bytes: usize,
+    /// A cached group older than this (since its first object arrived) is dropped.
+    pub cache_max_age: Duration,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        RelayConfig {
+            max_namespaces: 4096,
+            max_tracks: 4096,
+            max_subscribers_per_track: 4096,
+            max_waiting_subscribes: 1024,
+            subscribe_wait: Duration::from_secs(2),
+            max_open_streams_per_subscriber: 8,
+            cache_groups: 2,
+            cache_bytes: 4 << 20,
+            cache_max_age: Duration::from_secs(30),
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! sluice-relay: a sans-IO Media over QUIC relay over [`sluice::Session`]s.
+//!
+//! # Model
+//!
+//! The relay is a plain state machine, like the sessions it drives: no clock reads, no
+//! sockets, no runtime, no threads. The caller's event loop owns the sessions (one per peer
+//! connection, any mix of moq-lite-04, moq-lite-05 and MOQT draft-18) and names each with a
+//! [`SessionId`]. It:
+//!
+//! 1. registers each session with [`Relay::add_session`] before feeding its events;
+//! 2. feeds every application event a session produces to [`Relay::on_event`] (the
+//!    session's `poll()` yields `Output::Event(e)`; transport outputs go to the transport as
+//!    usual);
+//! 3. arms a timer for [`Relay::poll_timeout`] and calls [`Relay::handle_timeout`];
+//! 4. drains every session's `poll()` after each call, since the relay issues commands on
+//!    them (through the [`Sessions`] trait, which gives the relay `&mut Session` by id for
+//!    the duration of the call);
+//! 5. optionally reports transport congestion per session with [`Relay::set_congested`].
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use sluice::{Config, Input, Output, Role, Session, Time, Version};
+//! use sluice_relay::{Relay, RelayConfig, SessionId};
+//!
+//! let mut relay = Relay::new(RelayConfig::default());
+//! let mut sessions: BTreeMap<SessionId, Session> = BTreeMap::new();
+//! let id = SessionId(7);
+//! relay.add_session(id);
+//! sessions.insert(id, Session::new(Config::default(), Role::Server, Time::ZERO));
+//!
+//! // The adapter reports a lite-04 connection (lite-04 is ready at once).
+//! let now = Time::ZERO;
+//! let version = Version::Lite(sluice::LiteVersion::Lite04);
+//! sessions.get_mut(&id).unwrap().handle(now, Input::Connected { version });
+//!
+//! // Drain every session until quiet: events to the relay, the rest to the transport.
+//! let mut to_transport = Vec::new();
+//! loop {
+//!     let mut moved = false;
+//!     let ids: Vec<SessionId> = sessions.keys().copied().collect();
+//!     for id in ids {
+//!         while let Some(output) = sessions.get_mut(&id).and_then(Session::poll) {
+//!             moved = true;
+//!             match output {
+//!                 Output::Event(event) => relay.on_event(now, id, event, &mut sessions),
+//!                 other => to_transport.push((id, other)),
+//!             }
+//!         }
+//!     }
+//!     if !moved {
+//!         break;
+//!     }
+//! }
+//! // On `Ready` the relay asked the lite peer for its broadcasts: an Announce stream opened.
+//! assert!(to_transport.iter().any(|(_, o)| matches!(o, Output::OpenStream { bidi: true, .. })));
+//! ```
+//!
+//! The relay therefore never owns the sessions. This keeps it usable under any driver
+//! (quinn, an io_uring loop, `sluice_sim::Network`, which owns its endpoints) and testable
+//! with the simulator. It never touches a session's inputs except in one place
+//! ([`track`]: resetting a downstream stream, for which the core has no command).
+//!
+//! # What it does
+//!
+//! * Namespace routing ([`routing`]): MOQT PUBLISH_NAMESPACE is accepted and registered;
+//!   moq-lite has no unsolicited announce, so on each lite session's `Ready` the relay
+//!   sends its own announce interest for the empty prefix (every broadcast) and registers
+//!   each broadcast reported active. Every registered namespace is announced by the relay
+//!   on every other session, and the sessions' engines answer discovery from that set
+//!   (MOQT SUBSCRIBE_NAMESPACE → NAMESPACE / NAMESPACE_DONE; lite ANNOUNCE_INTEREST →
+//!   ANNOUNCE active/ended), current and future matches, and withdrawals when the last
+//!   publisher of a namespace leaves.
+//! * Subscription aggregation ([`track`]): the first downstream SUBSCRIBE for a track makes
+//!   one upstream subscription on the publisher of the longest matching namespace; later
+//!   ones share it. Downstream subscriptions are accepted when the upstream is (and at once
+//!   once it is live); the last one leaving cancels the upstream. An upstream end or
+//!   failure is carried to every downstream subscription, its code mapped across families
+//!   ([`codes`]).
+//! * A SUBSCRIBE for a namespace nobody announced waits up to
+//!   [`RelayConfig::subscribe_wait`] for a publisher, then fails with DOES_NOT_EXIST.
+//! * Fan-out: each object goes to every accepted downstream subscription, on a stream per
+//!   (group, subgroup), same payload `Bytes`, never reordered within a stream.
+//! * Slow subscribers: the core never blocks, so slowness is the transport's backlog; the
+//!   caller reports it with [`Relay::set_congested`] and the relay stops opening groups for
+//!   that session and resets its older group streams (freeing the transport's queued
+//!   bytes), so the others are never stalled and nothing grows without bound.
+//! * Group cache ([`cache`]): the latest groups of each track, bounded by count, bytes and
+//!   age; a late `LargestObject` subscriber starts with the latest group from its start.
+//! * Limits ([`RelayConfig`]): namespaces, tracks, subscribers per track, waiting
+//!   subscriptions; past one a request is refused with EXCESSIVE_LOAD (lite: reset with
+//!   LIMIT_EXCEEDED).
+//!
+//! # Cross-version forwarding and what it loses
+//!
+//! The data model is version-neutral (`sluice::model`), so a lite publisher feeds MOQT
+//! subscribers and the reverse. What does not survive:
+//! * MOQT → lite: subgroups (all subgroups of a group share the one lite group stream, in
+//!   arrival order), object ids (lite frames are numbered 0, 1, 2… in arrival order, so
+//!   gaps vanish), object properties, status objects (END_OF_GROUP becomes the group
+//!   stream's FIN), and lite-05 timestamps are invented (relay arrival time in ms);
+//!   namespace fields containing `/` or non-UTF-8 bytes (lite paths are `/`-joined text).
+//! * lite → MOQT: the lite-05 frame timestamp and TRACK_INFO timescale (MOQT has neither).
+//! * Error/end codes: graceful ends map to graceful ends, anything else to the target
+//!   family's generic code ([`codes`]).
+//!
+//! * Datagrams: an object that arrived as a datagram is forwarded on a subgroup stream.
+//!
+//! Not yet: FETCH (refused NOT_SUPPORTED), MOQT PUBLISH (refused), TRACK_STATUS
+//! (refused), SUBSCRIBE_UPDATE (ignored; the upstream keeps the first subscriber's
+//! priority), downstream group order and priority, failover between publishers of one
+//! namespace, lite-05 hop-id loop avoidance between relays, keeping a track's cache after
+//! its last subscriber left.
+//!
+//! # Where the core API made the relay work around it
+//!
+//! * No command resets one subgroup stream: the relay feeds the session
+//!   `Input::StopSending` for it, which both engines answer with a reset and forget the
+//!   stream ([`track`]).
+//! * No event says an upstream group/subgroup stream finished (lite never, MOQT only via an
+//!   END_OF_GROUP object): downstream streams are finished when a newer group starts, and
+//!   late objects of a finished group are dropped (counted in [`RelayStats`]).
+//! * The core forgets a stream once it is finished, so a finished stream still queued in a
+//!   slow transport cannot be reset; the relay keeps a congested subscriber's ended groups
+//!   open until the next group starts for that reason.
+//! * No signal of a session's transport backlog: the caller reports congestion
+//!   ([`Relay::set_congested`]).
+//! * No event for a peer's MOQT SUBSCRIBE_NAMESPACE (the engine answers it from the
+//!   namespaces announced on that session): the relay therefore announces every namespace
+//!   on every other MOQT session (PUBLISH_NAMESPACE), whether or not it asked, instead of
+//!   only on those that subscribed to a matching prefix.
+//! * `ObjectWrite::payload` is one `Bytes`: a payload received in several chunks is joined
+//!   (one copy, counted in [`RelayStats::payload_copies`]).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
+pub mod cache;
+pub mod codes;
+pub mod config;
+pub mod relay;
+pub mod routing;
+pub mod sessions;
+pub mod stats;
+pub mod track;
+
+pub use config::RelayConfig;
+pub use relay::Relay;
+pub use sessions::{SessionId, Sessions};
+pub use stats::RelayStats;

@@ -1,0 +1,23 @@
+//! [`RelayStats`]: counters of what the relay did, for tests, metrics and the bench.
+
+/// Counters since the relay was made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RelayStats {
+    /// Objects written to downstream subscriptions.
+    pub objects_forwarded: u64,
+    /// Upstream subscriptions made.
+    pub upstream_subscribes: u64,
+    /// Groups not sent to a congested subscriber.
+    pub groups_skipped: u64,
+    /// Downstream streams reset (congestion or the open-stream limit).
+    pub streams_reset: u64,
+    /// Objects of a group whose downstream stream was already finished.
+    pub late_objects_dropped: u64,
+    /// Payloads that arrived in several chunks and had to be joined (one copy each).
+    pub payload_copies: u64,
+    /// Requests refused because a relay limit was hit.
+    pub refused_excessive_load: u64,
+    /// Commands a session refused (a session closing under us, a version that cannot
+    /// express something); the relay goes on.
+    pub command_errors: u64,
+}

@@ -1,0 +1,225 @@
+//! One relayed track: its single upstream subscription, its downstream subscribers and
+//! what each has open, and the forwarding of one object to one subscriber.
+//!
+//! Forwarding rules (what a subscriber sees):
+//! * each (group, subgroup) gets its own downstream stream, opened at the first object the
+//!   subscriber gets of it and written in arrival order, never reordered; objects are the
+//!   upstream payload `Bytes` (reference-counted, not copied);
+//! * a stream ends on the upstream END_OF_GROUP / END_OF_TRACK status object (MOQT), or,
+//!   because the core reports no end of an upstream group stream (moq-lite never says, and
+//!   MOQT only says with a status object), when a newer group starts for that subscriber:
+//!   its older streams are finished then. An object of a group whose stream was already
+//!   finished is dropped and counted ([`crate::RelayStats::late_objects_dropped`]);
+//! * a subscriber reported congested ([`crate::Relay::set_congested`]) gets no new groups:
+//!   when the next group starts its older streams are *reset* (their queued bytes are
+//!   dropped by the transport) and the new group is skipped, until it is no longer
+//!   congested; it then resumes at the next group start, never mid-group. A group that
+//!   ends upstream while its subscriber is congested is not finished at once but kept until
+//!   the next group starts, because the core forgets a finished stream and it could then no
+//!   longer be reset;
+//! * more than `max_open_streams_per_subscriber` open streams: the oldest is reset.
+//!
+//! Version mapping of an object (lossy where noted; see the crate docs):
+//! * to moq-lite: every subgroup of a group goes onto the one lite group stream, object ids
+//!   renumbered 0, 1, 2… in arrival order (lite frames have no ids); properties dropped;
+//!   lite-05 needs a timestamp: a MOQT object has none, so the relay stamps its arrival
+//!   time in milliseconds (the default timescale 1000);
+//! * to MOQT: the lite-05 timestamp is dropped (MOQT has no such field); ids, subgroups,
+//!   properties and publisher priority are kept.
+
+use bytes::Bytes;
+use sluice::{
+    Input, ObjectInfo, ObjectStatus, ObjectWrite, RequestHandle, Session, StreamId, SubscribeOptions, Time,
+    TrackInfo,
+};
+
+use crate::cache::GroupCache;
+use crate::codes::Family;
+use crate::sessions::SessionId;
+use crate::stats::RelayStats;
+
+/// Reset code of a group stream dropped for a slow subscriber. MOQT: TOO_FAR_BEHIND
+/// (draft-18 §13.1.4 stream reset codes); lite: EXPIRED (moq-dev's "old").
+fn drop_code(family: Family) -> u64 {
+    match family {
+        Family::Moqt => sluice_wire::moqt::codes::StreamResetCode::TOO_FAR_BEHIND.0,
+        Family::Lite => sluice::lite::codes::EXPIRED,
+    }
+}
+
+/// One downstream stream the relay has open.
+#[derive(Debug)]
+pub(crate) struct OpenStream {
+    pub(crate) group: u64,
+    pub(crate) subgroup: u64,
+    pub(crate) stream: StreamId,
+    /// Objects written (the next lite frame index).
+    pub(crate) written: u64,
+    /// The upstream group ended while the subscriber was congested: finish (or reset) it
+    /// when the next group starts.
+    pub(crate) ended: bool,
+}
+
+/// One downstream subscription of a track.
+#[derive(Debug)]
+pub(crate) struct Downstream {
+    pub(crate) session: SessionId,
+    pub(crate) request: RequestHandle,
+    pub(crate) options: SubscribeOptions,
+    pub(crate) family: Family,
+    /// lite-05: frames need a timestamp.
+    pub(crate) needs_timestamp: bool,
+    pub(crate) accepted: bool,
+    /// First group this subscriber may get (set when accepted).
+    pub(crate) start_group: Option<u64>,
+    /// The newest group opened (or skipped) for this subscriber.
+    pub(crate) newest_group: Option<u64>,
+    /// A group skipped while congested: its objects are not sent.
+    pub(crate) skipped_group: Option<u64>,
+    pub(crate) open: Vec<OpenStream>,
+}
+
+/// One relayed track. See the module docs.
+#[derive(Debug)]
+pub(crate) struct Track {
+    pub(crate) publisher: SessionId,
+    pub(crate) upstream: RequestHandle,
+    /// What the publisher said, once subscribed.
+    pub(crate) info: Option<TrackInfo>,
+    pub(crate) subscribers: Vec<Downstream>,
+    pub(crate) cache: GroupCache,
+    /// The newest group seen upstream.
+    pub(crate) newest_group: Option<u64>,
+}
+
+impl Track {
+    /// The info a downstream subscriber is accepted with: the publisher's, with the
+    /// largest location raised to what the relay has seen.
+    pub(crate) fn downstream_info(&self) -> TrackInfo {
+        let mut info = self.info.clone().unwrap_or_default();
+        if let Some(l) = self.cache.largest() {
+            info.largest = Some(info.largest.map_or(l, |x| x.max(l)));
+        }
+        info
+    }
+}
+
+/// Everything `forward` needs besides the subscriber.
+pub(crate) struct ForwardCtx<'a> {
+    pub(crate) now: Time,
+    pub(crate) congested: bool,
+    pub(crate) max_open: usize,
+    pub(crate) stats: &'a mut RelayStats,
+    pub(crate) bytes_written: &'a mut u64,
+}
+
+impl Downstream {
+    /// Sends one upstream object to this subscriber (see the module docs).
+    pub(crate) fn forward(
+        &mut self,
+        session: &mut Session,
+        info: &ObjectInfo,
+        payload: &Bytes,
+        ctx: ForwardCtx<'_>,
+    ) {
+        let subgroup = match self.family {
+            Family::Lite => 0,
+            Family::Moqt => info.subgroup,
+        };
+        if info.status != ObjectStatus::Normal {
+            if let Some(i) = self.open.iter().position(|o| o.group == info.group && o.subgroup == subgroup) {
+                if ctx.congested {
+                    // Keep it, so it can still be reset (dropping its queued bytes) when a
+                    // newer group starts; the core forgets a finished stream.
+                    if let Some(o) = self.open.get_mut(i) {
+                        o.ended = true;
+                    }
+                } else {
+                    let o = self.open.remove(i);
+                    if session.close_subgroup(o.stream, true).is_err() {
+                        ctx.stats.command_errors += 1;
+                    }
+                }
+            }
+            return;
+        }
+        if self.start_group.is_some_and(|s| info.group < s) || self.skipped_group == Some(info.group) {
+            return;
+        }
+        let index = match self.open.iter().position(|o| o.group == info.group && o.subgroup == subgroup) {
+            Some(i) => i,
+            None => {
+                if self.newest_group.is_some_and(|n| info.group < n) {
+                    ctx.stats.late_objects_dropped += 1;
+                    return;
+                }
+                if self.newest_group != Some(info.group) {
+                    // A newer group starts: the older ones are done (or, when congested, dropped).
+                    self.newest_group = Some(info.group);
+                    let older: Vec<OpenStream> = std::mem::take(&mut self.open);
+                    for o in older {
+                        if ctx.congested {
+                            self.reset(session, o.stream, ctx.now, ctx.stats);
+                        } else if session.close_subgroup(o.stream, o.ended).is_err() {
+                            ctx.stats.command_errors += 1;
+                        }
+                    }
+                    if ctx.congested {
+                        self.skipped_group = Some(info.group);
+                        ctx.stats.groups_skipped += 1;
+                        return;
+                    }
+                }
+                let Ok(stream) =
+                    session.open_subgroup(self.request, info.group, subgroup, info.publisher_priority)
+                else {
+                    ctx.stats.command_errors += 1;
+                    return;
+                };
+                self.open.push(OpenStream { group: info.group, subgroup, stream, written: 0, ended: false });
+                while self.open.len() > ctx.max_open.max(1) {
+                    let oldest = self.open.remove(0);
+                    self.reset(session, oldest.stream, ctx.now, ctx.stats);
+                }
+                self.open.len().saturating_sub(1)
+            }
+        };
+        let Some(open) = self.open.get_mut(index) else { return };
+        let mut write = ObjectWrite::new(info.object, payload.clone());
+        match self.family {
+            Family::Lite => {
+                write.object = open.written;
+                if self.needs_timestamp {
+                    write.timestamp = Some(info.timestamp.unwrap_or(ctx.now.as_micros() / 1000));
+                }
+            }
+            Family::Moqt => write.properties = info.properties.clone(),
+        }
+        match session.write_object(open.stream, write) {
+            Ok(()) => {
+                open.written += 1;
+                ctx.stats.objects_forwarded += 1;
+                *ctx.bytes_written = ctx.bytes_written.saturating_add(payload.len() as u64);
+            }
+            Err(_) => {
+                ctx.stats.command_errors += 1;
+                self.open.remove(index);
+            }
+        }
+    }
+
+    /// Resets one of our streams. The core has no command for it, so the relay feeds the
+    /// session the transport's STOP_SENDING for the stream, which both engines answer by
+    /// resetting it with the same code and forgetting it (RFC 9000 §3.5).
+    fn reset(&self, session: &mut Session, stream: StreamId, now: Time, stats: &mut RelayStats) {
+        session.handle(now, Input::StopSending { stream, code: drop_code(self.family) });
+        stats.streams_reset += 1;
+    }
+
+    /// Finishes every open stream (the subscription is ending).
+    pub(crate) fn close_all(&mut self, session: &mut Session) {
+        for o in self.open.drain(..) {
+            let _ = session.close_subgroup(o.stream, false);
+        }
+    }
+}
