@@ -17,12 +17,16 @@
 //! * **Receive.** Every readable stream is read to exhaustion in order; each quinn-proto
 //!   `Chunk` is a `Bytes` slice of the received packet and goes to the session unchanged
 //!   (zero copy). End of stream, reset and stop-sending become the matching inputs.
+//! * **Path estimates.** With `Config::lite_probe` the adapter feeds
+//!   [`Input::PathEstimate`] from quinn-proto's path stats: the smoothed RTT and
+//!   `cwnd × 8 / rtt` as the bitrate estimate, whenever either moved by more than 1/8 since
+//!   the last report (so a steady path does not produce a stream of PROBE messages).
 //! * **Events.** Application events ([`Event`]) are queued for [`Connection::poll_event`].
 //!
 //! Time: the adapter owns a [`Clock`] and converts `Instant`s; the core only sees [`Time`].
 
 use std::collections::{HashMap, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use quinn_proto::{ConnectionError, ConnectionHandle, Dir, ReadError, StreamEvent, VarInt, WriteError};
@@ -80,6 +84,10 @@ pub struct Connection {
     send: HashMap<StreamId, SendQueue>,
     events: VecDeque<Event>,
     stats: AdapterStats,
+    /// Feed `Input::PathEstimate` (the session asked for probes).
+    report_path: bool,
+    /// The last path estimate fed: (bitrate, rtt).
+    last_path: Option<(u64, Duration)>,
 }
 
 fn dir_index(bidi: bool) -> usize {
@@ -99,6 +107,7 @@ impl Connection {
         clock: Clock,
         now: Instant,
     ) -> Connection {
+        let report_path = config.lite_probe;
         Connection {
             handle,
             quic,
@@ -110,6 +119,8 @@ impl Connection {
             send: HashMap::new(),
             events: VecDeque::new(),
             stats: AdapterStats::default(),
+            report_path,
+            last_path: None,
         }
     }
 
@@ -201,6 +212,7 @@ impl Connection {
     /// become inputs, session outputs become stream operations, until neither side has
     /// anything more. Endpoint events still have to be exchanged by the caller.
     pub fn flush(&mut self, now: Instant) {
+        self.feed_path_estimate(now);
         loop {
             let mut progressed = false;
             while let Some(event) = self.quic.poll() {
@@ -214,6 +226,34 @@ impl Connection {
             if !progressed {
                 break;
             }
+        }
+    }
+
+    fn feed_path_estimate(&mut self, now: Instant) {
+        if !self.report_path || self.session.version().is_none() || self.session.is_closed() {
+            return;
+        }
+        let path = self.quic.stats().path;
+        let rtt = path.rtt;
+        if rtt.is_zero() {
+            return;
+        }
+        let bits = u128::from(path.cwnd).saturating_mul(8).saturating_mul(1_000_000);
+        let bitrate = u64::try_from(bits / rtt.as_micros().max(1)).unwrap_or(u64::MAX);
+        let moved = |old: u64, new: u64| old.abs_diff(new) > old / 8;
+        let changed = match self.last_path {
+            None => true,
+            Some((b, r)) => {
+                moved(b, bitrate)
+                    || moved(
+                        u64::try_from(r.as_micros()).unwrap_or(u64::MAX),
+                        u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX),
+                    )
+            }
+        };
+        if changed {
+            self.last_path = Some((bitrate, rtt));
+            self.input(now, Input::PathEstimate { bitrate, rtt });
         }
     }
 

@@ -135,15 +135,15 @@ fn pubsub(version: Version, client_publishes: bool) {
 }
 
 /// Runs the flow; returns the publisher connection's adapter counters.
-fn pubsub_with(
+/// Connects, subscribes and accepts; returns the net and (subscriber handle, publisher handle).
+fn subscribed(
     version: Version,
-    client_publishes: bool,
+    publisher: bool,
     server_transport: Option<TransportConfig>,
-) -> AdapterStats {
+) -> (Net, RequestHandle, RequestHandle) {
+    let subscriber = !publisher;
     let mut net = Net::with_server_transport(&Version::ALL, &[version], None, server_transport);
     assert_eq!(net.wait_ready(), version);
-    let (publisher, subscriber) = (client_publishes, !client_publishes);
-
     let options = SubscribeOptions {
         filter: Filter::AbsoluteStart(Location { group: 0, object: 0 }),
         ..SubscribeOptions::default()
@@ -170,6 +170,17 @@ fn pubsub_with(
         Event::Subscribed { request, .. } => assert_eq!(request, sub),
         other => panic!("expected Subscribed, got {other:?}"),
     }
+    (net, sub, incoming)
+}
+
+/// Runs the flow; returns the publisher connection's adapter counters.
+fn pubsub_with(
+    version: Version,
+    client_publishes: bool,
+    server_transport: Option<TransportConfig>,
+) -> AdapterStats {
+    let (publisher, subscriber) = (client_publishes, !client_publishes);
+    let (mut net, sub, incoming) = subscribed(version, publisher, server_transport);
 
     for group in 0..GROUPS {
         let stream = net.session(publisher).open_subgroup(incoming, group, 0, None).unwrap();
@@ -324,5 +335,30 @@ fn stream_credit_and_window_exhaustion_queue_without_loss() {
         assert!(stats.deferred_opens >= 1, "{version}: {stats:?}");
         assert!(stats.blocked_writes >= 1, "{version}: {stats:?}");
         assert!(stats.writable_reports >= 1, "{version}: {stats:?}");
+    }
+}
+
+/// Objects sent as QUIC datagrams arrive as objects (lite-05 and draft-18; lite-04 has no
+/// datagrams).
+#[test]
+fn datagram_objects_arrive() {
+    for version in [Version::Lite(sluice::LiteVersion::Lite05), Version::Moqt(sluice::MoqtVersion::Draft18)] {
+        for client_publishes in [true, false] {
+            let (mut net, sub, incoming) = subscribed(version, client_publishes, None);
+            let subscriber = !client_publishes;
+            let write = frame(version, 0, Bytes::from_static(b"datagram payload"));
+            net.session(client_publishes).send_datagram(incoming, 5, write).unwrap();
+            net.run_until(|n| {
+                let ev = if subscriber { &n.client_events } else { &n.server_events };
+                !ev.is_empty()
+            });
+            let ev = std::mem::take(net.events(subscriber));
+            let [Event::Object { request, info, payload }] = ev.as_slice() else {
+                panic!("{version}: {ev:?}")
+            };
+            assert_eq!(*request, sub);
+            assert_eq!((info.group, info.object, info.status), (5, 0, ObjectStatus::Normal));
+            assert_eq!(payload.to_bytes(), Bytes::from_static(b"datagram payload"));
+        }
     }
 }
