@@ -362,3 +362,52 @@ fn datagram_objects_arrive() {
         }
     }
 }
+
+/// One server endpoint, three clients each offering a different single version: the server
+/// accepts all three connections, each with its own session on the version its client offered.
+#[test]
+fn one_server_many_connections_each_with_its_own_version() {
+    let identity = ServerIdentity::self_signed(["localhost"]).unwrap();
+    let pin = identity.fingerprint();
+    let mut server = Endpoint::server(
+        LOCAL.parse().unwrap(),
+        server_config(identity, &Version::ALL).unwrap(),
+        Config::default(),
+    )
+    .unwrap();
+    let addr = server.local_addr().unwrap();
+    let mut clients: Vec<(Version, Endpoint, ConnectionHandle)> = Version::ALL
+        .into_iter()
+        .map(|v| {
+            let tls = client_config(ServerVerification::Pin(pin), &[v]).unwrap();
+            let mut ep = Endpoint::client(LOCAL.parse().unwrap(), tls, Config::default()).unwrap();
+            let h = ep.connect(addr, "localhost").unwrap();
+            (v, ep, h)
+        })
+        .collect();
+    let mut accepted = Vec::new();
+    let mut client_ready = vec![None; clients.len()];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while accepted.len() < clients.len() || client_ready.iter().any(Option::is_none) {
+        assert!(Instant::now() < deadline, "timed out: {accepted:?} {client_ready:?}");
+        for (i, (_, ep, h)) in clients.iter_mut().enumerate() {
+            ep.step(Duration::from_millis(1)).unwrap();
+            for e in ep.connection(*h).unwrap().take_events() {
+                if let Event::Ready { version, .. } = e {
+                    client_ready[i] = Some(version);
+                }
+            }
+        }
+        server.step(Duration::from_millis(1)).unwrap();
+        while let Some(h) = server.accept() {
+            accepted.push(h);
+        }
+    }
+    let want: Vec<Option<Version>> = clients.iter().map(|(v, _, _)| Some(*v)).collect();
+    assert_eq!(client_ready, want);
+    let mut server_versions: Vec<String> =
+        accepted.iter().map(|h| server.connection(*h).unwrap().version().unwrap().to_string()).collect();
+    server_versions.sort();
+    assert_eq!(server_versions, vec!["moq-lite-04", "moq-lite-05", "moqt-18"]);
+    assert_eq!(server.connections().count(), 3);
+}
