@@ -1,0 +1,285 @@
+//! [`Endpoint`]: a blocking driver for QUIC MoQ connections on one `std::net::UdpSocket`,
+//! with no async runtime.
+//!
+//! One endpoint serves as a client (any number of [`Endpoint::connect`]s), a server (every
+//! incoming connection is accepted and gets its own [`Session`](sluice::Session)), or both.
+//! Each [`Endpoint::step`] does one round of the sans-IO loop:
+//!
+//! 1. flush every connection (session commands issued since the last step reach quinn-proto),
+//!    and send what quinn-proto has to send;
+//! 2. wait on the socket until the earliest deadline of any QUIC connection or MoQ session,
+//!    capped by the caller's `max_wait` (`set_read_timeout`), and take in every datagram
+//!    that arrived;
+//! 3. fire due timers, flush again, send, and drop connections that are fully drained and
+//!    whose events were all taken.
+//!
+//! Callers embed `step` in their own loop, or use [`Endpoint::run_until`]. Two endpoints in
+//! one thread can be stepped alternately with a short `max_wait` (the tests do that).
+//! Outgoing datagrams are sent one per `send_to` (no GSO), which keeps the driver portable.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use quinn_proto::{ConnectionHandle, DatagramEvent, EndpointConfig};
+use sluice::{Config, Role};
+
+use crate::clock::Clock;
+use crate::connection::Connection;
+use crate::error::Error;
+
+/// Largest UDP payload we receive (QUIC datagrams are at most 65527 bytes).
+const RECV_BUF: usize = 65_536;
+/// Datagrams taken in per step before timers and outputs get their turn.
+const MAX_DATAGRAMS_PER_STEP: usize = 256;
+
+/// A UDP socket, a quinn-proto endpoint and its MoQ connections. See the module docs.
+#[derive(Debug)]
+pub struct Endpoint {
+    socket: UdpSocket,
+    endpoint: quinn_proto::Endpoint,
+    client_config: Option<quinn_proto::ClientConfig>,
+    session_config: Config,
+    clock: Clock,
+    connections: BTreeMap<ConnectionHandle, Connection>,
+    accepted: VecDeque<ConnectionHandle>,
+    recv_buf: Vec<u8>,
+    send_buf: Vec<u8>,
+}
+
+impl Endpoint {
+    /// An endpoint bound to `addr`. With `server` it accepts incoming connections (as
+    /// [`Role::Server`] sessions); with `client` it can [`Endpoint::connect`].
+    pub fn bind(
+        addr: SocketAddr,
+        server: Option<quinn_proto::ServerConfig>,
+        client: Option<quinn_proto::ClientConfig>,
+        session_config: Config,
+    ) -> Result<Endpoint, Error> {
+        let socket = UdpSocket::bind(addr)?;
+        let endpoint = quinn_proto::Endpoint::new(
+            Arc::new(EndpointConfig::default()),
+            server.map(Arc::new),
+            false,
+            None,
+        );
+        Ok(Endpoint {
+            socket,
+            endpoint,
+            client_config: client,
+            session_config,
+            clock: Clock::new(Instant::now()),
+            connections: BTreeMap::new(),
+            accepted: VecDeque::new(),
+            recv_buf: vec![0; RECV_BUF],
+            send_buf: Vec::with_capacity(RECV_BUF),
+        })
+    }
+
+    /// A server endpoint.
+    pub fn server(
+        addr: SocketAddr,
+        server: quinn_proto::ServerConfig,
+        session_config: Config,
+    ) -> Result<Endpoint, Error> {
+        Endpoint::bind(addr, Some(server), None, session_config)
+    }
+
+    /// A client endpoint.
+    pub fn client(
+        addr: SocketAddr,
+        client: quinn_proto::ClientConfig,
+        session_config: Config,
+    ) -> Result<Endpoint, Error> {
+        Endpoint::bind(addr, None, Some(client), session_config)
+    }
+
+    /// The socket's local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.local_addr()
+    }
+
+    /// Starts a connection to `remote`; its session (a [`Role::Client`]) becomes ready when
+    /// `Event::Ready` is reported.
+    pub fn connect(&mut self, remote: SocketAddr, server_name: &str) -> Result<ConnectionHandle, Error> {
+        let config = self.client_config.clone().ok_or(Error::NotAClient)?;
+        let now = Instant::now();
+        let (handle, quic) = self.endpoint.connect(now, config, remote, server_name)?;
+        let conn = Connection::new(handle, quic, self.session_config.clone(), Role::Client, self.clock, now);
+        self.connections.insert(handle, conn);
+        Ok(handle)
+    }
+
+    /// A connection by handle.
+    pub fn connection(&mut self, handle: ConnectionHandle) -> Option<&mut Connection> {
+        self.connections.get_mut(&handle)
+    }
+
+    /// Every live connection.
+    pub fn connections(&mut self) -> impl Iterator<Item = &mut Connection> {
+        self.connections.values_mut()
+    }
+
+    /// The next connection the server accepted since the last call.
+    pub fn accept(&mut self) -> Option<ConnectionHandle> {
+        self.accepted.pop_front()
+    }
+
+    /// The clock this endpoint converts `Instant`s with.
+    pub fn clock(&self) -> Clock {
+        self.clock
+    }
+
+    /// The earliest deadline of any connection.
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        self.connections.values_mut().filter_map(|c| c.poll_timeout()).min()
+    }
+
+    /// One round of the loop (see the module docs), waiting at most `max_wait` for a
+    /// datagram.
+    pub fn step(&mut self, max_wait: Duration) -> Result<(), Error> {
+        self.drive_all(Instant::now())?;
+
+        let now = Instant::now();
+        let wait = match self.poll_timeout() {
+            Some(deadline) => deadline.saturating_duration_since(now).min(max_wait),
+            None => max_wait,
+        };
+        self.receive(wait)?;
+
+        let now = Instant::now();
+        for conn in self.connections.values_mut() {
+            conn.handle_timeout(now);
+        }
+        self.drive_all(now)?;
+        self.connections.retain(|_, conn| !(conn.is_drained() && conn.events_empty()));
+        Ok(())
+    }
+
+    /// Steps until `done` returns true (checked after every step) or `deadline` passes;
+    /// returns whether `done` did.
+    pub fn run_until<F>(&mut self, deadline: Instant, mut done: F) -> Result<bool, Error>
+    where
+        F: FnMut(&mut Endpoint) -> bool,
+    {
+        loop {
+            if done(self) {
+                return Ok(true);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(false);
+            }
+            self.step(deadline - now)?;
+        }
+    }
+
+    /// Waits up to `wait` for the first datagram, then takes in whatever else is queued.
+    fn receive(&mut self, wait: Duration) -> Result<(), Error> {
+        // A zero read timeout is an error for std; one microsecond is "poll".
+        self.socket.set_nonblocking(false)?;
+        self.socket.set_read_timeout(Some(wait.max(Duration::from_micros(1))))?;
+        for n in 0..MAX_DATAGRAMS_PER_STEP {
+            if n == 1 {
+                self.socket.set_nonblocking(true)?;
+            }
+            match self.socket.recv_from(&mut self.recv_buf) {
+                Ok((len, from)) => {
+                    let data = BytesMut::from(self.recv_buf.get(..len).unwrap_or_default());
+                    self.on_datagram(Instant::now(), from, data)?;
+                }
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => break,
+                // ICMP port unreachable and the like surface as errors on some systems; QUIC's
+                // own timers deal with an unreachable peer.
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.socket.set_nonblocking(false)?;
+        Ok(())
+    }
+
+    fn on_datagram(&mut self, now: Instant, from: SocketAddr, data: BytesMut) -> Result<(), Error> {
+        self.send_buf.clear();
+        match self.endpoint.handle(now, from, None, None, data, &mut self.send_buf) {
+            Some(DatagramEvent::ConnectionEvent(handle, event)) => {
+                if let Some(conn) = self.connections.get_mut(&handle) {
+                    conn.handle_quic_event(event);
+                }
+            }
+            Some(DatagramEvent::NewConnection(incoming)) => {
+                self.send_buf.clear();
+                match self.endpoint.accept(incoming, now, &mut self.send_buf, None) {
+                    Ok((handle, quic)) => {
+                        let conn = Connection::new(
+                            handle,
+                            quic,
+                            self.session_config.clone(),
+                            Role::Server,
+                            self.clock,
+                            now,
+                        );
+                        self.connections.insert(handle, conn);
+                        self.accepted.push_back(handle);
+                    }
+                    Err(e) => {
+                        if let Some(transmit) = e.response {
+                            send(&self.socket, &self.send_buf, &transmit)?;
+                        }
+                    }
+                }
+            }
+            Some(DatagramEvent::Response(transmit)) => send(&self.socket, &self.send_buf, &transmit)?,
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// Flushes every connection, exchanges endpoint events, sends every pending packet.
+    fn drive_all(&mut self, now: Instant) -> Result<(), Error> {
+        for conn in self.connections.values_mut() {
+            loop {
+                loop {
+                    conn.flush(now);
+                    let mut exchanged = false;
+                    while let Some(event) = conn.poll_endpoint_event() {
+                        exchanged = true;
+                        if let Some(reply) = self.endpoint.handle_event(conn.handle(), event) {
+                            conn.handle_quic_event(reply);
+                        }
+                    }
+                    if !exchanged {
+                        break;
+                    }
+                }
+                // Sending frees congestion window and may let queued stream data go: flush
+                // again until quinn-proto has nothing more to send (bounded by its
+                // congestion controller and pacer).
+                let mut sent = false;
+                self.send_buf.clear();
+                while let Some(transmit) = conn.poll_transmit(now, &mut self.send_buf) {
+                    send(&self.socket, &self.send_buf, &transmit)?;
+                    self.send_buf.clear();
+                    sent = true;
+                }
+                if !sent {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Sends one datagram; a full socket buffer drops it (QUIC retransmits).
+fn send(socket: &UdpSocket, buf: &[u8], transmit: &quinn_proto::Transmit) -> Result<(), Error> {
+    let data = buf.get(..transmit.size).unwrap_or(buf);
+    match socket.send_to(data, transmit.destination) {
+        Ok(_) => Ok(()),
+        Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::ConnectionRefused) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}

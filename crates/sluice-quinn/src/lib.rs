@@ -1,0 +1,27 @@
+//! sluice-quinn: drives sluice MoQ [`Session`](sluice::Session)s over real QUIC with
+//! quinn-proto (sans-IO QUIC) and a blocking `std::net::UdpSocket`, with no async runtime.
+//!
+//! * [`Connection`]: one quinn-proto connection + one session; translates session outputs
+//!   into stream operations and QUIC events into session inputs (no MoQ logic here).
+//! * [`Endpoint`]: the socket loop for clients and servers ([`Endpoint::step`],
+//!   [`Endpoint::run_until`]).
+//! * [`tls`]: self-signed server identities, SHA-256 certificate pinning, ALPN per version.
+//! * [`Clock`]: `Instant` ↔ [`sluice::Time`].
+//!
+//! The MoQ version is negotiated by ALPN: the server's list (in its preference order) and
+//! the client's offer come from [`sluice::Version::ALL`] or any subset of it.
+//!
+//! See `examples/pubsub.rs` for a publisher and a subscriber in one program.
+
+pub mod clock;
+pub mod connection;
+pub mod endpoint;
+pub mod error;
+pub mod tls;
+
+pub use clock::Clock;
+pub use connection::{AdapterStats, Connection};
+pub use endpoint::Endpoint;
+pub use error::Error;
+pub use quinn_proto;
+pub use tls::{Fingerprint, ServerIdentity, ServerVerification, client_config, server_config};

@@ -1,0 +1,251 @@
+//! TLS for raw-QUIC MoQ: a self-signed server identity, certificate pinning by SHA-256
+//! fingerprint, and ALPN lists built from the versions sluice speaks.
+//!
+//! Why pinning: MoQ endpoints on a LAN, in tests or behind a relay are often reached by
+//! address, with a certificate nobody signed. The WebTransport convention
+//! (`serverCertificateHashes`) is to pin the SHA-256 of the leaf certificate's DER; we do the
+//! same for raw QUIC, so a client can trust exactly one self-signed server. Skipping
+//! verification is possible but must be asked for by name ([`ServerVerification::Insecure`]).
+//!
+//! Version negotiation is by ALPN (DESIGN.md "Wire versions"): the client offers every version
+//! it is willing to speak, the server answers with the first of *its* list that the client
+//! offered (rustls selects by the server's order), so the server's list is its preference order.
+//! Only TLS 1.3 is offered, as QUIC requires (RFC 9001 §4.2). The crypto provider is *ring*,
+//! which keeps the build free of a C/CMake toolchain step.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use quinn_proto::crypto::rustls::{QuicClientConfig, QuicServerConfig};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use sluice::Version;
+
+use crate::error::Error;
+
+/// The SHA-256 digest of a certificate's DER encoding.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Fingerprint(pub [u8; 32]);
+
+impl Fingerprint {
+    /// The fingerprint of a DER-encoded certificate.
+    pub fn of(cert_der: &[u8]) -> Fingerprint {
+        let digest = ring::digest::digest(&ring::digest::SHA256, cert_der);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(digest.as_ref());
+        Fingerprint(out)
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    /// Lower-case hex, no separators.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Fingerprint({self})")
+    }
+}
+
+impl FromStr for Fingerprint {
+    type Err = Error;
+
+    /// Accepts 64 hex digits, optionally separated by `:` (as `openssl x509 -fingerprint` prints).
+    fn from_str(s: &str) -> Result<Fingerprint, Error> {
+        let digits: Vec<u8> = s.bytes().filter(|b| *b != b':').collect();
+        if digits.len() != 64 {
+            return Err(Error::BadFingerprint);
+        }
+        let mut out = [0u8; 32];
+        for (byte, pair) in out.iter_mut().zip(digits.chunks(2)) {
+            let text = std::str::from_utf8(pair).map_err(|_| Error::BadFingerprint)?;
+            *byte = u8::from_str_radix(text, 16).map_err(|_| Error::BadFingerprint)?;
+        }
+        Ok(Fingerprint(out))
+    }
+}
+
+/// A server's certificate chain and private key.
+#[derive(Debug)]
+pub struct ServerIdentity {
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+}
+
+impl ServerIdentity {
+    /// A fresh self-signed certificate for `names` (DNS names or IP addresses).
+    pub fn self_signed<I, S>(names: I) -> Result<ServerIdentity, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let names: Vec<String> = names.into_iter().map(Into::into).collect();
+        let certified =
+            rcgen::generate_simple_self_signed(names).map_err(|e| Error::Certificate(e.to_string()))?;
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der()));
+        Ok(ServerIdentity { chain: vec![certified.cert.der().clone()], key })
+    }
+
+    /// An identity from an existing chain (leaf first) and its key.
+    pub fn from_der(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> ServerIdentity {
+        ServerIdentity { chain, key }
+    }
+
+    /// The SHA-256 fingerprint of the leaf certificate (what clients pin).
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint::of(self.chain.first().map_or(&[][..], |c| c.as_ref()))
+    }
+
+    /// The leaf certificate, DER.
+    pub fn certificate(&self) -> Option<&CertificateDer<'static>> {
+        self.chain.first()
+    }
+}
+
+/// How a client checks the server's certificate.
+#[derive(Debug, Clone)]
+pub enum ServerVerification {
+    /// Accept exactly the leaf certificate with this SHA-256 fingerprint (any name, any
+    /// validity period: the pin *is* the trust).
+    Pin(Fingerprint),
+    /// Accept any certificate (handshake signatures are still checked). Tests and debugging
+    /// only: anyone on the path can impersonate the server.
+    Insecure,
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The ALPN strings of `versions`, in order.
+pub fn alpn_list(versions: &[Version]) -> Vec<Vec<u8>> {
+    versions.iter().map(|v| v.alpn().as_bytes().to_vec()).collect()
+}
+
+/// A quinn-proto server configuration offering `versions` (in preference order).
+pub fn server_config(
+    identity: ServerIdentity,
+    versions: &[Version],
+) -> Result<quinn_proto::ServerConfig, Error> {
+    let mut tls = rustls::ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])?
+        .with_no_client_auth()
+        .with_single_cert(identity.chain, identity.key)?;
+    tls.alpn_protocols = alpn_list(versions);
+    tls.max_early_data_size = 0;
+    let quic = QuicServerConfig::try_from(tls).map_err(|e| Error::Certificate(e.to_string()))?;
+    Ok(quinn_proto::ServerConfig::with_crypto(Arc::new(quic)))
+}
+
+/// A quinn-proto client configuration offering `versions` and verifying the server as
+/// `verification` says.
+pub fn client_config(
+    verification: ServerVerification,
+    versions: &[Version],
+) -> Result<quinn_proto::ClientConfig, Error> {
+    let provider = provider();
+    let verifier = Arc::new(FingerprintVerifier { verification, provider: provider.clone() });
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    tls.alpn_protocols = alpn_list(versions);
+    let quic = QuicClientConfig::try_from(tls).map_err(|e| Error::Certificate(e.to_string()))?;
+    Ok(quinn_proto::ClientConfig::new(Arc::new(quic)))
+}
+
+/// Checks the leaf certificate against a pin (or not at all) and the handshake signatures
+/// with the provider's algorithms.
+#[derive(Debug)]
+struct FingerprintVerifier {
+    verification: ServerVerification,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for FingerprintVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match &self.verification {
+            ServerVerification::Insecure => Ok(ServerCertVerified::assertion()),
+            ServerVerification::Pin(pin) if Fingerprint::of(end_entity.as_ref()) == *pin => {
+                Ok(ServerCertVerified::assertion())
+            }
+            ServerVerification::Pin(_) => Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::ApplicationVerificationFailure,
+            )),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_text_roundtrips_with_and_without_colons() {
+        let f = Fingerprint::of(b"certificate");
+        let hex = f.to_string();
+        assert_eq!(hex.len(), 64);
+        assert_eq!(hex.parse::<Fingerprint>().unwrap(), f);
+        let colons: Vec<String> = f.0.iter().map(|b| format!("{b:02X}")).collect();
+        assert_eq!(colons.join(":").parse::<Fingerprint>().unwrap(), f);
+        assert!("abcd".parse::<Fingerprint>().is_err());
+        assert!("zz".repeat(32).parse::<Fingerprint>().is_err());
+    }
+
+    #[test]
+    fn alpn_list_keeps_the_preference_order() {
+        assert_eq!(
+            alpn_list(&Version::ALL),
+            vec![b"moq-lite-05".to_vec(), b"moq-lite-04".to_vec(), b"moqt-18".to_vec()]
+        );
+    }
+}
