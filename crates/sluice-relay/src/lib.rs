@@ -113,9 +113,6 @@
 //!
 //! # Where the core API made the relay work around it
 //!
-//! * No command resets one subgroup stream: the relay feeds the session
-//!   `Input::StopSending` for it, which both engines answer with a reset and forget the
-//!   stream ([`track`]).
 //! * No event says an upstream group/subgroup stream finished (lite never, MOQT only via an
 //!   END_OF_GROUP object): downstream streams are finished when a newer group starts, and
 //!   late objects of a finished group are dropped (counted in [`RelayStats`]).

@@ -29,7 +29,7 @@
 
 use bytes::Bytes;
 use sluice::{
-    Input, ObjectInfo, ObjectStatus, ObjectWrite, RequestHandle, Session, StreamId, SubscribeOptions, Time,
+    ObjectInfo, ObjectStatus, ObjectWrite, RequestHandle, Session, StreamId, SubscribeOptions, Time,
     TrackInfo,
 };
 
@@ -208,12 +208,11 @@ impl Downstream {
         }
     }
 
-    /// Resets one of our streams. The core has no command for it, so the relay feeds the
-    /// session the transport's STOP_SENDING for the stream, which both engines answer by
-    /// resetting it with the same code and forgetting it (RFC 9000 §3.5).
-    fn reset(&self, session: &mut Session, stream: StreamId, now: Time, stats: &mut RelayStats) {
-        session.handle(now, Input::StopSending { stream, code: drop_code(self.family) });
-        stats.streams_reset += 1;
+    /// Resets one of our streams (dropping the group for this subscriber).
+    fn reset(&self, session: &mut Session, stream: StreamId, _now: Time, stats: &mut RelayStats) {
+        if session.reset_subgroup(stream, drop_code(self.family)).is_ok() {
+            stats.streams_reset += 1;
+        }
     }
 
     /// Finishes every open stream (the subscription is ending).

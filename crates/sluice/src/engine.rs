@@ -258,6 +258,14 @@ pub trait Engine: std::fmt::Debug {
         stream: StreamId,
         end_of_group: bool,
     ) -> Result<(), CommandError>;
+    /// Abandon an open subgroup stream: reset it with `code` and forget it (objects already
+    /// handed to the transport may or may not arrive).
+    fn reset_subgroup(
+        &mut self,
+        shared: &mut Shared,
+        stream: StreamId,
+        code: u64,
+    ) -> Result<(), CommandError>;
     /// Send one object as a datagram.
     fn send_datagram(
         &mut self,

@@ -276,6 +276,13 @@ impl Session {
         e.close_subgroup(s, stream, end_of_group)
     }
 
+    /// Abandons an open subgroup (lite: group) stream: it is reset with `code` and
+    /// forgotten. A relay uses it to drop a group a slow subscriber cannot take.
+    pub fn reset_subgroup(&mut self, stream: StreamId, code: u64) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.reset_subgroup(s, stream, code)
+    }
+
     /// Sends one object of a subscription as a datagram.
     pub fn send_datagram(
         &mut self,

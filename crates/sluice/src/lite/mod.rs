@@ -466,6 +466,19 @@ impl Engine for LiteEngine {
         self.close_group(shared, stream)
     }
 
+    fn reset_subgroup(
+        &mut self,
+        shared: &mut Shared,
+        stream: StreamId,
+        code: u64,
+    ) -> Result<(), CommandError> {
+        if self.writers.remove(&stream).is_none() {
+            return Err(CommandError::UnknownStream(stream));
+        }
+        shared.push(crate::io::Output::Reset { stream, code });
+        Ok(())
+    }
+
     fn send_datagram(
         &mut self,
         shared: &mut Shared,

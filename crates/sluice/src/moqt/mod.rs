@@ -542,6 +542,19 @@ impl Engine for MoqtEngine {
     ) -> Result<(), CommandError> {
         self.cmd_close_subgroup(shared, stream, end_of_group)
     }
+    fn reset_subgroup(
+        &mut self,
+        shared: &mut Shared,
+        stream: StreamId,
+        code: u64,
+    ) -> Result<(), CommandError> {
+        if self.data_out.remove(&stream).is_none() {
+            return Err(CommandError::UnknownStream(stream));
+        }
+        self.timing_forget(stream);
+        shared.push(crate::io::Output::Reset { stream, code });
+        Ok(())
+    }
     fn send_datagram(
         &mut self,
         shared: &mut Shared,
