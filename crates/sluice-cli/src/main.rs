@@ -97,6 +97,12 @@ fn run_demo(args: &DemoArgs) -> ExitCode {
         eprintln!("{}: relay + publisher + subscriber on 127.0.0.1 over QUIC", version.alpn());
         match demo::run(version, params) {
             Ok(summary) => {
+                if let Some(r) = summary.relay {
+                    eprintln!(
+                        "  relay: {} upstream subscription(s), {} objects forwarded, {} payloads joined from several chunks, {} late objects dropped",
+                        r.upstream_subscribes, r.objects_forwarded, r.payload_copies, r.late_objects_dropped
+                    );
+                }
                 for e in summary.errors.iter().take(10) {
                     eprintln!("  error: {e}");
                 }

@@ -87,9 +87,28 @@ impl Publisher {
     }
 
     /// Handles session events and writes whatever objects are due, then steps the socket.
+    /// Waits at most `max_wait` (less when an object falls due sooner).
     pub fn step(&mut self, max_wait: Duration) -> Result<(), Error> {
-        self.tick(Instant::now());
-        self.endpoint.step(max_wait)
+        let now = Instant::now();
+        self.tick(now);
+        let wait = match self.next_due() {
+            Some(due) => due.saturating_duration_since(now).min(max_wait),
+            None => max_wait,
+        };
+        self.endpoint.step(wait)
+    }
+
+    /// When the next object (or the end of a finished track) is due.
+    fn next_due(&self) -> Option<Instant> {
+        let rate = f64::from(self.schedule.rate);
+        self.serving
+            .iter()
+            .filter(|s| !s.ended)
+            .map(|s| match s.finished_at {
+                Some(finished) => finished + LINGER,
+                None => s.started + Duration::from_secs_f64(s.next_seq as f64 / rate),
+            })
+            .min()
     }
 
     fn tick(&mut self, now: Instant) {

@@ -95,6 +95,17 @@ impl Subscriber {
         }
     }
 
+    /// Sequence numbers below `total` that never arrived (each group is checked to be a
+    /// gapless prefix as objects arrive, so only group tails can be missing).
+    pub fn missing(&self, total: u64) -> Vec<u64> {
+        (0..total)
+            .filter(|seq| {
+                let (group, object) = (seq / self.group_size, seq % self.group_size);
+                self.next_object.get(&group).is_none_or(|next| object >= *next)
+            })
+            .collect()
+    }
+
     /// Closes the session (sent on the next step).
     pub fn close(&mut self) {
         if let Some(conn) = self.endpoint.connection(self.conn) {
