@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 cargo test --workspace --locked
 # Benchmarks are measured by hand (see README); CI only checks that they build.
 cargo bench --workspace --locked --no-run
-# The README's demo command must keep working: it asserts delivery and payload bytes itself.
+# The README's demo commands must keep working; both check delivery and payload bytes
+# themselves and exit non-zero on any loss.
+cargo run --release --locked -q -p sluice-cli -- demo
 cargo run --locked -q -p sluice-sim --example relay_fanout > /dev/null
-echo "demo: relay_fanout passed"
+echo "demo: sluice demo and relay_fanout passed"

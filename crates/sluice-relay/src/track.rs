@@ -7,9 +7,11 @@
 //!   upstream payload `Bytes` (reference-counted, not copied);
 //! * a stream ends on the upstream END_OF_GROUP / END_OF_TRACK status object (MOQT), or,
 //!   because the core reports no end of an upstream group stream (moq-lite never says, and
-//!   MOQT only says with a status object), when a newer group starts for that subscriber:
-//!   its older streams are finished then. An object of a group whose stream was already
-//!   finished is dropped and counted ([`crate::RelayStats::late_objects_dropped`]);
+//!   MOQT only says with a status object), when the group after the next starts for that
+//!   subscriber: a group's stream stays open one group longer, because streams of different
+//!   groups race on the transport and its last objects may arrive after the next group's
+//!   first ones. An object of a group whose stream was already finished is dropped and
+//!   counted ([`crate::RelayStats::late_objects_dropped`]);
 //! * a subscriber reported congested ([`crate::Relay::set_congested`]) gets no new groups:
 //!   when the next group starts its older streams are *reset* (their queued bytes are
 //!   dropped by the transport) and the new group is skipped, until it is no longer
@@ -154,14 +156,22 @@ impl Downstream {
                     return;
                 }
                 if self.newest_group != Some(info.group) {
-                    // A newer group starts: the older ones are done (or, when congested, dropped).
+                    // A newer group starts. Streams of groups before the previous one are done:
+                    // finished. The previous group's streams stay open one group longer,
+                    // since streams of different groups race on the transport (a newer group
+                    // often has the higher send order) and its last objects may arrive after
+                    // the new group's first ones; when congested they are reset instead.
+                    let previous = self.newest_group;
                     self.newest_group = Some(info.group);
-                    let older: Vec<OpenStream> = std::mem::take(&mut self.open);
-                    for o in older {
-                        if ctx.congested {
+                    for o in std::mem::take(&mut self.open) {
+                        if previous != Some(o.group) {
+                            if session.close_subgroup(o.stream, o.ended).is_err() {
+                                ctx.stats.command_errors += 1;
+                            }
+                        } else if ctx.congested {
                             self.reset(session, o.stream, ctx.now, ctx.stats);
-                        } else if session.close_subgroup(o.stream, o.ended).is_err() {
-                            ctx.stats.command_errors += 1;
+                        } else {
+                            self.open.push(o);
                         }
                     }
                     if ctx.congested {
