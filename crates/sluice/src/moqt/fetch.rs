@@ -300,18 +300,30 @@ impl MoqtEngine {
             properties,
             payload_len: object.payload.len() as u64,
         });
-        // Validate against a copy of the encoder first so a refused object sends nothing.
+        self.write_fetch_item(shared, handle, &header, object.payload)
+    }
+
+    /// Writes one entry (object header + payload, or End of Range marker) to a fetch's data
+    /// stream, opening it first if needed. The entry is validated against a copy of the
+    /// encoder first, so a refused entry sends nothing.
+    fn write_fetch_item(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        header: &FetchItemHeader,
+        payload: Bytes,
+    ) -> Result<(), CommandError> {
         let mut probe = match self.requests.get(&handle).and_then(|r| r.fetch_out.as_ref()) {
             Some((_, e)) => e.clone(),
             None => FetchObjectEncoder::new(FetchOrder::Ascending, self.version),
         };
-        probe.encode_header(&mut Vec::new(), &header)?;
+        probe.encode_header(&mut Vec::new(), header)?;
         let mut buf = Vec::new();
         let stream = self.fetch_stream(shared, handle, &mut buf)?;
         if let Some((_, e)) = self.requests.get_mut(&handle).and_then(|r| r.fetch_out.as_mut()) {
-            e.encode_header(&mut buf, &header)?;
+            e.encode_header(&mut buf, header)?;
         }
-        shared.push(Output::Write { stream, header: Bytes::from(buf), payload: object.payload, fin: false });
+        shared.push(Output::Write { stream, header: Bytes::from(buf), payload, fin: false });
         Ok(())
     }
 
@@ -330,19 +342,7 @@ impl MoqtEngine {
             group_id: through.group,
             object_id: through.object,
         });
-        // Validate against a copy of the encoder first so a refused marker sends nothing.
-        let mut probe = match self.requests.get(&handle).and_then(|r| r.fetch_out.as_ref()) {
-            Some((_, e)) => e.clone(),
-            None => FetchObjectEncoder::new(FetchOrder::Ascending, self.version),
-        };
-        probe.encode_header(&mut Vec::new(), &header)?;
-        let mut buf = Vec::new();
-        let stream = self.fetch_stream(shared, handle, &mut buf)?;
-        if let Some((_, e)) = self.requests.get_mut(&handle).and_then(|r| r.fetch_out.as_mut()) {
-            e.encode_header(&mut buf, &header)?;
-        }
-        shared.push(Output::Write { stream, header: Bytes::from(buf), payload: Bytes::new(), fin: false });
-        Ok(())
+        self.write_fetch_item(shared, handle, &header, Bytes::new())
     }
 
     pub(super) fn cmd_finish_fetch(
