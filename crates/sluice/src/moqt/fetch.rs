@@ -135,13 +135,12 @@ impl MoqtEngine {
                     .copied()
                     .filter(|h| self.requests.get(h).is_some_and(|r| r.kind == Kind::Subscribe));
                 let Some(subscription) = joined else {
-                    self.send_request_error(
+                    self.refuse_new_request(
                         shared,
                         stream,
                         RequestErrorCode::INVALID_JOINING_REQUEST_ID,
                         "no such subscription",
                     );
-                    self.streams.insert(stream, InStream::Discard);
                     return;
                 };
                 let joining = Joining { subscription, relative, start: joining_start };

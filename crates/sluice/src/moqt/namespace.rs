@@ -31,7 +31,7 @@ use sluice_wire::moqt::namespace::{FullTrackName, TrackNamespace};
 use sluice_wire::moqt::params::{Parameters, RequestKind};
 
 use super::MoqtEngine;
-use super::state::{InStream, Kind, Phase};
+use super::state::{Kind, Phase};
 use super::subscribe::{model_ns, wire_ns};
 use crate::engine::Shared;
 use crate::error::CommandError;
@@ -193,19 +193,17 @@ impl MoqtEngine {
         m: SubscribeNamespace,
     ) {
         if self.namespace_subscriptions() >= shared.config.max_namespace_subscriptions {
-            self.send_request_error(
+            self.refuse_new_request(
                 shared,
                 stream,
                 RequestErrorCode::EXCESSIVE_LOAD,
                 "too many namespace subscriptions",
             );
-            self.streams.insert(stream, InStream::Discard);
             return;
         }
         let prefix = model_ns(&m.prefix);
         if self.overlaps(Kind::SubscribeNamespace, &prefix) {
-            self.send_request_error(shared, stream, RequestErrorCode::PREFIX_OVERLAP, "prefix overlap");
-            self.streams.insert(stream, InStream::Discard);
+            self.refuse_new_request(shared, stream, RequestErrorCode::PREFIX_OVERLAP, "prefix overlap");
             return;
         }
         let handle = self.add_inbound(stream, Kind::SubscribeNamespace, m.request_id, shared);
@@ -276,8 +274,7 @@ impl MoqtEngine {
             None
         };
         if let Some((code, text)) = refusal {
-            self.send_request_error(shared, stream, code, text);
-            self.streams.insert(stream, InStream::Discard);
+            self.refuse_new_request(shared, stream, code, text);
             return;
         }
         let forward = !matches!(

@@ -283,6 +283,19 @@ impl MoqtEngine {
         }
     }
 
+    /// Refuses a peer request before it is tracked: REQUEST_ERROR + FIN, and the rest of its
+    /// stream is discarded.
+    pub(super) fn refuse_new_request(
+        &mut self,
+        shared: &mut Shared,
+        stream: StreamId,
+        code: RequestErrorCode,
+        text: &str,
+    ) {
+        self.send_request_error(shared, stream, code, text);
+        self.streams.insert(stream, InStream::Discard);
+    }
+
     fn inbound_requests(&self) -> usize {
         self.requests.values().filter(|r| !r.outbound).count()
     }
@@ -366,18 +379,15 @@ impl MoqtEngine {
             return;
         }
         if self.going_away {
-            self.send_request_error(shared, stream, RequestErrorCode::GOING_AWAY, "going away");
-            self.streams.insert(stream, InStream::Discard);
+            self.refuse_new_request(shared, stream, RequestErrorCode::GOING_AWAY, "going away");
             return;
         }
         if self.inbound_requests() >= shared.config.max_inbound_requests {
-            self.send_request_error(shared, stream, RequestErrorCode::EXCESSIVE_LOAD, "too many requests");
-            self.streams.insert(stream, InStream::Discard);
+            self.refuse_new_request(shared, stream, RequestErrorCode::EXCESSIVE_LOAD, "too many requests");
             return;
         }
         if super::reserved::refused_by_engine(&msg) {
-            self.send_request_error(shared, stream, RequestErrorCode::DOES_NOT_EXIST, "reserved namespace");
-            self.streams.insert(stream, InStream::Discard);
+            self.refuse_new_request(shared, stream, RequestErrorCode::DOES_NOT_EXIST, "reserved namespace");
             return;
         }
         match msg {

@@ -224,13 +224,12 @@ impl MoqtEngine {
 
     pub(super) fn on_subscribe(&mut self, shared: &mut Shared, stream: StreamId, m: Subscribe) {
         if self.subscriptions() >= shared.config.max_subscriptions {
-            self.send_request_error(
+            self.refuse_new_request(
                 shared,
                 stream,
                 sluice_wire::moqt::codes::RequestErrorCode::EXCESSIVE_LOAD,
                 "too many subscriptions",
             );
-            self.streams.insert(stream, super::state::InStream::Discard);
             return;
         }
         let handle = self.add_inbound(stream, Kind::Subscribe, m.request_id, shared);
@@ -359,13 +358,12 @@ impl MoqtEngine {
             return self.fail(shared, SessionErrorCode::DUPLICATE_TRACK_ALIAS, "track alias in use");
         }
         if self.subscriptions() >= shared.config.max_subscriptions {
-            self.send_request_error(
+            self.refuse_new_request(
                 shared,
                 stream,
                 sluice_wire::moqt::codes::RequestErrorCode::EXCESSIVE_LOAD,
                 "too many subscriptions",
             );
-            self.streams.insert(stream, super::state::InStream::Discard);
             return;
         }
         match self.check_track_properties(shared, &m.track_properties) {
@@ -374,13 +372,12 @@ impl MoqtEngine {
             TrackProps::UnknownMandatory(kind) => {
                 // §2.5.1: the track must not be processed.
                 let text = format!("unknown mandatory track property {kind:#x}");
-                self.send_request_error(
+                self.refuse_new_request(
                     shared,
                     stream,
                     sluice_wire::moqt::codes::RequestErrorCode::UNSUPPORTED_EXTENSION,
                     &text,
                 );
-                self.streams.insert(stream, super::state::InStream::Discard);
                 return;
             }
         }
