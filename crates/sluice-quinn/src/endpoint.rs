@@ -30,6 +30,7 @@ use sluice::{Config, Role};
 use crate::clock::Clock;
 use crate::connection::Connection;
 use crate::error::Error;
+use crate::transport::Transport;
 
 /// Largest UDP payload we receive (QUIC datagrams are at most 65527 bytes).
 const RECV_BUF: usize = 65_536;
@@ -111,6 +112,21 @@ impl Endpoint {
         let conn = Connection::new(handle, quic, self.session_config.clone(), Role::Client, self.clock, now);
         self.connections.insert(handle, conn);
         Ok(handle)
+    }
+
+    /// Like [`Endpoint::connect`], over the given [`Transport`].
+    ///
+    /// WebTransport is not implemented yet (`Error::UnsupportedTransport`).
+    pub fn connect_over(
+        &mut self,
+        remote: SocketAddr,
+        server_name: &str,
+        transport: &Transport,
+    ) -> Result<ConnectionHandle, Error> {
+        match transport {
+            Transport::Quic => self.connect(remote, server_name),
+            Transport::WebTransport { .. } => Err(Error::UnsupportedTransport("webtransport")),
+        }
     }
 
     /// A connection by handle.

@@ -22,4 +22,7 @@ pub enum Error {
     /// `connect` on an endpoint made without a client configuration.
     #[error("this endpoint has no client configuration")]
     NotAClient,
+    /// The requested transport is not available in this build or on this endpoint.
+    #[error("unsupported transport: {0}")]
+    UnsupportedTransport(&'static str),
 }

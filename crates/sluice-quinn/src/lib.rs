@@ -18,6 +18,7 @@ pub mod connection;
 pub mod endpoint;
 pub mod error;
 pub mod tls;
+pub mod transport;
 
 pub use clock::Clock;
 pub use connection::{AdapterStats, Connection};
@@ -25,3 +26,4 @@ pub use endpoint::Endpoint;
 pub use error::Error;
 pub use quinn_proto;
 pub use tls::{Fingerprint, ServerIdentity, ServerVerification, client_config, server_config};
+pub use transport::Transport;
