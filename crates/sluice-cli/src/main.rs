@@ -4,11 +4,7 @@
 //! one process (see [`demo`]) for each MoQ version sluice speaks (moq-lite-04, moq-lite-05,
 //! MOQT draft-18), or the one asked for, and exits 0 only if every object arrived intact.
 
-mod demo;
-mod payload;
-mod publisher;
-mod relay_node;
-mod subscriber;
+use sluice_cli::demo;
 
 use std::process::ExitCode;
 
