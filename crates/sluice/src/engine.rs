@@ -34,6 +34,10 @@ pub struct Shared {
     pub closed: bool,
     /// Where headers are encoded: see [`Shared::encode_header`].
     header_scratch: BytesMut,
+    /// AUTHORIZATION_TOKENs the request command being run attaches (set only for the
+    /// duration of one command by [`crate::Authorized`]; engines that cannot send tokens
+    /// never see it non-empty).
+    pub auth_tokens: Vec<sluice_wire::moqt::token::Token>,
 }
 
 impl Shared {
@@ -47,6 +51,7 @@ impl Shared {
             next_request: 0,
             closed: false,
             header_scratch: BytesMut::new(),
+            auth_tokens: Vec::new(),
         }
     }
 

@@ -19,6 +19,16 @@ pub struct Reason {
     pub text: String,
 }
 
+/// One authorization token the peer presented (MOQT AUTHORIZATION_TOKEN, its alias
+/// already resolved).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresentedToken {
+    /// The token type (MOQT Auth Token Type registry; 0 = negotiated out of band).
+    pub token_type: u64,
+    /// The token value.
+    pub value: bytes::Bytes,
+}
+
 /// An application event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -149,6 +159,16 @@ pub enum Event {
         reason: Reason,
     },
 
+    /// The AUTHORIZATION_TOKENs the peer attached to a request (MOQT: the request itself,
+    /// or a REQUEST_UPDATE of it), delivered just before the request's own event (e.g.
+    /// `IncomingSubscribe`) or, for an update, before the update's event. To refuse,
+    /// `reject` with UNAUTHORIZED (0x1); see [`crate::authorize`].
+    Authorization {
+        /// The request the tokens came with.
+        request: RequestHandle,
+        /// Tokens in message order (DELETEs are applied, not listed).
+        tokens: Vec<PresentedToken>,
+    },
     // ---- subscriptions made to us
     /// The peer subscribes to one of our tracks. Answer with
     /// [`crate::Session::accept_subscribe`] or [`crate::Session::reject`].

@@ -134,6 +134,11 @@ impl Session {
         self.clear();
     }
 
+    /// The shared state, for command wrappers in other modules ([`crate::Authorized`]).
+    pub(crate) fn shared_mut(&mut self) -> &mut Shared {
+        &mut self.shared
+    }
+
     fn clear_if_closed(&mut self) {
         if self.shared.closed {
             self.clear();

@@ -130,6 +130,13 @@ impl MoqtEngine {
             Some(SetupOption::MoqtImplementation(b)) => Some(String::from_utf8_lossy(b).into_owned()),
             _ => None,
         };
+        // SETUP tokens authorise the session, not a request: none is reported.
+        self.presented.clear();
+        if let Some(SetupOption::MaxAuthTokenCacheSize(n)) =
+            setup.get(SetupOptionType::MAX_AUTH_TOKEN_CACHE_SIZE)
+        {
+            self.peer_token_cache = *n;
+        }
         self.peer_ready = true;
         shared.event(Event::Ready { version: self.version.into(), peer_implementation: implementation });
         self.process_all(shared);

@@ -60,6 +60,13 @@ impl MoqtEngine {
         end: Location,
         priority: u8,
     ) -> Result<RequestHandle, CommandError> {
+        if super::reserved::engine_only(&track.namespace) {
+            return Err(CommandError::InvalidState("reserved namespace"));
+        }
+        if !end_not_before_start(start, end) {
+            return Err(CommandError::InvalidState("fetch End Location before its Start Location"));
+        }
+        let checked = self.staged_tokens(shared, None)?;
         let wire_id = self.next_request_id;
         let msg = Fetch {
             request_id: wire_id,
@@ -68,11 +75,15 @@ impl MoqtEngine {
                 start: WireLocation { group: start.group, object: start.object },
                 end: WireLocation { group: end.group, object: end.object },
             },
-            parameters: Parameters(vec![Parameter::SubscriberPriority(priority)]),
+            parameters: Self::with_tokens(
+                Parameters(vec![Parameter::SubscriberPriority(priority)]),
+                &checked,
+            ),
         };
         let bytes = self.encode(&msg)?;
         self.alloc_request_id();
-        let (handle, _) = self.open_request(shared, Kind::Fetch, wire_id, bytes);
+        let (handle, stream) = self.open_request(shared, Kind::Fetch, wire_id, bytes);
+        self.sent_tokens.commit(&checked, stream);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.track = track;
             r.fetch_start = Some(start);
@@ -92,6 +103,7 @@ impl MoqtEngine {
             return Err(CommandError::UnknownRequest(subscription));
         }
         let (joining_request_id, track) = (sub.wire_id, sub.track.clone());
+        let checked = self.staged_tokens(shared, None)?;
         let wire_id = self.next_request_id;
         let kind = match start {
             JoinStart::Relative(n) => FetchKind::RelativeJoining { joining_request_id, joining_start: n },
@@ -100,11 +112,15 @@ impl MoqtEngine {
         let msg = Fetch {
             request_id: wire_id,
             kind,
-            parameters: Parameters(vec![Parameter::SubscriberPriority(priority)]),
+            parameters: Self::with_tokens(
+                Parameters(vec![Parameter::SubscriberPriority(priority)]),
+                &checked,
+            ),
         };
         let bytes = self.encode(&msg)?;
         self.alloc_request_id();
-        let (handle, _) = self.open_request(shared, Kind::Fetch, wire_id, bytes);
+        let (handle, stream) = self.open_request(shared, Kind::Fetch, wire_id, bytes);
+        self.sent_tokens.commit(&checked, stream);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.track = track;
             if let JoinStart::Absolute(group) = start {
@@ -147,6 +163,12 @@ impl MoqtEngine {
                 (TrackName::default(), Location { group: 0, object: 0 }, None, Some(joining))
             }
         };
+        if let Some(end) = end
+            && !end_not_before_start(start, end)
+        {
+            self.refuse_new_request(shared, stream, RequestErrorCode::INVALID_RANGE, "End before Start");
+            return;
+        }
         let handle = self.add_inbound(stream, Kind::Fetch, m.request_id, shared);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.track = track.clone();
@@ -520,4 +542,11 @@ fn end_before_start(end: WireLocation, start: Location) -> bool {
     } else {
         (end.group, end.object) < (start.group, start.object)
     }
+}
+
+/// §10.12 "End Location MUST specify the same or a larger Location than Start Location":
+/// compared as encoded, except that an End object of 0 (the whole End group) only needs
+/// the End group not to precede the Start group.
+fn end_not_before_start(start: Location, end: Location) -> bool {
+    if end.object == 0 { end.group >= start.group } else { end >= start }
 }

@@ -125,6 +125,12 @@ pub struct MoqtEngine {
     going_away: bool,
     /// The peer's registered authorization-token aliases.
     tokens: auth::TokenCache,
+    /// Tokens of the peer message being processed, for `Event::Authorization`.
+    presented: Vec<crate::event::PresentedToken>,
+    /// Our registrations as the peer's cache holds them.
+    sent_tokens: auth::SentTokens,
+    /// The peer's MAX_AUTH_TOKEN_CACHE_SIZE (the draft's default 0 until its SETUP).
+    peer_token_cache: u64,
 }
 
 impl MoqtEngine {
@@ -152,6 +158,9 @@ impl MoqtEngine {
             goaway_deadline: None,
             going_away: false,
             tokens: auth::TokenCache::default(),
+            presented: Vec::new(),
+            sent_tokens: auth::SentTokens::default(),
+            peer_token_cache: 0,
         }
     }
 
@@ -183,6 +192,7 @@ impl MoqtEngine {
         in_setup: bool,
     ) -> bool {
         let limit = shared.config.max_auth_token_cache;
+        self.presented.clear();
         for t in tokens {
             // §10.2.2: a client's SETUP may only carry values or registrations.
             if in_setup
@@ -196,12 +206,53 @@ impl MoqtEngine {
                 self.fail(shared, SessionErrorCode::PROTOCOL_VIOLATION, "DELETE or USE_ALIAS in SETUP");
                 return false;
             }
-            if let Err(code) = self.tokens.apply(t, limit, in_setup) {
-                self.fail(shared, code, "authorization token alias");
-                return false;
+            match self.tokens.apply(t, limit, in_setup) {
+                Ok(Some(p)) => self.presented.push(p),
+                Ok(None) => {}
+                Err(code) => {
+                    self.fail(shared, code, "authorization token alias");
+                    return false;
+                }
             }
         }
         true
+    }
+
+    /// Reports the tokens of the peer message just applied as `Event::Authorization` for
+    /// `request` (nothing when it carried none).
+    fn present_tokens(&mut self, shared: &mut Shared, request: RequestHandle) {
+        if !self.presented.is_empty() {
+            let tokens = std::mem::take(&mut self.presented);
+            shared.event(crate::event::Event::Authorization { request, tokens });
+        }
+    }
+
+    /// The tokens staged for the command being run (`Shared::auth_tokens`), checked against
+    /// the peer's cache for a message on `stream` (`None`: a new request stream).
+    fn staged_tokens(
+        &self,
+        shared: &mut Shared,
+        stream: Option<StreamId>,
+    ) -> Result<auth::Checked, CommandError> {
+        let tokens = std::mem::take(&mut shared.auth_tokens);
+        self.sent_tokens.check(tokens, stream, self.peer_token_cache)
+    }
+
+    /// `params` with the checked tokens added as AUTHORIZATION_TOKEN parameters, in the
+    /// ascending type order the wire needs.
+    fn with_tokens(
+        params: sluice_wire::moqt::params::Parameters,
+        checked: &auth::Checked,
+    ) -> sluice_wire::moqt::params::Parameters {
+        if checked.tokens().is_empty() {
+            return params;
+        }
+        let mut all = params.0;
+        all.extend(
+            checked.tokens().iter().cloned().map(sluice_wire::moqt::params::Parameter::AuthorizationToken),
+        );
+        all.sort_by_key(|p| p.kind());
+        sluice_wire::moqt::params::Parameters(all)
     }
 
     /// Bytes buffered across all receive streams.
@@ -428,6 +479,8 @@ impl Engine for MoqtEngine {
         self.announced.clear();
         self.goaway_deadline = None;
         self.tokens.clear();
+        self.presented.clear();
+        self.sent_tokens.clear();
     }
 
     fn buffered_bytes(&self) -> usize {
@@ -445,6 +498,8 @@ impl Engine for MoqtEngine {
             + self.closing.len()
             + self.announced.len()
             + self.tokens.len()
+            + self.presented.len()
+            + self.sent_tokens.len()
     }
 
     fn announce(&mut self, shared: &mut Shared, namespace: Namespace) -> Result<RequestHandle, CommandError> {

@@ -49,15 +49,17 @@ impl MoqtEngine {
         if super::reserved::is_reserved(&namespace) {
             return Err(CommandError::InvalidState("reserved namespace"));
         }
+        let checked = self.staged_tokens(shared, None)?;
         let wire_id = self.next_request_id;
         let msg = PublishNamespace {
             request_id: wire_id,
             namespace: wire_ns(&namespace),
-            parameters: Parameters::new(),
+            parameters: Self::with_tokens(Parameters::new(), &checked),
         };
         let bytes = self.encode(&msg)?;
         self.alloc_request_id();
-        let (handle, _) = self.open_request(shared, Kind::PublishNamespace, wire_id, bytes);
+        let (handle, stream) = self.open_request(shared, Kind::PublishNamespace, wire_id, bytes);
+        self.sent_tokens.commit(&checked, stream);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.namespace = namespace.clone();
         }
@@ -171,15 +173,20 @@ impl MoqtEngine {
         shared: &mut Shared,
         prefix: Namespace,
     ) -> Result<RequestHandle, CommandError> {
+        if super::reserved::engine_only(&prefix) {
+            return Err(CommandError::InvalidState("reserved namespace"));
+        }
+        let checked = self.staged_tokens(shared, None)?;
         let wire_id = self.next_request_id;
         let msg = SubscribeNamespace {
             request_id: wire_id,
             prefix: wire_ns(&prefix),
-            parameters: Parameters::new(),
+            parameters: Self::with_tokens(Parameters::new(), &checked),
         };
         let bytes = self.encode(&msg)?;
         self.alloc_request_id();
-        let (handle, _) = self.open_request(shared, Kind::SubscribeNamespace, wire_id, bytes);
+        let (handle, stream) = self.open_request(shared, Kind::SubscribeNamespace, wire_id, bytes);
+        self.sent_tokens.commit(&checked, stream);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.namespace = prefix;
         }
@@ -252,12 +259,20 @@ impl MoqtEngine {
         shared: &mut Shared,
         prefix: Namespace,
     ) -> Result<RequestHandle, CommandError> {
+        if super::reserved::engine_only(&prefix) {
+            return Err(CommandError::InvalidState("reserved namespace"));
+        }
+        let checked = self.staged_tokens(shared, None)?;
         let wire_id = self.next_request_id;
-        let msg =
-            SubscribeTracks { request_id: wire_id, prefix: wire_ns(&prefix), parameters: Parameters::new() };
+        let msg = SubscribeTracks {
+            request_id: wire_id,
+            prefix: wire_ns(&prefix),
+            parameters: Self::with_tokens(Parameters::new(), &checked),
+        };
         let bytes = self.encode(&msg)?;
         self.alloc_request_id();
-        let (handle, _) = self.open_request(shared, Kind::SubscribeTracks, wire_id, bytes);
+        let (handle, stream) = self.open_request(shared, Kind::SubscribeTracks, wire_id, bytes);
+        self.sent_tokens.commit(&checked, stream);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.namespace = prefix;
         }
@@ -342,6 +357,9 @@ impl MoqtEngine {
                 if phase == Phase::Established && kind == Kind::SubscribeNamespace =>
             {
                 let namespace = full(&req.namespace, &n.suffix);
+                if super::reserved::engine_only(&namespace) {
+                    return; // not the application's (see `reserved`)
+                }
                 let max = shared.config.max_discovered_namespaces;
                 let Some(r) = self.requests.get_mut(&handle) else { return };
                 if !r.found.contains(&namespace) && r.found.len() >= max {
@@ -366,6 +384,9 @@ impl MoqtEngine {
                 if phase == Phase::Established && kind == Kind::SubscribeNamespace =>
             {
                 let namespace = full(&req.namespace, &n.suffix);
+                if super::reserved::engine_only(&namespace) {
+                    return;
+                }
                 let known = self.requests.get_mut(&handle).is_some_and(|r| r.found.remove(&namespace));
                 if !known {
                     // §10.19: NAMESPACE_DONE must follow its NAMESPACE.

@@ -219,6 +219,7 @@ impl MoqtEngine {
     /// `Discard` until the peer finishes its half, so late bytes are ignored).
     pub(super) fn forget(&mut self, shared: &mut Shared, handle: RequestHandle) {
         let Some(req) = self.requests.remove(&handle) else { return };
+        self.sent_tokens.request_gone(req.stream);
         self.by_stream.remove(&req.stream);
         self.by_wire_id.remove(&(req.outbound, req.wire_id));
         if let Some(alias) = req.alias
@@ -414,6 +415,7 @@ impl MoqtEngine {
         self.by_stream.insert(stream, handle);
         self.by_wire_id.insert((false, wire_id), handle);
         self.requests.insert(handle, Request::new(kind, false, stream, wire_id));
+        self.present_tokens(shared, handle);
         handle
     }
 
@@ -421,6 +423,15 @@ impl MoqtEngine {
     fn on_request_message(&mut self, shared: &mut Shared, handle: RequestHandle, msg: ControlMessage) {
         let Some(req) = self.requests.get(&handle) else { return };
         let (kind, outbound) = (req.kind, req.outbound);
+        if matches!(
+            msg,
+            ControlMessage::RequestOk(_)
+                | ControlMessage::RequestError(_)
+                | ControlMessage::SubscribeOk(_)
+                | ControlMessage::FetchOk(_)
+        ) {
+            self.sent_tokens.answered(req.stream);
+        }
         match (kind, outbound) {
             (Kind::Subscribe, true) | (Kind::Publish, false) => {
                 self.on_subscriber_side_msg(shared, handle, msg)

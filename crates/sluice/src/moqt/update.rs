@@ -65,6 +65,7 @@ impl MoqtEngine {
         if let Err(v) = u.parameters.check(ParamScope::RequestUpdate(Some(scope))) {
             return self.fail_violation(shared, &v);
         }
+        self.present_tokens(shared, handle);
         match kind {
             Kind::Fetch => {
                 let priority = u.parameters.iter().find_map(|p| match p {
