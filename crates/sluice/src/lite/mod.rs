@@ -65,6 +65,10 @@
 //! equivalent (lite is pull-only; lite-05 Appendix B) and return
 //! [`CommandError::Unsupported`] (`accept_announce`: no incoming announce exists, so
 //! `UnknownRequest`); so does `track_status` on lite-04 (no Track stream there).
+//! moq-lite has no authorization-token field: [`crate::Authorized`] commands with tokens
+//! return [`CommandError::Unsupported`] ("authorization tokens"), and no
+//! `Event::Authorization` is ever emitted. Reserved MOQT namespaces (`.`, `.session`)
+//! mean nothing to lite: paths are passed through.
 //! `forward: false` is refused (lite has no paused subscriptions). Object properties and
 //! status objects are refused. Probe: we only answer (Report level, with the adapter's
 //! [`Input::PathEstimate`] values, when `Config::lite_probe` is set; otherwise Probe

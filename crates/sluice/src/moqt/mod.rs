@@ -3,7 +3,9 @@
 //!
 //! The engine is split by responsibility; every file adds an `impl MoqtEngine` block:
 //!
-//! * `auth`: the peer's authorization-token alias cache (§10.2.2).
+//! * `auth`: the authorization-token alias caches (§10.2.2): the peer's, and ours as the
+//!   peer holds it (tokens we send come from [`crate::Authorized`]; the peer's reach the
+//!   application as `Event::Authorization`).
 //! * `control`: the uni control streams, SETUP exchange, GOAWAY (§3.3.1, §10.3, §10.4).
 //! * `requests`: request-ID allocation and checks (§9), the per-request bidi stream
 //!   (first message, FIN / RESET / STOP_SENDING meanings, §3.3.2 "Request Cancellation").
@@ -43,7 +45,7 @@
 //! | `max_discovered_namespaces` | namespaces active on our SUBSCRIBE_NAMESPACE: one more cancels it (RESET + STOP_SENDING EXCESSIVE_LOAD, `DiscoveryEnded`) |
 //! | `max_track_check_entries` | the lowest groups are forgotten by the malformed-track checks |
 //!
-//! Not implemented: sending AUTHORIZATION_TOKENs; delivery timeouts on fetch streams and
+//! Not implemented: AUTHORIZATION_TOKENs in our SETUP (they go only with requests); delivery timeouts on fetch streams and
 //! datagrams (the core hands both to the adapter at once, so it never holds one to expire)
 //! and on bytes the transport already holds (see `timeouts` for what a sans-IO core can
 //! know); our own SUBGROUP_DELIVERY_TIMEOUT as a subscriber parameter or track property
