@@ -465,3 +465,36 @@ fn fetch_end_before_start_is_refused_both_ways() {
     let outs = feed(&mut s, 0, fetch((5, 3), (5, 0)));
     assert!(outs.iter().any(|o| matches!(o, Output::Event(Event::IncomingFetch { .. }))), "{outs:?}");
 }
+
+/// "Closing Subgroup Streams": a sender that ends a stream early for a reason other than
+/// the end of its subgroup resets it. When the subscriber cancels (resets its request
+/// stream), the publisher resets every subgroup stream still open for that subscription
+/// with CANCELLED, and writes nothing more on it.
+#[test]
+fn subgroup_streams_of_a_cancelled_subscription_are_reset() {
+    use sluice_wire::moqt::codes::StreamResetCode;
+    let mut s = session(Role::Server, Config::default());
+    let outs = feed(&mut s, 0, subscribe(0, "a", Parameters::new()));
+    let r = incoming_subscribe(&outs);
+    s.accept_subscribe(r, TrackInfo::default()).unwrap();
+    let open = s.open_subgroup(r, 0, 0, None).unwrap();
+    s.write_object(open, ObjectWrite::new(0, Bytes::from_static(b"x"))).unwrap();
+    let done = s.open_subgroup(r, 1, 0, None).unwrap();
+    s.write_object(done, ObjectWrite::new(0, Bytes::from_static(b"y"))).unwrap();
+    s.close_subgroup(done, false).unwrap();
+    while s.poll().is_some() {}
+    s.handle(
+        Time::ZERO,
+        Input::StreamReset { stream: StreamId(0), code: RequestErrorCode::INTERNAL_ERROR.0 },
+    );
+    let outs: Vec<Output> = std::iter::from_fn(|| s.poll()).collect();
+    let resets: Vec<(StreamId, u64)> = outs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Reset { stream, code } if *stream == open || *stream == done => Some((*stream, *code)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(resets, vec![(open, StreamResetCode::CANCELLED.0)], "{outs:?}");
+    assert!(s.write_object(open, ObjectWrite::new(1, Bytes::from_static(b"z"))).is_err());
+}
