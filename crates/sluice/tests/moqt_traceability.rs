@@ -498,3 +498,36 @@ fn subgroup_streams_of_a_cancelled_subscription_are_reset() {
     assert_eq!(resets, vec![(open, StreamResetCode::CANCELLED.0)], "{outs:?}");
     assert!(s.write_object(open, ObjectWrite::new(1, Bytes::from_static(b"z"))).is_err());
 }
+
+/// "Joining Fetches": a publisher applies a REQUEST_UPDATE of the subscription that
+/// arrived before a Joining Fetch first. Here the update stops forwarding, so the fetch
+/// is refused with INVALID_RANGE; without the update the same fetch is served.
+#[test]
+fn joining_fetch_sees_the_update_that_preceded_it() {
+    use sluice_wire::moqt::message::{Fetch, FetchKind};
+    for with_update in [false, true] {
+        let mut s = session(Role::Server, Config::default());
+        let outs = feed(&mut s, 0, subscribe(0, "a", Parameters::new()));
+        let r = incoming_subscribe(&outs);
+        let info =
+            TrackInfo { largest: Some(sluice::Location { group: 10, object: 5 }), ..TrackInfo::default() };
+        s.accept_subscribe(r, info).unwrap();
+        while s.poll().is_some() {}
+        if with_update {
+            let update =
+                RequestUpdate { request_id: 2, parameters: Parameters(vec![Parameter::Forward(false)]) };
+            s.handle(Time::ZERO, Input::StreamData { stream: StreamId(0), data: Bytes::from(enc(&update)) });
+        }
+        let fetch = enc(&Fetch {
+            request_id: 4,
+            kind: FetchKind::RelativeJoining { joining_request_id: 0, joining_start: 1 },
+            parameters: Parameters::new(),
+        });
+        let outs = feed(&mut s, 4, fetch);
+        let refused = messages_on(&outs, StreamId(4)).iter().any(
+            |(_, m)| matches!(m, ControlMessage::RequestError(e) if e.code == RequestErrorCode::INVALID_RANGE),
+        );
+        let served = outs.iter().any(|o| matches!(o, Output::Event(Event::IncomingFetch { .. })));
+        assert_eq!((refused, served), (with_update, !with_update), "{outs:?}");
+    }
+}
