@@ -1,19 +1,24 @@
-//! The draft-18 messages both codecs are measured on, built and encoded by sluice-wire.
+//! The draft-18 messages both codecs are measured on, built and encoded by sluice-wire, and
+//! the sluice-wire side of each measured operation (the peer's side is `peer/moqtap.rs`).
 //!
 //! The peer codec's side (`peer/moqtap.rs`) decodes these bytes, and the equivalence test
 //! checks field by field that it reads the same values and writes the same bytes, so the
 //! benchmark compares equal work.
 
 use bytes::Bytes;
-use sluice_wire::moqt::fetch_stream::{FetchHeader, FetchItem, FetchObject, FetchObjectEncoder, GroupOrder};
+use sluice_wire::moqt::fetch_stream::{
+    FetchHeader, FetchItem, FetchItemHeader, FetchObject, FetchObjectDecoder, FetchObjectEncoder, GroupOrder,
+};
 use sluice_wire::moqt::filter::SubscriptionFilter;
 use sluice_wire::moqt::kvp::Properties;
 use sluice_wire::moqt::location::Location;
 use sluice_wire::moqt::message::{Subscribe, SubscribeOk};
 use sluice_wire::moqt::namespace::{FullTrackName, TrackNamespace};
 use sluice_wire::moqt::params::{self, Parameter, Parameters};
-use sluice_wire::moqt::subgroup::{SubgroupHeader, SubgroupId, SubgroupObject, SubgroupObjectEncoder};
-use sluice_wire::{Encode, EncodeError, MoqtVersion};
+use sluice_wire::moqt::subgroup::{
+    SubgroupHeader, SubgroupId, SubgroupObject, SubgroupObjectDecoder, SubgroupObjectEncoder,
+};
+use sluice_wire::{Decode, DecodeError, Encode, EncodeError, MoqtVersion, Reader};
 
 /// The version every fixture is in.
 pub const V18: MoqtVersion = MoqtVersion::Draft18;
@@ -126,4 +131,70 @@ pub fn fetch_stream() -> Result<Bytes, EncodeError> {
         encoder.encode(&mut out, &FetchItem::Object(object))?;
     }
     Ok(shared(out))
+}
+
+/// Reads a subgroup stream: the header, then every object header, stepping over each
+/// payload (the zero-copy read the core does). Returns a checksum of the object ids and
+/// payload lengths.
+pub fn walk_subgroup(bytes: &Bytes) -> Result<u64, DecodeError> {
+    let mut r = Reader::new(bytes);
+    let header = SubgroupHeader::decode(&mut r, V18)?;
+    let mut decoder = SubgroupObjectDecoder::new(&header, V18);
+    let mut sum = header.group_id;
+    while !r.is_empty() {
+        let object = decoder.decode_header(&mut r)?;
+        r.skip(usize::try_from(object.payload_len).unwrap_or(usize::MAX))?;
+        sum = sum.wrapping_add(object.object_id).wrapping_add(object.payload_len);
+    }
+    Ok(sum)
+}
+
+/// Writes a subgroup stream: the header, then each whole object with its payload copied
+/// into `out` (the same work as the peer codec's writer; sluice's own path writes only the
+/// header and hands the payload `Bytes` to the transport).
+pub fn write_subgroup(
+    header: &SubgroupHeader,
+    objects: &[SubgroupObject],
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    header.encode(out, V18)?;
+    let mut encoder = SubgroupObjectEncoder::new(header, V18);
+    for object in objects {
+        encoder.encode(out, object)?;
+    }
+    Ok(())
+}
+
+/// Reads a fetch stream: FETCH_HEADER, then every object header with its fields resolved,
+/// stepping over each payload. Returns a checksum of the ids and payload lengths.
+pub fn walk_fetch(bytes: &Bytes) -> Result<u64, DecodeError> {
+    let mut r = Reader::new(bytes);
+    let header = FetchHeader::decode(&mut r, V18)?;
+    let mut decoder = FetchObjectDecoder::new(GroupOrder::Ascending, V18);
+    let mut sum = header.request_id;
+    while !r.is_empty() {
+        if let FetchItemHeader::Object(object) = decoder.decode_header(&mut r)? {
+            r.skip(usize::try_from(object.payload_len).unwrap_or(usize::MAX))?;
+            sum = sum
+                .wrapping_add(object.group_id)
+                .wrapping_add(object.object_id)
+                .wrapping_add(object.payload_len);
+        }
+    }
+    Ok(sum)
+}
+
+/// The headers of [`fetch_objects`], as the encoder takes them.
+pub fn fetch_headers() -> Vec<FetchItemHeader> {
+    fetch_objects().iter().map(|o| FetchItemHeader::Object(o.header())).collect()
+}
+
+/// Writes FETCH_HEADER and every object header (no payloads).
+pub fn write_fetch_headers(headers: &[FetchItemHeader], out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    FetchHeader { request_id: FETCH_REQUEST }.encode(out, V18)?;
+    let mut encoder = FetchObjectEncoder::new(GroupOrder::Ascending, V18);
+    for header in headers {
+        encoder.encode_header(out, header)?;
+    }
+    Ok(())
 }
