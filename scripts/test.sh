@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --workspace --locked
-# Benchmarks are measured by hand (see README); CI only checks that they build.
+# Benchmarks are measured by scripts/bench.sh (see README); CI only checks that they build.
 cargo bench --workspace --locked --no-run
 # The README's demo commands must keep working; both check delivery and payload bytes
 # themselves and exit non-zero on any loss.

@@ -27,8 +27,12 @@ pub enum VarintKind {
 pub const QUIC_MAX: u64 = (1 << 62) - 1;
 
 /// Decodes a QUIC varint from the start of `buf`: `(value, bytes used)`.
+#[inline]
 pub fn decode_quic(buf: &[u8]) -> Option<(u64, usize)> {
     let first = *buf.first()?;
+    if first < 0x40 {
+        return Some((u64::from(first), 1)); // the 1-byte form, the most common
+    }
     let len = 1usize << (first >> 6);
     let bytes = buf.get(..len)?;
     let mut value = u64::from(first & 0x3f);
@@ -39,8 +43,19 @@ pub fn decode_quic(buf: &[u8]) -> Option<(u64, usize)> {
 }
 
 /// Decodes a MOQT vi64 from the start of `buf`: `(value, bytes used)`.
+#[inline]
 pub fn decode_vi64(buf: &[u8]) -> Option<(u64, usize)> {
     let first = *buf.first()?;
+    // Fast paths for the 1- and 2-byte forms (`0xxxxxxx`, `10xxxxxx xxxxxxxx`): object ids,
+    // deltas, aliases and payload lengths up to 16 KiB, i.e. nearly every field on the
+    // object path. Same result as the general loop below.
+    if first < 0x80 {
+        return Some((u64::from(first), 1));
+    }
+    if first < 0xC0 {
+        let second = *buf.get(1)?;
+        return Some(((u64::from(first & 0x3f) << 8) | u64::from(second), 2));
+    }
     let ones = first.leading_ones() as usize; // 0..=8
     let len = ones.saturating_add(1).min(9);
     let bytes = buf.get(..len)?;
@@ -57,6 +72,7 @@ pub fn decode_vi64(buf: &[u8]) -> Option<(u64, usize)> {
 }
 
 /// Bytes a QUIC varint of `v` takes, or `None` if `v` does not fit.
+#[inline]
 pub const fn quic_len(v: u64) -> Option<usize> {
     if v < (1 << 6) {
         Some(1)
@@ -72,6 +88,7 @@ pub const fn quic_len(v: u64) -> Option<usize> {
 }
 
 /// Bytes the minimal vi64 encoding of `v` takes (1 to 9).
+#[inline]
 pub const fn vi64_len(v: u64) -> usize {
     // 7 value bits per byte up to 8 bytes (56 bits); the 9-byte form carries 64.
     let bits = u64::BITS.saturating_sub(v.leading_zeros()) as usize;
@@ -79,6 +96,7 @@ pub const fn vi64_len(v: u64) -> usize {
 }
 
 /// Appends the minimal QUIC varint encoding of `v`.
+#[inline]
 pub fn put_quic<B: BufMut>(buf: &mut B, v: u64) -> Result<(), EncodeError> {
     match quic_len(v) {
         Some(1) => buf.put_u8(v as u8),
@@ -91,6 +109,7 @@ pub fn put_quic<B: BufMut>(buf: &mut B, v: u64) -> Result<(), EncodeError> {
 }
 
 /// Appends the minimal vi64 encoding of `v`. Every u64 fits.
+#[inline]
 pub fn put_vi64<B: BufMut>(buf: &mut B, v: u64) {
     let len = vi64_len(v);
     if len == 9 {

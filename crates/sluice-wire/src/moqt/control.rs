@@ -72,7 +72,8 @@ pub fn encode_framed<M: ControlBody, B: BufMut>(
     buf: &mut B,
     version: MoqtVersion,
 ) -> Result<(), EncodeError> {
-    let mut body = Vec::new();
+    // Most bodies are well under 128 bytes: one allocation instead of a chain of regrowths.
+    let mut body = Vec::with_capacity(128);
     m.encode_body(&mut body, version)?;
     let len = u16::try_from(body.len()).map_err(|_| Violation::MessageTooLong { len: body.len() })?;
     varint::put_vi64(buf, M::TYPE.0);
