@@ -47,6 +47,15 @@ pub fn does_not_exist(family: Family) -> u64 {
     }
 }
 
+/// The code refusing a FETCH whose range the relay cannot resolve (a joining fetch with no
+/// known joining point): MOQT INVALID_RANGE (0x11); lite has no such code, NOT_FOUND.
+pub fn invalid_range(family: Family) -> u64 {
+    match family {
+        Family::Moqt => RequestErrorCode::INVALID_RANGE.0,
+        Family::Lite => LITE_NOT_FOUND,
+    }
+}
+
 /// The code refusing a request kind the relay does not serve (fetch, publish, status).
 pub fn not_supported(family: Family) -> u64 {
     match family {

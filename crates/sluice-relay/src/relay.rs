@@ -7,10 +7,14 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use sluice::{
     Event, Filter, Namespace, ObjectInfo, Payload, Reason, RequestHandle, Session, SubscribeOptions, Time,
-    TrackName, Version,
+    TrackInfo, TrackName, Version,
 };
 
-use crate::cache::Limits;
+mod fetch;
+mod status;
+mod update;
+
+use crate::cache::{GroupCache, Limits};
 use crate::codes::{self, Family};
 use crate::config::RelayConfig;
 use crate::routing::{Origin, Routes};
@@ -56,6 +60,26 @@ struct Waiting {
     deadline: Time,
 }
 
+/// A track nobody subscribes to any more whose cache is kept for fetches and statuses
+/// until `until` ([`RelayConfig::cache_keep`]).
+#[derive(Debug)]
+struct Kept {
+    info: Option<TrackInfo>,
+    cache: GroupCache,
+    until: Time,
+}
+
+impl Kept {
+    /// What a TRACK_STATUS is answered with.
+    fn info(&self) -> TrackInfo {
+        let mut info = self.info.clone().unwrap_or_default();
+        if let Some(l) = self.cache.largest() {
+            info.largest = Some(info.largest.map_or(l, |x| x.max(l)));
+        }
+        info
+    }
+}
+
 /// The relay. See the crate docs.
 #[derive(Debug)]
 pub struct Relay {
@@ -66,6 +90,16 @@ pub struct Relay {
     by_upstream: BTreeMap<(SessionId, RequestHandle), TrackName>,
     by_downstream: BTreeMap<(SessionId, RequestHandle), TrackName>,
     waiting: Vec<Waiting>,
+    /// Caches kept after their track's last subscriber left.
+    kept: BTreeMap<TrackName, Kept>,
+    /// Forwarded fetches by their upstream (publisher session, our request there).
+    fetches: BTreeMap<(SessionId, RequestHandle), fetch::ForwardedFetch>,
+    /// Downstream fetch → its upstream key in `fetches`.
+    fetch_down: BTreeMap<(SessionId, RequestHandle), (SessionId, RequestHandle)>,
+    /// Forwarded track statuses: upstream (session, request) → downstream.
+    statuses: BTreeMap<(SessionId, RequestHandle), (SessionId, RequestHandle)>,
+    /// The latest time the caller gave.
+    now: Time,
     stats: RelayStats,
 }
 
@@ -80,6 +114,11 @@ impl Relay {
             by_upstream: BTreeMap::new(),
             by_downstream: BTreeMap::new(),
             waiting: Vec::new(),
+            kept: BTreeMap::new(),
+            fetches: BTreeMap::new(),
+            fetch_down: BTreeMap::new(),
+            statuses: BTreeMap::new(),
+            now: Time::ZERO,
             stats: RelayStats::default(),
         }
     }
@@ -111,6 +150,8 @@ impl Relay {
             let reason = Reason { code: 0, text: "publisher session gone".to_owned() };
             self.upstream_ended(id, request, UpstreamEnd::PublisherGone, reason, sessions);
         }
+        self.fetches_of_gone_session(id, sessions);
+        self.statuses_of_gone_session(id, sessions);
     }
 
     /// Marks session `id` congested (its transport send buffers are above the caller's
@@ -147,9 +188,23 @@ impl Relay {
         self.tracks.get(track).map_or(0, |t| t.subscribers.len())
     }
 
-    /// (groups, payload bytes) cached for `track`.
+    /// (groups, payload bytes) cached for `track` (relayed, or kept after its last
+    /// subscriber left).
     pub fn cached(&self, track: &TrackName) -> (usize, usize) {
-        self.tracks.get(track).map_or((0, 0), |t| (t.cache.len(), t.cache.bytes()))
+        match self.tracks.get(track) {
+            Some(t) => (t.cache.len(), t.cache.bytes()),
+            None => self.kept.get(track).map_or((0, 0), |k| (k.cache.len(), k.cache.bytes())),
+        }
+    }
+
+    /// Tracks whose cache is kept with nobody subscribed.
+    pub fn kept_tracks(&self) -> usize {
+        self.kept.len()
+    }
+
+    /// Fetches and track statuses forwarded upstream and not yet answered.
+    pub fn forwarded(&self) -> usize {
+        self.forwarded_requests()
     }
 
     /// Subscriptions waiting for a publisher.
@@ -164,12 +219,14 @@ impl Relay {
             .iter()
             .map(|w| w.deadline)
             .chain(self.tracks.values().filter_map(|t| t.cache.next_expiry(age)))
+            .chain(self.kept.values().map(|k| k.until))
             .min()
     }
 
     /// The clock reached `now`: subscriptions that waited too long for a publisher fail
     /// (DOES_NOT_EXIST), old cached groups go.
     pub fn handle_timeout(&mut self, now: Time, sessions: &mut impl Sessions) {
+        self.now = self.now.max(now);
         let (expired, kept): (Vec<Waiting>, Vec<Waiting>) =
             std::mem::take(&mut self.waiting).into_iter().partition(|w| w.deadline <= now);
         self.waiting = kept;
@@ -185,6 +242,26 @@ impl Relay {
         for t in self.tracks.values_mut() {
             t.cache.expire(now, self.config.cache_max_age);
         }
+        let age = self.config.cache_max_age;
+        self.kept.retain(|_, k| {
+            k.cache.expire(now, age);
+            k.until > now && k.cache.len() > 0
+        });
+    }
+
+    /// Keeps a track's cache for fetches and statuses after its last subscriber left.
+    fn keep(&mut self, name: TrackName, info: Option<TrackInfo>, cache: GroupCache) {
+        if self.config.cache_keep.is_zero() || cache.len() == 0 || self.config.max_kept_tracks == 0 {
+            return;
+        }
+        while self.kept.len() >= self.config.max_kept_tracks {
+            let Some(oldest) = self.kept.iter().min_by_key(|(_, k)| k.until).map(|(n, _)| n.clone()) else {
+                break;
+            };
+            self.kept.remove(&oldest);
+        }
+        let until = self.now + self.config.cache_keep;
+        self.kept.insert(name, Kept { info, cache, until });
     }
 
     fn family(&self, id: SessionId) -> Family {
@@ -205,6 +282,7 @@ impl Relay {
         if !self.peers.contains_key(&id) {
             return;
         }
+        self.now = self.now.max(now);
         match event {
             Event::Ready { version, .. } => self.on_ready(id, version, sessions),
             Event::IncomingAnnounce { request, namespace } => {
@@ -259,12 +337,28 @@ impl Relay {
                 let end = UpstreamEnd::Code(self.family(id));
                 self.upstream_ended(id, request, end, reason, sessions)
             }
+            Event::SubscribeUpdated { request, options } => {
+                self.on_subscribe_updated(id, request, options, sessions)
+            }
+            Event::Object { request, info, payload } if self.is_upstream_fetch(id, request) => {
+                self.on_fetch_object(now, id, request, info, payload, sessions)
+            }
             Event::Object { request, info, payload } => {
                 self.on_object(now, id, request, info, payload, sessions)
             }
-            Event::IncomingFetch { request, .. }
-            | Event::IncomingPublish { request, .. }
-            | Event::IncomingTrackStatus { request, .. } => {
+            Event::IncomingFetch { request, track, start, end } => {
+                self.on_incoming_fetch(now, id, request, track, start, end, sessions)
+            }
+            Event::FetchAccepted { request, end } => self.on_fetch_accepted(id, request, end, sessions),
+            Event::FetchGap { request, through, unknown } => {
+                self.on_fetch_gap(id, request, through, unknown, sessions)
+            }
+            Event::FetchEnded { request, reason } => self.on_fetch_ended(id, request, reason, sessions),
+            Event::IncomingTrackStatus { request, track } => {
+                self.on_incoming_status(id, request, track, sessions)
+            }
+            Event::TrackStatus { request, result } => self.on_status(id, request, result, sessions),
+            Event::IncomingPublish { request, .. } => {
                 let code = codes::not_supported(self.family(id));
                 if let Some(s) = sessions.session(id) {
                     let _ = s.reject(request, code, "not supported by this relay");
@@ -397,6 +491,7 @@ impl Relay {
             family,
             needs_timestamp,
             accepted: false,
+            joined_at: None,
             start_group: None,
             newest_group: None,
             skipped_group: None,
@@ -409,7 +504,9 @@ impl Relay {
             }
             t.subscribers.push(downstream);
             self.by_downstream.insert((id, request), track.clone());
-            if t.info.is_some() {
+            let live = t.info.is_some();
+            self.reaggregate(&track, sessions);
+            if live {
                 self.accept_downstream(now, &track, id, request, sessions);
             }
             return;
@@ -428,33 +525,36 @@ impl Relay {
             return;
         }
         // One upstream subscription for everyone: from the latest group, at the first
-        // subscriber's priority; the relay always wants the objects.
+        // subscriber's priority and forward state (later ones update it, see `update`).
         let upstream_options = SubscribeOptions {
             filter: Filter::LargestObject,
             priority: options.priority,
             group_order: None,
-            forward: true,
+            forward: options.forward,
             max_latency_ms: 0,
         };
-        let upstream = match sessions.session(publisher).map(|s| s.subscribe(track.clone(), upstream_options))
-        {
-            Some(Ok(h)) => h,
-            _ => {
-                self.stats.command_errors += 1;
-                if let Some(s) = sessions.session(id) {
-                    let _ = s.reject(request, codes::does_not_exist(family), "publisher unreachable");
+        let upstream =
+            match sessions.session(publisher).map(|s| s.subscribe(track.clone(), upstream_options.clone())) {
+                Some(Ok(h)) => h,
+                _ => {
+                    self.stats.command_errors += 1;
+                    if let Some(s) = sessions.session(id) {
+                        let _ = s.reject(request, codes::does_not_exist(family), "publisher unreachable");
+                    }
+                    return;
                 }
-                return;
-            }
-        };
+            };
         self.stats.upstream_subscribes += 1;
         self.by_upstream.insert((publisher, upstream), track.clone());
         self.by_downstream.insert((id, request), track.clone());
+        // A live track starts a fresh cache: a kept one may have a hole up to the new edge.
+        self.kept.remove(&track);
         self.tracks.insert(
             track,
             Track {
                 publisher,
                 upstream,
+                upstream_options,
                 info: None,
                 subscribers: vec![downstream],
                 cache: Default::default(),
@@ -492,11 +592,13 @@ impl Relay {
             return;
         };
         let Some(session) = sessions.session(id) else { return };
+        let joined_at = info.largest;
         if session.accept_subscribe(request, info).is_err() {
             self.stats.command_errors += 1;
             return;
         }
         d.accepted = true;
+        d.joined_at = joined_at;
         // Where this subscriber starts, and what of the cache it gets first.
         let replay_from = match d.options.filter {
             Filter::LargestObject => t.cache.latest().map(|g| (g.group, 0)),
@@ -509,7 +611,7 @@ impl Relay {
                 Some((l.group, l.object))
             }
         };
-        if let Some((group, object)) = replay_from {
+        if let Some((group, object)) = replay_from.filter(|_| d.options.forward) {
             let peer = self.peers.entry(id).or_default();
             let objects: Vec<(ObjectInfo, Bytes)> = t
                 .cache
@@ -574,7 +676,7 @@ impl Relay {
             t.cache.insert(now, &info, &payload, limits);
             t.newest_group = Some(t.newest_group.map_or(info.group, |g| g.max(info.group)));
         }
-        for d in t.subscribers.iter_mut().filter(|d| d.accepted) {
+        for d in t.subscribers.iter_mut().filter(|d| d.accepted && d.options.forward) {
             let Some(session) = sessions.session(d.session) else { continue };
             let peer = self.peers.entry(d.session).or_default();
             let ctx = ForwardCtx {
@@ -600,6 +702,8 @@ impl Relay {
     ) {
         let Some(name) = self.by_upstream.remove(&(id, request)) else { return };
         let Some(mut t) = self.tracks.remove(&name) else { return };
+        let cache = std::mem::take(&mut t.cache);
+        self.keep(name, t.info.clone(), cache);
         for mut d in t.subscribers.drain(..) {
             self.by_downstream.remove(&(d.session, d.request));
             let Some(session) = sessions.session(d.session) else { continue };
@@ -636,10 +740,13 @@ impl Relay {
         let Some(t) = self.tracks.get_mut(&name) else { return };
         t.subscribers.retain(|d| !(d.session == id && d.request == request));
         if !t.subscribers.is_empty() {
+            self.reaggregate(&name, sessions);
             return;
         }
         let (publisher, upstream) = (t.publisher, t.upstream);
-        self.tracks.remove(&name);
+        if let Some(t) = self.tracks.remove(&name) {
+            self.keep(name, t.info, t.cache);
+        }
         self.by_upstream.remove(&(publisher, upstream));
         if let Some(s) = sessions.session(publisher) {
             let _ = s.cancel(upstream);

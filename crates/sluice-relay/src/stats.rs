@@ -17,6 +17,14 @@ pub struct RelayStats {
     pub payload_copies: u64,
     /// Requests refused because a relay limit was hit.
     pub refused_excessive_load: u64,
+    /// FETCHes answered from a cache.
+    pub fetches_from_cache: u64,
+    /// FETCHes forwarded to a publisher.
+    pub fetches_forwarded: u64,
+    /// TRACK_STATUS requests answered (from what the relay knows, or relayed).
+    pub statuses_answered: u64,
+    /// Upstream subscription updates sent (priority / forward aggregation).
+    pub upstream_updates: u64,
     /// Commands a session refused (a session closing under us, a version that cannot
     /// express something); the relay goes on.
     pub command_errors: u64,
