@@ -136,8 +136,8 @@ impl Relay {
             return;
         }
         self.routes.advertised.retain(|(s, _), _| *s != id);
-        let emptied = self.routes.remove_where(|_, o| o.session == id);
-        self.withdraw(&emptied, sessions);
+        self.routes.remove_where(|_, o| o.session == id);
+        self.withdraw(sessions);
         self.waiting.retain(|w| w.session != id);
         let downstream: Vec<RequestHandle> =
             self.by_downstream.keys().filter(|(s, _)| *s == id).map(|(_, r)| *r).collect();
@@ -289,8 +289,8 @@ impl Relay {
                 self.on_incoming_announce(now, id, request, namespace, sessions)
             }
             Event::IncomingAnnounceEnded { request } => {
-                let emptied = self.routes.remove_where(|_, o| o.session == id && o.request == request);
-                self.withdraw(&emptied, sessions);
+                self.routes.remove_where(|_, o| o.session == id && o.request == request);
+                self.withdraw(sessions);
             }
             Event::NamespaceFound { request, namespace }
                 if self.peers.get(&id).and_then(|p| p.discovery) == Some(request) =>
@@ -302,14 +302,12 @@ impl Relay {
                 }
             }
             Event::NamespaceGone { request, namespace } => {
-                let emptied = self
-                    .routes
-                    .remove_where(|ns, o| o.session == id && o.request == request && *ns == namespace);
-                self.withdraw(&emptied, sessions);
+                self.routes.remove_where(|ns, o| o.session == id && o.request == request && *ns == namespace);
+                self.withdraw(sessions);
             }
             Event::DiscoveryEnded { request, .. } => {
-                let emptied = self.routes.remove_where(|_, o| o.session == id && o.request == request);
-                self.withdraw(&emptied, sessions);
+                self.routes.remove_where(|_, o| o.session == id && o.request == request);
+                self.withdraw(sessions);
                 if let Some(p) = self.peers.get_mut(&id)
                     && p.discovery == Some(request)
                 {
@@ -451,21 +449,24 @@ impl Relay {
         }
     }
 
-    /// Namespaces that lost their last publisher: withdraw the relay's announces of them.
-    fn withdraw(&mut self, emptied: &[Namespace], sessions: &mut impl Sessions) {
-        for ns in emptied {
-            let ours: Vec<(SessionId, RequestHandle)> = self
-                .routes
-                .advertised
-                .iter()
-                .filter(|((_, n), _)| n == ns)
-                .map(|((s, _), h)| (*s, *h))
-                .collect();
-            for (s, h) in ours {
-                self.routes.advertised.remove(&(s, ns.clone()));
-                if let Some(session) = sessions.session(s) {
-                    let _ = session.cancel(h);
-                }
+    /// Withdraws the relay's announces that no longer have a publisher behind them: every
+    /// announce of a namespace that lost its last publisher, and, by split
+    /// horizon, every announce made on a session that is itself the namespace's only
+    /// remaining publisher. Without the latter, two relays that learned a namespace from
+    /// each other (a loop of relays) would keep it alive for each other after its real
+    /// publisher left.
+    fn withdraw(&mut self, sessions: &mut impl Sessions) {
+        let stale: Vec<((SessionId, Namespace), RequestHandle)> = self
+            .routes
+            .advertised
+            .iter()
+            .filter(|((s, ns), _)| !self.routes.published_besides(ns, *s))
+            .map(|(k, h)| (k.clone(), *h))
+            .collect();
+        for (key, h) in stale {
+            self.routes.advertised.remove(&key);
+            if let Some(session) = sessions.session(key.0) {
+                let _ = session.cancel(h);
             }
         }
     }

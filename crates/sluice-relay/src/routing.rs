@@ -82,6 +82,11 @@ impl Routes {
         })
     }
 
+    /// True when some session other than `session` publishes exactly `namespace`.
+    pub(crate) fn published_besides(&self, namespace: &Namespace, session: SessionId) -> bool {
+        self.origins.get(namespace).is_some_and(|list| list.iter().any(|o| o.session != session))
+    }
+
     /// Every routed namespace with the sessions publishing it.
     pub(crate) fn namespaces(&self) -> impl Iterator<Item = (&Namespace, &[Origin])> {
         self.origins.iter().map(|(ns, list)| (ns, list.as_slice()))
