@@ -48,6 +48,10 @@ pub struct RelayConfig {
     /// fetches one group at a time, so the relay fetches them one after the other). A
     /// wider range is refused with EXCESSIVE_LOAD.
     pub max_lite_fetch_groups: u64,
+    /// This relay's moq-lite Hop ID: set it to the `Config::lite_hop_id` its sessions use
+    /// (non-zero, unique among the relays). A lite announce whose hop path holds it is the
+    /// relay's own come back around a loop and is ignored. 0: no loop check.
+    pub lite_hop_id: u64,
 }
 
 impl Default for RelayConfig {
@@ -66,6 +70,7 @@ impl Default for RelayConfig {
             max_kept_tracks: 1024,
             max_forwarded_requests: 1024,
             max_lite_fetch_groups: 64,
+            lite_hop_id: 0,
         }
     }
 }

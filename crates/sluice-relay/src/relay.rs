@@ -295,9 +295,16 @@ impl Relay {
             Event::NamespaceFound { request, namespace }
                 if self.peers.get(&id).and_then(|p| p.discovery) == Some(request) =>
             {
-                if self.routes.len() >= self.config.max_namespaces && !self.routes.contains(&namespace) {
+                let hops = sessions.session(id).and_then(|s| s.discovered_hops(request, &namespace));
+                let hop = self.config.lite_hop_id;
+                if hop != 0 && hops.as_ref().is_some_and(|h| h.contains(&hop)) {
+                    // Our own announce come back around a loop of relays.
+                    self.stats.looped_announces += 1;
+                } else if self.routes.len() >= self.config.max_namespaces && !self.routes.contains(&namespace)
+                {
                     self.stats.refused_excessive_load += 1;
                 } else {
+                    self.routes.set_hops(&namespace, hops.unwrap_or_default());
                     self.register(now, namespace, Origin { session: id, request }, sessions);
                 }
             }
@@ -394,7 +401,7 @@ impl Relay {
         if self.routes.advertised.contains_key(&(id, ns.clone())) {
             return;
         }
-        match session.announce(ns.clone()) {
+        match session.announce_relayed(ns.clone(), self.routes.hops(&ns)) {
             Ok(h) => {
                 self.routes.advertised.insert((id, ns), h);
             }

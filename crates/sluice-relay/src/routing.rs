@@ -34,6 +34,9 @@ pub(crate) struct Routes {
     origins: BTreeMap<Namespace, Vec<Origin>>,
     /// Announces the relay made: (session it was made on, namespace) → its handle there.
     pub(crate) advertised: BTreeMap<(SessionId, Namespace), RequestHandle>,
+    /// moq-lite hop path (origin first) of a namespace, as its first publisher reported
+    /// it; carried in the relay's own announces of it.
+    hops: BTreeMap<Namespace, Vec<u64>>,
 }
 
 impl Routes {
@@ -45,6 +48,19 @@ impl Routes {
     /// True when `namespace` is routed.
     pub(crate) fn contains(&self, namespace: &Namespace) -> bool {
         self.origins.contains_key(namespace)
+    }
+
+    /// Records the hop path `namespace` came by, unless it is already routed (the first
+    /// publisher's path is the one announced on).
+    pub(crate) fn set_hops(&mut self, namespace: &Namespace, hops: Vec<u64>) {
+        if !self.origins.contains_key(namespace) && !hops.is_empty() {
+            self.hops.insert(namespace.clone(), hops);
+        }
+    }
+
+    /// The hop path of `namespace` (empty when unknown or local).
+    pub(crate) fn hops(&self, namespace: &Namespace) -> Vec<u64> {
+        self.hops.get(namespace).cloned().unwrap_or_default()
     }
 
     /// Registers `origin` for `namespace`; true when the namespace is new.
@@ -70,6 +86,9 @@ impl Routes {
             }
             !list.is_empty()
         });
+        for ns in &emptied {
+            self.hops.remove(ns);
+        }
         emptied
     }
 

@@ -25,6 +25,9 @@ pub struct RelayStats {
     pub statuses_answered: u64,
     /// Upstream subscription updates sent (priority / forward aggregation).
     pub upstream_updates: u64,
+    /// lite announces ignored because their hop path held the relay's own Hop ID (its own
+    /// announce come back around a loop of relays).
+    pub looped_announces: u64,
     /// Commands a session refused (a session closing under us, a version that cannot
     /// express something); the relay goes on.
     pub command_errors: u64,
