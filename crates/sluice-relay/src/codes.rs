@@ -74,6 +74,19 @@ pub fn publisher_gone(family: Family) -> u64 {
     }
 }
 
+/// MOQT PUBLISH_DONE GOING_AWAY (draft-18 §13.1.3).
+pub const GOING_AWAY: u64 = PublishDoneCode::GOING_AWAY.0;
+
+/// The code ending a downstream subscription because its publisher said GOAWAY and left
+/// with no other publisher to take over: MOQT GOING_AWAY (0x4); lite has no such code and
+/// gets its generic NOT_FOUND.
+pub fn publisher_going_away(family: Family) -> u64 {
+    match family {
+        Family::Moqt => GOING_AWAY,
+        Family::Lite => LITE_NOT_FOUND,
+    }
+}
+
 /// True when `code` from `family` is a graceful end of a subscription.
 pub fn is_graceful_end(family: Family, code: u64) -> bool {
     match family {

@@ -12,6 +12,7 @@ use sluice::{
 
 mod fetch;
 mod status;
+mod switchover;
 mod update;
 
 use crate::cache::{GroupCache, Limits};
@@ -30,6 +31,8 @@ struct Peer {
     discovery: Option<RequestHandle>,
     congested: bool,
     bytes_written: u64,
+    /// The peer sent GOAWAY: it is leaving, so its tracks move to another publisher.
+    going_away: bool,
 }
 
 impl Peer {
@@ -46,8 +49,11 @@ impl Peer {
 enum UpstreamEnd {
     /// The publisher ended or refused it with a code of this family.
     Code(Family),
-    /// The publisher's session is gone.
-    PublisherGone,
+    /// The publisher's session is gone (after saying GOAWAY or not).
+    PublisherGone {
+        /// It had sent GOAWAY.
+        going_away: bool,
+    },
 }
 
 /// A subscription waiting for a publisher of its namespace.
@@ -132,9 +138,9 @@ impl Relay {
     /// Forgets session `id` (closed, or the caller dropped it): its namespaces are
     /// withdrawn, the tracks it published end downstream, its subscriptions leave.
     pub fn remove_session(&mut self, id: SessionId, sessions: &mut impl Sessions) {
-        if self.peers.remove(&id).is_none() {
+        let Some(peer) = self.peers.remove(&id) else {
             return;
-        }
+        };
         self.routes.advertised.retain(|(s, _), _| *s != id);
         self.routes.remove_where(|_, o| o.session == id);
         self.withdraw(sessions);
@@ -148,7 +154,8 @@ impl Relay {
             self.by_upstream.keys().filter(|(s, _)| *s == id).map(|(_, r)| *r).collect();
         for request in upstream {
             let reason = Reason { code: 0, text: "publisher session gone".to_owned() };
-            self.upstream_ended(id, request, UpstreamEnd::PublisherGone, reason, sessions);
+            let end = UpstreamEnd::PublisherGone { going_away: peer.going_away };
+            self.upstream_ended(id, request, end, reason, sessions);
         }
         self.fetches_of_gone_session(id, sessions);
         self.statuses_of_gone_session(id, sessions);
@@ -369,6 +376,7 @@ impl Relay {
                     let _ = s.reject(request, code, "not supported by this relay");
                 }
             }
+            Event::GoAway { .. } => self.on_goaway(id, sessions),
             Event::Closed { .. } => self.remove_session(id, sessions),
             _ => {}
         }
@@ -447,6 +455,7 @@ impl Relay {
                 }
             }
         }
+        self.take_over(&namespace, sessions);
         let (ready, still): (Vec<Waiting>, Vec<Waiting>) = std::mem::take(&mut self.waiting)
             .into_iter()
             .partition(|w| w.track.namespace.starts_with(&namespace) && w.session != origin.session);
@@ -519,7 +528,7 @@ impl Relay {
             }
             return;
         }
-        let Some(publisher) = self.routes.route(&track.namespace, id) else {
+        let Some(publisher) = self.pick_publisher(&track.namespace, id) else {
             if self.waiting.len() >= self.config.max_waiting_subscribes {
                 self.refuse(id, request, family, sessions);
                 return;
@@ -563,6 +572,7 @@ impl Relay {
                 publisher,
                 upstream,
                 upstream_options,
+                resume_from: None,
                 info: None,
                 subscribers: vec![downstream],
                 cache: Default::default(),
@@ -672,6 +682,11 @@ impl Relay {
         let limits = self.limits();
         let max_open = self.config.max_open_streams_per_subscriber;
         let Some(t) = self.tracks.get_mut(name) else { return };
+        if t.resume_from.is_some_and(|g| info.group < g) {
+            // A new publisher after a switchover resending what was already forwarded.
+            self.stats.late_objects_dropped += 1;
+            return;
+        }
         let payload = match payload {
             Payload::One(b) => b,
             chunks => {
@@ -708,7 +723,17 @@ impl Relay {
         reason: Reason,
         sessions: &mut impl Sessions,
     ) {
-        let Some(name) = self.by_upstream.remove(&(id, request)) else { return };
+        let Some(name) = self.by_upstream.get(&(id, request)).cloned() else { return };
+        let leaving = match end {
+            UpstreamEnd::PublisherGone { .. } => true,
+            // MOQT PUBLISH_DONE GOING_AWAY: the publisher moves; so does the track.
+            UpstreamEnd::Code(Family::Moqt) => reason.code == codes::GOING_AWAY,
+            UpstreamEnd::Code(Family::Lite) => false,
+        };
+        if leaving && self.fail_over(&name, sessions) {
+            return;
+        }
+        self.by_upstream.remove(&(id, request));
         let Some(mut t) = self.tracks.remove(&name) else { return };
         let cache = std::mem::take(&mut t.cache);
         self.keep(name, t.info.clone(), cache);
@@ -727,11 +752,16 @@ impl Relay {
                 (UpstreamEnd::Code(from), false) => {
                     session.reject(d.request, codes::map_failure(from, d.family, reason.code), &reason.text)
                 }
-                (UpstreamEnd::PublisherGone, true) => {
+                (UpstreamEnd::PublisherGone { going_away }, true) => {
                     d.close_all(session);
-                    session.end_subscription(d.request, codes::publisher_gone(d.family), &reason.text)
+                    let code = if going_away {
+                        codes::publisher_going_away(d.family)
+                    } else {
+                        codes::publisher_gone(d.family)
+                    };
+                    session.end_subscription(d.request, code, &reason.text)
                 }
-                (UpstreamEnd::PublisherGone, false) => {
+                (UpstreamEnd::PublisherGone { .. }, false) => {
                     session.reject(d.request, codes::publisher_gone(d.family), &reason.text)
                 }
             };

@@ -28,6 +28,8 @@ pub struct RelayStats {
     /// lite announces ignored because their hop path held the relay's own Hop ID (its own
     /// announce come back around a loop of relays).
     pub looped_announces: u64,
+    /// Live tracks moved to another publisher (GOAWAY, publisher gone).
+    pub switchovers: u64,
     /// Commands a session refused (a session closing under us, a version that cannot
     /// express something); the relay goes on.
     pub command_errors: u64,

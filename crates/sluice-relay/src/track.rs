@@ -92,6 +92,8 @@ pub(crate) struct Track {
     /// The options of the upstream subscription: the aggregate of the downstream ones
     /// (see [`Track::aggregate`]).
     pub(crate) upstream_options: SubscribeOptions,
+    /// After a publisher switchover: objects of groups before this one are not forwarded.
+    pub(crate) resume_from: Option<u64>,
     /// What the publisher said, once subscribed.
     pub(crate) info: Option<TrackInfo>,
     pub(crate) subscribers: Vec<Downstream>,

@@ -219,7 +219,7 @@ impl Relay {
         let family = self.family(id);
         let publisher = match self.tracks.get(&track) {
             Some(t) if t.publisher != id => Some(t.publisher),
-            _ => self.routes.route(&track.namespace, id),
+            _ => self.pick_publisher(&track.namespace, id),
         };
         let Some(publisher) = publisher else {
             if let Some(s) = sessions.session(id) {

@@ -39,7 +39,7 @@ impl Relay {
             }
             return;
         }
-        let Some(publisher) = self.routes.route(&track.namespace, id) else {
+        let Some(publisher) = self.pick_publisher(&track.namespace, id) else {
             if let Some(s) = sessions.session(id) {
                 let _ = s.reject(request, codes::does_not_exist(family), "no publisher for this namespace");
             }
