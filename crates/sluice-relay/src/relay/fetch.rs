@@ -115,6 +115,7 @@ impl Relay {
     }
 
     /// A peer's FETCH (`Event::IncomingFetch`).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn on_incoming_fetch(
         &mut self,
         now: Time,
