@@ -11,6 +11,7 @@ use sluice::{
 };
 
 mod fetch;
+mod push;
 mod status;
 mod switchover;
 mod update;
@@ -370,11 +371,8 @@ impl Relay {
                 self.on_incoming_status(id, request, track, sessions)
             }
             Event::TrackStatus { request, result } => self.on_status(id, request, result, sessions),
-            Event::IncomingPublish { request, .. } => {
-                let code = codes::not_supported(self.family(id));
-                if let Some(s) = sessions.session(id) {
-                    let _ = s.reject(request, code, "not supported by this relay");
-                }
+            Event::IncomingPublish { request, track, info } => {
+                self.on_incoming_publish(now, id, request, track, info, sessions)
             }
             Event::GoAway { .. } => self.on_goaway(id, sessions),
             Event::Closed { .. } => self.remove_session(id, sessions),
@@ -573,6 +571,7 @@ impl Relay {
                 upstream,
                 upstream_options,
                 resume_from: None,
+                pushed: false,
                 info: None,
                 subscribers: vec![downstream],
                 cache: Default::default(),
@@ -777,7 +776,7 @@ impl Relay {
         let Some(name) = self.by_downstream.remove(&(id, request)) else { return };
         let Some(t) = self.tracks.get_mut(&name) else { return };
         t.subscribers.retain(|d| !(d.session == id && d.request == request));
-        if !t.subscribers.is_empty() {
+        if !t.subscribers.is_empty() || t.pushed {
             self.reaggregate(&name, sessions);
             return;
         }

@@ -30,6 +30,8 @@ pub struct RelayStats {
     pub looped_announces: u64,
     /// Live tracks moved to another publisher (GOAWAY, publisher gone).
     pub switchovers: u64,
+    /// Tracks pushed to the relay (MOQT PUBLISH) and accepted.
+    pub tracks_pushed: u64,
     /// Commands a session refused (a session closing under us, a version that cannot
     /// express something); the relay goes on.
     pub command_errors: u64,

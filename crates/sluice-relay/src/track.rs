@@ -94,6 +94,8 @@ pub(crate) struct Track {
     pub(crate) upstream_options: SubscribeOptions,
     /// After a publisher switchover: objects of groups before this one are not forwarded.
     pub(crate) resume_from: Option<u64>,
+    /// Pushed to the relay (MOQT PUBLISH): lives until its publisher ends it.
+    pub(crate) pushed: bool,
     /// What the publisher said, once subscribed.
     pub(crate) info: Option<TrackInfo>,
     pub(crate) subscribers: Vec<Downstream>,

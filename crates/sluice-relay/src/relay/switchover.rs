@@ -85,6 +85,7 @@ impl Relay {
         let Some(t) = self.tracks.get_mut(name) else { return true };
         t.publisher = new;
         t.upstream = upstream;
+        t.pushed = false;
         t.resume_from = t.newest_group.map(|g| g.saturating_add(1));
         for d in &mut t.subscribers {
             if let Some(s) = sessions.session(d.session) {

@@ -48,6 +48,10 @@ impl Relay {
     /// options than it has.
     pub(super) fn reaggregate(&mut self, name: &TrackName, sessions: &mut impl Sessions) {
         let Some(t) = self.tracks.get_mut(name) else { return };
+        if t.pushed {
+            // A pushed track always forwards: the relay caches it for whoever comes.
+            return;
+        }
         let wanted = t.aggregate();
         if wanted == t.upstream_options {
             return;
