@@ -9,8 +9,13 @@
 //! Bounded three ways ([`crate::RelayConfig`]): group count, payload bytes per track, and
 //! age. Only whole groups are evicted, oldest first, so a cached group always starts where
 //! the relay first saw it. A group bigger than the byte limit on its own stops being cached
-//! (its objects so far are dropped) rather than being kept truncated. Payloads are the
-//! received `Bytes` (reference counts, no copies).
+//! (its objects so far are dropped, with every older group, so the cache is always one
+//! contiguous stretch of the track). Payloads are the received `Bytes` (reference counts,
+//! no copies).
+//!
+//! FETCH is answered from it when the asked range starts within that stretch
+//! ([`GroupCache::covered_from`]: the first cached group from the first object the relay
+//! got of it).
 
 use std::collections::VecDeque;
 use std::time::Duration;
