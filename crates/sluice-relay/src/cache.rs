@@ -9,8 +9,13 @@
 //! Bounded three ways ([`crate::RelayConfig`]): group count, payload bytes per track, and
 //! age. Only whole groups are evicted, oldest first, so a cached group always starts where
 //! the relay first saw it. A group bigger than the byte limit on its own stops being cached
-//! (its objects so far are dropped) rather than being kept truncated. Payloads are the
-//! received `Bytes` (reference counts, no copies).
+//! (its objects so far are dropped, with every older group, so the cache is always one
+//! contiguous stretch of the track). Payloads are the received `Bytes` (reference counts,
+//! no copies).
+//!
+//! FETCH is answered from it when the asked range starts within that stretch
+//! ([`GroupCache::covered_from`]: the first cached group from the first object the relay
+//! got of it).
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -30,6 +35,8 @@ pub(crate) struct CachedObject {
 pub(crate) struct CachedGroup {
     pub(crate) group: u64,
     first_seen: Time,
+    /// The smallest object id the relay has of this group (0 unless it joined mid-group).
+    first_object: u64,
     bytes: usize,
     pub(crate) objects: Vec<CachedObject>,
 }
@@ -68,20 +75,28 @@ impl GroupCache {
                 let at = self.groups.iter().position(|g| g.group > info.group).unwrap_or(self.groups.len());
                 self.groups.insert(
                     at,
-                    CachedGroup { group: info.group, first_seen: now, bytes: 0, objects: Vec::new() },
+                    CachedGroup {
+                        group: info.group,
+                        first_seen: now,
+                        first_object: info.object,
+                        bytes: 0,
+                        objects: Vec::new(),
+                    },
                 );
                 at
             }
         };
         let Some(group) = self.groups.get_mut(index) else { return };
+        group.first_object = group.first_object.min(info.object);
         group.bytes = group.bytes.saturating_add(payload.len());
         group.objects.push(CachedObject { info: info.clone(), payload: payload.clone() });
         self.bytes = self.bytes.saturating_add(payload.len());
         if group.bytes > limits.bytes {
+            // Everything older goes too, so the cache stays one contiguous stretch of the
+            // track (what a fetch served from it relies on: no hole in the middle).
             self.oversized = Some(info.group);
-            if let Some(g) = self.groups.remove(index) {
-                self.bytes = self.bytes.saturating_sub(g.bytes);
-            }
+            self.groups.retain(|g| g.group > info.group);
+            self.bytes = self.groups.iter().map(|g| g.bytes).sum();
         }
         while self.groups.len() > limits.groups || self.bytes > limits.bytes {
             self.evict_oldest();
@@ -116,6 +131,34 @@ impl GroupCache {
         let g = self.groups.back()?;
         let object = g.objects.iter().map(|o| o.info.object).max()?;
         Some(Location { group: g.group, object })
+    }
+
+    /// Where the cache's contiguous coverage of the track starts: every object the relay
+    /// received from this location on is cached (up to [`GroupCache::largest`]).
+    pub(crate) fn covered_from(&self) -> Option<Location> {
+        self.groups.front().map(|g| Location { group: g.group, object: g.first_object })
+    }
+
+    /// The cached objects with `start <= location < end`, in ascending (group, object)
+    /// order: what a FETCH of that range gets (draft-18 §10.12: ascending order).
+    pub(crate) fn range(&self, start: Location, end: Location) -> Vec<&CachedObject> {
+        let mut out = Vec::new();
+        for g in self.groups.iter().filter(|g| g.group >= start.group && g.group <= end.group) {
+            let first = out.len();
+            out.extend(g.objects.iter().filter(|o| {
+                let at = Location { group: o.info.group, object: o.info.object };
+                at >= start && at < end
+            }));
+            if let Some(tail) = out.get_mut(first..) {
+                tail.sort_by_key(|o| o.info.object);
+            }
+        }
+        out
+    }
+
+    /// The cached objects of one group in arrival order (a moq-lite FETCH of that group).
+    pub(crate) fn group(&self, group: u64) -> Option<&CachedGroup> {
+        self.groups.iter().find(|g| g.group == group)
     }
 
     /// The cached groups from `group` on, oldest first.

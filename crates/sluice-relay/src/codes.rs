@@ -47,6 +47,15 @@ pub fn does_not_exist(family: Family) -> u64 {
     }
 }
 
+/// The code refusing a FETCH whose range the relay cannot resolve (a joining fetch with no
+/// known joining point): MOQT INVALID_RANGE (0x11); lite has no such code, NOT_FOUND.
+pub fn invalid_range(family: Family) -> u64 {
+    match family {
+        Family::Moqt => RequestErrorCode::INVALID_RANGE.0,
+        Family::Lite => LITE_NOT_FOUND,
+    }
+}
+
 /// The code refusing a request kind the relay does not serve (fetch, publish, status).
 pub fn not_supported(family: Family) -> u64 {
     match family {
@@ -61,6 +70,19 @@ pub fn not_supported(family: Family) -> u64 {
 pub fn publisher_gone(family: Family) -> u64 {
     match family {
         Family::Moqt => PublishDoneCode::INTERNAL_ERROR.0,
+        Family::Lite => LITE_NOT_FOUND,
+    }
+}
+
+/// MOQT PUBLISH_DONE GOING_AWAY (draft-18 §13.1.3).
+pub const GOING_AWAY: u64 = PublishDoneCode::GOING_AWAY.0;
+
+/// The code ending a downstream subscription because its publisher said GOAWAY and left
+/// with no other publisher to take over: MOQT GOING_AWAY (0x4); lite has no such code and
+/// gets its generic NOT_FOUND.
+pub fn publisher_going_away(family: Family) -> u64 {
+    match family {
+        Family::Moqt => GOING_AWAY,
         Family::Lite => LITE_NOT_FOUND,
     }
 }

@@ -86,9 +86,30 @@
 //!   bytes), so the others are never stalled and nothing grows without bound.
 //! * Group cache ([`cache`]): the latest groups of each track, bounded by count, bytes and
 //!   age; a late `LargestObject` subscriber starts with the latest group from its start.
+//! * FETCH (`relay/fetch.rs`): served from the cache when it covers the range (standalone,
+//!   relative and absolute joining, lite whole-group), otherwise forwarded to the track's
+//!   publisher and relayed back, End of Range markers included. A track's cache is kept
+//!   [`RelayConfig::cache_keep`] after its last subscriber left, for fetches and statuses.
+//! * TRACK_STATUS (`relay/status.rs`): answered from what the relay knows of a relayed or
+//!   kept track, else forwarded to the publisher.
+//! * SUBSCRIBE_UPDATE / REQUEST_UPDATE (`relay/update.rs`): the upstream subscription takes
+//!   the most important downstream priority and Forward=1 while any subscriber forwards;
+//!   a subscriber with Forward=0 gets nothing until it forwards again (from a group start).
+//! * Cascade: a relay's session to another relay is a session like any other (the caller
+//!   adds it with [`Relay::add_session`], client or server side); namespaces announced on
+//!   it are routed to it. Loops: a namespace is withdrawn from a session that is its only
+//!   remaining publisher (split horizon), and on moq-lite the relay carries each
+//!   namespace's hop path and ignores its own announce coming back
+//!   ([`RelayConfig::lite_hop_id`]).
+//! * Publisher switchover (`relay/switchover.rs`): a publisher saying GOAWAY, or whose
+//!   session dies, hands its live tracks to another publisher of the namespace (its
+//!   reconnection announcing again, or a second publisher) without the subscribers
+//!   resubscribing; with nobody to take over, MOQT subscribers get PUBLISH_DONE GOING_AWAY.
+//! * MOQT PUBLISH (`relay/push.rs`): a pushed track is relayed like a subscribed one.
 //! * Limits ([`RelayConfig`]): namespaces, tracks, subscribers per track, waiting
-//!   subscriptions; past one a request is refused with EXCESSIVE_LOAD (lite: reset with
-//!   LIMIT_EXCEEDED).
+//!   subscriptions, forwarded fetches and statuses, groups of a fetch forwarded to a lite
+//!   publisher, kept caches; past one a request is refused with EXCESSIVE_LOAD (lite: reset
+//!   with LIMIT_EXCEEDED).
 //!
 //! # Cross-version forwarding and what it loses
 //!
@@ -105,11 +126,34 @@
 //!
 //! * Datagrams: an object that arrived as a datagram is forwarded on a subgroup stream.
 //!
-//! Not yet: FETCH (refused NOT_SUPPORTED), MOQT PUBLISH (refused), TRACK_STATUS
-//! (refused), SUBSCRIBE_UPDATE (ignored; the upstream keeps the first subscriber's
-//! priority), downstream group order and priority, failover between publishers of one
-//! namespace, lite-05 hop-id loop avoidance between relays, keeping a track's cache after
-//! its last subscriber left.
+//! What maps where in the later features, and what is lost:
+//! * FETCH, MOQT → lite: a lite FETCH is one whole group; the relay asks MOQT for
+//!   `(g, 0)..(g + 1, 0)` and numbers the objects as frames 0, 1, 2… (ids and gaps lost);
+//!   End of Range markers have no lite form and are dropped; a group still being published
+//!   is served with what has arrived so far.
+//! * FETCH, lite → MOQT: a multi-group range becomes one lite FETCH per group, one after
+//!   the other (at most [`RelayConfig::max_lite_fetch_groups`]); the downstream FETCH_OK is
+//!   sent at once with the asked end (lite has no FETCH_OK); a group the publisher refuses
+//!   becomes an End of Unknown Range marker; objects outside the range are dropped.
+//! * FETCH after the downstream was accepted: an upstream failure becomes an End of
+//!   Unknown Range to the end of the range and a FIN (MOQT; the core cannot reset an
+//!   accepted fetch), a reset (lite). The FETCH's own subscriber priority is not reported
+//!   by the core, so upstream fetches go at priority 128.
+//! * TRACK_STATUS: lite-05 TRACK_INFO has no largest location (lost toward MOQT askers);
+//!   lite-04 has no status request (NOT_SUPPORTED); the model has no forwarding state, so
+//!   none is reported.
+//! * Updates: filter changes are recorded but not applied; moq-lite has no Forward state,
+//!   so toward a lite publisher only the priority follows; group order is per downstream
+//!   (the core orders each subscriber's streams) and never sent upstream.
+//! * Switchover: the group in progress at the switch is cut short; the new publisher's
+//!   objects are forwarded from the next group on.
+//! * MOQT has no hop list: two relays joined by two sessions (a two-relay loop) keep a
+//!   withdrawn namespace alive for each other until a session closes; rings of three or
+//!   more converge by split horizon.
+//!
+//! Not yet: pushing tracks on to SUBSCRIBE_TRACKS sessions (MOQT PUBLISH downstream) and
+//! forwarding a peer's SUBSCRIBE_TRACKS upstream; serving part of a fetch from the cache
+//! and the rest from upstream (a fetch is served wholly from one or the other).
 //!
 //! # Where the core API made the relay work around it
 //!
@@ -127,6 +171,9 @@
 //!   only on those that subscribed to a matching prefix.
 //! * `ObjectWrite::payload` is one `Bytes`: a payload received in several chunks is joined
 //!   (one copy, counted in [`RelayStats::payload_copies`]).
+//! * A refused MOQT PUBLISH reaches its publisher as `SubscriberGone` without the code.
+//! * Added to the core for the relay: `Session::announce_relayed` and
+//!   `Session::discovered_hops` (moq-lite hop paths).
 #![cfg_attr(
     not(test),
     deny(

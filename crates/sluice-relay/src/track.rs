@@ -31,8 +31,8 @@
 
 use bytes::Bytes;
 use sluice::{
-    ObjectInfo, ObjectStatus, ObjectWrite, RequestHandle, Session, StreamId, SubscribeOptions, Time,
-    TrackInfo,
+    Location, ObjectInfo, ObjectStatus, ObjectWrite, RequestHandle, Session, StreamId, SubscribeOptions,
+    Time, TrackInfo,
 };
 
 use crate::cache::GroupCache;
@@ -72,6 +72,9 @@ pub(crate) struct Downstream {
     /// lite-05: frames need a timestamp.
     pub(crate) needs_timestamp: bool,
     pub(crate) accepted: bool,
+    /// The largest location the relay had when it accepted this subscription: where a
+    /// joining fetch on it ends (draft-18 §10.12.2).
+    pub(crate) joined_at: Option<Location>,
     /// First group this subscriber may get (set when accepted).
     pub(crate) start_group: Option<u64>,
     /// The newest group opened (or skipped) for this subscriber.
@@ -86,6 +89,13 @@ pub(crate) struct Downstream {
 pub(crate) struct Track {
     pub(crate) publisher: SessionId,
     pub(crate) upstream: RequestHandle,
+    /// The options of the upstream subscription: the aggregate of the downstream ones
+    /// (see [`Track::aggregate`]).
+    pub(crate) upstream_options: SubscribeOptions,
+    /// After a publisher switchover: objects of groups before this one are not forwarded.
+    pub(crate) resume_from: Option<u64>,
+    /// Pushed to the relay (MOQT PUBLISH): lives until its publisher ends it.
+    pub(crate) pushed: bool,
     /// What the publisher said, once subscribed.
     pub(crate) info: Option<TrackInfo>,
     pub(crate) subscribers: Vec<Downstream>,
@@ -95,6 +105,21 @@ pub(crate) struct Track {
 }
 
 impl Track {
+    /// The upstream options the downstream subscriptions call for: the most important
+    /// (lowest) subscriber priority among them, and Forward=1 if any of them forwards
+    /// (draft-18 §8: a relay forwards upstream if any downstream subscriber wants it). The
+    /// filter stays LargestObject (the relay always wants the live edge) and group order
+    /// the publisher's (each downstream stream gets its own subscriber's order from the
+    /// core).
+    pub(crate) fn aggregate(&self) -> SubscribeOptions {
+        let mut options = self.upstream_options.clone();
+        if let Some(p) = self.subscribers.iter().map(|d| d.options.priority).min() {
+            options.priority = p;
+        }
+        options.forward = self.subscribers.iter().any(|d| d.options.forward);
+        options
+    }
+
     /// The info a downstream subscriber is accepted with: the publisher's, with the
     /// largest location raised to what the relay has seen.
     pub(crate) fn downstream_info(&self) -> TrackInfo {

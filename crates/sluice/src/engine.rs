@@ -181,6 +181,24 @@ pub trait Engine: std::fmt::Debug {
 
     /// Announce/publish a namespace.
     fn announce(&mut self, shared: &mut Shared, namespace: Namespace) -> Result<RequestHandle, CommandError>;
+    /// Announce a namespace that came by the hop path `hops` (origin first), as a relay
+    /// re-announcing does (moq-lite hop lists; MOQT has none, so by default the hops are
+    /// dropped and this is `announce`).
+    fn announce_relayed(
+        &mut self,
+        shared: &mut Shared,
+        namespace: Namespace,
+        hops: Vec<u64>,
+    ) -> Result<RequestHandle, CommandError> {
+        let _ = hops;
+        self.announce(shared, namespace)
+    }
+    /// The hop path (origin first) by which discovery `request` found `namespace`, where the
+    /// version carries one (moq-lite); `None` otherwise.
+    fn discovered_hops(&self, request: RequestHandle, namespace: &Namespace) -> Option<Vec<u64>> {
+        let _ = (request, namespace);
+        None
+    }
     /// Accept an incoming announce.
     fn accept_announce(&mut self, shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError>;
     /// Discover namespaces under a prefix.

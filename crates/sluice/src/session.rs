@@ -168,6 +168,28 @@ impl Session {
         e.announce(s, namespace)
     }
 
+    /// Announces a namespace learned from another hop, as a relay does: `hops` is the path
+    /// it came by, origin first ([`Session::discovered_hops`] of the discovery that found
+    /// it). moq-lite carries the path in its announces (lite-04 appending our
+    /// `Config::lite_hop_id`, lite-05 sending that in ANNOUNCE_OK) so relays further on can
+    /// refuse loops; MOQT has no hop list and announces as [`Session::announce`].
+    pub fn announce_relayed(
+        &mut self,
+        namespace: Namespace,
+        hops: Vec<u64>,
+    ) -> Result<RequestHandle, CommandError> {
+        let (e, s) = self.engine()?;
+        e.announce_relayed(s, namespace, hops)
+    }
+
+    /// The hop path (origin first) by which our discovery `request` found `namespace`
+    /// (moq-lite; lite-05 includes the responder's ANNOUNCE_OK Hop ID when non-zero), or
+    /// `None` (MOQT, or not found). A relay that finds its own Hop ID in it is looking at
+    /// its own announce come back and should ignore it.
+    pub fn discovered_hops(&self, request: RequestHandle, namespace: &Namespace) -> Option<Vec<u64>> {
+        self.engine.as_deref()?.discovered_hops(request, namespace)
+    }
+
     /// Accepts an [`crate::Event::IncomingAnnounce`].
     pub fn accept_announce(&mut self, request: RequestHandle) -> Result<(), CommandError> {
         let (e, s) = self.engine()?;

@@ -142,6 +142,8 @@ pub struct LiteEngine {
     pub(crate) setup_received: bool,
     /// Broadcast paths we announce.
     pub(crate) announces: BTreeMap<RequestHandle, String>,
+    /// Hop paths of the broadcasts we relay (`announce_relayed`), by path.
+    pub(crate) relayed_hops: BTreeMap<String, Vec<u64>>,
     /// Peer announce requests we answer, by stream.
     pub(crate) responders: BTreeMap<StreamId, announce::Responder>,
     /// Our discoveries.
@@ -184,6 +186,7 @@ impl LiteEngine {
             streams: IdMap::default(),
             setup_received: false,
             announces: BTreeMap::new(),
+            relayed_hops: BTreeMap::new(),
             responders: BTreeMap::new(),
             discoveries: BTreeMap::new(),
             subs_out: BTreeMap::new(),
@@ -287,6 +290,7 @@ impl Engine for LiteEngine {
         self.buffered = 0;
         self.streams.clear();
         self.announces.clear();
+        self.relayed_hops.clear();
         self.responders.clear();
         self.discoveries.clear();
         self.subs_out.clear();
@@ -306,6 +310,7 @@ impl Engine for LiteEngine {
     fn table_sizes(&self) -> usize {
         self.streams.len()
             + self.announces.len()
+            + self.relayed_hops.len()
             + self.responders.len()
             + self.discoveries.len()
             + self.subs_out.len()
@@ -320,6 +325,19 @@ impl Engine for LiteEngine {
 
     fn announce(&mut self, shared: &mut Shared, namespace: Namespace) -> Result<RequestHandle, CommandError> {
         self.announce_path(shared, namespace)
+    }
+
+    fn announce_relayed(
+        &mut self,
+        shared: &mut Shared,
+        namespace: Namespace,
+        hops: Vec<u64>,
+    ) -> Result<RequestHandle, CommandError> {
+        self.announce_relayed_path(shared, namespace, hops)
+    }
+
+    fn discovered_hops(&self, request: RequestHandle, namespace: &Namespace) -> Option<Vec<u64>> {
+        self.hops_found(request, namespace)
     }
 
     fn accept_announce(&mut self, _shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError> {
