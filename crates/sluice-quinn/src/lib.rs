@@ -19,11 +19,12 @@ pub mod endpoint;
 pub mod error;
 pub mod tls;
 pub mod transport;
+pub mod webtransport;
 
 pub use clock::Clock;
 pub use connection::{AdapterStats, Connection};
 pub use endpoint::Endpoint;
 pub use error::Error;
 pub use quinn_proto;
-pub use tls::{Fingerprint, ServerIdentity, ServerVerification, client_config, server_config};
+pub use tls::{ClientTls, Fingerprint, ServerIdentity, ServerVerification, client_config, server_config};
 pub use transport::Transport;
