@@ -182,6 +182,9 @@ impl Setup {
     }
 }
 
+/// What a case writes on the client.
+type Send = Box<dyn Fn(&mut RawClient)>;
+
 fn headers(fields: &[(&str, &str)]) -> Vec<u8> {
     let mut section = Vec::new();
     qpack::encode(fields, &mut section);
@@ -224,7 +227,7 @@ fn a_plain_get_gets_405_and_the_stream_ends() {
 #[test]
 fn broken_http3_gets_the_rfc9114_error_code() {
     // (what, send our SETTINGS first, what the client sends, the code the server closes with)
-    let cases: Vec<(&str, bool, Box<dyn Fn(&mut RawClient)>, u64)> = vec![
+    let cases: Vec<(&str, bool, Send, u64)> = vec![
         (
             "DATA before HEADERS on the request stream",
             true,
