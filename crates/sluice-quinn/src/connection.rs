@@ -23,7 +23,7 @@
 //!   the last report (so a steady path does not produce a stream of PROBE messages).
 //! * **Events.** Application events ([`Event`]) are queued for [`Connection::poll_event`].
 //!
-//! Time: the adapter owns a [`Clock`] and converts `Instant`s; the core only sees [`Time`].
+//! Time: the adapter owns a [`Clock`] and converts `Instant`s; the core only sees [`Time`](sluice::Time).
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
