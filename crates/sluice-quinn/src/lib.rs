@@ -8,8 +8,14 @@
 //! * [`tls`]: self-signed server identities, SHA-256 certificate pinning, ALPN per version.
 //! * [`Clock`]: `Instant` ↔ [`sluice::Time`].
 //!
+//! * [`webtransport`]: the same session inside WebTransport over HTTP/3 ([`sluice_wt`]).
+//!
 //! The MoQ version is negotiated by ALPN: the server's list (in its preference order) and
-//! the client's offer come from [`sluice::Version::ALL`] or any subset of it.
+//! the client's offer come from [`sluice::Version::ALL`] or any subset of it. A server
+//! endpoint also offers `h3`: a connection that negotiates it runs WebTransport, and the MoQ
+//! version then travels in `WT-Available-Protocols` / `WT-Protocol` (a client naming none
+//! gets draft-18). Clients choose with [`Endpoint::connect_over`] and a [`Transport`]; see
+//! `docs/webtransport.md`.
 //!
 //! See `examples/pubsub.rs` for a publisher and a subscriber in one program.
 
@@ -19,11 +25,12 @@ pub mod endpoint;
 pub mod error;
 pub mod tls;
 pub mod transport;
+pub mod webtransport;
 
 pub use clock::Clock;
 pub use connection::{AdapterStats, Connection};
 pub use endpoint::Endpoint;
 pub use error::Error;
 pub use quinn_proto;
-pub use tls::{Fingerprint, ServerIdentity, ServerVerification, client_config, server_config};
+pub use tls::{ClientTls, Fingerprint, ServerIdentity, ServerVerification, client_config, server_config};
 pub use transport::Transport;

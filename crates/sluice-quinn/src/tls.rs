@@ -131,7 +131,12 @@ pub fn alpn_list(versions: &[Version]) -> Vec<Vec<u8>> {
     versions.iter().map(|v| v.alpn().as_bytes().to_vec()).collect()
 }
 
-/// A quinn-proto server configuration offering `versions` (in preference order).
+/// The ALPN of HTTP/3, under which WebTransport runs.
+pub const H3_ALPN: &[u8] = b"h3";
+
+/// A quinn-proto server configuration offering `versions` (in preference order), then `h3`
+/// for WebTransport: a client that offers a MoQ ALPN gets raw QUIC, one that offers only
+/// `h3` gets WebTransport (the MoQ version then travels in `WT-Protocol`).
 pub fn server_config(
     identity: ServerIdentity,
     versions: &[Version],
@@ -141,16 +146,45 @@ pub fn server_config(
         .with_no_client_auth()
         .with_single_cert(identity.chain, identity.key)?;
     tls.alpn_protocols = alpn_list(versions);
+    tls.alpn_protocols.push(H3_ALPN.to_vec());
     tls.max_early_data_size = 0;
     let quic = QuicServerConfig::try_from(tls).map_err(|e| Error::Certificate(e.to_string()))?;
     Ok(quinn_proto::ServerConfig::with_crypto(Arc::new(quic)))
 }
 
-/// A quinn-proto client configuration offering `versions` and verifying the server as
-/// `verification` says.
-pub fn client_config(
+/// A client's TLS: one quinn-proto configuration per transport (raw QUIC offers the MoQ
+/// ALPNs, WebTransport offers `h3`), and the versions offered, which WebTransport sends in
+/// `WT-Available-Protocols`. A bare `quinn_proto::ClientConfig` converts into one that can
+/// only do raw QUIC.
+#[derive(Debug, Clone)]
+pub struct ClientTls {
+    /// For [`crate::Transport::Quic`].
+    pub quic: quinn_proto::ClientConfig,
+    /// For [`crate::Transport::WebTransport`], when available.
+    pub webtransport: Option<quinn_proto::ClientConfig>,
+    /// The MoQ versions offered, most preferred first.
+    pub versions: Vec<Version>,
+}
+
+impl From<quinn_proto::ClientConfig> for ClientTls {
+    fn from(quic: quinn_proto::ClientConfig) -> ClientTls {
+        ClientTls { quic, webtransport: None, versions: Vec::new() }
+    }
+}
+
+/// A client configuration offering `versions` and verifying the server as `verification`
+/// says, for both transports.
+pub fn client_config(verification: ServerVerification, versions: &[Version]) -> Result<ClientTls, Error> {
+    Ok(ClientTls {
+        quic: client_config_with_alpns(verification.clone(), alpn_list(versions))?,
+        webtransport: Some(client_config_with_alpns(verification, vec![H3_ALPN.to_vec()])?),
+        versions: versions.to_vec(),
+    })
+}
+
+fn client_config_with_alpns(
     verification: ServerVerification,
-    versions: &[Version],
+    alpns: Vec<Vec<u8>>,
 ) -> Result<quinn_proto::ClientConfig, Error> {
     let provider = provider();
     let verifier = Arc::new(FingerprintVerifier { verification, provider: provider.clone() });
@@ -159,7 +193,7 @@ pub fn client_config(
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
-    tls.alpn_protocols = alpn_list(versions);
+    tls.alpn_protocols = alpns;
     let quic = QuicClientConfig::try_from(tls).map_err(|e| Error::Certificate(e.to_string()))?;
     Ok(quinn_proto::ClientConfig::new(Arc::new(quic)))
 }
