@@ -23,7 +23,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use sluice::{Event, ObjectStatus, RequestHandle, SubscribeOptions, TrackName, Version};
+use sluice::{Event, GroupOrder, ObjectStatus, RequestHandle, SubscribeOptions, TrackName, Version};
 use sluice_quinn::ServerVerification;
 
 use crate::client::{ClientArgs, ConnectError, Link};
@@ -307,7 +307,11 @@ impl<W: Write> Subscriber<W> {
                 continue;
             }
             let Some(conn) = l.link.connection() else { continue };
-            match conn.session().subscribe(self.track.clone(), SubscribeOptions::default()) {
+            // Oldest group first: the relay then sends a group's tail before the next groups,
+            // which is the order the output needs.
+            let options =
+                SubscribeOptions { group_order: Some(GroupOrder::Ascending), ..SubscribeOptions::default() };
+            match conn.session().subscribe(self.track.clone(), options) {
                 Ok(request) => {
                     vlog!("session {}: subscribing to {}", l.id, self.args.track);
                     l.request = Some(request);
