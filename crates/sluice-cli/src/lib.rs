@@ -14,7 +14,7 @@
 //! * [`url`]: `moqt://` and `https://` URLs.
 //! * [`input`]: stdin → objects, on a reader thread.
 //! * [`reorder`]: the subscriber's in-order, once-only output.
-//! * [`log`]: `-v`.
+//! * [`log`]: the `-v` switch.
 //! * [`publisher`], [`subscriber`], [`payload`]: the demo's synthetic-media clients.
 
 pub mod client;

@@ -250,13 +250,11 @@ impl<W: Write> Subscriber<W> {
             Event::GroupsDropped { first, last, reason, .. } => {
                 eprintln!("subscribe: groups {first}..={last} dropped by the relay (code {})", reason.code);
             }
-            Event::GoAway { uri } => {
-                if !l.link.going_away {
-                    l.link.going_away = true;
-                    let target = l.link.goaway_target(&uri);
-                    eprintln!("subscribe: GOAWAY from {}: subscribing again on {target}", l.link.url);
-                    self.open_link(&target)?;
-                }
+            Event::GoAway { uri } if !l.link.going_away => {
+                l.link.going_away = true;
+                let target = l.link.goaway_target(&uri);
+                eprintln!("subscribe: GOAWAY from {}: subscribing again on {target}", l.link.url);
+                self.open_link(&target)?;
             }
             Event::Closed { code, reason, .. } => {
                 vlog!("session {id} closed: {code} {reason}");
