@@ -14,12 +14,14 @@
 //! which keeps the build free of a C/CMake toolchain step.
 
 use std::fmt;
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use quinn_proto::crypto::rustls::{QuicClientConfig, QuicServerConfig};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use sluice::Version;
@@ -93,6 +95,23 @@ impl ServerIdentity {
             rcgen::generate_simple_self_signed(names).map_err(|e| Error::Certificate(e.to_string()))?;
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der()));
         Ok(ServerIdentity { chain: vec![certified.cert.der().clone()], key })
+    }
+
+    /// An identity from PEM files: `cert` holds the chain (leaf first, one or more
+    /// `CERTIFICATE` blocks), `key` the private key (PKCS#8, PKCS#1 or SEC1 block).
+    pub fn from_pem_files(cert: &Path, key: &Path) -> Result<ServerIdentity, Error> {
+        let pem_error = |what: &str, path: &Path, e: rustls::pki_types::pem::Error| {
+            Error::Certificate(format!("{what} {}: {e}", path.display()))
+        };
+        let chain = CertificateDer::pem_file_iter(cert)
+            .map_err(|e| pem_error("reading", cert, e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| pem_error("parsing", cert, e))?;
+        if chain.is_empty() {
+            return Err(Error::Certificate(format!("no CERTIFICATE in {}", cert.display())));
+        }
+        let key = PrivateKeyDer::from_pem_file(key).map_err(|e| pem_error("reading key", key, e))?;
+        Ok(ServerIdentity { chain, key })
     }
 
     /// An identity from an existing chain (leaf first) and its key.
@@ -273,6 +292,40 @@ mod tests {
         assert_eq!(colons.join(":").parse::<Fingerprint>().unwrap(), f);
         assert!("abcd".parse::<Fingerprint>().is_err());
         assert!("zz".repeat(32).parse::<Fingerprint>().is_err());
+    }
+
+    /// RFC 7468 text: base64 (RFC 4648) in 64-column lines between BEGIN/END labels.
+    fn pem(label: &str, der: &[u8]) -> String {
+        const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut b64 = String::new();
+        for chunk in der.chunks(3) {
+            let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+            for i in 0..4 {
+                let c =
+                    if i <= chunk.len() { ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' };
+                b64.push(c);
+            }
+        }
+        let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|l| std::str::from_utf8(l).unwrap()).collect();
+        format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+    }
+
+    #[test]
+    fn pem_files_load_the_same_identity_as_the_der() {
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let dir = std::env::temp_dir().join(format!("sluice-pem-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+        std::fs::write(&cert, pem("CERTIFICATE", certified.cert.der())).unwrap();
+        std::fs::write(&key, pem("PRIVATE KEY", &certified.signing_key.serialize_der())).unwrap();
+        let identity = ServerIdentity::from_pem_files(&cert, &key).unwrap();
+        assert_eq!(identity.fingerprint(), Fingerprint::of(certified.cert.der()));
+        // The key is usable: a server configuration accepts the pair.
+        assert!(server_config(identity, &Version::ALL).is_ok());
+        // A key file where the certificate should be has no CERTIFICATE block.
+        assert!(matches!(ServerIdentity::from_pem_files(&key, &key), Err(Error::Certificate(_))));
+        assert!(ServerIdentity::from_pem_files(&dir.join("missing.pem"), &key).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
