@@ -29,7 +29,7 @@ fn garbage_session(port: u16, fingerprint: &str, version: Version, bidi: bool, g
     let server: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let mut endpoint = quinn_proto::Endpoint::new(Arc::new(EndpointConfig::default()), None, false, None);
     let tls = client_config(ServerVerification::Pin(fingerprint.parse().unwrap()), &[version]).unwrap();
-    let (handle, mut conn) = endpoint.connect(Instant::now(), tls, server, "localhost").unwrap();
+    let (handle, mut conn) = endpoint.connect(Instant::now(), tls.quic, server, "localhost").unwrap();
     let deadline = Instant::now() + common::TIMEOUT;
     let mut send_buf = Vec::new();
     let mut recv_buf = vec![0u8; 65_536];

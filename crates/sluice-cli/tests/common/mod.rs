@@ -161,19 +161,6 @@ impl Client {
         Client::spawn(c, Some(input.to_vec()))
     }
 
-    /// True when the client exited at once because its transport is not supported yet
-    /// (exit code 3, `unsupported transport` on stderr). Waits briefly for either outcome.
-    pub fn unsupported_transport(&self) -> bool {
-        let deadline = Instant::now() + Duration::from_millis(500);
-        while Instant::now() < deadline {
-            if String::from_utf8_lossy(&self.stderr.lock().unwrap()).contains("unsupported transport") {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        false
-    }
-
     /// Waits until `n` bytes were written to stdout.
     pub fn wait_for_output(&self, n: usize) {
         let deadline = Instant::now() + TIMEOUT;
