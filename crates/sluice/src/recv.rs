@@ -103,6 +103,12 @@ impl RecvBuffer {
         self.chunks.push_back(data);
     }
 
+    /// The first received chunk as it is, borrowed (no reference-count traffic): a header
+    /// that lies wholly inside it decodes without [`RecvBuffer::front`].
+    pub fn first_chunk(&self) -> Option<&Bytes> {
+        self.chunks.front()
+    }
+
     /// A contiguous view of the first `min(n, len)` bytes (at least; it may be longer when
     /// the first chunk already is). Copies only the bytes needed to join chunks.
     pub fn front(&mut self, n: usize) -> Bytes {

@@ -58,6 +58,25 @@ enum UniHeader {
     Fetch(FetchHeader),
 }
 
+/// [`decode_buffered`] that first decodes from the first received chunk as it is (borrowed:
+/// no join, no reference-count traffic), the common case of a header inside one chunk.
+fn decode_front<T>(
+    buf: &mut crate::recv::RecvBuffer,
+    mut f: impl FnMut(&mut sluice_wire::Reader<'_>) -> Result<T, sluice_wire::DecodeError>,
+) -> Result<Option<T>, sluice_wire::Violation> {
+    let Some(first) = buf.first_chunk() else { return Ok(None) };
+    let mut r = sluice_wire::Reader::new(first);
+    match f(&mut r) {
+        Ok(v) => {
+            let used = r.position();
+            buf.advance(used);
+            Ok(Some(v))
+        }
+        Err(sluice_wire::DecodeError::Incomplete) => decode_buffered(buf, f),
+        Err(sluice_wire::DecodeError::Invalid(v)) => Err(v),
+    }
+}
+
 /// True once an object header's Properties field is wholly buffered (or the header is
 /// malformed, for the decoder to report). Checked before decoding so a large properties
 /// field arriving in small chunks is joined once, not once per chunk.
@@ -246,49 +265,32 @@ impl MoqtEngine {
     }
 
     /// Delivers every complete object of a subgroup stream.
+    ///
+    /// The object loop holds the stream's entry and looks up the request once per object
+    /// (disjoint fields of the engine); every path that needs the whole engine (a
+    /// violation, a stop, the FIN, a malformed track) leaves the loop.
     pub(super) fn process_subgroup(&mut self, shared: &mut Shared, stream: StreamId) {
-        loop {
-            if shared.closed {
-                return;
+        if shared.closed {
+            return;
+        }
+        let max_object = shared.config.max_object_size;
+        let check_limit = shared.config.max_track_check_entries;
+        let Some(InStream::Subgroup(sg)) = self.streams.get_mut(&stream) else { return };
+        let Some(handle) = sg.request else {
+            if self.unknown_alias_bytes() > shared.config.max_unknown_alias_bytes {
+                self.stop_data_stream(shared, stream, StreamResetCode::EXCESSIVE_LOAD.0);
             }
-            let max_object = shared.config.max_object_size;
-            let Some(InStream::Subgroup(sg)) = self.streams.get_mut(&stream) else { return };
-            let Some(handle) = sg.request else {
-                if self.unknown_alias_bytes() > shared.config.max_unknown_alias_bytes {
-                    self.stop_data_stream(shared, stream, StreamResetCode::EXCESSIVE_LOAD.0);
-                }
-                return;
-            };
+            return;
+        };
+        loop {
             if sg.pending.is_none() {
                 if sg.header.properties_present && !properties_buffered(&mut sg.buf) {
-                    if sg.fin && !sg.buf.is_empty() {
-                        self.fail(
-                            shared,
-                            SessionErrorCode::PROTOCOL_VIOLATION,
-                            "subgroup stream ends inside an object",
-                        );
-                    } else if sg.fin {
-                        self.subgroup_finished(shared, stream, handle);
-                    }
-                    return;
+                    return self.subgroup_waits(shared, stream, handle);
                 }
-                let SubgroupIn { buf, decoder, .. } = sg;
-                match decode_buffered(buf, |r| decoder.decode_header(r)) {
+                let SubgroupIn { buf, decoder, .. } = &mut *sg;
+                match decode_front(buf, |r| decoder.decode_header(r)) {
                     Ok(Some(h)) => sg.pending = Some(h),
-                    Ok(None) => {
-                        if sg.fin {
-                            if sg.buf.is_empty() {
-                                self.subgroup_finished(shared, stream, handle);
-                            } else {
-                                self.fail(
-                                    shared,
-                                    SessionErrorCode::PROTOCOL_VIOLATION,
-                                    "subgroup stream ends inside an object",
-                                );
-                            }
-                        }
-                        return;
-                    }
+                    Ok(None) => return self.subgroup_waits(shared, stream, handle),
                     Err(v) => return self.fail_violation(shared, &v),
                 }
             }
@@ -311,30 +313,46 @@ impl MoqtEngine {
             let Some(h) = sg.pending.take() else { return };
             let subgroup = *sg.subgroup.get_or_insert(h.object_id);
             let (group, header_priority) = (sg.header.group_id, sg.header.publisher_priority);
-            let default_priority = self.requests.get(&handle).map_or(0, |r| r.info.publisher_priority);
+            let status = model_status(h.status);
+            let Some(r) = self.requests.get_mut(&handle) else { return };
             let seen = Seen {
                 group,
                 subgroup: Some(subgroup),
                 object: h.object_id,
-                status: model_status(h.status),
-                priority: header_priority.unwrap_or(default_priority),
+                status,
+                priority: header_priority.unwrap_or(r.info.publisher_priority),
                 properties: &h.properties,
             };
-            if !self.check_object(shared, handle, &seen) {
+            if let Err(m) = r.check.object(&seen, check_limit) {
+                self.malformed(shared, handle, m);
                 return;
             }
-            let Some(InStream::Subgroup(sg)) = self.streams.get_mut(&stream) else { return };
             let payload = sg.buf.take(need);
+            let properties = if h.properties.is_empty() { Bytes::new() } else { h.properties.raw().clone() };
             let info = ObjectInfo {
-                group: sg.header.group_id,
+                group,
                 subgroup,
                 object: h.object_id,
-                status: model_status(h.status),
-                publisher_priority: sg.header.publisher_priority,
-                properties: h.properties.raw().clone(),
+                status,
+                publisher_priority: header_priority,
+                properties,
                 timestamp: None,
             };
             shared.event(Event::Object { request: handle, info, payload });
+        }
+    }
+
+    /// No whole object header is buffered on a subgroup stream: wait, or at its FIN end
+    /// the stream (cleanly between objects, else a violation).
+    fn subgroup_waits(&mut self, shared: &mut Shared, stream: StreamId, handle: RequestHandle) {
+        let Some(InStream::Subgroup(sg)) = self.streams.get(&stream) else { return };
+        if !sg.fin {
+            return;
+        }
+        if sg.buf.is_empty() {
+            self.subgroup_finished(shared, stream, handle);
+        } else {
+            self.fail(shared, SessionErrorCode::PROTOCOL_VIOLATION, "subgroup stream ends inside an object");
         }
     }
 

@@ -125,6 +125,11 @@ pub struct MoqtEngine {
     going_away: bool,
     /// The peer's registered authorization-token aliases.
     tokens: auth::TokenCache,
+    /// An upper bound of the bytes buffered across receive streams: raised by every
+    /// received chunk, never lowered by consumption, and replaced by the exact sum only
+    /// when it passes `max_session_buffer` (see `handle_data`), so the session limit is
+    /// checked without summing every stream per chunk.
+    buffered_bound: usize,
 }
 
 impl MoqtEngine {
@@ -152,6 +157,7 @@ impl MoqtEngine {
             goaway_deadline: None,
             going_away: false,
             tokens: auth::TokenCache::default(),
+            buffered_bound: 0,
         }
     }
 
@@ -233,13 +239,24 @@ impl MoqtEngine {
         }
         s.push(data);
         let stream_len = s.buffered();
-        if stream_len > shared.config.max_stream_buffer || self.buffered() > shared.config.max_session_buffer
+        let subgroup = matches!(s, InStream::Subgroup(_));
+        self.buffered_bound = self.buffered_bound.saturating_add(len);
+        if self.buffered_bound > shared.config.max_session_buffer {
+            // Bytes only enter buffers here, so the exact sum is at most the bound.
+            self.buffered_bound = self.buffered();
+        }
+        if stream_len > shared.config.max_stream_buffer
+            || self.buffered_bound > shared.config.max_session_buffer
         {
             self.over_buffer(shared, stream);
             return;
         }
-        let _ = len;
-        self.process_stream(shared, stream);
+        if subgroup {
+            // The object path: skip `process_stream`'s dispatch lookup.
+            self.process_subgroup(shared, stream);
+        } else {
+            self.process_stream(shared, stream);
+        }
     }
 
     /// A receive stream holds more than the Config allows: control and request streams
@@ -428,6 +445,7 @@ impl Engine for MoqtEngine {
         self.announced.clear();
         self.goaway_deadline = None;
         self.tokens.clear();
+        self.buffered_bound = 0;
     }
 
     fn buffered_bytes(&self) -> usize {

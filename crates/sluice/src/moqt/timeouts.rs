@@ -101,6 +101,10 @@ impl MoqtEngine {
     /// properties may carry the publisher's timeouts for the subgroup).
     pub(super) fn timing_object_written(&mut self, stream: StreamId, first: Option<&Properties>) {
         let Some(out) = self.data_out.get(&stream) else { return };
+        if first.is_none() && (out.opened || out.object_deadline.is_some()) {
+            // Nothing to change: no new overrides, and no deadline to start.
+            return;
+        }
         let mut overrides = (out.object_timeout_ms, out.subgroup_timeout_ms);
         if let Some(props) = first {
             overrides.0 = varint_property(props, PropertyType::OBJECT_DELIVERY_TIMEOUT).or(overrides.0);
