@@ -20,6 +20,8 @@
 //! 0 else explicit, the priority byte only when a priority was given, the PROPERTIES bit
 //! when the first object carries properties (a later object with properties on a stream
 //! without the bit is refused: put properties on the first object of such a subgroup).
+//! FIRST_OBJECT is set when the first object written says it is the first of its subgroup
+//! (`ObjectWrite::first_in_subgroup`, by default: object id 0).
 //! `close_subgroup(end_of_group)`: the END_OF_GROUP header bit is used when no object was
 //! written yet (the header is still unwritten, so it is known in time); otherwise an
 //! End of Group status object (id = last + 1) is written before FIN (§11.2.1.1).
@@ -285,12 +287,20 @@ impl MoqtEngine {
         loop {
             if sg.pending.is_none() {
                 if sg.header.properties_present && !properties_buffered(&mut sg.buf) {
-                    return self.subgroup_waits(shared, stream, handle);
+                    if sg.fin {
+                        self.subgroup_ends(shared, stream, handle);
+                    }
+                    return;
                 }
                 let SubgroupIn { buf, decoder, .. } = &mut *sg;
                 match decode_front(buf, |r| decoder.decode_header(r)) {
                     Ok(Some(h)) => sg.pending = Some(h),
-                    Ok(None) => return self.subgroup_waits(shared, stream, handle),
+                    Ok(None) => {
+                        if sg.fin {
+                            self.subgroup_ends(shared, stream, handle);
+                        }
+                        return;
+                    }
                     Err(v) => return self.fail_violation(shared, &v),
                 }
             }
@@ -342,13 +352,10 @@ impl MoqtEngine {
         }
     }
 
-    /// No whole object header is buffered on a subgroup stream: wait, or at its FIN end
-    /// the stream (cleanly between objects, else a violation).
-    fn subgroup_waits(&mut self, shared: &mut Shared, stream: StreamId, handle: RequestHandle) {
+    /// A finished subgroup stream has no whole object header left: it ends cleanly between
+    /// objects, or inside one (a violation).
+    fn subgroup_ends(&mut self, shared: &mut Shared, stream: StreamId, handle: RequestHandle) {
         let Some(InStream::Subgroup(sg)) = self.streams.get(&stream) else { return };
-        if !sg.fin {
-            return;
-        }
         if sg.buf.is_empty() {
             self.subgroup_finished(shared, stream, handle);
         } else {
@@ -479,8 +486,12 @@ impl MoqtEngine {
     ) -> Result<(), CommandError> {
         let version = self.version;
         let out = self.data_out.get_mut(&stream).ok_or(CommandError::UnknownStream(stream))?;
-        let properties = Properties::from_raw(object.properties.clone())
-            .map_err(|_| CommandError::InvalidState("object properties are not valid key-value pairs"))?;
+        let properties = if object.properties.is_empty() {
+            Properties::empty()
+        } else {
+            Properties::from_raw(object.properties.clone())
+                .map_err(|_| CommandError::InvalidState("object properties are not valid key-value pairs"))?
+        };
         let header = SubgroupObjectHeader {
             object_id: object.object,
             properties,
@@ -494,6 +505,7 @@ impl MoqtEngine {
                 None => {
                     let mut h = out.header;
                     h.properties_present = !object.properties.is_empty();
+                    h.first_object = object.first_in_subgroup.unwrap_or(object.object == 0);
                     h.encode(buf, version)?;
                     let mut e = SubgroupObjectEncoder::new(&h, version);
                     e.encode_header(buf, &header)?;
@@ -505,8 +517,12 @@ impl MoqtEngine {
         })?;
         out.last_object = Some(object.object);
         let published = (out.request, out.header.group_id, object.object);
+        // Past the first object, timing has work only while the stream is not yet open.
+        let timed = first || !(out.opened || out.object_deadline.is_some());
         self.note_published(published.0, published.1, published.2);
-        self.timing_object_written(stream, first.then_some(&header.properties));
+        if timed {
+            self.timing_object_written(stream, first.then_some(&header.properties));
+        }
         shared.push(Output::Write { stream, header: buf, payload: object.payload, fin: false });
         Ok(())
     }
