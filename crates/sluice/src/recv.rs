@@ -152,7 +152,14 @@ impl RecvBuffer {
     /// Removes and returns the first `n` bytes (at most everything) without copying.
     pub fn take(&mut self, n: usize) -> Payload {
         let mut left = n.min(self.len);
-        // The common case, one chunk holds the whole payload: no piece list, no allocation.
+        // The commonest case, the payload is exactly the first chunk: hand it over as it is.
+        if self.chunks.front().is_some_and(|front| front.len() == left)
+            && let Some(front) = self.chunks.pop_front()
+        {
+            self.len = self.len.saturating_sub(left);
+            return Payload::One(front);
+        }
+        // One chunk holds the whole payload: no piece list, no allocation.
         if let Some(front) = self.chunks.front_mut()
             && front.len() >= left
         {

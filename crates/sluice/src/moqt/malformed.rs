@@ -124,6 +124,7 @@ impl<K: Ord + Copy, V: Default> Sorted<K, V> {
         self.entries.len()
     }
 
+    #[inline]
     fn position(&self, key: K) -> Result<usize, usize> {
         match self.entries.back() {
             Some((last, _)) if *last == key => Ok(self.entries.len().saturating_sub(1)),
@@ -135,6 +136,7 @@ impl<K: Ord + Copy, V: Default> Sorted<K, V> {
 
     /// The entry of `key`, created with the default value if absent (`None` cannot
     /// happen: the index was just found or made).
+    #[inline]
     fn entry(&mut self, key: K) -> Option<&mut V> {
         let at = match self.position(key) {
             Ok(at) => at,
@@ -146,6 +148,7 @@ impl<K: Ord + Copy, V: Default> Sorted<K, V> {
         self.entries.get_mut(at).map(|(_, v)| v)
     }
 
+    #[inline]
     fn get(&self, key: K) -> Option<&V> {
         self.position(key).ok().and_then(|at| self.entries.get(at)).map(|(_, v)| v)
     }
@@ -178,7 +181,7 @@ fn mandatory(kind: u64) -> bool {
 impl TrackCheck {
     /// Checks an object against what was seen, then records it.
     pub(crate) fn object(&mut self, o: &Seen<'_>, limit: usize) -> Result<(), Malformed> {
-        if o.properties.iter().any(|kv| mandatory(kv.kind)) {
+        if !o.properties.is_empty() && o.properties.iter().any(|kv| mandatory(kv.kind)) {
             return Err(Malformed::MandatoryProperty);
         }
         let loc = (o.group, o.object);
