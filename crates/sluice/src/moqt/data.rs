@@ -97,6 +97,13 @@ fn properties_buffered(buf: &mut crate::recv::RecvBuffer) -> bool {
     }
 }
 
+/// Raises `r`'s Largest Location to (group, object) if that is larger.
+fn raise_largest(r: &mut super::state::Request, group: u64, object: u64) {
+    if r.info.largest.is_none_or(|l| (l.group, l.object) < (group, object)) {
+        r.info.largest = Some(Location { group, object });
+    }
+}
+
 pub(super) fn model_status(s: WireStatus) -> ObjectStatus {
     match s {
         WireStatus::Normal => ObjectStatus::Normal,
@@ -516,13 +523,12 @@ impl MoqtEngine {
             Ok(())
         })?;
         out.last_object = Some(object.object);
-        let published = (out.request, out.header.group_id, object.object);
-        // Past the first object, timing has work only while the stream is not yet open.
-        let timed = first || !(out.opened || out.object_deadline.is_some());
-        self.note_published(published.0, published.1, published.2);
-        if timed {
-            self.timing_object_written(stream, first.then_some(&header.properties));
+        // One request lookup for the track's Largest Location and the delivery timer.
+        let mut r = self.requests.get_mut(&out.request);
+        if let Some(r) = r.as_deref_mut() {
+            raise_largest(r, out.header.group_id, object.object);
         }
+        Self::timing_object_written(self.now, r.as_deref(), out, first.then_some(&header.properties));
         shared.push(Output::Write { stream, header: buf, payload: object.payload, fin: false });
         Ok(())
     }
@@ -616,10 +622,7 @@ impl MoqtEngine {
     /// Raises the Largest Location of a track we publish (a Joining Fetch starts from it).
     fn note_published(&mut self, handle: RequestHandle, group: u64, object: u64) {
         if let Some(r) = self.requests.get_mut(&handle) {
-            let loc = Location { group, object };
-            if r.info.largest.is_none_or(|l| (l.group, l.object) < (group, object)) {
-                r.info.largest = Some(loc);
-            }
+            raise_largest(r, group, object);
         }
     }
 
