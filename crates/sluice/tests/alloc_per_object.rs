@@ -13,8 +13,10 @@
 //! * lite-04 / lite-05: 0.17 per object (5 per group of 30): the GROUP header's varints
 //!   start a header block (3: amortized block + promotion), `open_group`, and the new
 //!   stream's chunk queue in `RecvBuffer::push`. Frame headers themselves allocate nothing.
-//! * draft-18: 0.11 per object (3 per group of 30): the subgroup header starts a block, the
-//!   end-of-group status header, and `RecvBuffer::push`.
+//! * draft-18: 0.10 per object (3 per group of 30, plus 2 in 1000 objects): the subgroup
+//!   header starts a block, the end-of-group status header, and `RecvBuffer::push`. (It was
+//!   0.11 while the malformed-track tables were B-trees, which allocated nodes as groups
+//!   came and went.)
 //!
 //! Headers are carved from shared 4 KiB blocks (`Shared::encode_header`), a single-chunk
 //! payload is handed out as `Payload::One` without a piece list, and the payload path
@@ -77,7 +79,7 @@ const WARM_UP: u64 = 600;
 
 /// Measured allocations for [`OBJECTS`] objects, per version: the asserted bound (see the
 /// module docs for where they come from).
-const MEASURED: [(&str, usize); 3] = [("lite04", 170), ("lite05", 170), ("draft18", 110)];
+const MEASURED: [(&str, usize); 3] = [("lite04", 170), ("lite05", 170), ("draft18", 102)];
 
 /// The function of the core or codec a backtrace's allocation was made for: its first frame
 /// naming `sluice` (the allocator's own frames and this test's are skipped).
