@@ -563,12 +563,11 @@ impl MoqtEngine {
     ) -> Result<(), CommandError> {
         let version = self.version;
         let out = self.data_out.get_mut(&stream).ok_or(CommandError::UnknownStream(stream))?;
-        let mut buf = Vec::new();
-        match (&mut out.encoder, end_of_group) {
+        let header = match (&mut out.encoder, end_of_group) {
             (None, eog) => {
                 let mut h = out.header;
                 h.end_of_group = eog;
-                h.encode(&mut buf, version)?;
+                shared.encode_header(|buf| h.encode(buf, version))?
             }
             (Some(e), true) => {
                 let next = out.last_object.map_or(0, |l| l.saturating_add(1));
@@ -578,14 +577,14 @@ impl MoqtEngine {
                     status: WireStatus::EndOfGroup,
                     payload_len: 0,
                 };
-                e.encode_header(&mut buf, &status)?;
+                shared.encode_header(|buf| e.encode_header(buf, &status))?
             }
-            (Some(_), false) => {}
-        }
+            (Some(_), false) => Bytes::new(),
+        };
         if let Some(out) = self.data_out.remove(&stream) {
             self.timing_finished(stream, &out);
         }
-        shared.push(Output::Write { stream, header: Bytes::from(buf), payload: Bytes::new(), fin: true });
+        shared.push(Output::Write { stream, header, payload: Bytes::new(), fin: true });
         Ok(())
     }
 
