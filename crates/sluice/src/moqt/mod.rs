@@ -234,12 +234,18 @@ impl MoqtEngine {
     fn handle_data(&mut self, shared: &mut Shared, stream: StreamId, data: Bytes) {
         let len = data.len();
         let Some(s) = self.streams.get_mut(&stream) else { return };
-        if s.is_discarding() {
-            return;
-        }
-        s.push(data);
-        let stream_len = s.buffered();
-        let subgroup = matches!(s, InStream::Subgroup(_));
+        let (stream_len, subgroup) = match s {
+            InStream::Discard => return,
+            // The object path, without the generic dispatch.
+            InStream::Subgroup(sg) => {
+                sg.buf.push(data);
+                (sg.buf.len(), true)
+            }
+            other => {
+                other.push(data);
+                (other.buffered(), false)
+            }
+        };
         self.buffered_bound = self.buffered_bound.saturating_add(len);
         if self.buffered_bound > shared.config.max_session_buffer {
             // Bytes only enter buffers here, so the exact sum is at most the bound.
