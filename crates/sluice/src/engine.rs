@@ -133,6 +133,14 @@ pub struct ObjectWrite {
     pub timestamp: Option<u64>,
     /// End-of-group / end-of-track status objects carry no payload (MOQT only).
     pub status: crate::model::ObjectStatus,
+    /// MOQT: whether this object is the first ever published in its subgroup, read from
+    /// the first object written on a subgroup stream to set the SUBGROUP_HEADER's
+    /// FIRST_OBJECT bit (draft-18 §"Subgroups": an original publisher opening a subgroup,
+    /// and a relay forwarding one from its start, MUST set it). `None`: the core decides,
+    /// and says yes only when it is certain, for object id 0 (no object of the group can
+    /// precede it); a publisher whose subgroup starts at another id says `Some(true)`, a
+    /// relay that knows it starts mid-subgroup `Some(false)`. lite has no such bit.
+    pub first_in_subgroup: Option<bool>,
 }
 
 impl ObjectWrite {
@@ -144,6 +152,7 @@ impl ObjectWrite {
             properties: Bytes::new(),
             timestamp: None,
             status: crate::model::ObjectStatus::Normal,
+            first_in_subgroup: None,
         }
     }
 }

@@ -96,8 +96,13 @@ impl LiteEngine {
         }
         let sub = self.subs_in.get(&request).ok_or(CommandError::UnknownRequest(request))?;
         let accepted = sub.accepted.ok_or(CommandError::InvalidState("subscription not accepted"))?;
-        let mut header = self.encode(&UniStreamType::Group)?;
-        header.extend(self.encode(&Group { subscribe_id: sub.id, sequence: group })?);
+        // STREAM_TYPE + GROUP, carved from the shared header block (no allocation of its own).
+        let version = self.version;
+        let group_header = Group { subscribe_id: sub.id, sequence: group };
+        let header = shared.encode_header(|b| {
+            UniStreamType::Group.encode(b, version)?;
+            group_header.encode(b, version)
+        })?;
         let publisher_priority = priority.map_or(accepted.priority, to_lite);
         let order = group_order(sub.priority, publisher_priority, sub.ordered, group);
         self.resolve_start(shared, request, group);
@@ -106,7 +111,7 @@ impl LiteEngine {
         }
         let stream = shared.next_stream();
         shared.push(Output::OpenStream { stream, bidi: false, order });
-        shared.push(Output::Write { stream, header: Bytes::from(header), payload: Bytes::new(), fin: false });
+        shared.push(Output::Write { stream, header, payload: Bytes::new(), fin: false });
         let since = self.now;
         self.writers.insert(
             stream,

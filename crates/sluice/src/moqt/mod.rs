@@ -133,6 +133,11 @@ pub struct MoqtEngine {
     sent_tokens: auth::SentTokens,
     /// The peer's MAX_AUTH_TOKEN_CACHE_SIZE (the draft's default 0 until its SETUP).
     peer_token_cache: u64,
+    /// An upper bound of the bytes buffered across receive streams: raised by every
+    /// received chunk, never lowered by consumption, and replaced by the exact sum only
+    /// when it passes `max_session_buffer` (see `handle_data`), so the session limit is
+    /// checked without summing every stream per chunk.
+    buffered_bound: usize,
 }
 
 impl MoqtEngine {
@@ -163,6 +168,7 @@ impl MoqtEngine {
             presented: Vec::new(),
             sent_tokens: auth::SentTokens::default(),
             peer_token_cache: 0,
+            buffered_bound: 0,
         }
     }
 
@@ -281,18 +287,35 @@ impl MoqtEngine {
     fn handle_data(&mut self, shared: &mut Shared, stream: StreamId, data: Bytes) {
         let len = data.len();
         let Some(s) = self.streams.get_mut(&stream) else { return };
-        if s.is_discarding() {
-            return;
+        let (stream_len, subgroup) = match s {
+            InStream::Discard => return,
+            // The object path, without the generic dispatch.
+            InStream::Subgroup(sg) => {
+                sg.buf.push(data);
+                (sg.buf.len(), true)
+            }
+            other => {
+                other.push(data);
+                (other.buffered(), false)
+            }
+        };
+        self.buffered_bound = self.buffered_bound.saturating_add(len);
+        if self.buffered_bound > shared.config.max_session_buffer {
+            // Bytes only enter buffers here, so the exact sum is at most the bound.
+            self.buffered_bound = self.buffered();
         }
-        s.push(data);
-        let stream_len = s.buffered();
-        if stream_len > shared.config.max_stream_buffer || self.buffered() > shared.config.max_session_buffer
+        if stream_len > shared.config.max_stream_buffer
+            || self.buffered_bound > shared.config.max_session_buffer
         {
             self.over_buffer(shared, stream);
             return;
         }
-        let _ = len;
-        self.process_stream(shared, stream);
+        if subgroup {
+            // The object path: skip `process_stream`'s dispatch lookup.
+            self.process_subgroup(shared, stream);
+        } else {
+            self.process_stream(shared, stream);
+        }
     }
 
     /// A receive stream holds more than the Config allows: control and request streams
@@ -483,6 +506,7 @@ impl Engine for MoqtEngine {
         self.tokens.clear();
         self.presented.clear();
         self.sent_tokens.clear();
+        self.buffered_bound = 0;
     }
 
     fn buffered_bytes(&self) -> usize {

@@ -55,7 +55,7 @@ use sluice_wire::moqt::kvp::Properties;
 use sluice_wire::moqt::params::{Parameter, Parameters};
 
 use super::MoqtEngine;
-use super::state::{Closing, OutData};
+use super::state::{Closing, OutData, Request};
 use crate::engine::Shared;
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::Output;
@@ -87,35 +87,38 @@ pub(super) fn varint_property(props: &Properties, kind: PropertyType) -> Option<
     props.iter().find(|kv| kv.kind == kind.0).and_then(|kv| kv.as_varint())
 }
 
+/// The object timeout in ms in force for a subgroup stream `out` we write for `r`.
+fn object_timeout_ms(r: &Request, out: &OutData) -> u64 {
+    effective_ms(r.options.max_latency_ms, out.object_timeout_ms.unwrap_or(r.info.max_latency_ms))
+}
+
 impl MoqtEngine {
     /// The (object, subgroup) timeouts in ms in force for a subgroup stream we write.
     fn publisher_timeouts(&self, out: &OutData) -> (u64, u64) {
         let Some(r) = self.requests.get(&out.request) else { return (0, 0) };
-        let object =
-            effective_ms(r.options.max_latency_ms, out.object_timeout_ms.unwrap_or(r.info.max_latency_ms));
+        let object = object_timeout_ms(r, out);
         let subgroup = effective_ms(r.peer_subgroup_timeout_ms, out.subgroup_timeout_ms.unwrap_or(0));
         (object, subgroup)
     }
 
-    /// An object is being written to `stream` (`first`: the subgroup's first object, whose
-    /// properties may carry the publisher's timeouts for the subgroup).
-    pub(super) fn timing_object_written(&mut self, stream: StreamId, first: Option<&Properties>) {
-        let Some(out) = self.data_out.get(&stream) else { return };
-        let mut overrides = (out.object_timeout_ms, out.subgroup_timeout_ms);
+    /// An object was written to `out`'s stream, whose request is `r` (`first`: the
+    /// subgroup's first object, whose properties may carry the publisher's timeouts for the
+    /// subgroup): start the object timer if the stream is not open yet. Called by
+    /// `cmd_write_object` with the request it already looked up.
+    pub(super) fn timing_object_written(
+        now: Time,
+        r: Option<&Request>,
+        out: &mut OutData,
+        first: Option<&Properties>,
+    ) {
         if let Some(props) = first {
-            overrides.0 = varint_property(props, PropertyType::OBJECT_DELIVERY_TIMEOUT).or(overrides.0);
-            overrides.1 = varint_property(props, PropertyType::SUBGROUP_DELIVERY_TIMEOUT).or(overrides.1);
+            out.object_timeout_ms =
+                varint_property(props, PropertyType::OBJECT_DELIVERY_TIMEOUT).or(out.object_timeout_ms);
+            out.subgroup_timeout_ms =
+                varint_property(props, PropertyType::SUBGROUP_DELIVERY_TIMEOUT).or(out.subgroup_timeout_ms);
         }
-        let probe = OutData {
-            object_timeout_ms: overrides.0,
-            subgroup_timeout_ms: overrides.1,
-            ..OutData::new(out.request, out.header)
-        };
-        let (object_ms, _) = self.publisher_timeouts(&probe);
-        let now = self.now;
-        let Some(out) = self.data_out.get_mut(&stream) else { return };
-        (out.object_timeout_ms, out.subgroup_timeout_ms) = overrides;
         if !out.opened && out.object_deadline.is_none() {
+            let object_ms = r.map_or(0, |r| object_timeout_ms(r, out));
             out.object_deadline = deadline(now, object_ms);
         }
     }
