@@ -15,13 +15,8 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use bytes::Bytes;
-use moq_transport::coding::Location as CfLocation;
-use moq_transport::data::FetchRecord;
-use moq_transport::message::StandaloneFetch;
 use moq_transport::serve::ServeError;
-use moq_transport::session::FetchOkInfo;
-use sluice::{Event, Filter, Location, SubscribeOptions, TrackInfo};
+use sluice::{Event, SubscribeOptions, TrackInfo};
 use support::cf::{self, CfClient, CfServer, within};
 use support::matrix::Carrier;
 use support::media::{self, TRACK};
@@ -179,21 +174,44 @@ fn announce(rt: &tokio::runtime::Runtime, carrier: Carrier, done: bool) -> Resul
         Ok(())
     });
     let result = rt.block_on(async {
-        let mut s = server.accepted().await?;
+        let mut s = server.accepted().await.map_err(Miss::Fail)?;
         let mut ns = within("published_namespace", async {
             s.subscriber.published_namespace().await.ok_or("session ended")
         })
         .await?;
         if ns.info.namespace != cf::namespace() {
-            return Err(format!("peer saw namespace {}, expected {}", ns.info.namespace, media::NAMESPACE));
+            return Err(Miss::Fail(format!(
+                "peer saw namespace {}, expected {}",
+                ns.info.namespace,
+                media::NAMESPACE
+            )));
         }
-        ns.ok().map_err(|e| format!("ok: {e}"))?;
+        ns.ok().map_err(|e| Miss::Fail(format!("ok: {e}")))?;
         if done {
-            within("namespace closed after PUBLISH_NAMESPACE_DONE", ns.closed()).await?;
+            let closed = within("namespace closed after the withdrawal", ns.closed()).await;
+            if carrier == Carrier::Quic {
+                // Peer bug: draft-18 §10.1 ("A PUBLISH_NAMESPACE is withdrawn by cancelling the
+                // request") and its request cancellation (RESET_STREAM/STOP_SENDING with a MOQT
+                // code). Over raw QUIC the peer (web-transport-quinn `Session::raw`,
+                // recv.rs/error.rs `error_from_http3`) decodes stream reset codes in the
+                // WebTransport HTTP/3 space, so sluice's CANCELLED reset is an InvalidReset it
+                // never treats as a withdrawal. This records that it still behaves so.
+                return match closed {
+                    Err(e) if e.contains("timed out") => Err(Miss::PeerBug(
+                        "over raw QUIC the peer ignores the withdrawal (RESET_STREAM with a draft-18 \
+                         code): it maps stream codes through the WebTransport space (draft-18 §10.1, \
+                         request cancellation)"
+                            .into(),
+                    )),
+                    Err(e) => Err(Miss::Fail(e)),
+                    Ok(()) => Err(Miss::Fail("peer now honours the withdrawal: update this test".into())),
+                };
+            }
+            closed?;
         }
         // Keep the accepted namespace (dropping it cancels its request stream) until sluice
         // has seen REQUEST_OK.
-        Ok((s, ns))
+        Ok::<_, Miss>((s, ns))
     });
     let sl = join(sl);
     let _ = go_tx.send(());
@@ -335,7 +353,7 @@ fn cf_server_pub(
         let mut subgroups = writer.subgroups().map_err(|e| e.to_string())?;
         let serve = tokio::spawn(subscribed.serve(reader));
         if groups > 0 {
-            within("sluice SUBSCRIBE_OK", async { ok_rx.await }).await?;
+            within("sluice SUBSCRIBE_OK", ok_rx).await?;
             cf::write_groups(&mut subgroups, 0..groups, objects);
         }
         Ok::<_, String>((s, pn, subgroups, serve))
@@ -611,4 +629,18 @@ chain_tests! {
     multiple_groups_cf_cf: "multiple-groups", CF_CF, Side::Cf, Side::Cf, 4, 5, false;
     multiple_groups_cf_sluice: "multiple-groups", CF_SL, Side::Cf, Side::Sluice, 4, 5, false;
     multiple_groups_sluice_cf: "multiple-groups", SL_CF, Side::Sluice, Side::Cf, 4, 5, false;
+}
+
+// ---------------------------------------------------------------- goaway
+
+/// The peer cannot originate GOAWAY: moq-transport 0.17.0 has no API to send one; its
+/// `src/session/mod.rs` only parses a received GOAWAY ("TODO(itzmanish): trigger session
+/// migration").
+#[test]
+fn goaway_cf_server_cannot_send() {
+    not_applicable(
+        "goaway",
+        "cf server → sluice client",
+        "moq-transport 0.17.0 cannot send GOAWAY (no API; src/session/mod.rs only parses a received one)",
+    );
 }

@@ -191,12 +191,15 @@ impl SluiceClient {
     }
 }
 
+/// Work run on the relay thread.
+type RelayCommand = Box<dyn FnOnce(&mut RelayNode) + Send>;
+
 /// A sluice relay on a std thread.
 pub struct SluiceRelay {
     pub addr: SocketAddr,
     pub cert: Vec<u8>,
     stop: Arc<AtomicBool>,
-    commands: mpsc::Sender<Box<dyn FnOnce(&mut RelayNode) + Send>>,
+    commands: mpsc::Sender<RelayCommand>,
     /// Snapshots the thread refreshes every step: namespaces routed.
     pub namespaces: Arc<Mutex<Vec<Namespace>>>,
     thread: Option<JoinHandle<()>>,
@@ -213,7 +216,7 @@ impl SluiceRelay {
         let config = RelayConfig { subscribe_wait, ..RelayConfig::default() };
         let mut node = RelayNode::new(endpoint, Relay::new(config));
         let stop = Arc::new(AtomicBool::new(false));
-        let (commands, rx) = mpsc::channel::<Box<dyn FnOnce(&mut RelayNode) + Send>>();
+        let (commands, rx) = mpsc::channel::<RelayCommand>();
         let namespaces = Arc::new(Mutex::new(Vec::new()));
         let thread = {
             let stop = Arc::clone(&stop);
