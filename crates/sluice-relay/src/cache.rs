@@ -32,6 +32,8 @@ pub(crate) struct CachedGroup {
     first_seen: Time,
     bytes: usize,
     pub(crate) objects: Vec<CachedObject>,
+    /// Subgroups whose upstream stream ended (a replay finishes their streams).
+    pub(crate) ended: Vec<u64>,
 }
 
 /// The limits a cache applies.
@@ -68,7 +70,13 @@ impl GroupCache {
                 let at = self.groups.iter().position(|g| g.group > info.group).unwrap_or(self.groups.len());
                 self.groups.insert(
                     at,
-                    CachedGroup { group: info.group, first_seen: now, bytes: 0, objects: Vec::new() },
+                    CachedGroup {
+                        group: info.group,
+                        first_seen: now,
+                        bytes: 0,
+                        objects: Vec::new(),
+                        ended: Vec::new(),
+                    },
                 );
                 at
             }
@@ -87,6 +95,15 @@ impl GroupCache {
             self.evict_oldest();
         }
         self.expire(now, limits.max_age);
+    }
+
+    /// The upstream stream of (`group`, `subgroup`) ended.
+    pub(crate) fn subgroup_ended(&mut self, group: u64, subgroup: u64) {
+        if let Some(g) = self.groups.iter_mut().find(|g| g.group == group)
+            && !g.ended.contains(&subgroup)
+        {
+            g.ended.push(subgroup);
+        }
     }
 
     fn evict_oldest(&mut self) {

@@ -76,8 +76,9 @@ const OBJECTS: u64 = 1000;
 const WARM_UP: u64 = 600;
 
 /// Measured allocations for [`OBJECTS`] objects, per version: the asserted bound (see the
-/// module docs for where they come from).
-const MEASURED: [(&str, usize); 3] = [("lite04", 170), ("lite05", 170), ("draft18", 110)];
+/// module docs for where they come from). One more than before `Event::SubgroupEnded`: the
+/// event queue grows once more (no allocation per group; see `SLUICE_ALLOC_TRACE`).
+const MEASURED: [(&str, usize); 3] = [("lite04", 171), ("lite05", 171), ("draft18", 111)];
 
 /// The function of the core or codec a backtrace's allocation was made for: its first frame
 /// naming `sluice` (the allocator's own frames and this test's are skipped).
