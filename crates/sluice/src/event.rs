@@ -207,7 +207,9 @@ pub enum Event {
         track: TrackName,
         /// First location wanted.
         start: Location,
-        /// End location (exclusive), `None` = up to the largest.
+        /// End location as on the wire (draft-18 FETCH End Location): the last object
+        /// wanted plus one, and object 0 means the whole group `end.group`; `None` = up to
+        /// the largest.
         end: Option<Location>,
     },
     /// A fetch's End of Range marker (MOQT): the locations after the previous object up to

@@ -644,3 +644,155 @@ fn goaway_cf_server_cannot_send() {
         "moq-transport 0.17.0 cannot send GOAWAY (no API; src/session/mod.rs only parses a received one)",
     );
 }
+
+// ---------------------------------------------------------------- publish-track (draft-18 PUBLISH)
+
+/// sluice PUBLISHes the track to the cf server, which accepts it (REQUEST_OK, forward);
+/// then `groups` × `objects` flow and the peer checks them byte for byte.
+fn sluice_publish_to_cf_server(
+    rt: &tokio::runtime::Runtime,
+    carrier: Carrier,
+    groups: u64,
+    objects: u64,
+) -> Result<(), Miss> {
+    sluice_client_pending(carrier)?;
+    let server = rt.block_on(async { CfServer::start(carrier) }).map_err(|e| Miss::Fail(e.to_string()))?;
+    let (cert, addr) = (server.cert.to_vec(), server.addr);
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let sl = spawn(move || {
+        let mut c = sluice_connect(addr, &cert, carrier)?;
+        let publish = c
+            .session()
+            .publish(sluice_side::track(TRACK), TrackInfo::default())
+            .map_err(|e| format!("publish: {e}"))?;
+        c.wait("PublishAccepted", |e| match e {
+            Event::PublishAccepted { request, options } if *request == publish => {
+                Some(if options.forward { Ok(()) } else { Err("peer accepted with forward 0".to_owned()) })
+            }
+            Event::SubscribeFailed { request, reason } if *request == publish => {
+                Some(Err(format!("peer refused the PUBLISH: {reason:?}")))
+            }
+            _ => None,
+        })??;
+        c.write_groups(publish, 0..groups, objects)?;
+        c.pump_until("peer done", || done_rx.try_recv().is_ok())?;
+        Ok(())
+    });
+    let peer = rt.block_on(async {
+        let mut s = server.accepted().await?;
+        let mut received =
+            within("PUBLISH", async { s.subscriber.publish_received().await.ok_or("session ended") }).await?;
+        if received.namespace() != &cf::namespace() || received.name().to_string() != TRACK {
+            return Err(format!("peer saw PUBLISH of {}/{}", received.namespace(), received.name()));
+        }
+        let reader = received.ok(true).map_err(|e| format!("accept PUBLISH: {e}"))?;
+        let want = (groups * objects) as usize;
+        let got = if want > 0 { cf::read_objects(reader, want).await? } else { Vec::new() };
+        media::check(&got, &media::coords(0..groups, objects))?;
+        Ok::<_, String>((s, received))
+    });
+    let _ = done_tx.send(());
+    let sl = join(sl);
+    match (peer, sl) {
+        (Ok(_), sl) => sl,
+        (Err(p), Ok(())) => Err(Miss::Fail(p)),
+        (Err(p), Err(Miss::Fail(s))) => Err(Miss::Fail(format!("{p}; {s}"))),
+        (Err(_), Err(other)) => Err(other),
+    }
+}
+
+#[test]
+#[ignore = "fails: the cf server ends sluice's PUBLISH request stream unanswered (sluice sees SubscriberGone); not diagnosed yet"]
+fn publish_track_only_sluice_client_to_cf_server() {
+    both("publish-track-only", SC_PUB, |rt, carrier| sluice_publish_to_cf_server(rt, carrier, 0, 0));
+}
+
+#[test]
+#[ignore = "fails: the cf server ends sluice's PUBLISH request stream unanswered (sluice sees SubscriberGone); not diagnosed yet"]
+fn publish_track_subscribe_sluice_client_to_cf_server() {
+    both("publish-track-subscribe", SC_PUB, |rt, carrier| sluice_publish_to_cf_server(rt, carrier, 3, 4));
+}
+
+/// A cf client PUBLISHes to the sluice relay; returns the relay's answer (Ok = accepted).
+async fn cf_publish_to_relay(relay: &SluiceRelay, carrier: Carrier) -> Result<Result<(), String>, Miss> {
+    let mut client = cf_client_of(relay, carrier).await?;
+    let (_writer, reader) = cf::track(TRACK);
+    let mut published = client
+        .publisher
+        .publish(reader, Default::default())
+        .await
+        .map_err(|e| Miss::Fail(format!("publish: {e}")))?;
+    match tokio::time::timeout(cf::STEP, published.ok()).await {
+        Ok(answer) => Ok(answer.map_err(|e| e.to_string())),
+        Err(_) => Err(Miss::Fail("the relay did not answer the PUBLISH".into())),
+    }
+}
+
+/// Today's behaviour, asserted: the sluice relay refuses PUBLISH with NOT_SUPPORTED. The
+/// cells are failures (sluice's limit, not the peer's); the tests below expect the
+/// feature and are ignored until the relay relays PUBLISH.
+#[test]
+fn publish_track_cf_client_to_sluice_relay_is_refused_today() {
+    let why = "sluice relay answers PUBLISH with REQUEST_ERROR NOT_SUPPORTED (issue 4); \
+               tests publish_track_*_through_sluice_relay ignored";
+    for (case, direction) in [("publish-track-only", CF_RELAY), ("publish-track-subscribe", CF_SL)] {
+        let verdict = support::cell(case, direction, Carrier::Quic, |rt, carrier| {
+            let relay = relay();
+            match rt.block_on(cf_publish_to_relay(&relay, carrier))? {
+                Err(e)
+                    if e.to_lowercase().contains("not supported") || e.contains("0x3") || e.contains('3') =>
+                {
+                    Err(Miss::Fail(format!("{why} (peer saw: {e})")))
+                }
+                Err(e) => Err(Miss::Fail(format!("refused, but not as NOT_SUPPORTED: {e}"))),
+                Ok(()) => Ok(()),
+            }
+        });
+        assert!(
+            matches!(&verdict, support::matrix::Verdict::Fail(w) if w.starts_with(why)),
+            "{case}: the relay's answer changed ({verdict}): enable the ignored tests"
+        );
+    }
+}
+
+#[test]
+#[ignore = "sluice relay: PUBLISH not supported yet (issue 4)"]
+fn publish_track_only_cf_client_through_sluice_relay() {
+    both("publish-track-only", CF_RELAY, |rt, carrier| {
+        let relay = relay();
+        rt.block_on(cf_publish_to_relay(&relay, carrier))?.map_err(Miss::Fail)
+    });
+}
+
+#[test]
+#[ignore = "sluice relay: PUBLISH not supported yet (issue 4)"]
+fn publish_track_subscribe_cf_pub_through_sluice_relay_to_sluice_sub() {
+    both("publish-track-subscribe", CF_SL, |rt, carrier| {
+        let relay = relay();
+        relay_wt_pending(rt, &relay, carrier)?;
+        let (addr, cert) = (relay.addr, relay.cert.clone());
+        let certificate = rustls::pki_types::CertificateDer::from(cert.clone());
+        let publisher = rt.spawn(async move {
+            let mut client = cf::connect(addr, &certificate, carrier).await.map_err(|e| e.to_string())?;
+            let (writer, reader) = cf::track(TRACK);
+            let mut published =
+                client.publisher.publish(reader, Default::default()).await.map_err(|e| e.to_string())?;
+            within("PUBLISH ok", published.ok()).await?;
+            let mut subgroups = writer.subgroups().map_err(|e| e.to_string())?;
+            let serve = tokio::spawn(published.serve());
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            cf::write_groups(&mut subgroups, 0..3, 4);
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            drop((serve, subgroups, client));
+            Ok::<(), String>(())
+        });
+        let mut c = sluice_connect(addr, &cert, carrier)?;
+        let sub = c
+            .session()
+            .subscribe(sluice_side::track(TRACK), SubscribeOptions::default())
+            .map_err(|e| format!("subscribe: {e}"))?;
+        let got = c.collect(sub, 12)?;
+        media::check(&got, &media::coords(0..3, 4))?;
+        rt.block_on(publisher).map_err(|e| Miss::Fail(e.to_string()))?.map_err(Miss::Fail)
+    });
+}
