@@ -39,6 +39,8 @@ pub(crate) struct CachedGroup {
     first_object: u64,
     bytes: usize,
     pub(crate) objects: Vec<CachedObject>,
+    /// Subgroups whose upstream stream ended (a replay finishes their streams).
+    pub(crate) ended: Vec<u64>,
 }
 
 /// The limits a cache applies.
@@ -81,6 +83,7 @@ impl GroupCache {
                         first_object: info.object,
                         bytes: 0,
                         objects: Vec::new(),
+                        ended: Vec::new(),
                     },
                 );
                 at
@@ -102,6 +105,15 @@ impl GroupCache {
             self.evict_oldest();
         }
         self.expire(now, limits.max_age);
+    }
+
+    /// The upstream stream of (`group`, `subgroup`) ended.
+    pub(crate) fn subgroup_ended(&mut self, group: u64, subgroup: u64) {
+        if let Some(g) = self.groups.iter_mut().find(|g| g.group == group)
+            && !g.ended.contains(&subgroup)
+        {
+            g.ended.push(subgroup);
+        }
     }
 
     fn evict_oldest(&mut self) {

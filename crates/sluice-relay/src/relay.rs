@@ -359,6 +359,9 @@ impl Relay {
             Event::Object { request, info, payload } => {
                 self.on_object(now, id, request, info, payload, sessions)
             }
+            Event::SubgroupEnded { request, group, subgroup } => {
+                self.on_subgroup_ended(id, request, group, subgroup, sessions)
+            }
             Event::IncomingFetch { request, track, start, end } => {
                 self.on_incoming_fetch(now, id, request, track, start, end, sessions)
             }
@@ -630,6 +633,8 @@ impl Relay {
         };
         if let Some((group, object)) = replay_from.filter(|_| d.options.forward) {
             let peer = self.peers.entry(id).or_default();
+            let ended: Vec<(u64, u64)> =
+                t.cache.groups_since(group).flat_map(|g| g.ended.iter().map(|s| (g.group, *s))).collect();
             let objects: Vec<(ObjectInfo, Bytes)> = t
                 .cache
                 .groups_since(group)
@@ -646,6 +651,9 @@ impl Relay {
                     bytes_written: &mut peer.bytes_written,
                 };
                 d.forward(session, &info, &payload, ctx);
+            }
+            for (group, subgroup) in ended {
+                d.subgroup_ended(session, group, subgroup, peer.congested, &mut self.stats);
             }
         }
     }
@@ -709,6 +717,25 @@ impl Relay {
                 bytes_written: &mut peer.bytes_written,
             };
             d.forward(session, &info, &payload, ctx);
+        }
+    }
+
+    /// An upstream subgroup stream ended: so do the subscribers' streams of it.
+    fn on_subgroup_ended(
+        &mut self,
+        id: SessionId,
+        request: RequestHandle,
+        group: u64,
+        subgroup: u64,
+        sessions: &mut impl Sessions,
+    ) {
+        let Some(name) = self.by_upstream.get(&(id, request)) else { return };
+        let Some(t) = self.tracks.get_mut(name) else { return };
+        t.cache.subgroup_ended(group, subgroup);
+        for d in t.subscribers.iter_mut().filter(|d| d.accepted) {
+            let Some(session) = sessions.session(d.session) else { continue };
+            let congested = self.peers.get(&d.session).is_some_and(|p| p.congested);
+            d.subgroup_ended(session, group, subgroup, congested, &mut self.stats);
         }
     }
 

@@ -133,6 +133,18 @@ pub enum Event {
         /// Its payload: the received bytes, not a copy.
         payload: Payload,
     },
+    /// The publisher finished (FIN) a stream of a subscription: every object of this
+    /// (group, subgroup) sent on it has been delivered. MOQT: a subgroup stream that carried
+    /// at least one object; lite: a group stream (subgroup 0). A relay uses it to finish its
+    /// own stream of the subgroup, since streams of different groups race (draft-18 §2.2).
+    SubgroupEnded {
+        /// The subscription.
+        request: RequestHandle,
+        /// The group.
+        group: u64,
+        /// The subgroup (0 on lite).
+        subgroup: u64,
+    },
     /// Groups in a range will not arrive (lite SUBSCRIBE_DROP, MOQT subgroup reset).
     GroupsDropped {
         /// The subscription.
@@ -215,7 +227,9 @@ pub enum Event {
         track: TrackName,
         /// First location wanted.
         start: Location,
-        /// End location (exclusive), `None` = up to the largest.
+        /// End location as on the wire (draft-18 FETCH End Location): the last object
+        /// wanted plus one, and object 0 means the whole group `end.group`; `None` = up to
+        /// the largest.
         end: Option<Location>,
     },
     /// A fetch's End of Range marker (MOQT): the locations after the previous object up to

@@ -79,8 +79,9 @@ const OBJECTS: u64 = 1000;
 const WARM_UP: u64 = 600;
 
 /// Measured allocations for [`OBJECTS`] objects, per version: the asserted bound (see the
-/// module docs for where they come from).
-const MEASURED: [(&str, usize); 3] = [("lite04", 34), ("lite05", 34), ("draft18", 2)];
+/// module docs for where they come from). `Event::SubgroupEnded` added one per 1000 (the
+/// event queue grows once more; no allocation per group).
+const MEASURED: [(&str, usize); 3] = [("lite04", 35), ("lite05", 35), ("draft18", 3)];
 
 /// The function of the core or codec a backtrace's allocation was made for: its first frame
 /// naming `sluice` (the allocator's own frames and this test's are skipped).

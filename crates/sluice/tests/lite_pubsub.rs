@@ -319,6 +319,7 @@ fn groups_arrive_byte_identical_and_in_order() {
                 });
             }
             p.session(pub_side).close_subgroup(g, true).unwrap();
+            want.push(Event::SubgroupEnded { request: s, group: gid, subgroup: 0 });
             assert_eq!(
                 p.session(pub_side).write_object(g, frame(9, b"", 0)),
                 Err(CommandError::UnknownStream(g))

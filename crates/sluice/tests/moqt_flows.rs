@@ -111,6 +111,11 @@ fn subscribe_accept_and_objects_flow_for_both_roles() {
                         payload.to_bytes(),
                     )
                 }
+                // The stream's FIN, after its last object (the status object's subgroup).
+                Event::SubgroupEnded { request, group, subgroup } => {
+                    assert_eq!((request, group, subgroup), (s, 6, 0));
+                    (u64::MAX, 0, 0, ObjectStatus::Normal, None, Bytes::new())
+                }
                 other => panic!("unexpected {other:?}"),
             })
             .collect();
@@ -120,6 +125,7 @@ fn subscribe_accept_and_objects_flow_for_both_roles() {
                 (6, 0, 0, ObjectStatus::Normal, Some(3), Bytes::from_static(b"hello")),
                 (6, 0, 2, ObjectStatus::Normal, Some(3), Bytes::new()),
                 (6, 0, 3, ObjectStatus::EndOfGroup, Some(3), Bytes::new()),
+                (u64::MAX, 0, 0, ObjectStatus::Normal, None, Bytes::new()),
             ]
         );
     }
@@ -148,8 +154,12 @@ fn explicit_subgroup_and_properties_reach_the_subscriber() {
     p.server.close_subgroup(stream, false).unwrap();
     p.run();
     match p.take_events(Side::Client).as_slice() {
-        [Event::Object { request, info, payload }] => {
+        [
+            Event::Object { request, info, payload },
+            Event::SubgroupEnded { request: r2, group: 1, subgroup: 4 },
+        ] => {
             assert_eq!(*request, s);
+            assert_eq!(*r2, s);
             assert_eq!((info.group, info.subgroup, info.object), (1, 4, 8));
             assert_eq!(info.publisher_priority, None);
             assert_eq!(info.properties, Bytes::from_static(&[0x3C, 0x05]));
@@ -252,10 +262,11 @@ fn publish_done_ends_the_subscription_after_its_streams() {
     p.server.end_subscription(incoming, PublishDoneCode::TRACK_ENDED.0, "bye").unwrap();
     p.run();
     let ev = p.take_events(Side::Client);
-    assert_eq!(ev.len(), 2, "{ev:?}");
+    assert_eq!(ev.len(), 3, "{ev:?}");
     assert!(matches!(ev[0], Event::Object { .. }));
+    assert_eq!(ev[1], Event::SubgroupEnded { request: s, group: 0, subgroup: 0 });
     assert_eq!(
-        ev[1],
+        ev[2],
         Event::SubscriptionEnded {
             request: s,
             reason: Reason { code: PublishDoneCode::TRACK_ENDED.0, text: "bye".into() }

@@ -367,8 +367,12 @@ fn pair_objects_arrive_without_resets_when_streams_open_at_once() {
                 assert_eq!(request, sub);
                 info.object
             }
+            Event::SubgroupEnded { request, .. } => {
+                assert_eq!(request, sub);
+                u64::MAX - 1
+            }
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(objects, vec![u64::MAX, 0, 1]);
+    assert_eq!(objects, vec![u64::MAX, 0, 1, u64::MAX - 1]);
 }

@@ -590,7 +590,12 @@ impl LiteEngine {
                 Self::close_send(shared, id, s);
                 false
             }
-            State::Group { frames, .. } if clean && frames.pending.is_none() => false,
+            State::Group { request, group, frames, .. } if clean && frames.pending.is_none() => {
+                if self.subs_out.contains_key(&request) {
+                    shared.event(Event::SubgroupEnded { request, group, subgroup: 0 });
+                }
+                false
+            }
             State::AnnounceIn { answered: true } => {
                 Self::close_send(shared, id, s);
                 self.responders.remove(&id);

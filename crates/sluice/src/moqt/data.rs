@@ -378,6 +378,8 @@ impl MoqtEngine {
             if !self.check_subgroup_fin(shared, handle, fin) {
                 return;
             }
+            let group = fin.0;
+            shared.event(Event::SubgroupEnded { request: handle, group, subgroup });
         }
         self.streams.remove(&stream);
         if let Some(r) = self.requests.get_mut(&handle) {
