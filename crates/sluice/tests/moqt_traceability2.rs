@@ -445,3 +445,54 @@ fn subscription_state_lives_until_publish_done_is_sent() {
     assert!(s.open_subgroup(h, 1, 0, None).is_err(), "state gone after PUBLISH_DONE");
     assert!(s.table_sizes() < tables, "{} !< {tables}", s.table_sizes());
 }
+
+fn props(pairs: &[sluice_wire::moqt::kvp::KeyValue]) -> Bytes {
+    sluice_wire::moqt::kvp::Properties::from_pairs(pairs).unwrap().raw().clone()
+}
+
+/// §13 Immutable Properties, Prior Group ID Gap, Prior Object ID Gap: "an Object MUST NOT
+/// contain more than one instance" of each. The publisher refuses to write such an object
+/// (on a subgroup stream or as a datagram), counting the gaps inside Immutable Properties
+/// too, and sends nothing; one instance of each is written.
+#[test]
+fn objects_with_a_repeated_single_instance_property_are_not_written() {
+    use sluice_wire::moqt::codes::PropertyType;
+    use sluice_wire::moqt::kvp::KeyValue;
+    let gap_g = |v| KeyValue::varint(PropertyType::PRIOR_GROUP_ID_GAP.0, v);
+    let gap_o = |v| KeyValue::varint(PropertyType::PRIOR_OBJECT_ID_GAP.0, v);
+    let immutable = |inner: &[KeyValue]| KeyValue::bytes(PropertyType::IMMUTABLE_PROPERTIES.0, props(inner));
+    let bad = [
+        props(&[gap_g(1), gap_g(2)]),
+        props(&[gap_o(1), gap_o(1)]),
+        props(&[immutable(&[]), immutable(&[])]),
+        props(&[immutable(&[gap_g(1)]), gap_g(1)]),
+        props(&[immutable(&[gap_o(3), gap_o(4)])]),
+    ];
+    let good = props(&[immutable(&[gap_g(1)]), gap_o(2)]);
+
+    let mut s = session(Role::Server, Config::default());
+    let h = incoming_subscribe(&feed(&mut s, 0, subscribe(0, "x", Parameters::new())));
+    s.accept_subscribe(h, TrackInfo::default()).unwrap();
+    let stream = s.open_subgroup(h, 0, 0, None).unwrap();
+    drain(&mut s);
+    let object = |id, properties: &Bytes| sluice::ObjectWrite {
+        properties: properties.clone(),
+        ..sluice::ObjectWrite::new(id, Bytes::from_static(b"p"))
+    };
+    for (i, p) in bad.iter().enumerate() {
+        assert!(
+            matches!(s.write_object(stream, object(0, p)), Err(sluice::CommandError::InvalidState(_))),
+            "case {i}"
+        );
+        assert!(
+            matches!(s.send_datagram(h, 1, object(0, p)), Err(sluice::CommandError::InvalidState(_))),
+            "datagram case {i}"
+        );
+        assert!(drain(&mut s).is_empty(), "case {i}: nothing is sent");
+    }
+    s.write_object(stream, object(0, &good)).unwrap();
+    s.send_datagram(h, 1, object(0, &good)).unwrap();
+    let outs = drain(&mut s);
+    assert!(outs.iter().any(|o| matches!(o, Output::Write { stream: w, .. } if *w == stream)), "{outs:?}");
+    assert!(outs.iter().any(|o| matches!(o, Output::Datagram { .. })), "{outs:?}");
+}

@@ -59,6 +59,7 @@ mod data;
 mod fetch;
 mod malformed;
 mod namespace;
+mod object_props;
 mod priority;
 mod requests;
 mod reserved;
