@@ -390,4 +390,8 @@ pub trait Engine: std::fmt::Debug {
         let _ = (shared, prefix);
         Err(CommandError::InvalidState("discover_tracks needs MOQT SUBSCRIBE_TRACKS"))
     }
+    fn accept_discovery(&mut self, shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError> {
+        let _ = (shared, request);
+        Err(CommandError::InvalidState("accept_discovery answers a held MOQT namespace subscription"))
+    }
 }

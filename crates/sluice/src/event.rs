@@ -90,8 +90,21 @@ pub enum Event {
         reason: Reason,
     },
 
-    /// The peer asks us to PUBLISH every track under `prefix` (MOQT SUBSCRIBE_TRACKS,
-    /// already accepted): publish the matching tracks with [`crate::Session::publish`].
+    /// The peer subscribed to the namespaces under `prefix` (MOQT SUBSCRIBE_NAMESPACE).
+    /// Reported only with `Config::hold_namespace_subscriptions`: answer with
+    /// [`crate::Session::accept_discovery`] or [`crate::Session::reject`] (e.g.
+    /// UNAUTHORIZED); NAMESPACE messages flow only after acceptance. A peer that cancels
+    /// first ends the request silently (the answer then finds the handle gone).
+    IncomingNamespaceSubscription {
+        /// Handle for the answer.
+        request: RequestHandle,
+        /// The namespace prefix.
+        prefix: Namespace,
+    },
+    /// The peer asks us to PUBLISH every track under `prefix` (MOQT SUBSCRIBE_TRACKS):
+    /// publish the matching tracks with [`crate::Session::publish`]. Already accepted,
+    /// unless `Config::hold_namespace_subscriptions` is set: then answer first with
+    /// [`crate::Session::accept_discovery`] or [`crate::Session::reject`].
     IncomingTrackDiscovery {
         /// The peer's request (cancel it to refuse further interest).
         request: RequestHandle,

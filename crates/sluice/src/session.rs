@@ -216,6 +216,14 @@ impl Session {
         e.publish_blocked(s, request, track)
     }
 
+    /// Accepts a peer's namespace subscription held for the application
+    /// (`Config::hold_namespace_subscriptions`): [`crate::Event::IncomingNamespaceSubscription`]
+    /// or [`crate::Event::IncomingTrackDiscovery`] (MOQT REQUEST_OK).
+    pub fn accept_discovery(&mut self, request: RequestHandle) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.accept_discovery(s, request)
+    }
+
     /// Subscribes to a track.
     pub fn subscribe(
         &mut self,

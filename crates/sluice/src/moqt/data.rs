@@ -495,12 +495,7 @@ impl MoqtEngine {
     ) -> Result<(), CommandError> {
         let version = self.version;
         let out = self.data_out.get_mut(&stream).ok_or(CommandError::UnknownStream(stream))?;
-        let properties = if object.properties.is_empty() {
-            Properties::empty()
-        } else {
-            Properties::from_raw(object.properties.clone())
-                .map_err(|_| CommandError::InvalidState("object properties are not valid key-value pairs"))?
-        };
+        let properties = super::object_props::object_properties(&object.properties)?;
         let header = SubgroupObjectHeader {
             object_id: object.object,
             properties,
@@ -598,8 +593,7 @@ impl MoqtEngine {
         object: ObjectWrite,
     ) -> Result<(), CommandError> {
         let (alias, ..) = self.publishing(request)?;
-        let properties = Properties::from_raw(object.properties.clone())
-            .map_err(|_| CommandError::InvalidState("object properties are not valid key-value pairs"))?;
+        let properties = super::object_props::object_properties(&object.properties)?;
         let body = match object.status {
             ObjectStatus::Normal => DatagramBody::Payload(object.payload),
             s => DatagramBody::Status(wire_status(s)),

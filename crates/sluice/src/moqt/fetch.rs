@@ -311,8 +311,7 @@ impl MoqtEngine {
         if object.status != ObjectStatus::Normal {
             return Err(CommandError::InvalidState("fetch objects carry no status"));
         }
-        let properties = Properties::from_raw(object.properties.clone())
-            .map_err(|_| CommandError::InvalidState("object properties are not valid key-value pairs"))?;
+        let properties = super::object_props::object_properties(&object.properties)?;
         let header = FetchItemHeader::Object(FetchObjectHeader {
             group_id: group,
             subgroup_id: Some(subgroup),

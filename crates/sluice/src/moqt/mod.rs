@@ -13,6 +13,7 @@
 //!   in both directions, with publisher-chosen track aliases (§5, §10.7–§10.11).
 //! * `update`: REQUEST_UPDATE on the peer's FETCH and namespace requests (§10.6).
 //! * `namespace`: PUBLISH_NAMESPACE, SUBSCRIBE_NAMESPACE → NAMESPACE / NAMESPACE_DONE (§6).
+//! * [`uri`]: `moqt://` URIs → PATH / AUTHORITY, and the RFC 3986 checks of both.
 //! * `fetch`: FETCH / FETCH_OK and FETCH_HEADER streams (§10.12, §11.4).
 //! * `data`: subgroup streams and datagrams in and out, unknown-alias buffering (§11).
 //! * `priority`: the send order of a stream from the draft's priority rules (§7).
@@ -58,6 +59,7 @@ mod data;
 mod fetch;
 mod malformed;
 mod namespace;
+mod object_props;
 mod priority;
 mod requests;
 mod reserved;
@@ -66,6 +68,7 @@ mod subscribe;
 mod timeouts;
 mod track_props;
 mod update;
+pub mod uri;
 
 use std::collections::{HashMap, HashSet};
 
@@ -728,5 +731,8 @@ impl Engine for MoqtEngine {
         prefix: Namespace,
     ) -> Result<RequestHandle, CommandError> {
         self.cmd_discover_tracks(shared, prefix)
+    }
+    fn accept_discovery(&mut self, shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError> {
+        self.cmd_accept_discovery(shared, request)
     }
 }
