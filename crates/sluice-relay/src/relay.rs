@@ -540,11 +540,12 @@ impl Relay {
             return;
         }
         // One upstream subscription for everyone: from the latest group, at the first
-        // subscriber's priority and forward state (later ones update it, see `update`).
+        // subscriber's priority, group order and forward state (later ones update the
+        // priority and forward state, see `update`; the group order stays the first one's).
         let upstream_options = SubscribeOptions {
             filter: Filter::LargestObject,
             priority: options.priority,
-            group_order: None,
+            group_order: options.group_order,
             forward: options.forward,
             max_latency_ms: 0,
         };

@@ -108,9 +108,11 @@ impl Track {
     /// The upstream options the downstream subscriptions call for: the most important
     /// (lowest) subscriber priority among them, and Forward=1 if any of them forwards
     /// (draft-18 §8: a relay forwards upstream if any downstream subscriber wants it). The
-    /// filter stays LargestObject (the relay always wants the live edge) and group order
-    /// the publisher's (each downstream stream gets its own subscriber's order from the
-    /// core).
+    /// filter stays LargestObject (the relay always wants the live edge) and the group
+    /// order stays the one the first subscriber asked for (none: the publisher's): a
+    /// draft-18 REQUEST_UPDATE cannot change it (draft-18 "GROUP ORDER Parameter": only in
+    /// SUBSCRIBE, PUBLISH_OK and FETCH), and each downstream stream gets its own
+    /// subscriber's order from the core anyway.
     pub(crate) fn aggregate(&self) -> SubscribeOptions {
         let mut options = self.upstream_options.clone();
         if let Some(p) = self.subscribers.iter().map(|d| d.options.priority).min() {
