@@ -82,6 +82,10 @@ pub(crate) struct Downstream {
     /// A group skipped while congested: its objects are not sent.
     pub(crate) skipped_group: Option<u64>,
     pub(crate) open: Vec<OpenStream>,
+    /// The relay pushed the track to this session with PUBLISH (its SUBSCRIBE_TRACKS);
+    /// `request` is that PUBLISH. Accepted by the peer's PUBLISH_OK, ended with
+    /// PUBLISH_DONE like a subscription.
+    pub(crate) via_publish: bool,
 }
 
 /// One relayed track. See the module docs.
