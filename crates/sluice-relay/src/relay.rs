@@ -338,7 +338,10 @@ impl Relay {
             Event::IncomingSubscribe { request, track, options } => {
                 self.on_subscribe(now, id, request, track, options, sessions)
             }
-            Event::SubscriberGone { request } => self.downstream_gone(id, request, sessions),
+            // A subscriber left, or refused a track the relay PUBLISHed to it.
+            Event::SubscriberGone { request } | Event::PublishRefused { request, .. } => {
+                self.downstream_gone(id, request, sessions)
+            }
             Event::GroupExpired { request, stream, .. } => {
                 if let Some(name) = self.by_downstream.get(&(id, request))
                     && let Some(t) = self.tracks.get_mut(name)
@@ -362,8 +365,9 @@ impl Relay {
             Event::Object { request, info, payload } => {
                 self.on_object(now, id, request, info, payload, sessions)
             }
-            Event::IncomingFetch { request, track, start, end } => {
-                self.on_incoming_fetch(now, id, request, track, start, end, sessions)
+            Event::IncomingFetch { request, track, start, end, priority } => {
+                let asked = fetch::Asked { track, start, end, priority };
+                self.on_incoming_fetch(now, id, request, asked, sessions)
             }
             Event::FetchAccepted { request, end } => self.on_fetch_accepted(id, request, end, sessions),
             Event::FetchGap { request, through, unknown } => {
