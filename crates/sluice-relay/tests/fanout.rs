@@ -76,8 +76,9 @@ fn a_hundred_subscribers_half_joining_mid_track_each_get_their_filter() {
     let ids = |groups: &[(u64, std::ops::Range<u64>)]| -> Vec<(u64, u64)> {
         groups.iter().flat_map(|(g, r)| r.clone().map(move |o| (*g, o))).collect()
     };
-    // (connection, what it must get)
-    let mut subs: Vec<(sluice_sim::ConnId, Vec<(u64, u64)>, Received)> = Vec::new();
+    // (connection, the (group, object)s it must get, what it got)
+    type Expect = Vec<(u64, u64)>;
+    let mut subs: Vec<(sluice_sim::ConnId, Expect, Received)> = Vec::new();
     for i in 0..50 {
         let version = if i % 2 == 0 { DRAFT18 } else { LITE05 };
         let (_, conn) = node.connect(version, LinkConfig::perfect());
