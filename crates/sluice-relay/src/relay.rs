@@ -14,6 +14,7 @@ mod fetch;
 mod push;
 mod status;
 mod switchover;
+mod track_push;
 mod update;
 
 use crate::cache::{GroupCache, Limits};
@@ -34,6 +35,8 @@ struct Peer {
     bytes_written: u64,
     /// The peer sent GOAWAY: it is leaving, so its tracks move to another publisher.
     going_away: bool,
+    /// The peer's SUBSCRIBE_TRACKS requests: namespace prefix and forward state.
+    track_discoveries: BTreeMap<RequestHandle, track_push::TrackDiscovery>,
 }
 
 impl Peer {
@@ -335,7 +338,10 @@ impl Relay {
             Event::IncomingSubscribe { request, track, options } => {
                 self.on_subscribe(now, id, request, track, options, sessions)
             }
-            Event::SubscriberGone { request } => self.downstream_gone(id, request, sessions),
+            // A subscriber left, or refused a track the relay PUBLISHed to it.
+            Event::SubscriberGone { request } | Event::PublishRefused { request, .. } => {
+                self.downstream_gone(id, request, sessions)
+            }
             Event::GroupExpired { request, stream, .. } => {
                 if let Some(name) = self.by_downstream.get(&(id, request))
                     && let Some(t) = self.tracks.get_mut(name)
@@ -362,8 +368,9 @@ impl Relay {
             Event::SubgroupEnded { request, group, subgroup } => {
                 self.on_subgroup_ended(id, request, group, subgroup, sessions)
             }
-            Event::IncomingFetch { request, track, start, end } => {
-                self.on_incoming_fetch(now, id, request, track, start, end, sessions)
+            Event::IncomingFetch { request, track, start, end, priority } => {
+                let asked = fetch::Asked { track, start, end, priority };
+                self.on_incoming_fetch(now, id, request, asked, sessions)
             }
             Event::FetchAccepted { request, end } => self.on_fetch_accepted(id, request, end, sessions),
             Event::FetchGap { request, through, unknown } => {
@@ -376,6 +383,17 @@ impl Relay {
             Event::TrackStatus { request, result } => self.on_status(id, request, result, sessions),
             Event::IncomingPublish { request, track, info } => {
                 self.on_incoming_publish(now, id, request, track, info, sessions)
+            }
+            Event::IncomingTrackDiscovery { request, prefix, forward } => {
+                self.on_track_discovery(id, request, prefix, forward, sessions)
+            }
+            Event::IncomingTrackDiscoveryEnded { request } => {
+                if let Some(p) = self.peers.get_mut(&id) {
+                    p.track_discoveries.remove(&request);
+                }
+            }
+            Event::PublishAccepted { request, options } => {
+                self.on_publish_accepted(now, id, request, options, sessions)
             }
             Event::GoAway { .. } => self.on_goaway(id, sessions),
             Event::Closed { .. } => self.remove_session(id, sessions),
@@ -514,6 +532,7 @@ impl Relay {
             newest_group: None,
             skipped_group: None,
             open: Vec::new(),
+            via_publish: false,
         };
         if let Some(t) = self.tracks.get_mut(&track) {
             if t.subscribers.len() >= self.config.max_subscribers_per_track {
@@ -543,11 +562,12 @@ impl Relay {
             return;
         }
         // One upstream subscription for everyone: from the latest group, at the first
-        // subscriber's priority and forward state (later ones update it, see `update`).
+        // subscriber's priority, group order and forward state (later ones update the
+        // priority and forward state, see `update`; the group order stays the first one's).
         let upstream_options = SubscribeOptions {
             filter: Filter::LargestObject,
             priority: options.priority,
-            group_order: None,
+            group_order: options.group_order,
             forward: options.forward,
             max_latency_ms: 0,
         };
@@ -613,7 +633,8 @@ impl Relay {
         };
         let Some(session) = sessions.session(id) else { return };
         let joined_at = info.largest;
-        if session.accept_subscribe(request, info).is_err() {
+        // A track pushed with PUBLISH was accepted by the peer (PUBLISH_OK) instead.
+        if !d.via_publish && session.accept_subscribe(request, info).is_err() {
             self.stats.command_errors += 1;
             return;
         }
@@ -669,11 +690,16 @@ impl Relay {
         let Some(name) = self.by_upstream.get(&(id, request)).cloned() else { return };
         let Some(t) = self.tracks.get_mut(&name) else { return };
         t.info = Some(info);
-        let pending: Vec<(SessionId, RequestHandle)> =
-            t.subscribers.iter().filter(|d| !d.accepted).map(|d| (d.session, d.request)).collect();
+        let pending: Vec<(SessionId, RequestHandle)> = t
+            .subscribers
+            .iter()
+            .filter(|d| !d.accepted && !d.via_publish)
+            .map(|d| (d.session, d.request))
+            .collect();
         for (s, r) in pending {
             self.accept_downstream(now, &name, s, r, sessions);
         }
+        self.push_to_discoveries(&name, sessions);
     }
 
     fn on_object(
@@ -766,7 +792,7 @@ impl Relay {
         for mut d in t.subscribers.drain(..) {
             self.by_downstream.remove(&(d.session, d.request));
             let Some(session) = sessions.session(d.session) else { continue };
-            let result = match (end, d.accepted) {
+            let result = match (end, d.accepted || d.via_publish) {
                 (UpstreamEnd::Code(from), true) => {
                     d.close_all(session);
                     session.end_subscription(

@@ -32,6 +32,8 @@ pub struct RelayStats {
     pub switchovers: u64,
     /// Tracks pushed to the relay (MOQT PUBLISH) and accepted.
     pub tracks_pushed: u64,
+    /// Tracks the relay PUBLISHed to sessions that sent SUBSCRIBE_TRACKS.
+    pub tracks_pushed_downstream: u64,
     /// Commands a session refused (a session closing under us, a version that cannot
     /// express something); the relay goes on.
     pub command_errors: u64,

@@ -18,7 +18,7 @@ use sluice_wire::lite::fetch::Fetch;
 use sluice_wire::lite::stream::BidiStreamType;
 
 use super::LiteEngine;
-use super::priority::{group_order, to_lite};
+use super::priority::{from_lite, group_order, to_lite};
 use super::publish::frame_header;
 use super::streams::{Flow, FrameReader, State, Step, Stream, bad, read_message};
 use crate::engine::{ObjectWrite, Shared};
@@ -92,6 +92,7 @@ impl LiteEngine {
             track,
             start: Location { group: msg.group, object: 0 },
             end: Some(Location { group: msg.group.saturating_add(1), object: 0 }),
+            priority: from_lite(msg.priority),
         });
         Flow::Continue
     }

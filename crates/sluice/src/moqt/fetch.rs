@@ -51,6 +51,10 @@ use crate::ids::{RequestHandle, StreamId};
 use crate::io::Output;
 use crate::model::{Location, ObjectInfo, ObjectStatus, TrackName};
 
+/// A FETCH's subscriber priority when it carries no SUBSCRIBER_PRIORITY (draft-18
+/// "SUBSCRIBER PRIORITY Parameter": the publisher uses 128).
+const DEFAULT_SUBSCRIBER_PRIORITY: u8 = 128;
+
 impl MoqtEngine {
     pub(super) fn cmd_fetch(
         &mut self,
@@ -178,7 +182,10 @@ impl MoqtEngine {
             r.joining = joining;
         }
         match joining {
-            None => shared.event(Event::IncomingFetch { request: handle, track, start, end }),
+            None => {
+                let priority = priority.unwrap_or(DEFAULT_SUBSCRIBER_PRIORITY);
+                shared.event(Event::IncomingFetch { request: handle, track, start, end, priority })
+            }
             Some(j) => {
                 let pending = self.requests.get(&j.subscription).is_some_and(|r| r.phase == Phase::Pending);
                 // §10.12.2: a Joining Fetch on a subscription not yet answered waits for it.
@@ -221,10 +228,12 @@ impl MoqtEngine {
                 self.forget(shared, handle);
             }
             Ok((track, start)) => {
+                let mut priority = DEFAULT_SUBSCRIBER_PRIORITY;
                 if let Some(r) = self.requests.get_mut(&handle) {
                     r.track = track.clone();
+                    priority = r.options.priority;
                 }
-                shared.event(Event::IncomingFetch { request: handle, track, start, end: None });
+                shared.event(Event::IncomingFetch { request: handle, track, start, end: None, priority });
             }
         }
     }
@@ -527,6 +536,10 @@ impl MoqtEngine {
             && self.requests.contains_key(&handle)
         {
             shared.event(Event::FetchEnded { request: handle, reason: Reason { code, text: String::new() } });
+            // The fetch is over: finish our (request) half, as on a complete fetch.
+            if let Some(s) = self.requests.get(&handle).map(|r| r.stream) {
+                self.send_on(shared, s, Bytes::new(), true);
+            }
             self.forget(shared, handle);
         }
     }
