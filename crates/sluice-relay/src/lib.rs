@@ -169,8 +169,6 @@
 //!   namespaces announced on that session): the relay therefore announces every namespace
 //!   on every other MOQT session (PUBLISH_NAMESPACE), whether or not it asked, instead of
 //!   only on those that subscribed to a matching prefix.
-//! * `ObjectWrite::payload` is one `Bytes`: a payload received in several chunks is joined
-//!   (one copy, counted in [`RelayStats::payload_copies`]).
 //! * A refused MOQT PUBLISH reaches its publisher as `SubscriberGone` without the code.
 //! * Added to the core for the relay: `Session::announce_relayed` and
 //!   `Session::discovered_hops` (moq-lite hop paths).

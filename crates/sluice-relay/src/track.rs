@@ -4,7 +4,7 @@
 //! Forwarding rules (what a subscriber sees):
 //! * each (group, subgroup) gets its own downstream stream, opened at the first object the
 //!   subscriber gets of it and written in arrival order, never reordered; objects are the
-//!   upstream payload `Bytes` (reference-counted, not copied);
+//!   upstream payload's chunks (reference-counted, not copied nor joined);
 //! * a stream ends on the upstream END_OF_GROUP / END_OF_TRACK status object (MOQT), or,
 //!   because the core reports no end of an upstream group stream (moq-lite never says, and
 //!   MOQT only says with a status object), when the group after the next starts for that
@@ -29,10 +29,9 @@
 //! * to MOQT: the lite-05 timestamp is dropped (MOQT has no such field); ids, subgroups,
 //!   properties and publisher priority are kept.
 
-use bytes::Bytes;
 use sluice::{
-    Location, ObjectInfo, ObjectStatus, ObjectWrite, RequestHandle, Session, StreamId, SubscribeOptions,
-    Time, TrackInfo,
+    Location, ObjectInfo, ObjectStatus, ObjectWrite, Payload, RequestHandle, Session, StreamId,
+    SubscribeOptions, Time, TrackInfo,
 };
 
 use crate::cache::GroupCache;
@@ -146,7 +145,7 @@ impl Downstream {
         &mut self,
         session: &mut Session,
         info: &ObjectInfo,
-        payload: &Bytes,
+        payload: &Payload,
         ctx: ForwardCtx<'_>,
     ) {
         let subgroup = match self.family {

@@ -25,7 +25,9 @@
 //! `close_subgroup(end_of_group)`: the END_OF_GROUP header bit is used when no object was
 //! written yet (the header is still unwritten, so it is known in time); otherwise an
 //! End of Group status object (id = last + 1) is written before FIN (§11.2.1.1).
-//! Datagram payloads are copied once into the datagram (a datagram is one buffer).
+//! An object's payload goes out as the caller's chunks, one `Output::Write` each, never
+//! joined (`Shared::write_payload`). Datagram payloads are copied once into the datagram
+//! (a datagram is one buffer), whether they came as one chunk or several.
 //! Writes, opens and FINs feed the delivery timers of `timeouts`.
 
 use bytes::Bytes;
@@ -529,7 +531,7 @@ impl MoqtEngine {
             raise_largest(r, out.header.group_id, object.object);
         }
         Self::timing_object_written(self.now, r.as_deref(), out, first.then_some(&header.properties));
-        shared.push(Output::Write { stream, header: buf, payload: object.payload, fin: false });
+        shared.write_payload(stream, buf, object.payload, false);
         Ok(())
     }
 
@@ -599,7 +601,8 @@ impl MoqtEngine {
         let properties = Properties::from_raw(object.properties.clone())
             .map_err(|_| CommandError::InvalidState("object properties are not valid key-value pairs"))?;
         let body = match object.status {
-            ObjectStatus::Normal => DatagramBody::Payload(object.payload),
+            // A datagram is one buffer: a payload in chunks is joined (copied once).
+            ObjectStatus::Normal => DatagramBody::Payload(object.payload.to_bytes()),
             s => DatagramBody::Status(wire_status(s)),
         };
         let d = ObjectDatagram {
