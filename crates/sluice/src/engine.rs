@@ -164,6 +164,15 @@ pub struct ObjectWrite {
     /// precede it); a publisher whose subgroup starts at another id says `Some(true)`, a
     /// relay that knows it starts mid-subgroup `Some(false)`. lite has no such bit.
     pub first_in_subgroup: Option<bool>,
+    /// MOQT: when the object's first payload byte was received from upstream or produced
+    /// by the application: the start of its OBJECT_DELIVERY_TIMEOUT (draft-18 §"Delivery
+    /// Timeouts and Data Reliability"). `None`: now (the time of the session's latest
+    /// input or timeout), so the object cannot have expired yet. A relay forwarding an
+    /// object later than it got it says when it got it; an object already older than the
+    /// timeout is then not sent (`CommandError::DeliveryTimeout`; see `moqt::timeouts`).
+    /// Fetch objects have no delivery timeout and lite has none of this (it expires whole
+    /// groups by max latency): both ignore it.
+    pub first_byte_at: Option<Time>,
 }
 
 impl ObjectWrite {
@@ -176,6 +185,7 @@ impl ObjectWrite {
             timestamp: None,
             status: crate::model::ObjectStatus::Normal,
             first_in_subgroup: None,
+            first_byte_at: None,
         }
     }
 }

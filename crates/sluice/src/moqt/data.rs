@@ -494,13 +494,23 @@ impl MoqtEngine {
         object: ObjectWrite,
     ) -> Result<(), CommandError> {
         let version = self.version;
-        let out = self.data_out.get_mut(&stream).ok_or(CommandError::UnknownStream(stream))?;
         let properties = if object.properties.is_empty() {
             Properties::empty()
         } else {
             Properties::from_raw(object.properties.clone())
                 .map_err(|_| CommandError::InvalidState("object properties are not valid key-value pairs"))?
         };
+        if object.first_byte_at.is_some() {
+            let out = self.data_out.get(&stream).ok_or(CommandError::UnknownStream(stream))?;
+            let first = out.encoder.is_none().then_some(&properties);
+            let timeout = self.subgroup_object_timeout_ms(out, first);
+            if self.expired(object.first_byte_at, timeout) {
+                self.abandon_subgroup(shared, stream, StreamResetCode::DELIVERY_TIMEOUT.0);
+                self.timing_forget(stream);
+                return Err(CommandError::DeliveryTimeout);
+            }
+        }
+        let out = self.data_out.get_mut(&stream).ok_or(CommandError::UnknownStream(stream))?;
         let header = SubgroupObjectHeader {
             object_id: object.object,
             properties,
@@ -530,7 +540,8 @@ impl MoqtEngine {
         if let Some(r) = r.as_deref_mut() {
             raise_largest(r, out.header.group_id, object.object);
         }
-        Self::timing_object_written(self.now, r.as_deref(), out, first.then_some(&header.properties));
+        let first_props = first.then_some(&header.properties);
+        Self::timing_object_written(self.now, r.as_deref(), out, first_props, object.first_byte_at);
         shared.write_payload(stream, buf, object.payload, false);
         Ok(())
     }
@@ -598,6 +609,11 @@ impl MoqtEngine {
         object: ObjectWrite,
     ) -> Result<(), CommandError> {
         let (alias, ..) = self.publishing(request)?;
+        if self.expired(object.first_byte_at, self.datagram_timeout_ms(request)) {
+            // Expired before it could be handed to the transport: dropped (§"Delivery
+            // Timeouts and Data Reliability").
+            return Err(CommandError::DeliveryTimeout);
+        }
         let properties = Properties::from_raw(object.properties.clone())
             .map_err(|_| CommandError::InvalidState("object properties are not valid key-value pairs"))?;
         let body = match object.status {
