@@ -104,7 +104,7 @@ fn run_demo(args: &DemoArgs) -> ExitCode {
             Ok(summary) => {
                 if let Some(r) = summary.relay {
                     eprintln!(
-                        "  relay: {} upstream subscription(s), {} objects forwarded, {} payloads joined from several chunks, {} late objects dropped",
+                        "  relay: {} upstream subscription(s), {} objects forwarded, {} payload copies, {} late objects dropped",
                         r.upstream_subscribes, r.objects_forwarded, r.payload_copies, r.late_objects_dropped
                     );
                 }

@@ -193,8 +193,6 @@
 //!   namespaces announced on that session): the relay therefore announces every namespace
 //!   on every other MOQT session (PUBLISH_NAMESPACE), whether or not it asked, instead of
 //!   only on those that subscribed to a matching prefix.
-//! * `ObjectWrite::payload` is one `Bytes`: a payload received in several chunks is joined
-//!   (one copy, counted in [`RelayStats::payload_copies`]).
 //! * Added to the core for the relay: `Session::announce_relayed` and
 //!   `Session::discovered_hops` (moq-lite hop paths); `Event::PublishRefused` (a refused
 //!   PUBLISH with its code); `reject` on an accepted MOQT fetch aborts it with a reset

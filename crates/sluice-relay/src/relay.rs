@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use bytes::Bytes;
 use sluice::{
     Event, Filter, Namespace, ObjectInfo, Payload, Reason, RequestHandle, Session, SubscribeOptions, Time,
     TrackInfo, TrackName, Version,
@@ -656,7 +655,7 @@ impl Relay {
             let peer = self.peers.entry(id).or_default();
             let ended: Vec<(u64, u64)> =
                 t.cache.groups_since(group).flat_map(|g| g.ended.iter().map(|s| (g.group, *s))).collect();
-            let objects: Vec<(ObjectInfo, Bytes)> = t
+            let objects: Vec<(ObjectInfo, Payload)> = t
                 .cache
                 .groups_since(group)
                 .flat_map(|g| g.objects.iter())
@@ -720,14 +719,7 @@ impl Relay {
             self.stats.late_objects_dropped += 1;
             return;
         }
-        let payload = match payload {
-            Payload::One(b) => b,
-            chunks => {
-                // `ObjectWrite` takes one `Bytes`: a payload that arrived in pieces is joined.
-                self.stats.payload_copies += 1;
-                chunks.to_bytes()
-            }
-        };
+        // The payload is forwarded (and cached) as the chunks it arrived in: no copy.
         if info.status == sluice::ObjectStatus::Normal {
             t.cache.insert(now, &info, &payload, limits);
             t.newest_group = Some(t.newest_group.map_or(info.group, |g| g.max(info.group)));

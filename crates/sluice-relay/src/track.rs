@@ -4,7 +4,7 @@
 //! Forwarding rules (what a subscriber sees):
 //! * each (group, subgroup) gets its own downstream stream, opened at the first object the
 //!   subscriber gets of it and written in arrival order, never reordered; objects are the
-//!   upstream payload `Bytes` (reference-counted, not copied);
+//!   upstream payload's chunks (reference-counted, not copied nor joined);
 //! * a stream ends when its upstream stream ends ([`sluice::Event::SubgroupEnded`]; on a
 //!   lite subscriber, when every upstream subgroup it carries has ended) or on the upstream
 //!   END_OF_GROUP / END_OF_TRACK status object (MOQT). A newer group starting ends nothing:
@@ -30,10 +30,9 @@
 //! * to MOQT: the lite-05 timestamp is dropped (MOQT has no such field); ids, subgroups,
 //!   properties and publisher priority are kept.
 
-use bytes::Bytes;
 use sluice::{
-    Location, ObjectInfo, ObjectStatus, ObjectWrite, RequestHandle, Session, StreamId, SubscribeOptions,
-    Time, TrackInfo,
+    Location, ObjectInfo, ObjectStatus, ObjectWrite, Payload, RequestHandle, Session, StreamId,
+    SubscribeOptions, Time, TrackInfo,
 };
 
 use crate::cache::GroupCache;
@@ -156,7 +155,7 @@ impl Downstream {
         &mut self,
         session: &mut Session,
         info: &ObjectInfo,
-        payload: &Bytes,
+        payload: &Payload,
         ctx: ForwardCtx<'_>,
     ) {
         let subgroup = match self.family {

@@ -33,7 +33,6 @@
 //! * Forwarded fetches and statuses together are limited by
 //!   [`crate::RelayConfig::max_forwarded_requests`] (EXCESSIVE_LOAD / LIMIT_EXCEEDED).
 
-use bytes::Bytes;
 use sluice::{Location, ObjectInfo, ObjectWrite, Payload, Reason, RequestHandle, Time, TrackName};
 
 use super::Relay;
@@ -101,7 +100,7 @@ fn fetch_write(
     timestamps: bool,
     index: u64,
     info: &ObjectInfo,
-    payload: Bytes,
+    payload: Payload,
     now: Time,
 ) -> ObjectWrite {
     let mut write = ObjectWrite::new(info.object, payload);
@@ -180,7 +179,7 @@ impl Relay {
             return false;
         }
         let end = end.min(next(largest));
-        let objects: Vec<(ObjectInfo, Bytes)> = match family {
+        let objects: Vec<(ObjectInfo, Payload)> = match family {
             Family::Moqt => {
                 cache.range(start, end).into_iter().map(|o| (o.info.clone(), o.payload.clone())).collect()
             }
@@ -327,13 +326,6 @@ impl Relay {
         let Some(mut f) = self.fetches.remove(&(id, request)) else { return };
         let at = Location { group: info.group, object: info.object };
         if at >= f.start && at < f.end {
-            let payload = match payload {
-                Payload::One(b) => b,
-                chunks => {
-                    self.stats.payload_copies += 1;
-                    chunks.to_bytes()
-                }
-            };
             let end = f.end;
             self.accept_forwarded(&mut f, end, sessions);
             let subgroup = if f.down_family == Family::Lite { 0 } else { info.subgroup };

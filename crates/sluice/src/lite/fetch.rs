@@ -25,7 +25,6 @@ use crate::engine::{ObjectWrite, Shared};
 use crate::error::CommandError;
 use crate::event::Event;
 use crate::ids::{RequestHandle, StreamId};
-use crate::io::Output;
 use crate::model::{Location, Namespace, TrackName};
 
 /// A fetch the peer made to us.
@@ -121,7 +120,7 @@ impl LiteEngine {
         let header = shared.encode_header(|b| sluice_wire::Encode::encode(&header, b, version))?;
         f.next_object = f.next_object.saturating_add(1);
         f.timestamp = timestamp;
-        shared.push(Output::Write { stream: f.stream, header, payload: object.payload, fin: false });
+        shared.write_payload(f.stream, header, object.payload, false);
         Ok(())
     }
 

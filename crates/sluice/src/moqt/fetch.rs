@@ -50,6 +50,7 @@ use crate::event::{Event, Reason};
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::Output;
 use crate::model::{Location, ObjectInfo, ObjectStatus, TrackName};
+use crate::recv::Payload;
 
 /// A FETCH's subscriber priority when it carries no SUBSCRIBER_PRIORITY (draft-18
 /// "SUBSCRIBER PRIORITY Parameter": the publisher uses 128).
@@ -340,7 +341,7 @@ impl MoqtEngine {
         shared: &mut Shared,
         handle: RequestHandle,
         header: &FetchItemHeader,
-        payload: Bytes,
+        payload: Payload,
     ) -> Result<(), CommandError> {
         let mut probe = match self.requests.get(&handle).and_then(|r| r.fetch_out.as_ref()) {
             Some((_, e)) => e.clone(),
@@ -352,7 +353,7 @@ impl MoqtEngine {
         if let Some((_, e)) = self.requests.get_mut(&handle).and_then(|r| r.fetch_out.as_mut()) {
             e.encode_header(&mut buf, header)?;
         }
-        shared.push(Output::Write { stream, header: Bytes::from(buf), payload, fin: false });
+        shared.write_payload(stream, Bytes::from(buf), payload, false);
         Ok(())
     }
 
@@ -371,7 +372,7 @@ impl MoqtEngine {
             group_id: through.group,
             object_id: through.object,
         });
-        self.write_fetch_item(shared, handle, &header, Bytes::new())
+        self.write_fetch_item(shared, handle, &header, Payload::empty())
     }
 
     pub(super) fn cmd_finish_fetch(
