@@ -51,7 +51,7 @@ mod subscribe_encode {
         let mut out = Vec::with_capacity(256);
         b.bench_local(|| {
             out.clear();
-            black_box(&message).encode(&mut out, fx::V18).unwrap();
+            black_box(&message).encode_into_vec(&mut out, fx::V18).unwrap();
             out.len()
         });
     }
@@ -97,7 +97,7 @@ mod subscribe_ok_encode {
         let mut out = Vec::with_capacity(256);
         b.bench_local(|| {
             out.clear();
-            black_box(&message).encode(&mut out, fx::V18).unwrap();
+            black_box(&message).encode_into_vec(&mut out, fx::V18).unwrap();
             out.len()
         });
     }
