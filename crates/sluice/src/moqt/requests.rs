@@ -158,7 +158,7 @@ impl MoqtEngine {
     /// Encodes one whole control message.
     pub(super) fn encode<M: Encode<Version = MoqtVersion>>(&self, m: &M) -> Result<Bytes, CommandError> {
         let mut buf = Vec::new();
-        m.encode(&mut buf, self.version)?;
+        m.encode_into_vec(&mut buf, self.version)?;
         Ok(Bytes::from(buf))
     }
 
