@@ -11,12 +11,11 @@
 //!
 //! End of input ends the track: the last group's stream is finished, and once everything is
 //! *delivered to the relay* the subscriptions end (MOQT PUBLISH_DONE, lite: subscribe
-//! stream FIN), and after a second delivery wait the session closes with NO_ERROR and the
-//! process exits 0. "Delivered" here is what the adapter lets a client observe: every byte
-//! handed to quinn-proto (adapter queue empty), nothing waiting for retransmission, and
-//! [`linger`] (three round trips, at least 100 ms) passed since, so acknowledgements are
-//! in. (sluice-quinn turns QUIC's per-stream acknowledgements into `Input::StreamAcked`
-//! for the core but does not expose them to applications yet.)
+//! stream FIN), and once those are delivered too the session closes with NO_ERROR and the
+//! process exits 0. "Delivered" is exact: no byte waits in the adapter's queues and the
+//! relay's QUIC stack has acknowledged every byte and the FIN of every stream the publisher
+//! finished ([`sluice_quinn::Connection::unacked_streams`] is 0: quinn-proto's
+//! `StreamEvent::Finished`, QUIC's "Data Recvd" state).
 //!
 //! GOAWAY (draft-18 §3.5, "Graceful Publisher Relay Switchover"; lite-04/05 §Goaway): a new
 //! session is opened to the GOAWAY URI (else the same URL) and the namespace is announced
@@ -95,13 +94,9 @@ struct PubLink {
 enum Phase {
     Publishing,
     /// Input ended; waiting for delivery before ending the subscriptions.
-    Ending {
-        since: Instant,
-    },
+    Ending,
     /// Subscriptions ended; waiting for delivery before closing.
-    Ended {
-        since: Instant,
-    },
+    Ended,
     /// Sessions closing.
     Closing {
         since: Instant,
@@ -136,11 +131,6 @@ pub struct Publisher {
     pub sent: u64,
     /// Payload bytes published.
     pub sent_bytes: u64,
-}
-
-/// How long delivery must have been quiet: three round trips, at least 100 ms.
-fn linger(rtt: Duration) -> Duration {
-    (rtt * 3).max(Duration::from_millis(100))
 }
 
 fn family(version: Option<Version>) -> Family {
@@ -387,7 +377,7 @@ impl Publisher {
                     }
                 }
                 Ok(Chunk::End) | Err(TryRecvError::Disconnected) => {
-                    self.end_input(now);
+                    self.end_input();
                     return Ok(());
                 }
                 Ok(Chunk::Error(e)) => return Err(format!("reading stdin: {e}")),
@@ -460,44 +450,38 @@ impl Publisher {
         self.current.clear();
     }
 
-    fn end_input(&mut self, now: Instant) {
+    fn end_input(&mut self) {
         vlog!("end of input after {} objects", self.sent);
         self.close_group();
-        self.phase = Phase::Ending { since: now };
+        self.phase = Phase::Ending;
     }
 
-    /// True when everything handed over has been sent and acknowledged for a while.
-    fn delivered(&mut self, since: Instant, now: Instant) -> bool {
-        let mut rtt = Duration::ZERO;
-        for l in &mut self.links {
-            let Some(conn) = l.link.connection() else { continue };
-            if conn.queued_bytes() > 0 || conn.quic().has_pending_retransmits() {
-                return false;
-            }
-            rtt = rtt.max(conn.quic().rtt());
-        }
-        now.duration_since(since) >= linger(rtt)
+    /// True when every finished stream's data has been acknowledged by the relay and nothing
+    /// is left in the adapter's queues.
+    fn delivered(&mut self) -> bool {
+        self.links
+            .iter_mut()
+            .filter_map(|l| l.link.connection())
+            .all(|c| c.queued_bytes() == 0 && c.unacked_streams() == 0)
     }
 
     /// Moves the end of the track along; true when the publisher is done.
     fn advance_end(&mut self, now: Instant) -> bool {
         match self.phase {
             Phase::Publishing => false,
-            Phase::Ending { since } => {
-                if self.queued() > 0 {
-                    self.phase = Phase::Ending { since: now };
-                } else if self.delivered(since, now) {
+            Phase::Ending => {
+                if self.delivered() {
                     for s in std::mem::take(&mut self.serving) {
                         if let Some(session) = Self::session(&mut self.links, s.link) {
                             let _ = session.end_subscription(s.request, 0, "end of input");
                         }
                     }
-                    self.phase = Phase::Ended { since: now };
+                    self.phase = Phase::Ended;
                 }
                 false
             }
-            Phase::Ended { since } => {
-                if self.delivered(since, now) {
+            Phase::Ended => {
+                if self.delivered() {
                     for l in &mut self.links {
                         l.link.close("end of track");
                     }

@@ -103,15 +103,15 @@ fn quic_lite04_binary_chunks_reach_two_subscribers_intact() {
 /// still be the whole input, once, in order: the subscribers' old and new subscriptions
 /// overlap and are deduplicated, the publisher re-announces and serves its old session
 /// until it ends.
-fn goaway_case(version: &str) {
+fn goaway_case(scheme: &str, version: &str) {
     let relay = Relay::start(&["--goaway-after-objects", "60"]);
     let input = input_lines(200);
-    let run = pipeline(&relay, "moqt", version, &input, &["--lines", "--group-size", "10", "--rate", "200"]);
+    let run = pipeline(&relay, scheme, version, &input, &["--lines", "--group-size", "10", "--rate", "200"]);
     relay.wait_for_line("goaway: sent to 3 session(s)");
     for out in run.outputs {
         assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&input));
     }
-    let same_url = format!("again on {}", relay.url("moqt"));
+    let same_url = format!("again on {}", relay.url(scheme));
     for stderr in &run.stderr {
         assert!(stderr.contains("GOAWAY from") && stderr.contains(&same_url), "{stderr}");
     }
@@ -122,12 +122,29 @@ fn goaway_case(version: &str) {
 
 #[test]
 fn goaway_lite04_clients_reconnect_and_output_stays_complete() {
-    goaway_case("lite-04");
+    goaway_case("moqt", "lite-04");
+}
+
+#[test]
+fn goaway_lite05_clients_reconnect_and_output_stays_complete() {
+    goaway_case("moqt", "lite-05");
 }
 
 #[test]
 fn goaway_d18_clients_reconnect_and_output_stays_complete() {
-    goaway_case("d18");
+    goaway_case("moqt", "d18");
+}
+
+/// The same over WebTransport: GOAWAY travels inside the WebTransport session (MoQ's own
+/// message on its control/announce stream), and the clients reconnect to the same https URL.
+#[test]
+fn goaway_webtransport_d18_clients_reconnect_and_output_stays_complete() {
+    goaway_case("https", "d18");
+}
+
+#[test]
+fn goaway_webtransport_lite05_clients_reconnect_and_output_stays_complete() {
+    goaway_case("https", "lite-05");
 }
 
 /// One subscriber is killed once it has output 50 lines; the other's output stays whole.

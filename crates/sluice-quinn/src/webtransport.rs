@@ -238,6 +238,7 @@ impl Connection {
                     if let (Ok(v), Ok(code)) = (VarInt::from_u64(stream), VarInt::from_u64(code)) {
                         let id = quinn_proto::StreamId::from(v);
                         self.send.remove(&StreamId(stream));
+                        self.unacked.remove(&id);
                         let _ = self.quic.send_stream(id).reset(code);
                     }
                 }
