@@ -226,7 +226,16 @@ impl Endpoint {
                     let data = BytesMut::from(self.recv_buf.get(..len).unwrap_or_default());
                     self.on_datagram(Instant::now(), from, data)?;
                 }
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => break,
+                // A signal interrupting the wait ends it early, like a timeout, so the caller's
+                // loop gets to look at whatever the signal handler set.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    break;
+                }
                 // ICMP port unreachable and the like surface as errors on some systems; QUIC's
                 // own timers deal with an unreachable peer.
                 Err(e) if e.kind() == io::ErrorKind::ConnectionReset => continue,
@@ -314,7 +323,15 @@ fn send(socket: &UdpSocket, buf: &[u8], transmit: &quinn_proto::Transmit) -> Res
     let data = buf.get(..transmit.size).unwrap_or(buf);
     match socket.send_to(data, transmit.destination) {
         Ok(_) => Ok(()),
-        Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::ConnectionRefused) => Ok(()),
+        // Interrupted by a signal: dropped like a full buffer (QUIC retransmits).
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::ConnectionRefused | io::ErrorKind::Interrupted
+            ) =>
+        {
+            Ok(())
+        }
         Err(e) => Err(e.into()),
     }
 }

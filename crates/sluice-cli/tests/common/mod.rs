@@ -73,6 +73,11 @@ impl Relay {
         if let Some(line) = self.seen.lock().unwrap().iter().find(|l| l.contains(text)) {
             return line.clone();
         }
+        self.wait_for_new_line(text)
+    }
+
+    /// Waits for a stderr line containing `text` among those not yet read by a wait.
+    pub fn wait_for_new_line(&self, text: &str) -> String {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -89,6 +94,35 @@ impl Relay {
                 ),
             }
         }
+    }
+}
+
+impl Relay {
+    /// Sends `signal` (`INT`, `TERM`, …) to the relay process with `kill`.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Waits for the relay to exit (failing after [`TIMEOUT`]); returns its exit code and
+    /// every stderr line it printed.
+    pub fn wait_exit(&mut self) -> (i32, Vec<String>) {
+        let deadline = Instant::now() + TIMEOUT;
+        let code = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status.code().unwrap_or(-1);
+            }
+            assert!(Instant::now() < deadline, "the relay did not exit");
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        // The reader thread ends at EOF; collect what is left.
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(2)) {
+            self.seen.lock().unwrap().push(line);
+        }
+        (code, self.seen.lock().unwrap().clone())
     }
 }
 
@@ -168,6 +202,11 @@ impl Client {
             assert!(Instant::now() < deadline, "no {n} bytes of output in time");
             std::thread::sleep(Duration::from_millis(5));
         }
+    }
+
+    /// Everything written to stderr so far.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
     }
 
     /// Kills the process.
