@@ -32,7 +32,7 @@ use sluice::{
 use sluice_quinn::ServerVerification;
 use sluice_relay::codes::{self, Family};
 
-use crate::client::{ClientArgs, ConnectError, Link};
+use crate::client::{ClientArgs, ConnectError, Link, VersionOffer};
 use crate::input::{self, Chunk};
 use crate::vlog;
 
@@ -107,7 +107,7 @@ enum Phase {
 #[derive(Debug)]
 pub struct Publisher {
     args: Args,
-    versions: Vec<Version>,
+    versions: VersionOffer,
     verification: ServerVerification,
     track: TrackName,
     links: Vec<PubLink>,
@@ -150,7 +150,7 @@ pub fn run(args: Args) -> Result<(), ConnectError> {
 impl Publisher {
     /// Connects and prepares to publish what `input` yields.
     pub fn new(args: Args, input: Receiver<Chunk>) -> Result<Publisher, ConnectError> {
-        let versions = args.client.versions();
+        let versions = args.client.offer();
         let verification = args.client.verification().map_err(ConnectError::Other)?;
         let link = Link::connect(&args.client.url, &versions, verification.clone())?;
         let track = TrackName::new(namespace(&args.namespace), &args.track);

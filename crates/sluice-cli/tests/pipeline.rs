@@ -147,6 +147,39 @@ fn goaway_webtransport_lite05_clients_reconnect_and_output_stays_complete() {
     goaway_case("https", "lite-05");
 }
 
+/// WebTransport clients that send no `WT-Available-Protocols` (like moq-transport's) and
+/// offer every version: the relay serves them its documented default, draft-18 (on raw QUIC
+/// or with the header it would pick lite-05, its most preferred), and the whole pipeline
+/// runs on it.
+#[test]
+fn webtransport_clients_naming_no_version_run_draft18_end_to_end() {
+    let relay = Relay::start(&[]);
+    let url = relay.url("https");
+    let input = input_lines(100);
+    let unnamed = ["-v", "--wt-unnamed-version"];
+    let a = Client::subscribe_with(&relay, &url, "", &unnamed);
+    let b = Client::subscribe_with(&relay, &url, "", &unnamed);
+    relay.wait_for_line("subscriptions waiting for a publisher: 2");
+    let publisher = Client::publish(&relay, &url, "", &input, &["-v", "--wt-unnamed-version", "--lines"]);
+    let (code, err) = publisher.finish();
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("session 0 ready: moqt-18"), "{err}");
+    for sub in [a, b] {
+        let (code, out, err) = sub.finish_with_output();
+        assert_eq!(code, 0, "{err}");
+        assert!(err.contains("ready: moqt-18"), "{err}");
+        assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&input));
+    }
+    // Control: the same clients naming their versions get the relay's preference instead.
+    let named = Client::subscribe_with(&relay, &url, "", &["-v"]);
+    let deadline = std::time::Instant::now() + common::TIMEOUT;
+    while !named.stderr().contains("ready: ") {
+        assert!(std::time::Instant::now() < deadline, "never ready: {}", named.stderr());
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(named.stderr().contains("session 0 ready: moq-lite-05"), "{}", named.stderr());
+}
+
 /// One subscriber is killed once it has output 50 lines; the other's output stays whole.
 #[test]
 fn a_killed_subscriber_leaves_the_other_complete() {

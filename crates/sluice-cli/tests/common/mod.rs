@@ -178,14 +178,24 @@ impl Client {
 
     fn common(relay: &Relay, what: &str, url: &str, version: &str) -> Command {
         let mut c = sluice();
-        c.args([what, "--url", url, "--fingerprint", &relay.fingerprint, "--version", version]);
+        c.args([what, "--url", url, "--fingerprint", &relay.fingerprint]);
+        if !version.is_empty() {
+            c.args(["--version", version]);
+        }
         c.args(["--namespace", "test/ns", "--track", "lines"]);
         c
     }
 
-    /// `sluice subscribe` to the test track.
+    /// `sluice subscribe` to the test track (`version` empty: no `--version`).
     pub fn subscribe(relay: &Relay, url: &str, version: &str) -> Client {
-        Client::spawn(Client::common(relay, "subscribe", url, version), None)
+        Client::subscribe_with(relay, url, version, &[])
+    }
+
+    /// `sluice subscribe` to the test track with `extra` options.
+    pub fn subscribe_with(relay: &Relay, url: &str, version: &str, extra: &[&str]) -> Client {
+        let mut c = Client::common(relay, "subscribe", url, version);
+        c.args(extra);
+        Client::spawn(c, None)
     }
 
     /// `sluice publish` of `input` on the test track.
