@@ -230,6 +230,9 @@ fn while_serving_others(version: &str, attacks: impl FnOnce(&Relay)) {
 /// An empty SETUP: type 0x2F00 as a 2-byte vi64 (`AF 00`), 16-bit length 0 (draft-18 §9.3).
 const D18_SETUP: &[u8] = &[0xAF, 0x00, 0x00, 0x00];
 
+/// What a case writes on its garbage session.
+type Attack = Box<dyn Fn(&mut Raw)>;
+
 /// Every stream kind and datagrams, draft-18 over raw QUIC:
 /// * control stream: after SETUP, message type 0x30 (not in the §9 table): "An endpoint that
 ///   receives an unknown message type MUST close the session" → PROTOCOL_VIOLATION;
@@ -246,7 +249,7 @@ fn d18_garbage_on_every_stream_kind_and_datagrams_closes_only_that_session() {
     while_serving_others("d18", |relay| {
         // (case, what the close reason must name: the offending type, which shows the SETUP
         // before it was accepted, case's attack)
-        let cases: Vec<(&str, &str, Box<dyn Fn(&mut Raw)>)> = vec![
+        let cases: Vec<(&str, &str, Attack)> = vec![
             (
                 "control stream: unknown message type",
                 "0x30",
