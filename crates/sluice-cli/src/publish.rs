@@ -122,11 +122,8 @@ pub struct Publisher {
     started: Instant,
     first_subscribed: Option<Instant>,
     phase: Phase,
-    /// Bytes handed to the sessions so far, and that count at the end of each recent group.
-    written: u64,
-    /// QUIC bytes sent before the first object.
-    udp_baseline: u64,
-    group_ends: std::collections::VecDeque<(u64, u64)>,
+    /// The streams of the last two groups that ended (oldest first): (group, streams).
+    group_ends: std::collections::VecDeque<(u64, Vec<StreamId>)>,
     /// Objects published.
     pub sent: u64,
     /// Payload bytes published.
@@ -169,8 +166,6 @@ impl Publisher {
             started: Instant::now(),
             first_subscribed: None,
             phase: Phase::Publishing,
-            written: 0,
-            udp_baseline: 0,
             group_ends: std::collections::VecDeque::new(),
             sent: 0,
             sent_bytes: 0,
@@ -305,12 +300,6 @@ impl Publisher {
 
     fn on_subscribe(&mut self, now: Instant, id: u64, request: RequestHandle, track: TrackName) {
         let version = self.links.iter().find(|l| l.id == id).and_then(|l| l.version);
-        let udp_sent = self
-            .links
-            .iter_mut()
-            .find(|l| l.id == id)
-            .and_then(|l| l.link.connection())
-            .map_or(0, |c| c.quic().stats().udp_tx.bytes);
         let Some(session) = Self::session(&mut self.links, id) else { return };
         if track != self.track || self.phase != Phase::Publishing {
             let _ = session.reject(request, codes::does_not_exist(family(version)), "no such track here");
@@ -327,7 +316,6 @@ impl Publisher {
         vlog!("session {id}: serving subscription {request:?} from group {} object 0", self.group);
         if self.first_subscribed.is_none() {
             self.first_subscribed = Some(now);
-            self.udp_baseline = udp_sent;
         }
         let mut serving = Serving { link: id, request, stream: None };
         if self.object > 0 {
@@ -387,8 +375,8 @@ impl Publisher {
         Ok(())
     }
 
-    /// Group `g + 2` starts only once group `g` has left: the adapter queue is empty and QUIC
-    /// has sent at least as many bytes as were written through group `g`. Why: moq-lite
+    /// Group `g + 2` starts only once group `g` has arrived: the adapter queue is empty and
+    /// the relay acknowledged every byte of group `g`'s streams. Why: moq-lite
     /// sends newer groups first unless the subscriber asked for ascending order (the relay
     /// does not), and the relay drops a group whose first object arrives after a newer
     /// group's (and ends a group's stream when the group after the next starts), so a burst
@@ -397,13 +385,12 @@ impl Publisher {
         if self.object != 0 || self.links.len() != 1 {
             return true;
         }
-        let Some(&(group, written)) = self.group_ends.front() else { return true };
+        let Some((group, streams)) = self.group_ends.front() else { return true };
         if group + 2 > self.group {
             return true;
         }
         let Some(conn) = self.links.first_mut().and_then(|l| l.link.connection()) else { return true };
-        let sent = conn.quic().stats().udp_tx.bytes.saturating_sub(self.udp_baseline);
-        conn.queued_bytes() == 0 && sent >= written
+        conn.queued_bytes() == 0 && !streams.iter().any(|s| conn.is_unacked(*s))
     }
 
     fn publish(&mut self, payload: Bytes) {
@@ -426,28 +413,30 @@ impl Publisher {
         }
         self.sent += 1;
         self.sent_bytes += payload.len() as u64;
-        self.written += payload.len() as u64 * self.serving.len() as u64;
         self.current.push(payload);
         self.object += 1;
         if self.object == self.args.group_size {
-            self.group_ends.push_back((self.group, self.written));
+            let streams = self.close_group();
+            self.group_ends.push_back((self.group, streams));
             if self.group_ends.len() > 2 {
                 self.group_ends.pop_front();
             }
-            self.close_group();
             self.group += 1;
             self.object = 0;
         }
     }
 
-    /// Finishes every subscription's stream of the current group.
-    fn close_group(&mut self) {
+    /// Finishes every subscription's stream of the current group; returns those streams.
+    fn close_group(&mut self) -> Vec<StreamId> {
+        let mut closed = Vec::new();
         for s in &mut self.serving {
             if let (Some(stream), Some(session)) = (s.stream.take(), Self::session(&mut self.links, s.link)) {
                 let _ = session.close_subgroup(stream, true);
+                closed.push(stream);
             }
         }
         self.current.clear();
+        closed
     }
 
     fn end_input(&mut self) {

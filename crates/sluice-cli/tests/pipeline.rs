@@ -38,8 +38,8 @@ fn lines_case(scheme: &str, version: &str) {
     let relay = Relay::start(&[]);
     let input = input_lines(200);
     let run = pipeline(&relay, scheme, version, &input, &["--lines", "--group-size", "10"]);
-    for out in run.outputs {
-        assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&input));
+    for (out, err) in run.outputs.iter().zip(&run.stderr[1..]) {
+        assert_eq!(String::from_utf8_lossy(out), String::from_utf8_lossy(&input), "{err}");
     }
 }
 
@@ -80,9 +80,15 @@ fn quic_d18_binary_chunks_reach_two_subscribers_intact() {
     let relay = Relay::start(&[]);
     let input: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let run = pipeline(&relay, "moqt", "d18", &input, &["--chunk-size", "1000", "--group-size", "7"]);
-    for out in run.outputs {
-        assert_eq!(out.len(), input.len());
-        assert!(out == input, "output differs from the input");
+    for (out, err) in run.outputs.iter().zip(&run.stderr[1..]) {
+        assert_eq!(
+            out.len(),
+            input.len(),
+            "{err}\npublisher: {}\nrelay: {:?}",
+            run.stderr[0],
+            relay.lines_so_far()
+        );
+        assert!(*out == input, "output differs from the input");
     }
 }
 
@@ -91,9 +97,15 @@ fn quic_lite04_binary_chunks_reach_two_subscribers_intact() {
     let relay = Relay::start(&[]);
     let input: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2_246_822_519) >> 11) as u8).collect();
     let run = pipeline(&relay, "moqt", "lite-04", &input, &["--chunk-size", "1000", "--group-size", "7"]);
-    for out in run.outputs {
-        assert_eq!(out.len(), input.len());
-        assert!(out == input, "output differs from the input");
+    for (out, err) in run.outputs.iter().zip(&run.stderr[1..]) {
+        assert_eq!(
+            out.len(),
+            input.len(),
+            "{err}\npublisher: {}\nrelay: {:?}",
+            run.stderr[0],
+            relay.lines_so_far()
+        );
+        assert!(*out == input, "output differs from the input");
     }
 }
 

@@ -192,6 +192,13 @@ impl Connection {
         self.unacked.len()
     }
 
+    /// True while `stream` (a core stream name) is finished but not yet acknowledged in
+    /// full by the peer; false once acknowledged, reset or stopped, and for streams not
+    /// finished yet.
+    pub fn is_unacked(&self, stream: StreamId) -> bool {
+        self.quic_id(stream).is_some_and(|id| self.unacked.contains(&id))
+    }
+
     /// The earliest of the QUIC and MoQ deadlines.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
         let quic = self.quic.poll_timeout();

@@ -98,6 +98,15 @@ impl Relay {
 }
 
 impl Relay {
+    /// Every stderr line printed so far (for failure messages).
+    pub fn lines_so_far(&self) -> Vec<String> {
+        let mut seen = self.seen.lock().unwrap();
+        while let Ok(line) = self.lines.try_recv() {
+            seen.push(line);
+        }
+        seen.clone()
+    }
+
     /// Sends `signal` (`INT`, `TERM`, …) to the relay process with `kill`.
     pub fn signal(&self, signal: &str) {
         let status = Command::new("kill")
