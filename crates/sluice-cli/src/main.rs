@@ -29,7 +29,7 @@ struct Cli {
 enum Command {
     /// Relay + publisher + subscriber over real QUIC on 127.0.0.1, checked end to end.
     Demo(DemoArgs),
-    /// A relay on one UDP port, every MoQ version (runs until killed).
+    /// A relay on one UDP port, every MoQ version (until SIGINT/SIGTERM).
     Relay(relay::Args),
     /// Publish stdin as one track: each read (or line) one object.
     Publish(publish::Args),
