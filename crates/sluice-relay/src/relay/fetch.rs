@@ -26,6 +26,9 @@
 //!   Range marker to the end of its range and a FIN (the core has no command to reset an
 //!   accepted fetch's data stream), a lite fetch is reset. The downstream peer cancelling
 //!   cancels the upstream fetch.
+//! * Ends: internally every range end is exclusive ({g, 0} = before group g, as moq-lite
+//!   gives it); MOQT End Locations (the last object plus one, object 0 = the whole group
+//!   g, draft-18 §10.12.1 and §10.13) are converted where they enter and leave.
 //! * Forwarded fetches and statuses together are limited by
 //!   [`crate::RelayConfig::max_forwarded_requests`] (EXCESSIVE_LOAD / LIMIT_EXCEEDED).
 
@@ -62,6 +65,23 @@ pub(super) struct ForwardedFetch {
     last_group: u64,
     /// Objects written downstream (the next lite frame index).
     written: u64,
+}
+
+/// A MOQT End Location as on the wire (FETCH, FETCH_OK: the last object plus one, object 0
+/// = the whole group `end.group`, draft-18 §10.12.1, §10.13) as the exclusive end the relay
+/// works with (moq-lite ends already are).
+fn from_wire(end: Location) -> Location {
+    if end.object == 0 { Location { group: end.group.saturating_add(1), object: 0 } } else { end }
+}
+
+/// An exclusive end as a MOQT End Location (the inverse of [`from_wire`]).
+fn to_wire(end: Location) -> Location {
+    if end.object == 0 && end.group > 0 { Location { group: end.group - 1, object: 0 } } else { end }
+}
+
+/// `end` for a session of `family`: MOQT's wire encoding, moq-lite's exclusive end.
+fn end_for(family: Family, end: Location) -> Location {
+    if family == Family::Moqt { to_wire(end) } else { end }
 }
 
 /// The last group a range with exclusive `end` touches.
@@ -128,6 +148,7 @@ impl Relay {
     ) {
         let family = self.family(id);
         let end = match end {
+            Some(e) if family == Family::Moqt => Some(from_wire(e)),
             Some(e) => Some(e),
             // A joining fetch: up to where this session's subscription to the track started.
             None => self
@@ -180,7 +201,7 @@ impl Relay {
             },
         };
         let Some(session) = sessions.session(id) else { return true };
-        if session.accept_fetch(request, end).is_err() {
+        if session.accept_fetch(request, end_for(family, end)).is_err() {
             self.stats.command_errors += 1;
             return true;
         }
@@ -236,10 +257,9 @@ impl Relay {
             self.refuse(id, request, family, sessions);
             return;
         }
-        let Some(upstream) = sessions
-            .session(publisher)
-            .and_then(|s| s.fetch(track.clone(), start, end, UPSTREAM_FETCH_PRIORITY).ok())
-        else {
+        let Some(upstream) = sessions.session(publisher).and_then(|s| {
+            s.fetch(track.clone(), start, end_for(up_family, end), UPSTREAM_FETCH_PRIORITY).ok()
+        }) else {
             self.stats.command_errors += 1;
             if let Some(s) = sessions.session(id) {
                 let _ = s.reject(request, codes::does_not_exist(family), "publisher unreachable");
@@ -275,7 +295,7 @@ impl Relay {
         }
         f.accepted = true;
         if let Some(s) = sessions.session(f.down.0)
-            && s.accept_fetch(f.down.1, end).is_err()
+            && s.accept_fetch(f.down.1, end_for(f.down_family, end)).is_err()
         {
             self.stats.command_errors += 1;
         }
@@ -300,7 +320,7 @@ impl Relay {
         sessions: &mut impl Sessions,
     ) {
         let Some(mut f) = self.fetches.remove(&(id, request)) else { return };
-        self.accept_forwarded(&mut f, end, sessions);
+        self.accept_forwarded(&mut f, from_wire(end), sessions);
         self.fetches.insert((id, request), f);
     }
 
@@ -424,7 +444,9 @@ impl Relay {
         let Some(s) = sessions.session(f.down.0) else { return };
         let result = match (f.accepted, failure) {
             // Complete with nothing sent and no FETCH_OK: an empty answer.
-            (false, None) => s.accept_fetch(f.down.1, f.end).and_then(|()| s.finish_fetch(f.down.1)),
+            (false, None) => s
+                .accept_fetch(f.down.1, end_for(f.down_family, f.end))
+                .and_then(|()| s.finish_fetch(f.down.1)),
             (false, Some(code)) => s.reject(f.down.1, code, text),
             (true, Some(code)) if f.down_family == Family::Lite => s.reject(f.down.1, code, text),
             (true, _) => s.finish_fetch(f.down.1),
