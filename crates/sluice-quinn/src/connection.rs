@@ -370,6 +370,12 @@ impl Connection {
             }
             StreamEvent::Stopped { id, error_code } => {
                 self.unacked.remove(&id);
+                // What the peer sent on a bidi stream's other half before stopping ours
+                // (a REQUEST_ERROR + FIN, say) may sit unread in the same packet: the
+                // session sees it first, so an answered request is not taken as cancelled.
+                if id.dir() == Dir::Bi {
+                    self.read_stream(now, id);
+                }
                 let name = self.core_name(id);
                 self.send.remove(&name);
                 if !self.wt_is_owned(id) {

@@ -214,6 +214,8 @@ fn pubsub_with(
                     assert_eq!(info.status, ObjectStatus::EndOfGroup);
                 }
             }
+            // A finished group stream (reported since Event::SubgroupEnded exists).
+            Event::SubgroupEnded { request, .. } => assert_eq!(request, sub),
             other => panic!("unexpected {other:?}"),
         }
     }

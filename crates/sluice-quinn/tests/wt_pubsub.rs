@@ -182,6 +182,8 @@ fn pubsub(version: Version, client_publishes: bool) {
                     assert_eq!(info.status, ObjectStatus::EndOfGroup);
                 }
             }
+            // A finished group stream (reported since Event::SubgroupEnded exists).
+            Event::SubgroupEnded { request, .. } => assert_eq!(request, sub),
             other => panic!("unexpected {other:?}"),
         }
     }

@@ -3,8 +3,9 @@
 //! A live subscriber arriving mid-group would otherwise wait for the next group (a key
 //! frame, for video); the relay keeps the most recent groups of each track it relays and
 //! replays them to a newcomer before the live objects (moq-lite: a subscription starts at
-//! the latest group, lite-05 §SUBSCRIBE; MOQT: a relay may serve a LargestObject
-//! subscription from its cache, draft-18 §8).
+//! the latest group, lite-05 §SUBSCRIBE). MOQT subscriptions replay it only for
+//! AbsoluteStart/AbsoluteRange filters (a LargestObject filter starts after the Largest
+//! Location, draft-18 §5.1.2); FETCH is served from it.
 //!
 //! Bounded three ways ([`crate::RelayConfig`]): group count, payload bytes per track, and
 //! age. Only whole groups are evicted, oldest first, so a cached group always starts where

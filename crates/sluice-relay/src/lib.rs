@@ -92,7 +92,9 @@
 //!   that session and resets its older group streams (freeing the transport's queued
 //!   bytes), so the others are never stalled and nothing grows without bound.
 //! * Group cache ([`cache`]): the latest groups of each track, bounded by count, bytes and
-//!   age; a late `LargestObject` subscriber starts with the latest group from its start.
+//!   age; a late moq-lite subscriber starts with the latest group from its start; a late
+//!   MOQT `LargestObject` subscriber gets the objects after the Largest Location in its
+//!   SUBSCRIBE_OK only (draft-18 §5.1.2), so the cache serves it nothing.
 //! * FETCH (`relay/fetch.rs`): served from the cache when it covers the range (standalone,
 //!   relative and absolute joining, lite whole-group), otherwise forwarded to the track's
 //!   publisher and relayed back, End of Range markers included. A track's cache is kept

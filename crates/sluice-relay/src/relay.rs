@@ -527,6 +527,7 @@ impl Relay {
             needs_timestamp,
             accepted: false,
             joined_at: None,
+            requested_at: self.tracks.get(&track).and_then(|t| t.downstream_info().largest),
             start_group: None,
             newest_group: None,
             skipped_group: None,
@@ -641,6 +642,14 @@ impl Relay {
         d.joined_at = joined_at;
         // Where this subscriber starts, and what of the cache it gets first.
         let replay_from = match d.options.filter {
+            // MOQT: the filter starts after the Largest Object the relay had when the
+            // SUBSCRIBE arrived ({0, 0} if none), and nothing before it may be sent
+            // (draft-18 §5.1.2): a late joiner gets nothing from the cache.
+            Filter::LargestObject if matches!(session.version(), Some(sluice::Version::Moqt(_))) => {
+                d.start_group = d.requested_at.map(|l| l.group);
+                Some(d.requested_at.map_or((0, 0), |l| (l.group, l.object.saturating_add(1))))
+            }
+            // moq-lite: a subscription starts at the latest group (lite-05 §SUBSCRIBE).
             Filter::LargestObject => t.cache.latest().map(|g| (g.group, 0)),
             Filter::NextGroup => {
                 d.start_group = t.newest_group.map(|g| g.saturating_add(1));

@@ -78,6 +78,9 @@ pub(crate) struct Downstream {
     /// The largest location the relay had when it accepted this subscription: where a
     /// joining fetch on it ends (draft-18 §10.12.2).
     pub(crate) joined_at: Option<Location>,
+    /// The largest location the relay had when the SUBSCRIBE arrived: where a MOQT
+    /// LargestObject filter starts after (`None`: at {0, 0}, draft-18 §5.1.2).
+    pub(crate) requested_at: Option<Location>,
     /// First group this subscriber may get (set when accepted).
     pub(crate) start_group: Option<u64>,
     /// The newest group opened (or skipped) for this subscriber.

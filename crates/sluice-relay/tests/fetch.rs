@@ -177,9 +177,15 @@ fn joining_fetches_end_where_the_subscription_joined() {
 fn serve_fetches(node: &mut Node, p: &mut Publisher, gap: Option<Location>) -> usize {
     let fetches = incoming_fetches(p, node);
     for (request, start, end) in &fetches {
-        let end = end.unwrap_or(loc(start.group + 1, 0));
         let session = node.peer(p.conn);
-        session.accept_fetch(*request, end).unwrap();
+        session.accept_fetch(*request, end.unwrap_or(loc(start.group + 1, 0))).unwrap();
+        // The exclusive end: a MOQT End Location with object 0 is group `end.group` whole
+        // (draft-18 §10.12.1); moq-lite's is exclusive already.
+        let end = match end {
+            Some(e) if p.version == DRAFT18 && e.object == 0 => loc(e.group + 1, 0),
+            Some(e) => *e,
+            None => loc(start.group + 1, 0),
+        };
         let mut index = 0;
         for g in start.group..=end.group {
             for o in 0..4 {
@@ -214,7 +220,7 @@ fn an_uncached_range_is_forwarded_and_relayed_back() {
         let (mut node, mut publisher, track, _sub) =
             live_track(publisher_version, fetcher_version, small.clone(), 3);
         let (_, fetcher) = node.connect(fetcher_version, LinkConfig::perfect());
-        let h = node.peer(fetcher).fetch(track.clone(), loc(0, 1), loc(1, 0), 10).unwrap();
+        let h = node.peer(fetcher).fetch(track.clone(), loc(0, 1), loc(0, 4), 10).unwrap();
         node.pump();
         assert_eq!(node.relay.forwarded(), 1);
         assert_eq!(serve_fetches(&mut node, &mut publisher, None), 1, "{fetcher_version:?}");
@@ -360,9 +366,10 @@ fn the_cache_is_kept_for_a_bounded_time_after_the_last_subscriber_leaves() {
         assert_eq!(node.relay.cached(&track).0, 3);
 
         let (_, fetcher) = node.connect(DRAFT18, LinkConfig::perfect());
+        // End Location (1, 0): object 0 means group 1 whole (draft-18 §10.12.1).
         let h = node.peer(fetcher).fetch(track.clone(), loc(0, 0), loc(1, 0), 10).unwrap();
         node.pump();
-        assert_eq!(Fetched::take(&mut node, fetcher, h).ids(), ids([(0, 0..4)]), "{version:?}");
+        assert_eq!(Fetched::take(&mut node, fetcher, h).ids(), ids([(0, 0..4), (1, 0..4)]), "{version:?}");
         assert!(incoming_fetches(&mut publisher, &mut node).is_empty());
 
         node.tick(60);

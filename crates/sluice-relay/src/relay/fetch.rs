@@ -30,6 +30,9 @@
 //!   Range marker and the fetch goes on (a per-group answer, not a failure). The
 //!   downstream peer cancelling cancels the upstream fetch.
 //! * Upstream fetches go at the downstream FETCH's own subscriber priority.
+//! * Ends: internally every range end is exclusive ({g, 0} = before group g, as moq-lite
+//!   gives it); MOQT End Locations (the last object plus one, object 0 = the whole group
+//!   g, draft-18 §10.12.1 and §10.13) are converted where they enter and leave.
 //! * Forwarded fetches and statuses together are limited by
 //!   [`crate::RelayConfig::max_forwarded_requests`] (EXCESSIVE_LOAD / LIMIT_EXCEEDED).
 
@@ -73,6 +76,23 @@ pub(super) struct ForwardedFetch {
     written: u64,
     /// The downstream FETCH's subscriber priority, asked upstream.
     priority: u8,
+}
+
+/// A MOQT End Location as on the wire (FETCH, FETCH_OK: the last object plus one, object 0
+/// = the whole group `end.group`, draft-18 §10.12.1, §10.13) as the exclusive end the relay
+/// works with (moq-lite ends already are).
+fn from_wire(end: Location) -> Location {
+    if end.object == 0 { Location { group: end.group.saturating_add(1), object: 0 } } else { end }
+}
+
+/// An exclusive end as a MOQT End Location (the inverse of [`from_wire`]).
+fn to_wire(end: Location) -> Location {
+    if end.object == 0 && end.group > 0 { Location { group: end.group - 1, object: 0 } } else { end }
+}
+
+/// `end` for a session of `family`: MOQT's wire encoding, moq-lite's exclusive end.
+fn end_for(family: Family, end: Location) -> Location {
+    if family == Family::Moqt { to_wire(end) } else { end }
 }
 
 /// The last group a range with exclusive `end` touches.
@@ -137,6 +157,7 @@ impl Relay {
         let Asked { track, start, end, priority } = asked;
         let family = self.family(id);
         let end = match end {
+            Some(e) if family == Family::Moqt => Some(from_wire(e)),
             Some(e) => Some(e),
             // A joining fetch: up to where this session's subscription to the track started.
             None => self
@@ -189,7 +210,7 @@ impl Relay {
             },
         };
         let Some(session) = sessions.session(id) else { return true };
-        if session.accept_fetch(request, end).is_err() {
+        if session.accept_fetch(request, end_for(family, end)).is_err() {
             self.stats.command_errors += 1;
             return true;
         }
@@ -245,8 +266,9 @@ impl Relay {
             self.refuse(id, request, family, sessions);
             return;
         }
-        let Some(upstream) =
-            sessions.session(publisher).and_then(|s| s.fetch(track.clone(), start, end, priority).ok())
+        let Some(upstream) = sessions
+            .session(publisher)
+            .and_then(|s| s.fetch(track.clone(), start, end_for(up_family, end), priority).ok())
         else {
             self.stats.command_errors += 1;
             if let Some(s) = sessions.session(id) {
@@ -284,7 +306,7 @@ impl Relay {
         }
         f.accepted = true;
         if let Some(s) = sessions.session(f.down.0)
-            && s.accept_fetch(f.down.1, end).is_err()
+            && s.accept_fetch(f.down.1, end_for(f.down_family, end)).is_err()
         {
             self.stats.command_errors += 1;
         }
@@ -309,7 +331,7 @@ impl Relay {
         sessions: &mut impl Sessions,
     ) {
         let Some(mut f) = self.fetches.remove(&(id, request)) else { return };
-        self.accept_forwarded(&mut f, end, sessions);
+        self.accept_forwarded(&mut f, from_wire(end), sessions);
         self.fetches.insert((id, request), f);
     }
 
@@ -433,7 +455,9 @@ impl Relay {
         let Some(s) = sessions.session(f.down.0) else { return };
         let result = match (f.accepted, failure) {
             // Complete with nothing sent and no FETCH_OK: an empty answer.
-            (false, None) => s.accept_fetch(f.down.1, f.end).and_then(|()| s.finish_fetch(f.down.1)),
+            (false, None) => s
+                .accept_fetch(f.down.1, end_for(f.down_family, f.end))
+                .and_then(|()| s.finish_fetch(f.down.1)),
             (false, Some(code)) => s.reject(f.down.1, code, text),
             // Accepted: `reject` aborts it (resets its data stream with the code).
             (true, Some(code)) => s.reject(f.down.1, code, text),

@@ -95,7 +95,9 @@ impl Relay {
             return;
         }
         let Some(session) = sessions.session(id) else { return };
-        let request = match session.publish(name.clone(), t.downstream_info()) {
+        let info = t.downstream_info();
+        let requested_at = info.largest;
+        let request = match session.publish(name.clone(), info) {
             Ok(h) => h,
             Err(_) => {
                 self.stats.command_errors += 1;
@@ -111,6 +113,7 @@ impl Relay {
             needs_timestamp: false,
             accepted: false,
             joined_at: None,
+            requested_at,
             start_group: None,
             newest_group: None,
             skipped_group: None,

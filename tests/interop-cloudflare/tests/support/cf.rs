@@ -249,3 +249,31 @@ pub async fn within<T, E: std::fmt::Display>(
         Err(_) => Err(format!("{what}: timed out")),
     }
 }
+
+/// Reads a FETCH response to its end: (group, object, payload) of every object, in order.
+pub async fn read_fetch(fetch: &mut moq_transport::session::Fetch) -> Result<Vec<(u64, u64, Bytes)>, String> {
+    let work = async {
+        let mut got = Vec::new();
+        while let Some(record) = fetch.next().await.map_err(|e| format!("fetch record: {e}"))? {
+            if let moq_transport::data::FetchRecord::Object(object) = record {
+                let mut payload = Vec::new();
+                while let Some(chunk) =
+                    fetch.read_payload_chunk(usize::MAX).await.map_err(|e| format!("fetch payload: {e}"))?
+                {
+                    payload.extend_from_slice(&chunk);
+                }
+                got.push((object.group_id, object.object_id, Bytes::from(payload)));
+            }
+        }
+        Ok::<_, String>(got)
+    };
+    match tokio::time::timeout(STEP, work).await {
+        Ok(r) => r,
+        Err(_) => Err("fetch response: timed out".to_owned()),
+    }
+}
+
+/// A location in the peer's type.
+pub fn location(group: u64, object: u64) -> moq_transport::coding::Location {
+    moq_transport::coding::Location { group_id: group, object_id: object }
+}

@@ -39,8 +39,6 @@ pub enum Verdict {
     Fail(String),
     /// A named limit of the peer (with where in its code).
     NotApplicable(String),
-    /// Not runnable yet on the sluice side (WebTransport not merged).
-    Pending(String),
 }
 
 impl fmt::Display for Verdict {
@@ -49,7 +47,6 @@ impl fmt::Display for Verdict {
             Verdict::Pass => f.write_str("pass"),
             Verdict::Fail(why) => write!(f, "**fail**: {why}"),
             Verdict::NotApplicable(why) => write!(f, "n/a: {why}"),
-            Verdict::Pending(why) => write!(f, "pending: {why}"),
         }
     }
 }

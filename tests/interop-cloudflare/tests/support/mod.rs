@@ -11,9 +11,8 @@ use matrix::{Carrier, Verdict};
 /// Why a cell did not pass.
 pub enum Miss {
     Fail(String),
-    Pending(String),
-    /// The peer is wrong by the draft text: the test checks that it still behaves so (and
-    /// fails once it is fixed); the cell records the failure with the draft section.
+    /// The peer is wrong by the draft text: the test observed exactly the recorded
+    /// behaviour (anything else fails it); the cell records the failure with the section.
     PeerBug(String),
 }
 
@@ -22,9 +21,6 @@ impl From<String> for Miss {
         Miss::Fail(s)
     }
 }
-
-/// Pending reason while sluice has no WebTransport.
-pub const WT_PENDING: &str = "sluice WebTransport not merged";
 
 /// Runs one cell on a fresh tokio runtime (the peer) and records it; returns the verdict.
 pub fn cell<F>(case: &str, direction: &str, carrier: Carrier, f: F) -> Verdict
@@ -35,7 +31,6 @@ where
     let verdict = match f(&rt, carrier) {
         Ok(()) => Verdict::Pass,
         Err(Miss::Fail(why)) => Verdict::Fail(why),
-        Err(Miss::Pending(why)) => Verdict::Pending(why),
         Err(Miss::PeerBug(why)) => Verdict::Fail(format!("peer bug: {why}")),
     };
     rt.shutdown_timeout(std::time::Duration::from_millis(200));

@@ -49,26 +49,16 @@ pub struct SluiceClient {
     backlog: VecDeque<Event>,
 }
 
-/// Why a sluice client could not even start.
-pub enum ConnectFailure {
-    /// `connect_over` refused the transport (WebTransport not merged yet).
-    Unsupported,
-    Other(String),
-}
-
 impl SluiceClient {
     /// Connects to `addr`, pinning `cert`'s fingerprint, over `carrier`.
-    pub fn connect(addr: SocketAddr, cert: &[u8], carrier: Carrier) -> Result<SluiceClient, ConnectFailure> {
+    pub fn connect(addr: SocketAddr, cert: &[u8], carrier: Carrier) -> Result<SluiceClient, String> {
         let tls = sluice_quinn::client_config(ServerVerification::Pin(Fingerprint::of(cert)), &[DRAFT18])
-            .map_err(|e| ConnectFailure::Other(e.to_string()))?;
+            .map_err(|e| e.to_string())?;
         let config = Config { implementation: Some("sluice-interop".into()), ..Config::default() };
-        let mut endpoint = Endpoint::client("127.0.0.1:0".parse().unwrap(), tls, config)
-            .map_err(|e| ConnectFailure::Other(e.to_string()))?;
-        let conn = match endpoint.connect_over(addr, "localhost", &transport(carrier)) {
-            Ok(conn) => conn,
-            Err(sluice_quinn::Error::UnsupportedTransport(_)) => return Err(ConnectFailure::Unsupported),
-            Err(e) => return Err(ConnectFailure::Other(e.to_string())),
-        };
+        let mut endpoint =
+            Endpoint::client("127.0.0.1:0".parse().unwrap(), tls, config).map_err(|e| e.to_string())?;
+        let conn =
+            endpoint.connect_over(addr, "localhost", &transport(carrier)).map_err(|e| e.to_string())?;
         Ok(SluiceClient { endpoint, conn, backlog: VecDeque::new() })
     }
 
@@ -188,6 +178,32 @@ impl SluiceClient {
             }
         }
         Ok(got)
+    }
+}
+
+impl SluiceClient {
+    /// Collects a fetch's normal objects (group, object, payload) until it ends complete
+    /// (FetchEnded code 0); any other end fails.
+    pub fn collect_fetch(&mut self, request: RequestHandle) -> Result<Vec<(u64, u64, bytes::Bytes)>, String> {
+        let mut got = Vec::new();
+        loop {
+            let item = self.wait("fetch object or end", |e| match e {
+                Event::Object { request: r, info, payload } if *r == request => {
+                    Some(Ok((info.group, info.object, info.status, payload.to_bytes())))
+                }
+                Event::FetchEnded { request: r, reason } if *r == request => Some(Err(reason.clone())),
+                Event::SubscribeFailed { request: r, reason } if *r == request => {
+                    Some(Err(sluice::Reason { code: u64::MAX, text: format!("refused: {reason:?}") }))
+                }
+                _ => None,
+            })?;
+            match item {
+                Ok((g, o, sluice::ObjectStatus::Normal, p)) => got.push((g, o, p)),
+                Ok(_) => {}
+                Err(reason) if reason.code == 0 => return Ok(got),
+                Err(reason) => return Err(format!("fetch ended {reason:?} after {} objects", got.len())),
+            }
+        }
     }
 }
 
