@@ -508,6 +508,7 @@ impl Relay {
             accepted: false,
             joined_at: None,
             start_group: None,
+            newest_at_arrival: None,
             newest_group: None,
             skipped_group: None,
             open: Vec::new(),
@@ -517,6 +518,8 @@ impl Relay {
                 self.refuse(id, request, family, sessions);
                 return;
             }
+            let mut downstream = downstream;
+            downstream.newest_at_arrival = t.newest_group;
             t.subscribers.push(downstream);
             self.by_downstream.insert((id, request), track.clone());
             let live = t.info.is_some();
@@ -618,7 +621,12 @@ impl Relay {
         d.joined_at = joined_at;
         // Where this subscriber starts, and what of the cache it gets first.
         let replay_from = match d.options.filter {
-            Filter::LargestObject => t.cache.latest().map(|g| (g.group, 0)),
+            // The latest group when the subscription arrived; if there was none, every group
+            // cached since (all of them came after it: a new upstream starts a fresh cache).
+            Filter::LargestObject => match d.newest_at_arrival {
+                Some(group) => Some((group, 0)),
+                None => t.cache.covered_from().map(|l| (l.group, 0)),
+            },
             Filter::NextGroup => {
                 d.start_group = t.newest_group.map(|g| g.saturating_add(1));
                 None
