@@ -99,7 +99,7 @@ publish_case() {
   local version=$1 scheme=$2 case=$3 groups=$4 size=$5
   local name="pub-$case-$version-$scheme" verdict
   start_relay "$name"
-  page publish "$name" --broadcast "browser/$case" --track frames --groups "$groups" --group-size "$size" &
+  page publish "$name" --broadcast "browser/$case" --track frames --groups "$groups" --group-size "$size" --linger 1000 &
   local page_pid=$!
   pids+=($page_pid)
   local rc=0
@@ -121,6 +121,30 @@ publish_case() {
   pids=()
 }
 
+# probe_reset_case: a relay that resets Probe streams, as lite-04 §Probe requires of a
+# publisher that cannot estimate ("it MUST reset the stream"). @moq/lite 0.2.2 opens a Probe
+# stream on every lite-04 connection and treats its reset as fatal for the whole connection,
+# so the subscription gets nothing. This records that peer behaviour: the cell turns into a
+# failure (to be updated) if @moq/lite starts tolerating the reset.
+probe_reset_case() {
+  local name="sub-probe-reset-lite-04"
+  start_relay "$name" --no-probe
+  input 20 >"$work/$name.in"
+  "$sluice" publish --url "https://127.0.0.1:$PORT/" --fingerprint "$FP" --version lite-04 \
+    --namespace interop/probe --track lines --lines --group-size 10 <"$work/$name.in" 2>"$work/$name.pub.err" &
+  pids+=($!)
+  local direction="sluice publish → sluice relay --no-probe → browser"
+  if page subscribe "$name" --broadcast interop/probe --track lines --timeout 20 \
+    && grep -q 'fatal error running connection.*RESET_STREAM' "$work/$name.page.log" \
+    && ! node tests/browser/check.mjs received "$work/$name.json" "$work/$name.in" 10 >/dev/null; then
+    record lite-04 probe-reset "$direction" "n/a" "peer bug (lite-04 §Probe): @moq/lite closes its connection when the relay resets the Probe stream; sluice relay answers Probe by default"
+  else
+    record lite-04 probe-reset "$direction" fail "@moq/lite no longer fails on a reset Probe stream: update this record (see $work/$name.page.log)"
+  fi
+  cleanup
+  pids=()
+}
+
 subscribe_case lite-04 single-object 1 1
 subscribe_case lite-04 multiple-groups 50 10
 subscribe_case lite-05 multiple-groups 50 10
@@ -129,6 +153,10 @@ publish_case lite-04 https multiple-groups 5 10
 publish_case lite-05 https multiple-groups 5 10
 publish_case d18 https multiple-groups 5 10
 publish_case lite-04 moqt multiple-groups 5 10
+probe_reset_case
+for version in lite-05 d18; do
+  record "$version (browser session)" all "both" "n/a" "@moq/lite 0.2.2 offers only moq-lite-04/03, moql and moqt-15..17 (connection/connect.js); sluice has none of those but lite-04"
+done
 
 {
   echo "# Browser interop matrix"

@@ -703,6 +703,10 @@ impl Relay {
             }
         };
         if info.status == sluice::ObjectStatus::Normal {
+            // Objects can overtake the upstream SUBSCRIBE_OK (lite: they come on their own
+            // streams). Until it arrives nobody is accepted, so the cache is all the waiting
+            // subscribers will get: it keeps every group then, bounded by bytes and age only.
+            let limits = if t.info.is_none() { Limits { groups: usize::MAX, ..limits } } else { limits };
             t.cache.insert(now, &info, &payload, limits);
             t.newest_group = Some(t.newest_group.map_or(info.group, |g| g.max(info.group)));
         }
