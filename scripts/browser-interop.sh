@@ -99,7 +99,7 @@ publish_case() {
   local version=$1 scheme=$2 case=$3 groups=$4 size=$5
   local name="pub-$case-$version-$scheme" verdict
   start_relay "$name"
-  page publish "$name" --broadcast "browser/$case" --track frames --groups "$groups" --group-size "$size" --linger 1000 &
+  page publish "$name" --broadcast "browser/$case" --track frames --groups "$groups" --group-size "$size" --start-delay 300 --linger 1000 &
   local page_pid=$!
   pids+=($page_pid)
   local rc=0

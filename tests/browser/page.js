@@ -93,6 +93,11 @@ async function publish() {
 	const request = await broadcast.requested();
 	if (!request) throw new Error("broadcast closed before any subscription");
 	if (request.track.name !== trackName) throw new Error(`subscription to unexpected track ${request.track.name}`);
+	// @moq/lite hands us the track before its SUBSCRIBE_OK is written; groups written at once
+	// overtake it, and the relay then replays them all at once on parallel streams (see
+	// docs/webtransport.md). A live source produces over time: start a little later.
+	const startDelay = Number(params.get("startDelay") ?? "0");
+	if (startDelay > 0) await new Promise((resolve) => setTimeout(resolve, startDelay));
 	const sent = [];
 	const encoder = new TextEncoder();
 	for (let g = 0; g < groupCount; g++) {

@@ -28,6 +28,7 @@ const { values: args } = parseArgs({
 		groups: { type: "string", default: "0" },
 		"group-size": { type: "string", default: "0" },
 		linger: { type: "string", default: "0" },
+		"start-delay": { type: "string", default: "0" },
 		timeout: { type: "string", default: "60" },
 		chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
 	},
@@ -93,6 +94,7 @@ const query = new URLSearchParams({
 	groups: args.groups,
 	groupSize: args["group-size"],
 	linger: args.linger,
+	startDelay: args["start-delay"],
 });
 const profile = mkdtempSync(join(tmpdir(), "sluice-chromium-"));
 const chromium = spawn(
