@@ -120,11 +120,17 @@ async function publish() {
 	return { version: connection.version, groups: sent };
 }
 
+// Console lines are POSTed without waiting; give them time to land before the result, after
+// which run.mjs stops Chromium.
+const flush = () => new Promise((resolve) => setTimeout(resolve, 300));
+
 async function main() {
 	try {
 		const outcome = mode === "publish" ? await publish() : await subscribe();
+		await flush();
 		await post("/result", { ok: true, ...outcome });
 	} catch (err) {
+		await flush();
 		await post("/result", { ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
 	}
 }
