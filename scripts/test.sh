@@ -11,3 +11,6 @@ cargo bench --workspace --locked --no-run
 cargo run --release --locked -q -p sluice-cli -- demo
 cargo run --locked -q -p sluice-sim --example relay_fanout > /dev/null
 echo "demo: sluice demo and relay_fanout passed"
+# Real-browser interop: headless Chromium + @moq/lite through `sluice relay` over WebTransport
+# (installs Chromium and the npm packages with scripts/setup-browser.sh when missing).
+bash scripts/browser-interop.sh

@@ -462,7 +462,8 @@ impl Publisher {
                 if self.delivered() {
                     for s in std::mem::take(&mut self.serving) {
                         if let Some(session) = Self::session(&mut self.links, s.link) {
-                            let _ = session.end_subscription(s.request, 0, "end of input");
+                            let code = codes::track_ended(family(session.version()));
+                            let _ = session.end_subscription(s.request, code, "end of input");
                         }
                     }
                     self.phase = Phase::Ended;

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use sluice::{Event, Namespace, ObjectWrite, RequestHandle, StreamId, TrackInfo, Version};
 use sluice_quinn::quinn_proto::ConnectionHandle;
 use sluice_quinn::{Endpoint, Error};
+use sluice_relay::codes::Family;
 
 use crate::payload;
 
@@ -219,7 +220,9 @@ impl Publisher {
             if s.next_seq == schedule.total {
                 let finished = *s.finished_at.get_or_insert(now);
                 if now.duration_since(finished) >= LINGER {
-                    if let Err(e) = conn.session().end_subscription(s.request, 0, "end of demo track") {
+                    let family = if lite { Family::Lite } else { Family::Moqt };
+                    let code = sluice_relay::codes::track_ended(family);
+                    if let Err(e) = conn.session().end_subscription(s.request, code, "end of demo track") {
                         self.errors.push(format!("publisher: end refused: {e}"));
                     }
                     s.ended = true;

@@ -10,6 +10,10 @@
 //! SHA-256 fingerprint is printed on stderr as `fingerprint: <hex>` (clients pin it with
 //! `--fingerprint`), and the bound address as `listening: <addr>` (useful with port 0).
 //!
+//! moq-lite Probe streams (lite-04/05 §Probe) are answered with the connection's RTT and
+//! bitrate estimates (`Config::lite_probe`); `--no-probe` resets them instead, as the drafts
+//! require of a publisher without estimates.
+//!
 //! For tests of session migration, `--goaway-after SECS` and/or `--goaway-after-objects N`
 //! make the relay send GOAWAY once (with `--goaway-uri`, default empty: reconnect to the
 //! same URL) to every session open at that moment; sessions opened later are served
@@ -63,6 +67,9 @@ pub struct Args {
     /// The GOAWAY's timeout in milliseconds (0: none).
     #[arg(long, default_value_t = 0)]
     pub goaway_timeout: u64,
+    /// Reset moq-lite Probe streams instead of answering them with RTT/bitrate estimates.
+    #[arg(long)]
+    pub no_probe: bool,
 }
 
 /// Sets the returned flag on SIGINT or SIGTERM; a second SIGINT exits with status 1.
@@ -88,7 +95,9 @@ pub fn run(args: &Args) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     eprintln!("fingerprint: {}", identity.fingerprint());
     let tls = server_config(identity, &Version::ALL).map_err(|e| e.to_string())?;
-    let endpoint = Endpoint::server(args.listen, tls, Config::default()).map_err(|e| e.to_string())?;
+    // Probe answers are on by default: @moq/lite (browsers) treats a reset Probe stream as fatal.
+    let config = Config { lite_probe: !args.no_probe, ..Config::default() };
+    let endpoint = Endpoint::server(args.listen, tls, config).map_err(|e| e.to_string())?;
     eprintln!("listening: {}", endpoint.local_addr().map_err(|e| e.to_string())?);
     if !(args.subscribe_wait.is_finite() && args.subscribe_wait >= 0.0) {
         return Err("--subscribe-wait must be a number of seconds".to_owned());

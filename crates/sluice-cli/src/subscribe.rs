@@ -2,7 +2,7 @@
 //!
 //! Payloads are written in (group, object) order, each once ([`crate::reorder`] says exactly
 //! what is guaranteed). The process exits 0 when the track ends gracefully (MOQT
-//! PUBLISH_DONE with status 0, lite: the subscribe stream's FIN) and non-zero when it
+//! PUBLISH_DONE TRACK_ENDED or SUBSCRIPTION_ENDED, lite: the subscribe stream's FIN) and non-zero when it
 //! cannot subscribe for `--retry-for` seconds in a row.
 //!
 //! A refused subscription (e.g. nobody announced the namespace yet: the relay's wait ran
@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use sluice::{Event, GroupOrder, ObjectStatus, RequestHandle, SubscribeOptions, TrackName};
 use sluice_quinn::ServerVerification;
+use sluice_relay::codes::{self, Family};
 
 use crate::client::{ClientArgs, ConnectError, Link, VersionOffer};
 use crate::publish::namespace;
@@ -225,7 +226,11 @@ impl<W: Write> Subscriber<W> {
                 l.retry_at = Some(now + RETRY);
             }
             Event::SubscriptionEnded { request, reason } if ours(request) => {
-                if reason.code == 0 {
+                let family = match l.link.connection().and_then(|c| c.version()) {
+                    Some(sluice::Version::Lite(_)) => Family::Lite,
+                    _ => Family::Moqt,
+                };
+                if codes::is_graceful_end(family, reason.code) {
                     vlog!("session {id}: track ended");
                     return Ok(true);
                 }

@@ -36,5 +36,8 @@ pub use connection::{AdapterStats, Connection};
 pub use endpoint::Endpoint;
 pub use error::Error;
 pub use quinn_proto;
-pub use tls::{ClientTls, Fingerprint, ServerIdentity, ServerVerification, client_config, server_config};
+pub use tls::{
+    ClientTls, Fingerprint, SELF_SIGNED_VALIDITY, ServerIdentity, ServerVerification, client_config,
+    server_config,
+};
 pub use transport::Transport;

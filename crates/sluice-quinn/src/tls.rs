@@ -76,6 +76,11 @@ impl FromStr for Fingerprint {
     }
 }
 
+/// Total validity of [`ServerIdentity::self_signed`] certificates: 13 days, inside the 14 that
+/// WebTransport's `serverCertificateHashes` accepts (W3C WebTransport, "custom certificate
+/// requirements").
+pub const SELF_SIGNED_VALIDITY: std::time::Duration = std::time::Duration::from_secs(13 * 24 * 3600);
+
 /// A server's certificate chain and private key.
 #[derive(Debug)]
 pub struct ServerIdentity {
@@ -84,17 +89,31 @@ pub struct ServerIdentity {
 }
 
 impl ServerIdentity {
-    /// A fresh self-signed certificate for `names` (DNS names or IP addresses).
+    /// A fresh self-signed ECDSA P-256 certificate for `names` (DNS names or IP addresses),
+    /// valid from one hour ago for [`SELF_SIGNED_VALIDITY`] in total.
+    ///
+    /// Short-lived on purpose: browsers accept a pinned certificate (WebTransport's
+    /// `serverCertificateHashes`) only if it is ECDSA and valid for at most 14 days, so the
+    /// fingerprint a relay prints can be pinned by a web page as well as by `--fingerprint`.
     pub fn self_signed<I, S>(names: I) -> Result<ServerIdentity, Error>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         let names: Vec<String> = names.into_iter().map(Into::into).collect();
-        let certified =
-            rcgen::generate_simple_self_signed(names).map_err(|e| Error::Certificate(e.to_string()))?;
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der()));
-        Ok(ServerIdentity { chain: vec![certified.cert.der().clone()], key })
+        let mut params =
+            rcgen::CertificateParams::new(names).map_err(|e| Error::Certificate(e.to_string()))?;
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|e| Error::Certificate(e.to_string()))?;
+        let backdate = std::time::Duration::from_secs(3600);
+        params.not_before = rcgen::date_time_ymd(1970, 1, 1) + since_epoch.saturating_sub(backdate);
+        params.not_after = params.not_before + SELF_SIGNED_VALIDITY;
+        let signing_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
+            .map_err(|e| Error::Certificate(e.to_string()))?;
+        let cert = params.self_signed(&signing_key).map_err(|e| Error::Certificate(e.to_string()))?;
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(signing_key.serialize_der()));
+        Ok(ServerIdentity { chain: vec![cert.der().clone()], key })
     }
 
     /// An identity from PEM files: `cert` holds the chain (leaf first, one or more

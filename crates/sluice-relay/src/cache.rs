@@ -133,11 +133,6 @@ impl GroupCache {
         self.groups.iter().map(|g| g.first_seen + max_age).min()
     }
 
-    /// The newest cached group.
-    pub(crate) fn latest(&self) -> Option<&CachedGroup> {
-        self.groups.back()
-    }
-
     /// The largest location cached.
     pub(crate) fn largest(&self) -> Option<Location> {
         let g = self.groups.back()?;

@@ -74,6 +74,16 @@ pub fn publisher_gone(family: Family) -> u64 {
     }
 }
 
+/// The code a publisher ends a subscription with when its track is over: MOQT PUBLISH_DONE
+/// TRACK_ENDED (0x2, draft-18 §13.1.3: "the track is no longer being published"; 0x0 would
+/// be INTERNAL_ERROR), lite a FIN (code 0).
+pub fn track_ended(family: Family) -> u64 {
+    match family {
+        Family::Moqt => PublishDoneCode::TRACK_ENDED.0,
+        Family::Lite => 0,
+    }
+}
+
 /// MOQT PUBLISH_DONE GOING_AWAY (draft-18 §13.1.3).
 pub const GOING_AWAY: u64 = PublishDoneCode::GOING_AWAY.0;
 

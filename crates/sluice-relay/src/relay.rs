@@ -529,6 +529,7 @@ impl Relay {
             joined_at: None,
             requested_at: self.tracks.get(&track).and_then(|t| t.downstream_info().largest),
             start_group: None,
+            newest_at_arrival: None,
             newest_group: None,
             skipped_group: None,
             open: Vec::new(),
@@ -539,6 +540,8 @@ impl Relay {
                 self.refuse(id, request, family, sessions);
                 return;
             }
+            let mut downstream = downstream;
+            downstream.newest_at_arrival = t.newest_group;
             t.subscribers.push(downstream);
             self.by_downstream.insert((id, request), track.clone());
             let live = t.info.is_some();
@@ -649,8 +652,13 @@ impl Relay {
                 d.start_group = d.requested_at.map(|l| l.group);
                 Some(d.requested_at.map_or((0, 0), |l| (l.group, l.object.saturating_add(1))))
             }
-            // moq-lite: a subscription starts at the latest group (lite-05 §SUBSCRIBE).
-            Filter::LargestObject => t.cache.latest().map(|g| (g.group, 0)),
+            // moq-lite (lite-05 §SUBSCRIBE): the latest group when the subscription arrived;
+            // if there was none, every group cached since (all of them came after it: a new
+            // upstream starts a fresh cache).
+            Filter::LargestObject => match d.newest_at_arrival {
+                Some(group) => Some((group, 0)),
+                None => t.cache.covered_from().map(|l| (l.group, 0)),
+            },
             Filter::NextGroup => {
                 d.start_group = t.newest_group.map(|g| g.saturating_add(1));
                 None
@@ -730,6 +738,10 @@ impl Relay {
         }
         // The payload is forwarded (and cached) as the chunks it arrived in: no copy.
         if info.status == sluice::ObjectStatus::Normal {
+            // Objects can overtake the upstream SUBSCRIBE_OK (lite: they come on their own
+            // streams). Until it arrives nobody is accepted, so the cache is all the waiting
+            // subscribers will get: it keeps every group then, bounded by bytes and age only.
+            let limits = if t.info.is_none() { Limits { groups: usize::MAX, ..limits } } else { limits };
             t.cache.insert(now, &info, &payload, limits);
             t.newest_group = Some(t.newest_group.map_or(info.group, |g| g.max(info.group)));
         }

@@ -83,6 +83,10 @@ pub(crate) struct Downstream {
     pub(crate) requested_at: Option<Location>,
     /// First group this subscriber may get (set when accepted).
     pub(crate) start_group: Option<u64>,
+    /// The track's newest group when this subscription arrived (`None`: no group yet). A
+    /// LargestObject subscriber starts there, even if it is accepted later (it waited for
+    /// the upstream SUBSCRIBE_OK while objects were already coming in).
+    pub(crate) newest_at_arrival: Option<u64>,
     /// The newest group opened (or skipped) for this subscriber.
     pub(crate) newest_group: Option<u64>,
     /// A group skipped while congested: its objects are not sent.

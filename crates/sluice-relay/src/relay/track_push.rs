@@ -97,6 +97,7 @@ impl Relay {
         let Some(session) = sessions.session(id) else { return };
         let info = t.downstream_info();
         let requested_at = info.largest;
+        let newest_at_arrival = t.newest_group;
         let request = match session.publish(name.clone(), info) {
             Ok(h) => h,
             Err(_) => {
@@ -114,6 +115,7 @@ impl Relay {
             accepted: false,
             joined_at: None,
             requested_at,
+            newest_at_arrival,
             start_group: None,
             newest_group: None,
             skipped_group: None,
