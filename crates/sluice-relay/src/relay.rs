@@ -525,7 +525,7 @@ impl Relay {
             let live = t.info.is_some();
             self.reaggregate(&track, sessions);
             if live {
-                self.accept_downstream(now, &track, id, request, sessions);
+                self.accept_downstream(now, &track, id, request, false, sessions);
             }
             return;
         }
@@ -597,12 +597,15 @@ impl Relay {
     }
 
     /// Accepts one downstream subscription of a live track and replays the cache to it.
+    /// `waited`: it was waiting for the upstream SUBSCRIBE_OK, so it gets every object the
+    /// upstream subscription delivered before that (see `on_subscribed`).
     fn accept_downstream(
         &mut self,
         now: Time,
         name: &TrackName,
         id: SessionId,
         request: RequestHandle,
+        waited: bool,
         sessions: &mut impl Sessions,
     ) {
         let max_open = self.config.max_open_streams_per_subscriber;
@@ -621,6 +624,7 @@ impl Relay {
         d.joined_at = joined_at;
         // Where this subscriber starts, and what of the cache it gets first.
         let replay_from = match d.options.filter {
+            Filter::LargestObject if waited => t.cache.covered_from().map(|l| (l.group, l.object)),
             Filter::LargestObject => t.cache.latest().map(|g| (g.group, 0)),
             Filter::NextGroup => {
                 d.start_group = t.newest_group.map(|g| g.saturating_add(1));
@@ -671,8 +675,14 @@ impl Relay {
         t.info = Some(info);
         let pending: Vec<(SessionId, RequestHandle)> =
             t.subscribers.iter().filter(|d| !d.accepted).map(|d| (d.session, d.request)).collect();
+        // Group streams race the SUBSCRIBE_OK (they are separate streams), so objects may
+        // have arrived before it; they were only cached, since no downstream subscription
+        // was accepted yet. The track's cache started empty with the upstream subscription
+        // and the subscriptions waiting for its answer have had nothing yet, so all of it
+        // is theirs: replaying only the latest cached group would silently lose the groups
+        // before it.
         for (s, r) in pending {
-            self.accept_downstream(now, &name, s, r, sessions);
+            self.accept_downstream(now, &name, s, r, true, sessions);
         }
     }
 
