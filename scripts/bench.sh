@@ -71,7 +71,7 @@ echo
 echo "| operation | sluice-wire | moqtap-codec | sluice speed-up (goal ≥ 1.5×) |"
 echo "|---|---:|---:|---:|"
 for pair in subscribe_decode subscribe_encode subscribe_ok_decode subscribe_ok_encode \
-    subgroup_read subgroup_write fetch_read fetch_write; do
+    subgroup_read subgroup_write subgroup_send fetch_read fetch_write; do
     a=()
     b=()
     for _ in $(seq "$ROUNDS"); do
@@ -87,8 +87,10 @@ for pair in subscribe_decode subscribe_encode subscribe_ok_decode subscribe_ok_e
 done
 echo
 echo "subgroup_*: SUBGROUP_HEADER + 30 objects of 1200 bytes (read: headers, payloads stepped"
-echo "over; write: whole objects copied into one buffer, as the peer's writer does). fetch_*:"
-echo "FETCH_HEADER + 30 object headers. Same bytes on both sides (tests/codec_equivalence.rs)."
+echo "over; write: whole objects copied into one buffer, as the peer's writer does; send: each"
+echo "side's own send path, sluice's header encode + payload Bytes handoff without a copy vs the"
+echo "peer's only writer, which copies). fetch_*: FETCH_HEADER + 30 object headers. Same bytes"
+echo "on both sides (tests/codec_equivalence.rs)."
 
 # --- 2. Core object path through a relay in sluice-sim ------------------------------------
 FANOUT=$(bench_bin "$PKG" relay_fanout)

@@ -5,7 +5,7 @@
 //! checks field by field that it reads the same values and writes the same bytes, so the
 //! benchmark compares equal work.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use sluice_wire::moqt::fetch_stream::{
     FetchHeader, FetchItem, FetchItemHeader, FetchObject, FetchObjectDecoder, FetchObjectEncoder, GroupOrder,
 };
@@ -161,6 +161,45 @@ pub fn write_subgroup(
     let mut encoder = SubgroupObjectEncoder::new(header, V18);
     for object in objects {
         encoder.encode(out, object)?;
+    }
+    Ok(())
+}
+
+/// Room below which [`send_subgroup`] starts a new header block, and the block size: the
+/// same scheme as the core's header encoder (`Shared::encode_header` in `crates/sluice`).
+const HEADER_MIN_ROOM: usize = 64;
+const HEADER_BLOCK: usize = 4096;
+
+/// Sluice's own send path for a subgroup stream: SUBGROUP_HEADER and each object header are
+/// encoded into `scratch` and cut off as their own `Bytes` (one allocation per 4 KiB block,
+/// not per header), and each payload is handed over as the `Bytes` it already is (a
+/// reference count, no copy). `chunks` receives the (header, payload) pairs a session emits
+/// as `Output::Write`; written one after the other they are the bytes of
+/// [`subgroup_stream`]. Previous contents of `chunks` are dropped first, as a transport
+/// drops what it has written.
+pub fn send_subgroup(
+    header: &SubgroupHeader,
+    objects: &[SubgroupObject],
+    scratch: &mut BytesMut,
+    chunks: &mut Vec<(Bytes, Bytes)>,
+) -> Result<(), EncodeError> {
+    chunks.clear();
+    let cut = |scratch: &mut BytesMut| {
+        let chunk = scratch.split().freeze();
+        if scratch.capacity() < HEADER_MIN_ROOM {
+            scratch.reserve(HEADER_BLOCK);
+        }
+        chunk
+    };
+    if scratch.capacity() < HEADER_MIN_ROOM {
+        scratch.reserve(HEADER_BLOCK);
+    }
+    header.encode(scratch, V18)?;
+    chunks.push((cut(scratch), Bytes::new()));
+    let mut encoder = SubgroupObjectEncoder::new(header, V18);
+    for object in objects {
+        encoder.encode_header(scratch, &object.header())?;
+        chunks.push((cut(scratch), object.payload.clone()));
     }
     Ok(())
 }

@@ -120,6 +120,29 @@ fn subgroup_stream_reads_the_same_objects_and_writes_the_same_bytes() {
     assert_eq!(moqtap::walk_subgroup(&bytes).unwrap(), fx::walk_subgroup(&bytes).unwrap());
 }
 
+/// The zero-copy send pair writes the same stream: its chunks, in order, are the bytes of
+/// the subgroup stream the peer reads, and every payload chunk is the caller's allocation.
+#[test]
+fn subgroup_send_chunks_are_the_stream_and_payloads_are_not_copied() {
+    let (header, objects) = (fx::subgroup_header(), fx::subgroup_objects());
+    let mut scratch = bytes::BytesMut::new();
+    let mut chunks = Vec::new();
+    // Twice: the second run reuses the scratch block and replaces the first run's chunks.
+    for _ in 0..2 {
+        fx::send_subgroup(&header, &objects, &mut scratch, &mut chunks).unwrap();
+        assert_eq!(chunks.len(), 1 + objects.len());
+        let joined: Vec<u8> = chunks.iter().flat_map(|(h, p)| h.iter().chain(p.iter()).copied()).collect();
+        assert_eq!(joined, fx::subgroup_stream().unwrap().to_vec());
+        for ((_, payload), object) in chunks.iter().skip(1).zip(&objects) {
+            assert_eq!(payload.as_ptr(), object.payload.as_ptr(), "payload copied");
+        }
+    }
+    let mut peer_out = Vec::new();
+    let (peer_header, peer_objects) = moqtap::subgroup_objects(&fx::subgroup_stream().unwrap()).unwrap();
+    moqtap::write_subgroup(&peer_header, &peer_objects, &mut peer_out).unwrap();
+    assert_eq!(peer_out, fx::subgroup_stream().unwrap().to_vec());
+}
+
 #[test]
 fn fetch_stream_reads_the_same_objects_and_writes_the_same_headers() {
     let bytes = fx::fetch_stream().unwrap();

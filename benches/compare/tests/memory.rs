@@ -62,13 +62,10 @@ fn lite05_idle_session_within_goal() {
     measured("lite-05", Version::Lite(LiteVersion::Lite05));
 }
 
-/// Missed (about 2.8 KiB per subscription) until the core changes: the lite engine keeps
-/// incoming subscriptions in `BTreeMap<RequestHandle, SubIn>` (`crates/sluice/src/lite`),
-/// and `SubIn` is ~190 bytes, so a session's first subscription allocates a whole B-tree
-/// leaf of 11 entries (2128 bytes). Boxing the value (or a small Vec/HashMap) brings it
-/// under the goal. Run with `--ignored` to check.
+/// The lite engine's per-subscription state: it was 2.8 KiB while incoming subscriptions
+/// were ~190-byte values inline in a `BTreeMap` (a session's first subscription allocated a
+/// whole 11-entry B-tree leaf); boxed in a hash map it is under the goal.
 #[test]
-#[ignore = "lite per-subscription memory over the 1 KiB goal until the core's SubIn map changes"]
 fn lite_subscription_within_goal() {
     for (name, version) in
         [("lite-04", Version::Lite(LiteVersion::Lite04)), ("lite-05", Version::Lite(LiteVersion::Lite05))]

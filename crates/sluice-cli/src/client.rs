@@ -53,6 +53,27 @@ pub struct ClientArgs {
     /// `sluice relay` prints it).
     #[arg(long)]
     pub fingerprint: Option<String>,
+    /// Over WebTransport, send no `WT-Available-Protocols` (the server's default version,
+    /// draft-18, applies). For tests of servers facing clients like moq-transport's.
+    #[arg(long, hide = true)]
+    pub wt_unnamed_version: bool,
+}
+
+/// What a client offers: MoQ versions in preference order, and whether a WebTransport
+/// CONNECT names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionOffer {
+    /// The versions (ALPNs on raw QUIC; `WT-Available-Protocols` over WebTransport).
+    pub versions: Vec<Version>,
+    /// Send `WT-Available-Protocols` (false: none; the server's default applies).
+    pub name_over_webtransport: bool,
+}
+
+impl VersionOffer {
+    /// `versions`, named over WebTransport.
+    pub fn new(versions: Vec<Version>) -> VersionOffer {
+        VersionOffer { versions, name_over_webtransport: true }
+    }
 }
 
 impl ClientArgs {
@@ -62,6 +83,11 @@ impl ClientArgs {
             Some(v) => vec![v.into()],
             None => Version::ALL.to_vec(),
         }
+    }
+
+    /// The versions to offer and how (`--version`, `--wt-unnamed-version`).
+    pub fn offer(&self) -> VersionOffer {
+        VersionOffer { versions: self.versions(), name_over_webtransport: !self.wt_unnamed_version }
     }
 
     /// How to check the server, from `--insecure` / `--fingerprint`.
@@ -116,12 +142,13 @@ pub struct Link {
 }
 
 impl Link {
-    /// Opens a session to `url` offering `versions`.
+    /// Opens a session to `url` offering `offer`.
     pub fn connect(
         url: &MoqUrl,
-        versions: &[Version],
+        offer: &VersionOffer,
         verification: ServerVerification,
     ) -> Result<Link, ConnectError> {
+        let versions = &offer.versions;
         let other = |e: Error| ConnectError::Other(format!("{url}: {e}"));
         let remote = url.resolve().map_err(ConnectError::Other)?;
         let tls = client_config(verification, versions).map_err(other)?;
@@ -134,7 +161,13 @@ impl Link {
         let local = if remote.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
         let local = local.parse().map_err(|e| ConnectError::Other(format!("{e}")))?;
         let mut endpoint = Endpoint::client(local, tls, config).map_err(other)?;
-        let conn = match endpoint.connect_over(remote, &url.host, &url.transport) {
+        let connected = match &url.transport {
+            Transport::WebTransport { path } if !offer.name_over_webtransport => {
+                endpoint.connect_webtransport_unnamed(remote, &url.host, path)
+            }
+            transport => endpoint.connect_over(remote, &url.host, transport),
+        };
+        let conn = match connected {
             Ok(conn) => conn,
             Err(Error::UnsupportedTransport(what)) => {
                 return Err(ConnectError::Unsupported(format!("{url}: unsupported transport: {what}")));

@@ -29,7 +29,7 @@ struct Cli {
 enum Command {
     /// Relay + publisher + subscriber over real QUIC on 127.0.0.1, checked end to end.
     Demo(DemoArgs),
-    /// A relay on one UDP port, every MoQ version (runs until killed).
+    /// A relay on one UDP port, every MoQ version (until SIGINT/SIGTERM).
     Relay(relay::Args),
     /// Publish stdin as one track: each read (or line) one object.
     Publish(publish::Args),
@@ -104,7 +104,7 @@ fn run_demo(args: &DemoArgs) -> ExitCode {
             Ok(summary) => {
                 if let Some(r) = summary.relay {
                     eprintln!(
-                        "  relay: {} upstream subscription(s), {} objects forwarded, {} payloads joined from several chunks, {} late objects dropped",
+                        "  relay: {} upstream subscription(s), {} objects forwarded, {} payload copies, {} late objects dropped",
                         r.upstream_subscribes, r.objects_forwarded, r.payload_copies, r.late_objects_dropped
                     );
                 }

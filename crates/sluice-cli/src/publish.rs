@@ -11,12 +11,11 @@
 //!
 //! End of input ends the track: the last group's stream is finished, and once everything is
 //! *delivered to the relay* the subscriptions end (MOQT PUBLISH_DONE, lite: subscribe
-//! stream FIN), and after a second delivery wait the session closes with NO_ERROR and the
-//! process exits 0. "Delivered" here is what the adapter lets a client observe: every byte
-//! handed to quinn-proto (adapter queue empty), nothing waiting for retransmission, and
-//! [`linger`] (three round trips, at least 100 ms) passed since, so acknowledgements are
-//! in. (sluice-quinn turns QUIC's per-stream acknowledgements into `Input::StreamAcked`
-//! for the core but does not expose them to applications yet.)
+//! stream FIN), and once those are delivered too the session closes with NO_ERROR and the
+//! process exits 0. "Delivered" is exact: no byte waits in the adapter's queues and the
+//! relay's QUIC stack has acknowledged every byte and the FIN of every stream the publisher
+//! finished ([`sluice_quinn::Connection::unacked_streams`] is 0: quinn-proto's
+//! `StreamEvent::Finished`, QUIC's "Data Recvd" state).
 //!
 //! GOAWAY (draft-18 §3.5, "Graceful Publisher Relay Switchover"; lite-04/05 §Goaway): a new
 //! session is opened to the GOAWAY URI (else the same URL) and the namespace is announced
@@ -33,7 +32,7 @@ use sluice::{
 use sluice_quinn::ServerVerification;
 use sluice_relay::codes::{self, Family};
 
-use crate::client::{ClientArgs, ConnectError, Link};
+use crate::client::{ClientArgs, ConnectError, Link, VersionOffer};
 use crate::input::{self, Chunk};
 use crate::vlog;
 
@@ -95,13 +94,9 @@ struct PubLink {
 enum Phase {
     Publishing,
     /// Input ended; waiting for delivery before ending the subscriptions.
-    Ending {
-        since: Instant,
-    },
+    Ending,
     /// Subscriptions ended; waiting for delivery before closing.
-    Ended {
-        since: Instant,
-    },
+    Ended,
     /// Sessions closing.
     Closing {
         since: Instant,
@@ -112,7 +107,7 @@ enum Phase {
 #[derive(Debug)]
 pub struct Publisher {
     args: Args,
-    versions: Vec<Version>,
+    versions: VersionOffer,
     verification: ServerVerification,
     track: TrackName,
     links: Vec<PubLink>,
@@ -127,20 +122,12 @@ pub struct Publisher {
     started: Instant,
     first_subscribed: Option<Instant>,
     phase: Phase,
-    /// Bytes handed to the sessions so far, and that count at the end of each recent group.
-    written: u64,
-    /// QUIC bytes sent before the first object.
-    udp_baseline: u64,
-    group_ends: std::collections::VecDeque<(u64, u64)>,
+    /// The streams of the last two groups that ended (oldest first): (group, streams).
+    group_ends: std::collections::VecDeque<(u64, Vec<StreamId>)>,
     /// Objects published.
     pub sent: u64,
     /// Payload bytes published.
     pub sent_bytes: u64,
-}
-
-/// How long delivery must have been quiet: three round trips, at least 100 ms.
-fn linger(rtt: Duration) -> Duration {
-    (rtt * 3).max(Duration::from_millis(100))
 }
 
 fn family(version: Option<Version>) -> Family {
@@ -160,7 +147,7 @@ pub fn run(args: Args) -> Result<(), ConnectError> {
 impl Publisher {
     /// Connects and prepares to publish what `input` yields.
     pub fn new(args: Args, input: Receiver<Chunk>) -> Result<Publisher, ConnectError> {
-        let versions = args.client.versions();
+        let versions = args.client.offer();
         let verification = args.client.verification().map_err(ConnectError::Other)?;
         let link = Link::connect(&args.client.url, &versions, verification.clone())?;
         let track = TrackName::new(namespace(&args.namespace), &args.track);
@@ -179,8 +166,6 @@ impl Publisher {
             started: Instant::now(),
             first_subscribed: None,
             phase: Phase::Publishing,
-            written: 0,
-            udp_baseline: 0,
             group_ends: std::collections::VecDeque::new(),
             sent: 0,
             sent_bytes: 0,
@@ -315,12 +300,6 @@ impl Publisher {
 
     fn on_subscribe(&mut self, now: Instant, id: u64, request: RequestHandle, track: TrackName) {
         let version = self.links.iter().find(|l| l.id == id).and_then(|l| l.version);
-        let udp_sent = self
-            .links
-            .iter_mut()
-            .find(|l| l.id == id)
-            .and_then(|l| l.link.connection())
-            .map_or(0, |c| c.quic().stats().udp_tx.bytes);
         let Some(session) = Self::session(&mut self.links, id) else { return };
         if track != self.track || self.phase != Phase::Publishing {
             let _ = session.reject(request, codes::does_not_exist(family(version)), "no such track here");
@@ -337,7 +316,6 @@ impl Publisher {
         vlog!("session {id}: serving subscription {request:?} from group {} object 0", self.group);
         if self.first_subscribed.is_none() {
             self.first_subscribed = Some(now);
-            self.udp_baseline = udp_sent;
         }
         let mut serving = Serving { link: id, request, stream: None };
         if self.object > 0 {
@@ -387,7 +365,7 @@ impl Publisher {
                     }
                 }
                 Ok(Chunk::End) | Err(TryRecvError::Disconnected) => {
-                    self.end_input(now);
+                    self.end_input();
                     return Ok(());
                 }
                 Ok(Chunk::Error(e)) => return Err(format!("reading stdin: {e}")),
@@ -397,8 +375,8 @@ impl Publisher {
         Ok(())
     }
 
-    /// Group `g + 2` starts only once group `g` has left: the adapter queue is empty and QUIC
-    /// has sent at least as many bytes as were written through group `g`. Why: moq-lite
+    /// Group `g + 2` starts only once group `g` has arrived: the adapter queue is empty and
+    /// the relay acknowledged every byte of group `g`'s streams. Why: moq-lite
     /// sends newer groups first unless the subscriber asked for ascending order (the relay
     /// does not), and the relay drops a group whose first object arrives after a newer
     /// group's (and ends a group's stream when the group after the next starts), so a burst
@@ -407,13 +385,12 @@ impl Publisher {
         if self.object != 0 || self.links.len() != 1 {
             return true;
         }
-        let Some(&(group, written)) = self.group_ends.front() else { return true };
+        let Some((group, streams)) = self.group_ends.front() else { return true };
         if group + 2 > self.group {
             return true;
         }
         let Some(conn) = self.links.first_mut().and_then(|l| l.link.connection()) else { return true };
-        let sent = conn.quic().stats().udp_tx.bytes.saturating_sub(self.udp_baseline);
-        conn.queued_bytes() == 0 && sent >= written
+        conn.queued_bytes() == 0 && !streams.iter().any(|s| conn.is_unacked(*s))
     }
 
     fn publish(&mut self, payload: Bytes) {
@@ -436,68 +413,64 @@ impl Publisher {
         }
         self.sent += 1;
         self.sent_bytes += payload.len() as u64;
-        self.written += payload.len() as u64 * self.serving.len() as u64;
         self.current.push(payload);
         self.object += 1;
         if self.object == self.args.group_size {
-            self.group_ends.push_back((self.group, self.written));
+            let streams = self.close_group();
+            self.group_ends.push_back((self.group, streams));
             if self.group_ends.len() > 2 {
                 self.group_ends.pop_front();
             }
-            self.close_group();
             self.group += 1;
             self.object = 0;
         }
     }
 
-    /// Finishes every subscription's stream of the current group.
-    fn close_group(&mut self) {
+    /// Finishes every subscription's stream of the current group; returns those streams.
+    fn close_group(&mut self) -> Vec<StreamId> {
+        let mut closed = Vec::new();
         for s in &mut self.serving {
             if let (Some(stream), Some(session)) = (s.stream.take(), Self::session(&mut self.links, s.link)) {
                 let _ = session.close_subgroup(stream, true);
+                closed.push(stream);
             }
         }
         self.current.clear();
+        closed
     }
 
-    fn end_input(&mut self, now: Instant) {
+    fn end_input(&mut self) {
         vlog!("end of input after {} objects", self.sent);
         self.close_group();
-        self.phase = Phase::Ending { since: now };
+        self.phase = Phase::Ending;
     }
 
-    /// True when everything handed over has been sent and acknowledged for a while.
-    fn delivered(&mut self, since: Instant, now: Instant) -> bool {
-        let mut rtt = Duration::ZERO;
-        for l in &mut self.links {
-            let Some(conn) = l.link.connection() else { continue };
-            if conn.queued_bytes() > 0 || conn.quic().has_pending_retransmits() {
-                return false;
-            }
-            rtt = rtt.max(conn.quic().rtt());
-        }
-        now.duration_since(since) >= linger(rtt)
+    /// True when every finished stream's data has been acknowledged by the relay and nothing
+    /// is left in the adapter's queues.
+    fn delivered(&mut self) -> bool {
+        self.links
+            .iter_mut()
+            .filter_map(|l| l.link.connection())
+            .all(|c| c.queued_bytes() == 0 && c.unacked_streams() == 0)
     }
 
     /// Moves the end of the track along; true when the publisher is done.
     fn advance_end(&mut self, now: Instant) -> bool {
         match self.phase {
             Phase::Publishing => false,
-            Phase::Ending { since } => {
-                if self.queued() > 0 {
-                    self.phase = Phase::Ending { since: now };
-                } else if self.delivered(since, now) {
+            Phase::Ending => {
+                if self.delivered() {
                     for s in std::mem::take(&mut self.serving) {
                         if let Some(session) = Self::session(&mut self.links, s.link) {
                             let _ = session.end_subscription(s.request, 0, "end of input");
                         }
                     }
-                    self.phase = Phase::Ended { since: now };
+                    self.phase = Phase::Ended;
                 }
                 false
             }
-            Phase::Ended { since } => {
-                if self.delivered(since, now) {
+            Phase::Ended => {
+                if self.delivered() {
                     for l in &mut self.links {
                         l.link.close("end of track");
                     }

@@ -1,5 +1,10 @@
 //! `sluice relay`: the sans-IO relay ([`crate::relay_node`]) on one UDP port, serving every
-//! MoQ version sluice speaks (ALPN picks), until the process is killed.
+//! MoQ version sluice speaks (ALPN picks), until SIGINT or SIGTERM.
+//!
+//! On SIGINT/SIGTERM the relay shuts down gracefully: every session is closed with NO_ERROR
+//! (reason "relay shutting down"), the socket loop runs until the closes are sent (at most
+//! [`SHUTDOWN_GRACE`]), the final relay counters are printed (`relay stopped: …`) and the
+//! process exits 0. A second SIGINT during that exits at once with status 1.
 //!
 //! The certificate is a fresh self-signed one unless `--cert`/`--key` name PEM files; its
 //! SHA-256 fingerprint is printed on stderr as `fingerprint: <hex>` (clients pin it with
@@ -14,6 +19,8 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -26,6 +33,8 @@ use crate::vlog;
 
 /// Longest socket wait of the loop.
 const WAIT: Duration = Duration::from_millis(5);
+/// Longest wait for closing sessions at shutdown.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// `sluice relay` options.
 #[derive(Debug, Clone, clap::Args)]
@@ -56,8 +65,22 @@ pub struct Args {
     pub goaway_timeout: u64,
 }
 
-/// Runs the relay until the process is killed.
+/// Sets the returned flag on SIGINT or SIGTERM; a second SIGINT exits with status 1.
+fn shutdown_flag() -> Result<Arc<AtomicBool>, String> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let flag = Arc::new(AtomicBool::new(false));
+    let err = |e: std::io::Error| format!("installing signal handlers: {e}");
+    // Order matters: the conditional exit must see the flag before this signal sets it.
+    signal_hook::flag::register_conditional_shutdown(SIGINT, 1, flag.clone()).map_err(err)?;
+    for signal in [SIGINT, SIGTERM] {
+        signal_hook::flag::register(signal, flag.clone()).map_err(err)?;
+    }
+    Ok(flag)
+}
+
+/// Runs the relay until SIGINT or SIGTERM (see the module docs).
 pub fn run(args: &Args) -> Result<(), String> {
+    let stop = shutdown_flag()?;
     let identity = match (&args.cert, &args.key) {
         (Some(cert), Some(key)) => ServerIdentity::from_pem_files(cert, key),
         _ => ServerIdentity::self_signed(["localhost".to_owned(), args.listen.ip().to_string()]),
@@ -79,7 +102,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     let goaway_at = args.goaway_after.map(|s| started + Duration::from_secs_f64(s.max(0.0)));
     let mut goaway_sent = false;
     let mut seen = Seen::default();
-    loop {
+    while !stop.load(Ordering::Relaxed) {
         node.step(WAIT).map_err(|e| e.to_string())?;
         let forwarded = node.relay.stats().objects_forwarded;
         let due = goaway_at.is_some_and(|t| Instant::now() >= t)
@@ -90,6 +113,34 @@ pub fn run(args: &Args) -> Result<(), String> {
         }
         seen.report(&mut node);
     }
+    shutdown(&mut node)
+}
+
+/// Closes every session with NO_ERROR, steps until they are gone (or the grace runs out),
+/// and prints the final counters.
+fn shutdown(node: &mut RelayNode) -> Result<(), String> {
+    let mut closed = 0;
+    for conn in node.endpoint.connections() {
+        if !conn.session().is_closed() {
+            conn.session().close(0, "relay shutting down");
+            closed += 1;
+        }
+    }
+    eprintln!("shutting down: closing {closed} session(s)");
+    let deadline = Instant::now() + SHUTDOWN_GRACE;
+    while node.endpoint.connections().next().is_some() && Instant::now() < deadline {
+        node.step(WAIT).map_err(|e| e.to_string())?;
+    }
+    let s = node.relay.stats();
+    eprintln!(
+        "relay stopped: {} objects forwarded, {} upstream subscription(s), {} groups skipped, {} streams reset, {} requests refused for load",
+        s.objects_forwarded,
+        s.upstream_subscribes,
+        s.groups_skipped,
+        s.streams_reset,
+        s.refused_excessive_load
+    );
+    Ok(())
 }
 
 /// Sends GOAWAY on every open session.

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use sluice::{Event, GroupOrder, ObjectStatus, RequestHandle, SubscribeOptions, TrackName, Version};
 use sluice_quinn::ServerVerification;
 
-use crate::client::{ClientArgs, ConnectError, Link};
+use crate::client::{ClientArgs, ConnectError, Link, VersionOffer};
 use crate::publish::namespace;
 use crate::reorder::{Offer, Reorder};
 use crate::vlog;
@@ -88,7 +88,7 @@ pub struct Totals {
 #[derive(Debug)]
 pub struct Subscriber<W: Write> {
     args: Args,
-    versions: Vec<Version>,
+    versions: VersionOffer,
     verification: ServerVerification,
     track: TrackName,
     links: Vec<SubLink>,
@@ -116,7 +116,7 @@ pub fn run(args: Args) -> Result<(), ConnectError> {
 impl<W: Write> Subscriber<W> {
     /// Connects; payloads will go to `out`.
     pub fn new(args: Args, out: W) -> Result<Subscriber<W>, ConnectError> {
-        let versions = args.client.versions();
+        let versions = args.client.offer();
         let verification = args.client.verification().map_err(ConnectError::Other)?;
         let link = Link::connect(&args.client.url, &versions, verification.clone())?;
         let track = TrackName::new(namespace(&args.namespace), &args.track);

@@ -38,8 +38,8 @@ fn lines_case(scheme: &str, version: &str) {
     let relay = Relay::start(&[]);
     let input = input_lines(200);
     let run = pipeline(&relay, scheme, version, &input, &["--lines", "--group-size", "10"]);
-    for out in run.outputs {
-        assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&input));
+    for (out, err) in run.outputs.iter().zip(&run.stderr[1..]) {
+        assert_eq!(String::from_utf8_lossy(out), String::from_utf8_lossy(&input), "{err}");
     }
 }
 
@@ -80,9 +80,15 @@ fn quic_d18_binary_chunks_reach_two_subscribers_intact() {
     let relay = Relay::start(&[]);
     let input: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let run = pipeline(&relay, "moqt", "d18", &input, &["--chunk-size", "1000", "--group-size", "7"]);
-    for out in run.outputs {
-        assert_eq!(out.len(), input.len());
-        assert!(out == input, "output differs from the input");
+    for (out, err) in run.outputs.iter().zip(&run.stderr[1..]) {
+        assert_eq!(
+            out.len(),
+            input.len(),
+            "{err}\npublisher: {}\nrelay: {:?}",
+            run.stderr[0],
+            relay.lines_so_far()
+        );
+        assert!(*out == input, "output differs from the input");
     }
 }
 
@@ -91,9 +97,15 @@ fn quic_lite04_binary_chunks_reach_two_subscribers_intact() {
     let relay = Relay::start(&[]);
     let input: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2_246_822_519) >> 11) as u8).collect();
     let run = pipeline(&relay, "moqt", "lite-04", &input, &["--chunk-size", "1000", "--group-size", "7"]);
-    for out in run.outputs {
-        assert_eq!(out.len(), input.len());
-        assert!(out == input, "output differs from the input");
+    for (out, err) in run.outputs.iter().zip(&run.stderr[1..]) {
+        assert_eq!(
+            out.len(),
+            input.len(),
+            "{err}\npublisher: {}\nrelay: {:?}",
+            run.stderr[0],
+            relay.lines_so_far()
+        );
+        assert!(*out == input, "output differs from the input");
     }
 }
 
@@ -103,15 +115,15 @@ fn quic_lite04_binary_chunks_reach_two_subscribers_intact() {
 /// still be the whole input, once, in order: the subscribers' old and new subscriptions
 /// overlap and are deduplicated, the publisher re-announces and serves its old session
 /// until it ends.
-fn goaway_case(version: &str) {
+fn goaway_case(scheme: &str, version: &str) {
     let relay = Relay::start(&["--goaway-after-objects", "60"]);
     let input = input_lines(200);
-    let run = pipeline(&relay, "moqt", version, &input, &["--lines", "--group-size", "10", "--rate", "200"]);
+    let run = pipeline(&relay, scheme, version, &input, &["--lines", "--group-size", "10", "--rate", "200"]);
     relay.wait_for_line("goaway: sent to 3 session(s)");
     for out in run.outputs {
         assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&input));
     }
-    let same_url = format!("again on {}", relay.url("moqt"));
+    let same_url = format!("again on {}", relay.url(scheme));
     for stderr in &run.stderr {
         assert!(stderr.contains("GOAWAY from") && stderr.contains(&same_url), "{stderr}");
     }
@@ -122,12 +134,62 @@ fn goaway_case(version: &str) {
 
 #[test]
 fn goaway_lite04_clients_reconnect_and_output_stays_complete() {
-    goaway_case("lite-04");
+    goaway_case("moqt", "lite-04");
+}
+
+#[test]
+fn goaway_lite05_clients_reconnect_and_output_stays_complete() {
+    goaway_case("moqt", "lite-05");
 }
 
 #[test]
 fn goaway_d18_clients_reconnect_and_output_stays_complete() {
-    goaway_case("d18");
+    goaway_case("moqt", "d18");
+}
+
+/// The same over WebTransport: GOAWAY travels inside the WebTransport session (MoQ's own
+/// message on its control/announce stream), and the clients reconnect to the same https URL.
+#[test]
+fn goaway_webtransport_d18_clients_reconnect_and_output_stays_complete() {
+    goaway_case("https", "d18");
+}
+
+#[test]
+fn goaway_webtransport_lite05_clients_reconnect_and_output_stays_complete() {
+    goaway_case("https", "lite-05");
+}
+
+/// WebTransport clients that send no `WT-Available-Protocols` (like moq-transport's) and
+/// offer every version: the relay serves them its documented default, draft-18 (on raw QUIC
+/// or with the header it would pick lite-05, its most preferred), and the whole pipeline
+/// runs on it.
+#[test]
+fn webtransport_clients_naming_no_version_run_draft18_end_to_end() {
+    let relay = Relay::start(&[]);
+    let url = relay.url("https");
+    let input = input_lines(100);
+    let unnamed = ["-v", "--wt-unnamed-version"];
+    let a = Client::subscribe_with(&relay, &url, "", &unnamed);
+    let b = Client::subscribe_with(&relay, &url, "", &unnamed);
+    relay.wait_for_line("subscriptions waiting for a publisher: 2");
+    let publisher = Client::publish(&relay, &url, "", &input, &["-v", "--wt-unnamed-version", "--lines"]);
+    let (code, err) = publisher.finish();
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("session 0 ready: moqt-18"), "{err}");
+    for sub in [a, b] {
+        let (code, out, err) = sub.finish_with_output();
+        assert_eq!(code, 0, "{err}");
+        assert!(err.contains("ready: moqt-18"), "{err}");
+        assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&input));
+    }
+    // Control: the same clients naming their versions get the relay's preference instead.
+    let named = Client::subscribe_with(&relay, &url, "", &["-v"]);
+    let deadline = std::time::Instant::now() + common::TIMEOUT;
+    while !named.stderr().contains("ready: ") {
+        assert!(std::time::Instant::now() < deadline, "never ready: {}", named.stderr());
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(named.stderr().contains("session 0 ready: moq-lite-05"), "{}", named.stderr());
 }
 
 /// One subscriber is killed once it has output 50 lines; the other's output stays whole.

@@ -25,7 +25,7 @@
 //!
 //! Time: the adapter owns a [`Clock`] and converts `Instant`s; the core only sees [`Time`](sluice::Time).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -92,6 +92,9 @@ pub struct Connection {
     last_path: Option<(u64, Duration)>,
     /// Set when the connection runs WebTransport (ALPN `h3`).
     pub(crate) wt: Option<Box<WebTransport>>,
+    /// Streams finished (FIN handed to quinn-proto) whose data the peer has not yet
+    /// acknowledged in full (`StreamEvent::Finished` removes them).
+    pub(crate) unacked: HashSet<quinn_proto::StreamId>,
 }
 
 fn dir_index(bidi: bool) -> usize {
@@ -126,6 +129,7 @@ impl Connection {
             report_path,
             last_path: None,
             wt: None,
+            unacked: HashSet::new(),
         }
     }
 
@@ -178,6 +182,21 @@ impl Connection {
     /// Bytes queued in the adapter (not yet accepted by quinn-proto), across all streams.
     pub fn queued_bytes(&self) -> usize {
         self.send.values().flat_map(|q| q.chunks.iter()).map(Bytes::len).sum()
+    }
+
+    /// Streams this side finished whose every byte and FIN the peer has not acknowledged
+    /// yet (QUIC "Data Recvd", reported by quinn-proto as `StreamEvent::Finished`). Streams
+    /// reset or stopped stop counting. With [`Connection::queued_bytes`] at 0 and this at 0,
+    /// everything written on a finished stream has been delivered to the peer's QUIC stack.
+    pub fn unacked_streams(&self) -> usize {
+        self.unacked.len()
+    }
+
+    /// True while `stream` (a core stream name) is finished but not yet acknowledged in
+    /// full by the peer; false once acknowledged, reset or stopped, and for streams not
+    /// finished yet.
+    pub fn is_unacked(&self, stream: StreamId) -> bool {
+        self.quic_id(stream).is_some_and(|id| self.unacked.contains(&id))
     }
 
     /// The earliest of the QUIC and MoQ deadlines.
@@ -342,6 +361,7 @@ impl Connection {
                 self.write_queued(now, name);
             }
             StreamEvent::Finished { id } => {
+                self.unacked.remove(&id);
                 let name = self.core_name(id);
                 if name.is_local() {
                     self.input(now, Input::StreamAcked { stream: name });
@@ -349,6 +369,7 @@ impl Connection {
                 self.forget_send(name, id);
             }
             StreamEvent::Stopped { id, error_code } => {
+                self.unacked.remove(&id);
                 let name = self.core_name(id);
                 self.send.remove(&name);
                 if !self.wt_is_owned(id) {
@@ -500,6 +521,7 @@ impl Connection {
                 self.send.remove(&stream);
                 match self.quic_id(stream) {
                     Some(id) => {
+                        self.unacked.remove(&id);
                         let _ = self.quic.send_stream(id).reset(varint(code));
                         self.forget_send(stream, id);
                     }
@@ -609,7 +631,9 @@ impl Connection {
         }
         let was_blocked = std::mem::take(&mut queue.blocked);
         if queue.fin {
-            let _ = send.finish();
+            if send.finish().is_ok() {
+                self.unacked.insert(id);
+            }
             // Keep the entry out of the map: nothing more can be written. The id mapping
             // stays until the peer acknowledges (StreamEvent::Finished).
             self.send.remove(&stream);

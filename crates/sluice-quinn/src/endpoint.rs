@@ -128,10 +128,33 @@ impl Endpoint {
         server_name: &str,
         transport: &Transport,
     ) -> Result<ConnectionHandle, Error> {
-        let path = match transport {
-            Transport::Quic => return self.connect(remote, server_name),
-            Transport::WebTransport { path } => path,
-        };
+        match transport {
+            Transport::Quic => self.connect(remote, server_name),
+            Transport::WebTransport { path } => self.connect_webtransport(remote, server_name, path, true),
+        }
+    }
+
+    /// A WebTransport client connection that names no MoQ version: its CONNECT carries no
+    /// `WT-Available-Protocols` (as moq-transport's WebTransport client does). The version is
+    /// then the one the server's `WT-Protocol` names, else draft-18 (the default of
+    /// [`crate::webtransport::DEFAULT_VERSION`]) when this endpoint's client configuration
+    /// includes it, else its first version.
+    pub fn connect_webtransport_unnamed(
+        &mut self,
+        remote: SocketAddr,
+        server_name: &str,
+        path: &str,
+    ) -> Result<ConnectionHandle, Error> {
+        self.connect_webtransport(remote, server_name, path, false)
+    }
+
+    fn connect_webtransport(
+        &mut self,
+        remote: SocketAddr,
+        server_name: &str,
+        path: &str,
+        name_versions: bool,
+    ) -> Result<ConnectionHandle, Error> {
         let tls = self.client_config.as_ref().ok_or(Error::NotAClient)?;
         let config = tls
             .webtransport
@@ -143,7 +166,7 @@ impl Endpoint {
         let mut conn =
             Connection::new(handle, quic, self.session_config.clone(), Role::Client, self.clock, now);
         let authority = format!("{server_name}:{}", remote.port());
-        conn.start_webtransport_client(&authority, path, &versions);
+        conn.start_webtransport_client(&authority, path, &versions, name_versions);
         self.connections.insert(handle, conn);
         Ok(handle)
     }
@@ -226,7 +249,16 @@ impl Endpoint {
                     let data = BytesMut::from(self.recv_buf.get(..len).unwrap_or_default());
                     self.on_datagram(Instant::now(), from, data)?;
                 }
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => break,
+                // A signal interrupting the wait ends it early, like a timeout, so the caller's
+                // loop gets to look at whatever the signal handler set.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    break;
+                }
                 // ICMP port unreachable and the like surface as errors on some systems; QUIC's
                 // own timers deal with an unreachable peer.
                 Err(e) if e.kind() == io::ErrorKind::ConnectionReset => continue,
@@ -314,7 +346,15 @@ fn send(socket: &UdpSocket, buf: &[u8], transmit: &quinn_proto::Transmit) -> Res
     let data = buf.get(..transmit.size).unwrap_or(buf);
     match socket.send_to(data, transmit.destination) {
         Ok(_) => Ok(()),
-        Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::ConnectionRefused) => Ok(()),
+        // Interrupted by a signal: dropped like a full buffer (QUIC retransmits).
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::ConnectionRefused | io::ErrorKind::Interrupted
+            ) =>
+        {
+            Ok(())
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -4,7 +4,11 @@
 //! * [`Connection`]: one quinn-proto connection + one session; translates session outputs
 //!   into stream operations and QUIC events into session inputs (no MoQ logic here).
 //! * [`Endpoint`]: the socket loop for clients and servers ([`Endpoint::step`],
-//!   [`Endpoint::run_until`]).
+//!   [`Endpoint::run_until`]). A signal interrupting the socket wait (EINTR) only ends the
+//!   wait early, so a caller's signal flag gets looked at.
+//! * Delivery: [`Connection::queued_bytes`] (bytes not yet taken by quinn-proto) and
+//!   [`Connection::unacked_streams`] (finished streams the peer has not acknowledged in
+//!   full) tell an application when everything it finished has reached the peer.
 //! * [`tls`]: self-signed server identities, SHA-256 certificate pinning, ALPN per version.
 //! * [`Clock`]: `Instant` ↔ [`sluice::Time`].
 //!

@@ -71,8 +71,15 @@ fn close_code(code: u64) -> u32 {
 }
 
 impl Connection {
-    /// Makes this (client) connection a WebTransport one.
-    pub(crate) fn start_webtransport_client(&mut self, authority: &str, path: &str, versions: &[Version]) {
+    /// Makes this (client) connection a WebTransport one; `name_versions` false sends no
+    /// `WT-Available-Protocols` (the default version then applies).
+    pub(crate) fn start_webtransport_client(
+        &mut self,
+        authority: &str,
+        path: &str,
+        versions: &[Version],
+        name_versions: bool,
+    ) {
         let default = if versions.contains(&DEFAULT_VERSION) {
             Some(DEFAULT_VERSION)
         } else {
@@ -82,7 +89,7 @@ impl Connection {
             sluice_wt::Config::default(),
             authority,
             path,
-            alpns(versions),
+            if name_versions { alpns(versions) } else { Vec::new() },
             default.map(|v| v.alpn().to_string()),
         );
         self.wt = Some(Box::new(WebTransport::new(wt)));
@@ -238,6 +245,7 @@ impl Connection {
                     if let (Ok(v), Ok(code)) = (VarInt::from_u64(stream), VarInt::from_u64(code)) {
                         let id = quinn_proto::StreamId::from(v);
                         self.send.remove(&StreamId(stream));
+                        self.unacked.remove(&id);
                         let _ = self.quic.send_stream(id).reset(code);
                     }
                 }

@@ -10,7 +10,7 @@
 //! age. Only whole groups are evicted, oldest first, so a cached group always starts where
 //! the relay first saw it. A group bigger than the byte limit on its own stops being cached
 //! (its objects so far are dropped, with every older group, so the cache is always one
-//! contiguous stretch of the track). Payloads are the received `Bytes` (reference counts,
+//! contiguous stretch of the track). Payloads are the received chunks (reference counts,
 //! no copies).
 //!
 //! FETCH is answered from it when the asked range starts within that stretch
@@ -20,14 +20,13 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use bytes::Bytes;
-use sluice::{Location, ObjectInfo, Time};
+use sluice::{Location, ObjectInfo, Payload, Time};
 
 /// One cached object.
 #[derive(Debug, Clone)]
 pub(crate) struct CachedObject {
     pub(crate) info: ObjectInfo,
-    pub(crate) payload: Bytes,
+    pub(crate) payload: Payload,
 }
 
 /// One cached group, objects in arrival order.
@@ -62,7 +61,7 @@ pub(crate) struct GroupCache {
 
 impl GroupCache {
     /// Adds one object. Objects of a group older than every cached one are not kept.
-    pub(crate) fn insert(&mut self, now: Time, info: &ObjectInfo, payload: &Bytes, limits: Limits) {
+    pub(crate) fn insert(&mut self, now: Time, info: &ObjectInfo, payload: &Payload, limits: Limits) {
         if limits.groups == 0 || self.oversized == Some(info.group) {
             return;
         }
@@ -192,6 +191,7 @@ impl GroupCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use sluice::ObjectStatus;
 
     fn info(group: u64, object: u64) -> ObjectInfo {
@@ -211,7 +211,7 @@ mod tests {
     #[test]
     fn keeps_the_latest_groups_within_count_bytes_and_age() {
         let mut cache = GroupCache::default();
-        let p = Bytes::from_static(&[0; 10]);
+        let p = Payload::One(Bytes::from_static(&[0; 10]));
         for g in 0..3 {
             for o in 0..2 {
                 cache.insert(Time::from_millis(g * 100), &info(g, o), &p, LIMITS);
@@ -222,7 +222,7 @@ mod tests {
         assert_eq!(cache.groups_since(0).map(|g| g.group).collect::<Vec<_>>(), vec![1, 2]);
         assert_eq!(cache.bytes(), 40);
         // A group over the byte limit is not kept at all, and stops being cached.
-        let big = Bytes::from_static(&[0; 60]);
+        let big = Payload::One(Bytes::from_static(&[0; 60]));
         cache.insert(Time::from_millis(300), &info(3, 0), &big, LIMITS);
         cache.insert(Time::from_millis(300), &info(3, 1), &big, LIMITS);
         assert_eq!(cache.groups_since(3).count(), 0);

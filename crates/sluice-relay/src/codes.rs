@@ -13,7 +13,7 @@
 //!   INTERNAL_ERROR 0x0, lite NOT_FOUND 13); the original number is not carried, because
 //!   the two families give the same numbers different meanings. The reason text is kept.
 
-use sluice_wire::moqt::codes::{PublishDoneCode, RequestErrorCode};
+use sluice_wire::moqt::codes::{PublishDoneCode, RequestErrorCode, StreamResetCode};
 
 /// The wire family of a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +120,20 @@ pub fn map_failure(from: Family, to: Family, code: u64) -> u64 {
     match to {
         Family::Lite => LITE_NOT_FOUND,
         Family::Moqt => RequestErrorCode::INTERNAL_ERROR.0,
+    }
+}
+
+/// The code aborting a downstream fetch of family `to` that was already accepted, because
+/// its upstream fetch (family `from`; `None`: the publisher's session is gone) failed with
+/// `code`. MOQT gets a stream reset code: the upstream's own when it is a MOQT failure
+/// code (non-zero), else UNKNOWN_OBJECT_STATUS (0x6, draft-18 §3.3.3: "the status of the
+/// next object cannot be determined", which is what a relay that lost its upstream knows).
+/// lite gets the upstream lite code, else NOT_FOUND.
+pub fn fetch_aborted(from: Option<Family>, to: Family, code: u64) -> u64 {
+    match (from, to) {
+        (Some(Family::Moqt), Family::Moqt) | (Some(Family::Lite), Family::Lite) if code != 0 => code,
+        (_, Family::Moqt) => StreamResetCode::UNKNOWN_OBJECT_STATUS.0,
+        (_, Family::Lite) => LITE_NOT_FOUND,
     }
 }
 

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use bytes::Bytes;
 use sluice::{
     Event, Filter, Namespace, ObjectInfo, Payload, Reason, RequestHandle, Session, SubscribeOptions, Time,
     TrackInfo, TrackName, Version,
@@ -14,6 +13,7 @@ mod fetch;
 mod push;
 mod status;
 mod switchover;
+mod track_push;
 mod update;
 
 use crate::cache::{GroupCache, Limits};
@@ -34,6 +34,8 @@ struct Peer {
     bytes_written: u64,
     /// The peer sent GOAWAY: it is leaving, so its tracks move to another publisher.
     going_away: bool,
+    /// The peer's SUBSCRIBE_TRACKS requests: namespace prefix and forward state.
+    track_discoveries: BTreeMap<RequestHandle, track_push::TrackDiscovery>,
 }
 
 impl Peer {
@@ -335,7 +337,10 @@ impl Relay {
             Event::IncomingSubscribe { request, track, options } => {
                 self.on_subscribe(now, id, request, track, options, sessions)
             }
-            Event::SubscriberGone { request } => self.downstream_gone(id, request, sessions),
+            // A subscriber left, or refused a track the relay PUBLISHed to it.
+            Event::SubscriberGone { request } | Event::PublishRefused { request, .. } => {
+                self.downstream_gone(id, request, sessions)
+            }
             Event::GroupExpired { request, stream, .. } => {
                 if let Some(name) = self.by_downstream.get(&(id, request))
                     && let Some(t) = self.tracks.get_mut(name)
@@ -362,8 +367,9 @@ impl Relay {
             Event::SubgroupEnded { request, group, subgroup } => {
                 self.on_subgroup_ended(id, request, group, subgroup, sessions)
             }
-            Event::IncomingFetch { request, track, start, end } => {
-                self.on_incoming_fetch(now, id, request, track, start, end, sessions)
+            Event::IncomingFetch { request, track, start, end, priority } => {
+                let asked = fetch::Asked { track, start, end, priority };
+                self.on_incoming_fetch(now, id, request, asked, sessions)
             }
             Event::FetchAccepted { request, end } => self.on_fetch_accepted(id, request, end, sessions),
             Event::FetchGap { request, through, unknown } => {
@@ -376,6 +382,17 @@ impl Relay {
             Event::TrackStatus { request, result } => self.on_status(id, request, result, sessions),
             Event::IncomingPublish { request, track, info } => {
                 self.on_incoming_publish(now, id, request, track, info, sessions)
+            }
+            Event::IncomingTrackDiscovery { request, prefix, forward } => {
+                self.on_track_discovery(id, request, prefix, forward, sessions)
+            }
+            Event::IncomingTrackDiscoveryEnded { request } => {
+                if let Some(p) = self.peers.get_mut(&id) {
+                    p.track_discoveries.remove(&request);
+                }
+            }
+            Event::PublishAccepted { request, options } => {
+                self.on_publish_accepted(now, id, request, options, sessions)
             }
             Event::GoAway { .. } => self.on_goaway(id, sessions),
             Event::Closed { .. } => self.remove_session(id, sessions),
@@ -514,6 +531,7 @@ impl Relay {
             newest_group: None,
             skipped_group: None,
             open: Vec::new(),
+            via_publish: false,
         };
         if let Some(t) = self.tracks.get_mut(&track) {
             if t.subscribers.len() >= self.config.max_subscribers_per_track {
@@ -543,11 +561,12 @@ impl Relay {
             return;
         }
         // One upstream subscription for everyone: from the latest group, at the first
-        // subscriber's priority and forward state (later ones update it, see `update`).
+        // subscriber's priority, group order and forward state (later ones update the
+        // priority and forward state, see `update`; the group order stays the first one's).
         let upstream_options = SubscribeOptions {
             filter: Filter::LargestObject,
             priority: options.priority,
-            group_order: None,
+            group_order: options.group_order,
             forward: options.forward,
             max_latency_ms: 0,
         };
@@ -616,7 +635,8 @@ impl Relay {
         };
         let Some(session) = sessions.session(id) else { return };
         let joined_at = info.largest;
-        if session.accept_subscribe(request, info).is_err() {
+        // A track pushed with PUBLISH was accepted by the peer (PUBLISH_OK) instead.
+        if !d.via_publish && session.accept_subscribe(request, info).is_err() {
             self.stats.command_errors += 1;
             return;
         }
@@ -639,7 +659,7 @@ impl Relay {
             let peer = self.peers.entry(id).or_default();
             let ended: Vec<(u64, u64)> =
                 t.cache.groups_since(group).flat_map(|g| g.ended.iter().map(|s| (g.group, *s))).collect();
-            let objects: Vec<(ObjectInfo, Bytes)> = t
+            let objects: Vec<(ObjectInfo, Payload)> = t
                 .cache
                 .groups_since(group)
                 .flat_map(|g| g.objects.iter())
@@ -673,8 +693,12 @@ impl Relay {
         let Some(name) = self.by_upstream.get(&(id, request)).cloned() else { return };
         let Some(t) = self.tracks.get_mut(&name) else { return };
         t.info = Some(info);
-        let pending: Vec<(SessionId, RequestHandle)> =
-            t.subscribers.iter().filter(|d| !d.accepted).map(|d| (d.session, d.request)).collect();
+        let pending: Vec<(SessionId, RequestHandle)> = t
+            .subscribers
+            .iter()
+            .filter(|d| !d.accepted && !d.via_publish)
+            .map(|d| (d.session, d.request))
+            .collect();
         // Group streams race the SUBSCRIBE_OK (they are separate streams), so objects may
         // have arrived before it; they were only cached, since no downstream subscription
         // was accepted yet. The track's cache started empty with the upstream subscription
@@ -684,6 +708,7 @@ impl Relay {
         for (s, r) in pending {
             self.accept_downstream(now, &name, s, r, true, sessions);
         }
+        self.push_to_discoveries(&name, sessions);
     }
 
     fn on_object(
@@ -704,14 +729,7 @@ impl Relay {
             self.stats.late_objects_dropped += 1;
             return;
         }
-        let payload = match payload {
-            Payload::One(b) => b,
-            chunks => {
-                // `ObjectWrite` takes one `Bytes`: a payload that arrived in pieces is joined.
-                self.stats.payload_copies += 1;
-                chunks.to_bytes()
-            }
-        };
+        // The payload is forwarded (and cached) as the chunks it arrived in: no copy.
         if info.status == sluice::ObjectStatus::Normal {
             t.cache.insert(now, &info, &payload, limits);
             t.newest_group = Some(t.newest_group.map_or(info.group, |g| g.max(info.group)));
@@ -776,7 +794,7 @@ impl Relay {
         for mut d in t.subscribers.drain(..) {
             self.by_downstream.remove(&(d.session, d.request));
             let Some(session) = sessions.session(d.session) else { continue };
-            let result = match (end, d.accepted) {
+            let result = match (end, d.accepted || d.via_publish) {
                 (UpstreamEnd::Code(from), true) => {
                     d.close_all(session);
                     session.end_subscription(

@@ -4,7 +4,7 @@
 //! Forwarding rules (what a subscriber sees):
 //! * each (group, subgroup) gets its own downstream stream, opened at the first object the
 //!   subscriber gets of it and written in arrival order, never reordered; objects are the
-//!   upstream payload `Bytes` (reference-counted, not copied);
+//!   upstream payload's chunks (reference-counted, not copied nor joined);
 //! * a stream ends when its upstream stream ends ([`sluice::Event::SubgroupEnded`]; on a
 //!   lite subscriber, when every upstream subgroup it carries has ended) or on the upstream
 //!   END_OF_GROUP / END_OF_TRACK status object (MOQT). A newer group starting ends nothing:
@@ -30,10 +30,9 @@
 //! * to MOQT: the lite-05 timestamp is dropped (MOQT has no such field); ids, subgroups,
 //!   properties and publisher priority are kept.
 
-use bytes::Bytes;
 use sluice::{
-    Location, ObjectInfo, ObjectStatus, ObjectWrite, RequestHandle, Session, StreamId, SubscribeOptions,
-    Time, TrackInfo,
+    Location, ObjectInfo, ObjectStatus, ObjectWrite, Payload, RequestHandle, Session, StreamId,
+    SubscribeOptions, Time, TrackInfo,
 };
 
 use crate::cache::GroupCache;
@@ -86,6 +85,10 @@ pub(crate) struct Downstream {
     /// A group skipped while congested: its objects are not sent.
     pub(crate) skipped_group: Option<u64>,
     pub(crate) open: Vec<OpenStream>,
+    /// The relay pushed the track to this session with PUBLISH (its SUBSCRIBE_TRACKS);
+    /// `request` is that PUBLISH. Accepted by the peer's PUBLISH_OK, ended with
+    /// PUBLISH_DONE like a subscription.
+    pub(crate) via_publish: bool,
 }
 
 /// One relayed track. See the module docs.
@@ -112,9 +115,11 @@ impl Track {
     /// The upstream options the downstream subscriptions call for: the most important
     /// (lowest) subscriber priority among them, and Forward=1 if any of them forwards
     /// (draft-18 §8: a relay forwards upstream if any downstream subscriber wants it). The
-    /// filter stays LargestObject (the relay always wants the live edge) and group order
-    /// the publisher's (each downstream stream gets its own subscriber's order from the
-    /// core).
+    /// filter stays LargestObject (the relay always wants the live edge) and the group
+    /// order stays the one the first subscriber asked for (none: the publisher's): a
+    /// draft-18 REQUEST_UPDATE cannot change it (draft-18 "GROUP ORDER Parameter": only in
+    /// SUBSCRIBE, PUBLISH_OK and FETCH), and each downstream stream gets its own
+    /// subscriber's order from the core anyway.
     pub(crate) fn aggregate(&self) -> SubscribeOptions {
         let mut options = self.upstream_options.clone();
         if let Some(p) = self.subscribers.iter().map(|d| d.options.priority).min() {
@@ -150,7 +155,7 @@ impl Downstream {
         &mut self,
         session: &mut Session,
         info: &ObjectInfo,
-        payload: &Bytes,
+        payload: &Payload,
         ctx: ForwardCtx<'_>,
     ) {
         let subgroup = match self.family {

@@ -373,3 +373,69 @@ fn the_cache_is_kept_for_a_bounded_time_after_the_last_subscriber_leaves() {
         assert_eq!(incoming_fetches(&mut publisher, &mut node).len(), 1, "{version:?}: now forwarded");
     }
 }
+
+#[test]
+fn a_forwarded_fetch_goes_upstream_at_the_fetchers_priority() {
+    let small = RelayConfig { cache_groups: 1, ..RelayConfig::default() };
+    for publisher_version in ALL {
+        for (fetcher_version, priority) in [(DRAFT18, 7u8), (LITE05, 200)] {
+            let (mut node, mut publisher, track, _sub) =
+                live_track(publisher_version, fetcher_version, small.clone(), 3);
+            let (_, fetcher) = node.connect(fetcher_version, LinkConfig::perfect());
+            node.peer(fetcher).fetch(track, loc(0, 0), loc(1, 0), priority).unwrap();
+            node.pump();
+            let asked: Vec<u8> = node
+                .events(publisher.conn)
+                .into_iter()
+                .filter_map(|e| match e {
+                    Event::IncomingFetch { priority, .. } => Some(priority),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(asked, vec![priority], "{publisher_version:?} <- {fetcher_version:?}");
+            let _ = &mut publisher;
+        }
+    }
+}
+
+#[test]
+fn a_forwarded_fetch_failing_midway_is_aborted_downstream() {
+    use sluice_wire::moqt::codes::StreamResetCode;
+    let small = RelayConfig { cache_groups: 1, ..RelayConfig::default() };
+    // The MOQT publisher aborts its accepted fetch after one object: the fetcher gets that
+    // object, then the publisher's reset code (not a clean end).
+    let (mut node, mut publisher, track, _sub) = live_track(DRAFT18, DRAFT18, small.clone(), 3);
+    let (_, fetcher) = node.connect(DRAFT18, LinkConfig::perfect());
+    let h = node.peer(fetcher).fetch(track.clone(), loc(0, 0), loc(2, 0), 10).unwrap();
+    node.pump();
+    let code = StreamResetCode::EXCESSIVE_LOAD.0;
+    for (request, ..) in incoming_fetches(&mut publisher, &mut node) {
+        let s = node.peer(publisher.conn);
+        s.accept_fetch(request, loc(2, 0)).unwrap();
+        s.write_fetch_object(request, 0, 0, sluice::ObjectWrite::new(0, frame(0, 0, LEN))).unwrap();
+        s.reject(request, code, "overloaded").unwrap();
+    }
+    node.pump();
+    let f = Fetched::take(&mut node, fetcher, h);
+    assert_eq!((f.accepted, f.ids(), f.ended), (Some(loc(2, 0)), vec![(0, 0)], Some(code)));
+    f.assert_bytes();
+    assert_eq!(node.relay.forwarded(), 0);
+
+    // The publisher's session goes mid-fetch: UNKNOWN_OBJECT_STATUS.
+    let (mut node, mut publisher, track, _sub) = live_track(DRAFT18, DRAFT18, small, 3);
+    let (_, fetcher) = node.connect(DRAFT18, LinkConfig::perfect());
+    let h = node.peer(fetcher).fetch(track, loc(0, 0), loc(2, 0), 10).unwrap();
+    node.pump();
+    for (request, ..) in incoming_fetches(&mut publisher, &mut node) {
+        let s = node.peer(publisher.conn);
+        s.accept_fetch(request, loc(2, 0)).unwrap();
+        s.write_fetch_object(request, 0, 0, sluice::ObjectWrite::new(0, frame(0, 0, LEN))).unwrap();
+    }
+    node.pump();
+    node.net.disconnect(publisher.conn, 0, "gone");
+    node.pump();
+    let f = Fetched::take(&mut node, fetcher, h);
+    assert_eq!(f.ids(), vec![(0, 0)]);
+    assert_eq!(f.ended, Some(StreamResetCode::UNKNOWN_OBJECT_STATUS.0));
+    assert_eq!(node.relay.forwarded(), 0);
+}

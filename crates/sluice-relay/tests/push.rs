@@ -94,12 +94,11 @@ fn a_waiting_subscription_is_served_by_a_push_and_duplicates_are_refused() {
     let (_, other) = node.connect(DRAFT18, LinkConfig::perfect());
     let again = node.peer(other).publish(track(), TrackInfo::default()).unwrap();
     node.pump();
-    // The core reports a refused PUBLISH as SubscriberGone (it does not pass the code on).
-    let refused = node
-        .events(other)
-        .into_iter()
-        .any(|e| matches!(e, Event::SubscriberGone { request } if request == again));
-    assert!(refused, "the duplicate push is refused");
+    let refused = node.events(other).into_iter().find_map(|e| match e {
+        Event::PublishRefused { request, reason } if request == again => Some(reason.code),
+        _ => None,
+    });
+    assert_eq!(refused, Some(0x20), "the duplicate push is refused with UNINTERESTED");
     assert_eq!(node.relay.stats().tracks_pushed, 1);
     write_group(&mut node, publisher, push, 1);
     r.take(&mut node, sub);

@@ -111,6 +111,16 @@ pub fn put_quic<B: BufMut>(buf: &mut B, v: u64) -> Result<(), EncodeError> {
 /// Appends the minimal vi64 encoding of `v`. Every u64 fits.
 #[inline]
 pub fn put_vi64<B: BufMut>(buf: &mut B, v: u64) {
+    // Fast paths for the 1- and 2-byte forms (ids, lengths, counts, type deltas): a byte
+    // or a fixed-size pair instead of a variable-length copy.
+    if v < 0x80 {
+        buf.put_u8(v as u8);
+        return;
+    }
+    if v < 0x4000 {
+        buf.put_u16(0x8000 | v as u16);
+        return;
+    }
     let len = vi64_len(v);
     if len == 9 {
         buf.put_u8(0xff);
@@ -189,6 +199,27 @@ mod tests {
             put_vi64(&mut out, *v);
             assert_eq!(out, hex(h), "{v}");
         }
+    }
+
+    #[test]
+    fn vi64_encodes_every_value_around_the_one_and_two_byte_fast_paths() {
+        // 0..2^15 covers both fast paths and the first 3-byte values exhaustively.
+        for v in 0..(1u64 << 15) {
+            let mut out = Vec::new();
+            put_vi64(&mut out, v);
+            let expected_len = if v < 0x80 {
+                1
+            } else if v < 0x4000 {
+                2
+            } else {
+                3
+            };
+            assert_eq!(out.len(), expected_len, "{v}");
+            assert_eq!(decode_vi64(&out), Some((v, expected_len)), "{v}");
+        }
+        let mut out = Vec::new();
+        put_vi64(&mut out, 0x3fff);
+        assert_eq!(out, [0xbf, 0xff]);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::event::Event;
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::{Input, Output};
 use crate::model::{Location, Namespace, Rejection, SubscribeOptions, TrackInfo, TrackName};
+use crate::recv::Payload;
 use crate::session::Role;
 use crate::time::Time;
 
@@ -97,6 +98,26 @@ impl Shared {
         }
     }
 
+    /// Queues an object's bytes on a stream: `header`, then each chunk of `payload` in
+    /// order, as one [`Output::Write`] per chunk (the first also carries the header), so a
+    /// payload in several chunks goes out without being joined. `fin` goes on the last.
+    pub fn write_payload(&mut self, stream: StreamId, header: Bytes, payload: Payload, fin: bool) {
+        match payload {
+            Payload::One(payload) => self.push(Output::Write { stream, header, payload, fin }),
+            Payload::Chunks(chunks) if chunks.is_empty() => {
+                self.push(Output::Write { stream, header, payload: Bytes::new(), fin });
+            }
+            Payload::Chunks(chunks) => {
+                let last = chunks.len().saturating_sub(1);
+                let mut header = header;
+                for (i, payload) in chunks.into_iter().enumerate() {
+                    let header = std::mem::take(&mut header);
+                    self.push(Output::Write { stream, header, payload, fin: fin && i == last });
+                }
+            }
+        }
+    }
+
     /// Queues an application event.
     pub fn event(&mut self, event: Event) {
         self.push(Output::Event(event));
@@ -125,8 +146,10 @@ const HEADER_MIN_ROOM: usize = 256;
 pub struct ObjectWrite {
     /// Object id (lite: must be the next frame index of the group, from 0).
     pub object: u64,
-    /// Payload; handed to the transport without copying.
-    pub payload: Bytes,
+    /// Payload; handed to the transport without copying. A payload in several chunks
+    /// ([`Payload::Chunks`], e.g. one a relay received across stream chunks) is written
+    /// chunk by chunk, not joined; only a datagram, which is one buffer, joins it.
+    pub payload: Payload,
     /// Object properties as raw MOQT Key-Value-Pairs (lite: must be empty).
     pub properties: Bytes,
     /// lite-05 frame timestamp in the track's timescale (lite-05 requires it; others ignore).
@@ -141,18 +164,28 @@ pub struct ObjectWrite {
     /// precede it); a publisher whose subgroup starts at another id says `Some(true)`, a
     /// relay that knows it starts mid-subgroup `Some(false)`. lite has no such bit.
     pub first_in_subgroup: Option<bool>,
+    /// MOQT: when the object's first payload byte was received from upstream or produced
+    /// by the application: the start of its OBJECT_DELIVERY_TIMEOUT (draft-18 §"Delivery
+    /// Timeouts and Data Reliability"). `None`: now (the time of the session's latest
+    /// input or timeout), so the object cannot have expired yet. A relay forwarding an
+    /// object later than it got it says when it got it; an object already older than the
+    /// timeout is then not sent (`CommandError::DeliveryTimeout`; see `moqt::timeouts`).
+    /// Fetch objects have no delivery timeout and lite has none of this (it expires whole
+    /// groups by max latency): both ignore it.
+    pub first_byte_at: Option<Time>,
 }
 
 impl ObjectWrite {
-    /// A normal object with a payload.
-    pub fn new(object: u64, payload: Bytes) -> Self {
+    /// A normal object with a payload: one `Bytes`, or a received [`Payload`] as it came.
+    pub fn new(object: u64, payload: impl Into<Payload>) -> Self {
         ObjectWrite {
             object,
-            payload,
+            payload: payload.into(),
             properties: Bytes::new(),
             timestamp: None,
             status: crate::model::ObjectStatus::Normal,
             first_in_subgroup: None,
+            first_byte_at: None,
         }
     }
 }

@@ -246,6 +246,9 @@ pub enum Event {
         /// wanted plus one, and object 0 means the whole group `end.group`; `None` = up to
         /// the largest.
         end: Option<Location>,
+        /// The fetch's subscriber priority, 0 = most important (MOQT sense; MOQT
+        /// SUBSCRIBER_PRIORITY, 128 when absent; lite FETCH priority, mapped).
+        priority: u8,
     },
     /// A fetch's End of Range marker (MOQT): the locations after the previous object up to
     /// and including `through` do not exist, or (`unknown`) their status is unknown.
@@ -280,6 +283,15 @@ pub enum Event {
         request: RequestHandle,
         /// What the subscriber asks for.
         options: SubscribeOptions,
+    },
+
+    /// The peer refused a track we pushed with [`crate::Session::publish`] (MOQT
+    /// REQUEST_ERROR on PUBLISH). Terminal.
+    PublishRefused {
+        /// From [`crate::Session::publish`].
+        request: RequestHandle,
+        /// The REQUEST_ERROR code and reason.
+        reason: Reason,
     },
 
     // ---- track status

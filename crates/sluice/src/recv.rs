@@ -14,7 +14,9 @@ use bytes::{Bytes, BytesMut};
 
 /// An object or frame payload: the transport's own chunks, in order, never copied.
 ///
-/// Most payloads arrive in one chunk ([`Payload::One`]: no allocation at all).
+/// Most payloads arrive in one chunk ([`Payload::One`]: no allocation at all). The same
+/// type is what [`crate::ObjectWrite`] sends, so a relay forwards a received payload
+/// without joining its chunks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Payload {
     /// The whole payload as one slice.
@@ -27,6 +29,17 @@ impl Payload {
     /// The empty payload.
     pub const fn empty() -> Payload {
         Payload::One(Bytes::new())
+    }
+
+    /// A payload of these chunks, in order (empty chunks are dropped; one chunk is
+    /// [`Payload::One`], no chunk the empty payload).
+    pub fn from_chunks(chunks: Vec<Bytes>) -> Payload {
+        let mut chunks: Vec<Bytes> = chunks.into_iter().filter(|c| !c.is_empty()).collect();
+        match chunks.len() {
+            0 => Payload::empty(),
+            1 => Payload::One(chunks.pop().unwrap_or_default()),
+            _ => Payload::Chunks(chunks),
+        }
     }
 
     /// Total length in bytes.
@@ -68,6 +81,13 @@ impl Payload {
 impl From<Bytes> for Payload {
     fn from(b: Bytes) -> Self {
         Payload::One(b)
+    }
+}
+
+/// An owned buffer becomes one chunk (no copy: `Bytes` takes the allocation over).
+impl From<Vec<u8>> for Payload {
+    fn from(v: Vec<u8>) -> Self {
+        Payload::One(Bytes::from(v))
     }
 }
 

@@ -266,7 +266,10 @@ impl Session {
         e.accept_publish(s, request, options)
     }
 
-    /// Rejects an incoming request (announce, subscribe, publish, fetch, discovery).
+    /// Rejects an incoming request (announce, subscribe, publish, fetch, discovery). On a
+    /// fetch already accepted it aborts it instead: the fetch's data stream (or, before
+    /// any object, its request stream) is reset with `code` (MOQT: a stream reset code;
+    /// lite: the reset code), which the fetcher sees as `FetchEnded` with that code.
     pub fn reject(&mut self, request: RequestHandle, code: u64, reason: &str) -> Result<(), CommandError> {
         let (e, s) = self.engine()?;
         e.reject(s, request, code, reason)

@@ -408,7 +408,13 @@ fn standalone_fetch_delivers_objects_then_ends() {
         let incoming = ev_req(&ev);
         assert_eq!(
             ev,
-            vec![Event::IncomingFetch { request: incoming, track: track(), start, end: Some(end) }]
+            vec![Event::IncomingFetch {
+                request: incoming,
+                track: track(),
+                start,
+                end: Some(end),
+                priority: 10
+            }]
         );
         p.session(fetcher.peer()).accept_fetch(incoming, end).unwrap();
         p.session(fetcher.peer())
@@ -662,7 +668,7 @@ fn absolute_joining_fetch_and_joining_an_unaccepted_subscription() {
     p.server.accept_subscribe(incoming, info).unwrap();
     p.run();
     match p.take_events(Side::Server).as_slice() {
-        [Event::IncomingFetch { request, track: t, start, end: None }] => {
+        [Event::IncomingFetch { request, track: t, start, end: None, .. }] => {
             assert_eq!(t, &track());
             assert_eq!(*start, Location { group: 2, object: 0 });
             p.server.accept_fetch(*request, Location { group: 5, object: 2 }).unwrap();
@@ -833,5 +839,61 @@ fn fetch_ok_end_before_the_start_closes_with_protocol_violation() {
             }
         };
         assert_eq!(p.take_events(Side::Client), vec![expected], "{end:?}");
+    }
+}
+
+#[test]
+fn a_refused_publish_reaches_its_publisher_with_the_code() {
+    let mut p = pair();
+    let h = p.server.publish(track(), TrackInfo::default()).unwrap();
+    p.run();
+    let incoming = ev_req(&p.take_events(Side::Client));
+    p.client.reject(incoming, RequestErrorCode::UNINTERESTED.0, "no thanks").unwrap();
+    p.run();
+    assert_eq!(
+        p.take_events(Side::Server),
+        vec![Event::PublishRefused {
+            request: h,
+            reason: Reason { code: RequestErrorCode::UNINTERESTED.0, text: "no thanks".to_owned() }
+        }]
+    );
+    assert_eq!(p.client.table_sizes() + p.server.table_sizes(), 2);
+}
+
+#[test]
+fn an_accepted_fetch_can_be_aborted_by_its_publisher() {
+    // With objects already on the data stream, and before any.
+    for objects in [2u64, 0] {
+        let mut p = pair();
+        let end = Location { group: 3, object: 0 };
+        let f = p.client.fetch(track(), Location { group: 1, object: 0 }, end, 10).unwrap();
+        p.run();
+        let incoming = ev_req(&p.take_events(Side::Server));
+        p.server.accept_fetch(incoming, end).unwrap();
+        for object in 0..objects {
+            p.server
+                .write_fetch_object(incoming, 1, 0, ObjectWrite::new(object, Bytes::from_static(b"x")))
+                .unwrap();
+        }
+        p.run();
+        let code = StreamResetCode::INTERNAL_ERROR.0 + 0x10;
+        p.server.reject(incoming, code, "upstream failed").unwrap();
+        assert_eq!(
+            p.server.write_fetch_object(incoming, 2, 0, ObjectWrite::new(0, Bytes::new())),
+            Err(sluice::CommandError::UnknownRequest(incoming)),
+            "forgotten once aborted"
+        );
+        p.run();
+        let ev = p.take_events(Side::Client);
+        let received =
+            ev.iter().filter(|e| matches!(e, Event::Object { request, .. } if *request == f)).count();
+        assert_eq!(received as u64, objects, "objects before the abort arrive ({objects})");
+        let ends: Vec<&Event> = ev.iter().filter(|e| matches!(e, Event::FetchEnded { .. })).collect();
+        assert_eq!(
+            ends,
+            vec![&Event::FetchEnded { request: f, reason: Reason { code, text: String::new() } }],
+            "the fetcher sees the abort's code ({objects} objects)"
+        );
+        assert_eq!((p.client.table_sizes(), p.server.table_sizes()), (1, 1), "{objects}");
     }
 }

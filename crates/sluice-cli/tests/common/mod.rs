@@ -73,6 +73,11 @@ impl Relay {
         if let Some(line) = self.seen.lock().unwrap().iter().find(|l| l.contains(text)) {
             return line.clone();
         }
+        self.wait_for_new_line(text)
+    }
+
+    /// Waits for a stderr line containing `text` among those not yet read by a wait.
+    pub fn wait_for_new_line(&self, text: &str) -> String {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -89,6 +94,44 @@ impl Relay {
                 ),
             }
         }
+    }
+}
+
+impl Relay {
+    /// Every stderr line printed so far (for failure messages).
+    pub fn lines_so_far(&self) -> Vec<String> {
+        let mut seen = self.seen.lock().unwrap();
+        while let Ok(line) = self.lines.try_recv() {
+            seen.push(line);
+        }
+        seen.clone()
+    }
+
+    /// Sends `signal` (`INT`, `TERM`, …) to the relay process with `kill`.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Waits for the relay to exit (failing after [`TIMEOUT`]); returns its exit code and
+    /// every stderr line it printed.
+    pub fn wait_exit(&mut self) -> (i32, Vec<String>) {
+        let deadline = Instant::now() + TIMEOUT;
+        let code = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status.code().unwrap_or(-1);
+            }
+            assert!(Instant::now() < deadline, "the relay did not exit");
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        // The reader thread ends at EOF; collect what is left.
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(2)) {
+            self.seen.lock().unwrap().push(line);
+        }
+        (code, self.seen.lock().unwrap().clone())
     }
 }
 
@@ -144,14 +187,24 @@ impl Client {
 
     fn common(relay: &Relay, what: &str, url: &str, version: &str) -> Command {
         let mut c = sluice();
-        c.args([what, "--url", url, "--fingerprint", &relay.fingerprint, "--version", version]);
+        c.args([what, "--url", url, "--fingerprint", &relay.fingerprint]);
+        if !version.is_empty() {
+            c.args(["--version", version]);
+        }
         c.args(["--namespace", "test/ns", "--track", "lines"]);
         c
     }
 
-    /// `sluice subscribe` to the test track.
+    /// `sluice subscribe` to the test track (`version` empty: no `--version`).
     pub fn subscribe(relay: &Relay, url: &str, version: &str) -> Client {
-        Client::spawn(Client::common(relay, "subscribe", url, version), None)
+        Client::subscribe_with(relay, url, version, &[])
+    }
+
+    /// `sluice subscribe` to the test track with `extra` options.
+    pub fn subscribe_with(relay: &Relay, url: &str, version: &str, extra: &[&str]) -> Client {
+        let mut c = Client::common(relay, "subscribe", url, version);
+        c.args(extra);
+        Client::spawn(c, None)
     }
 
     /// `sluice publish` of `input` on the test track.
@@ -168,6 +221,11 @@ impl Client {
             assert!(Instant::now() < deadline, "no {n} bytes of output in time");
             std::thread::sleep(Duration::from_millis(5));
         }
+    }
+
+    /// Everything written to stderr so far.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
     }
 
     /// Kills the process.

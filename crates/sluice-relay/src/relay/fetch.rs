@@ -22,14 +22,17 @@
 //!   range are dropped, and a group the publisher refuses becomes an End of Unknown Range
 //!   marker downstream (MOQT) or is skipped (lite).
 //! * An upstream failure before the downstream fetch was accepted refuses it with the
-//!   mapped code ([`crate::codes::map_failure`]); after, a MOQT fetch gets an End of Unknown
-//!   Range marker to the end of its range and a FIN (the core has no command to reset an
-//!   accepted fetch's data stream), a lite fetch is reset. The downstream peer cancelling
-//!   cancels the upstream fetch.
+//!   mapped code ([`crate::codes::map_failure`]); after, the downstream fetch is aborted:
+//!   its data stream is reset with the upstream's code (same family), else MOQT
+//!   UNKNOWN_OBJECT_STATUS / lite NOT_FOUND ([`crate::codes::fetch_aborted`]), also when
+//!   the publisher's session is gone. The exception is a moq-lite publisher
+//!   refusing one group of a range served to MOQT: that group becomes an End of Unknown
+//!   Range marker and the fetch goes on (a per-group answer, not a failure). The
+//!   downstream peer cancelling cancels the upstream fetch.
+//! * Upstream fetches go at the downstream FETCH's own subscriber priority.
 //! * Forwarded fetches and statuses together are limited by
 //!   [`crate::RelayConfig::max_forwarded_requests`] (EXCESSIVE_LOAD / LIMIT_EXCEEDED).
 
-use bytes::Bytes;
 use sluice::{Location, ObjectInfo, ObjectWrite, Payload, Reason, RequestHandle, Time, TrackName};
 
 use super::Relay;
@@ -37,9 +40,15 @@ use crate::cache::GroupCache;
 use crate::codes::{self, Family};
 use crate::sessions::{SessionId, Sessions};
 
-/// Fetch subscriber priority the relay asks upstream with (the FETCH's own priority is not
-/// reported by the core).
-const UPSTREAM_FETCH_PRIORITY: u8 = 128;
+/// What a peer's FETCH asks for (`Event::IncomingFetch`).
+#[derive(Debug)]
+pub(super) struct Asked {
+    pub(super) track: TrackName,
+    pub(super) start: Location,
+    pub(super) end: Option<Location>,
+    /// Its subscriber priority: the upstream fetch goes at it too.
+    pub(super) priority: u8,
+}
 
 /// The largest value a QUIC varint holds: an End of Range marker "to the end of the group".
 const VARINT_MAX: u64 = (1 << 62) - 1;
@@ -62,6 +71,8 @@ pub(super) struct ForwardedFetch {
     last_group: u64,
     /// Objects written downstream (the next lite frame index).
     written: u64,
+    /// The downstream FETCH's subscriber priority, asked upstream.
+    priority: u8,
 }
 
 /// The last group a range with exclusive `end` touches.
@@ -89,7 +100,7 @@ fn fetch_write(
     timestamps: bool,
     index: u64,
     info: &ObjectInfo,
-    payload: Bytes,
+    payload: Payload,
     now: Time,
 ) -> ObjectWrite {
     let mut write = ObjectWrite::new(info.object, payload);
@@ -115,17 +126,15 @@ impl Relay {
     }
 
     /// A peer's FETCH (`Event::IncomingFetch`).
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn on_incoming_fetch(
         &mut self,
         now: Time,
         id: SessionId,
         request: RequestHandle,
-        track: TrackName,
-        start: Location,
-        end: Option<Location>,
+        asked: Asked,
         sessions: &mut impl Sessions,
     ) {
+        let Asked { track, start, end, priority } = asked;
         let family = self.family(id);
         let end = match end {
             Some(e) => Some(e),
@@ -147,7 +156,7 @@ impl Relay {
             self.stats.fetches_from_cache += 1;
             return;
         }
-        self.forward_fetch(id, request, track, start, end, sessions);
+        self.forward_fetch(id, request, Asked { track, start, end: Some(end), priority }, sessions);
     }
 
     /// Answers a fetch from the cache if it covers the range; false when it does not.
@@ -170,7 +179,7 @@ impl Relay {
             return false;
         }
         let end = end.min(next(largest));
-        let objects: Vec<(ObjectInfo, Bytes)> = match family {
+        let objects: Vec<(ObjectInfo, Payload)> = match family {
             Family::Moqt => {
                 cache.range(start, end).into_iter().map(|o| (o.info.clone(), o.payload.clone())).collect()
             }
@@ -212,11 +221,11 @@ impl Relay {
         &mut self,
         id: SessionId,
         request: RequestHandle,
-        track: TrackName,
-        start: Location,
-        end: Location,
+        asked: Asked,
         sessions: &mut impl Sessions,
     ) {
+        let Asked { track, start, end, priority } = asked;
+        let Some(end) = end else { return };
         let family = self.family(id);
         let publisher = match self.tracks.get(&track) {
             Some(t) if t.publisher != id => Some(t.publisher),
@@ -236,9 +245,8 @@ impl Relay {
             self.refuse(id, request, family, sessions);
             return;
         }
-        let Some(upstream) = sessions
-            .session(publisher)
-            .and_then(|s| s.fetch(track.clone(), start, end, UPSTREAM_FETCH_PRIORITY).ok())
+        let Some(upstream) =
+            sessions.session(publisher).and_then(|s| s.fetch(track.clone(), start, end, priority).ok())
         else {
             self.stats.command_errors += 1;
             if let Some(s) = sessions.session(id) {
@@ -260,6 +268,7 @@ impl Relay {
             group: start.group,
             last_group,
             written: 0,
+            priority,
         };
         if up_family == Family::Lite {
             // lite has no FETCH_OK: accept downstream at once with the asked end.
@@ -317,13 +326,6 @@ impl Relay {
         let Some(mut f) = self.fetches.remove(&(id, request)) else { return };
         let at = Location { group: info.group, object: info.object };
         if at >= f.start && at < f.end {
-            let payload = match payload {
-                Payload::One(b) => b,
-                chunks => {
-                    self.stats.payload_copies += 1;
-                    chunks.to_bytes()
-                }
-            };
             let end = f.end;
             self.accept_forwarded(&mut f, end, sessions);
             let subgroup = if f.down_family == Family::Lite { 0 } else { info.subgroup };
@@ -384,8 +386,11 @@ impl Relay {
         }
         let Some(mut f) = self.fetches.remove(&(id, request)) else { return };
         let more = f.up_family == Family::Lite && f.group < f.last_group;
-        if reason.code != 0 && f.accepted && f.down_family == Family::Moqt {
-            // Say what is missing: this group (lite, more to come) or the rest of the range.
+        // A lite publisher refusing one group of a range served to MOQT: say that group
+        // (or, at the last one, the rest of the range) is unknown and go on.
+        let marked =
+            reason.code != 0 && f.accepted && f.down_family == Family::Moqt && f.up_family == Family::Lite;
+        if marked {
             let through = if more { Location { group: f.group, object: VARINT_MAX } } else { last_of(f.end) };
             if let Some(s) = sessions.session(f.down.0)
                 && s.write_fetch_gap(f.down.1, through, true).is_err()
@@ -399,7 +404,7 @@ impl Relay {
             let start = Location { group: f.group, object: 0 };
             let next = sessions
                 .session(f.publisher)
-                .and_then(|s| s.fetch(f.track.clone(), start, f.end, UPSTREAM_FETCH_PRIORITY).ok());
+                .and_then(|s| s.fetch(f.track.clone(), start, f.end, f.priority).ok());
             if let Some(h) = next {
                 self.fetch_down.insert(f.down, (f.publisher, h));
                 self.fetches.insert((f.publisher, h), f);
@@ -408,12 +413,16 @@ impl Relay {
             self.stats.command_errors += 1;
         }
         self.fetch_down.remove(&f.down);
-        let failure = (reason.code != 0).then(|| codes::map_failure(f.up_family, f.down_family, reason.code));
+        let failure = (reason.code != 0 && !marked).then(|| match f.accepted {
+            true => codes::fetch_aborted(Some(f.up_family), f.down_family, reason.code),
+            false => codes::map_failure(f.up_family, f.down_family, reason.code),
+        });
         self.end_downstream_fetch(f, failure, &reason.text, sessions);
     }
 
-    /// Ends a forwarded fetch downstream: FIN when accepted (a lite reset with `failure`,
-    /// the downstream family's code, when it failed), else a refusal with `failure`.
+    /// Ends a forwarded fetch downstream: FIN when accepted, or, when it failed, an abort
+    /// (the data stream reset with `failure`, the downstream family's code); not accepted
+    /// yet, a refusal with `failure`.
     fn end_downstream_fetch(
         &mut self,
         f: ForwardedFetch,
@@ -426,7 +435,8 @@ impl Relay {
             // Complete with nothing sent and no FETCH_OK: an empty answer.
             (false, None) => s.accept_fetch(f.down.1, f.end).and_then(|()| s.finish_fetch(f.down.1)),
             (false, Some(code)) => s.reject(f.down.1, code, text),
-            (true, Some(code)) if f.down_family == Family::Lite => s.reject(f.down.1, code, text),
+            // Accepted: `reject` aborts it (resets its data stream with the code).
+            (true, Some(code)) => s.reject(f.down.1, code, text),
             (true, _) => s.finish_fetch(f.down.1),
         };
         if result.is_err() {
@@ -451,13 +461,10 @@ impl Relay {
         for u in up {
             if let Some(f) = self.fetches.remove(&u) {
                 self.fetch_down.remove(&f.down);
-                if f.accepted
-                    && f.down_family == Family::Moqt
-                    && let Some(s) = sessions.session(f.down.0)
-                {
-                    let _ = s.write_fetch_gap(f.down.1, last_of(f.end), true);
-                }
-                let code = codes::publisher_gone(f.down_family);
+                let code = match f.accepted {
+                    true => codes::fetch_aborted(None, f.down_family, 0),
+                    false => codes::publisher_gone(f.down_family),
+                };
                 self.end_downstream_fetch(f, Some(code), "publisher gone", sessions);
             }
         }

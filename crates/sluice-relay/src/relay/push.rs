@@ -11,8 +11,8 @@
 //!   end it (the relay never asked for it), and the upstream forward state stays 1.
 //! * A PUBLISH of a track the relay already relays from another publisher is refused with
 //!   UNINTERESTED (0x20); past [`crate::RelayConfig::max_tracks`] with EXCESSIVE_LOAD.
-//! * Not done: pushing tracks on to sessions that sent SUBSCRIBE_TRACKS (the relay does
-//!   not issue PUBLISH downstream); they subscribe instead.
+//! * Sessions that sent SUBSCRIBE_TRACKS for its namespace get it PUBLISHed on
+//!   (`track_push.rs`), after the waiting subscriptions were served.
 
 use sluice::{Filter, RequestHandle, SubscribeOptions, Time, TrackInfo, TrackName};
 use sluice_wire::moqt::codes::RequestErrorCode;
@@ -76,5 +76,6 @@ impl Relay {
         for w in ready {
             self.on_subscribe(now, w.session, w.request, w.track, w.options, sessions);
         }
+        self.push_to_discoveries(&track, sessions);
     }
 }

@@ -82,6 +82,36 @@ pub fn encode_framed<M: ControlBody, B: BufMut>(
     Ok(())
 }
 
+/// Appends a whole frame of `m` to `out` in one pass: type, a 16-bit length placeholder,
+/// the body written in place, then the length patched. The same bytes as
+/// [`encode_framed`] without its scratch body buffer; on error `out` is left as it was.
+pub fn encode_framed_into_vec<M: ControlBody>(
+    m: &M,
+    out: &mut Vec<u8>,
+    version: MoqtVersion,
+) -> Result<(), EncodeError> {
+    let start = out.len();
+    // Most frames are well under 128 bytes: at most one growth of the caller's buffer.
+    out.reserve(128);
+    varint::put_vi64(out, M::TYPE.0);
+    let len_at = out.len();
+    out.extend_from_slice(&[0, 0]);
+    let body_at = out.len();
+    if let Err(e) = m.encode_body(out, version) {
+        out.truncate(start);
+        return Err(e);
+    }
+    let body_len = out.len().saturating_sub(body_at);
+    let Ok(len) = u16::try_from(body_len) else {
+        out.truncate(start);
+        return Err(Violation::MessageTooLong { len: body_len }.into());
+    };
+    if let Some([hi, lo]) = out.get_mut(len_at..body_at) {
+        [*hi, *lo] = len.to_be_bytes();
+    }
+    Ok(())
+}
+
 /// Implements [`Encode`] and [`Decode`] of the whole frame for a [`ControlBody`].
 macro_rules! framed_codec {
     ($($t:ty),* $(,)?) => {$(
@@ -90,6 +120,10 @@ macro_rules! framed_codec {
 
             fn encode<B: BufMut>(&self, buf: &mut B, version: MoqtVersion) -> Result<(), EncodeError> {
                 encode_framed(self, buf, version)
+            }
+
+            fn encode_into_vec(&self, out: &mut Vec<u8>, version: MoqtVersion) -> Result<(), EncodeError> {
+                encode_framed_into_vec(self, out, version)
             }
         }
 
@@ -239,6 +273,10 @@ impl Encode for ControlMessage {
 
     fn encode<B: BufMut>(&self, buf: &mut B, version: MoqtVersion) -> Result<(), EncodeError> {
         each_variant!(self, m => encode_framed(m, buf, version))
+    }
+
+    fn encode_into_vec(&self, out: &mut Vec<u8>, version: MoqtVersion) -> Result<(), EncodeError> {
+        each_variant!(self, m => encode_framed_into_vec(m, out, version))
     }
 }
 

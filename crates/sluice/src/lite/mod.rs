@@ -153,8 +153,10 @@ pub struct LiteEngine {
     /// Subscribe ID → our subscription, to route Group streams and datagrams.
     pub(crate) sub_ids: BTreeMap<u64, RequestHandle>,
     pub(crate) next_subscribe_id: u64,
-    /// Subscriptions the peer made to us.
-    pub(crate) subs_in: BTreeMap<RequestHandle, subscribe::SubIn>,
+    /// Subscriptions the peer made to us. A hash map of boxes: a B-tree leaf has room for
+    /// 11 entries, so inline ~190-byte values made a session's first subscription cost a
+    /// 2 KiB node (nothing depends on their order).
+    pub(crate) subs_in: IdMap<RequestHandle, Box<subscribe::SubIn>>,
     /// Group streams we write.
     pub(crate) writers: IdMap<StreamId, publish::GroupWriter>,
     /// Our fetches → their stream.
@@ -192,7 +194,7 @@ impl LiteEngine {
             subs_out: BTreeMap::new(),
             sub_ids: BTreeMap::new(),
             next_subscribe_id: 0,
-            subs_in: BTreeMap::new(),
+            subs_in: IdMap::default(),
             writers: IdMap::default(),
             fetch_out: BTreeMap::new(),
             fetch_in: BTreeMap::new(),

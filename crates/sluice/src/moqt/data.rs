@@ -25,7 +25,9 @@
 //! `close_subgroup(end_of_group)`: the END_OF_GROUP header bit is used when no object was
 //! written yet (the header is still unwritten, so it is known in time); otherwise an
 //! End of Group status object (id = last + 1) is written before FIN (§11.2.1.1).
-//! Datagram payloads are copied once into the datagram (a datagram is one buffer).
+//! An object's payload goes out as the caller's chunks, one `Output::Write` each, never
+//! joined (`Shared::write_payload`). Datagram payloads are copied once into the datagram
+//! (a datagram is one buffer), whether they came as one chunk or several.
 //! Writes, opens and FINs feed the delivery timers of `timeouts`.
 
 use bytes::Bytes;
@@ -494,8 +496,18 @@ impl MoqtEngine {
         object: ObjectWrite,
     ) -> Result<(), CommandError> {
         let version = self.version;
-        let out = self.data_out.get_mut(&stream).ok_or(CommandError::UnknownStream(stream))?;
         let properties = super::object_props::object_properties(&object.properties)?;
+        if object.first_byte_at.is_some() {
+            let out = self.data_out.get(&stream).ok_or(CommandError::UnknownStream(stream))?;
+            let first = out.encoder.is_none().then_some(&properties);
+            let timeout = self.subgroup_object_timeout_ms(out, first);
+            if self.expired(object.first_byte_at, timeout) {
+                self.abandon_subgroup(shared, stream, StreamResetCode::DELIVERY_TIMEOUT.0);
+                self.timing_forget(stream);
+                return Err(CommandError::DeliveryTimeout);
+            }
+        }
+        let out = self.data_out.get_mut(&stream).ok_or(CommandError::UnknownStream(stream))?;
         let header = SubgroupObjectHeader {
             object_id: object.object,
             properties,
@@ -525,8 +537,9 @@ impl MoqtEngine {
         if let Some(r) = r.as_deref_mut() {
             raise_largest(r, out.header.group_id, object.object);
         }
-        Self::timing_object_written(self.now, r.as_deref(), out, first.then_some(&header.properties));
-        shared.push(Output::Write { stream, header: buf, payload: object.payload, fin: false });
+        let first_props = first.then_some(&header.properties);
+        Self::timing_object_written(self.now, r.as_deref(), out, first_props, object.first_byte_at);
+        shared.write_payload(stream, buf, object.payload, false);
         Ok(())
     }
 
@@ -593,9 +606,15 @@ impl MoqtEngine {
         object: ObjectWrite,
     ) -> Result<(), CommandError> {
         let (alias, ..) = self.publishing(request)?;
+        if self.expired(object.first_byte_at, self.datagram_timeout_ms(request)) {
+            // Expired before it could be handed to the transport: dropped (§"Delivery
+            // Timeouts and Data Reliability").
+            return Err(CommandError::DeliveryTimeout);
+        }
         let properties = super::object_props::object_properties(&object.properties)?;
         let body = match object.status {
-            ObjectStatus::Normal => DatagramBody::Payload(object.payload),
+            // A datagram is one buffer: a payload in chunks is joined (copied once).
+            ObjectStatus::Normal => DatagramBody::Payload(object.payload.to_bytes()),
             s => DatagramBody::Status(wire_status(s)),
         };
         let d = ObjectDatagram {

@@ -50,6 +50,11 @@ use crate::event::{Event, Reason};
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::Output;
 use crate::model::{Location, ObjectInfo, ObjectStatus, TrackName};
+use crate::recv::Payload;
+
+/// A FETCH's subscriber priority when it carries no SUBSCRIBER_PRIORITY (draft-18
+/// "SUBSCRIBER PRIORITY Parameter": the publisher uses 128).
+const DEFAULT_SUBSCRIBER_PRIORITY: u8 = 128;
 
 impl MoqtEngine {
     pub(super) fn cmd_fetch(
@@ -178,7 +183,10 @@ impl MoqtEngine {
             r.joining = joining;
         }
         match joining {
-            None => shared.event(Event::IncomingFetch { request: handle, track, start, end }),
+            None => {
+                let priority = priority.unwrap_or(DEFAULT_SUBSCRIBER_PRIORITY);
+                shared.event(Event::IncomingFetch { request: handle, track, start, end, priority })
+            }
             Some(j) => {
                 let pending = self.requests.get(&j.subscription).is_some_and(|r| r.phase == Phase::Pending);
                 // §10.12.2: a Joining Fetch on a subscription not yet answered waits for it.
@@ -221,10 +229,12 @@ impl MoqtEngine {
                 self.forget(shared, handle);
             }
             Ok((track, start)) => {
+                let mut priority = DEFAULT_SUBSCRIBER_PRIORITY;
                 if let Some(r) = self.requests.get_mut(&handle) {
                     r.track = track.clone();
+                    priority = r.options.priority;
                 }
-                shared.event(Event::IncomingFetch { request: handle, track, start, end: None });
+                shared.event(Event::IncomingFetch { request: handle, track, start, end: None, priority });
             }
         }
     }
@@ -331,7 +341,7 @@ impl MoqtEngine {
         shared: &mut Shared,
         handle: RequestHandle,
         header: &FetchItemHeader,
-        payload: Bytes,
+        payload: Payload,
     ) -> Result<(), CommandError> {
         let mut probe = match self.requests.get(&handle).and_then(|r| r.fetch_out.as_ref()) {
             Some((_, e)) => e.clone(),
@@ -343,7 +353,7 @@ impl MoqtEngine {
         if let Some((_, e)) = self.requests.get_mut(&handle).and_then(|r| r.fetch_out.as_mut()) {
             e.encode_header(&mut buf, header)?;
         }
-        shared.push(Output::Write { stream, header: Bytes::from(buf), payload, fin: false });
+        shared.write_payload(stream, Bytes::from(buf), payload, false);
         Ok(())
     }
 
@@ -362,7 +372,7 @@ impl MoqtEngine {
             group_id: through.group,
             object_id: through.object,
         });
-        self.write_fetch_item(shared, handle, &header, Bytes::new())
+        self.write_fetch_item(shared, handle, &header, Payload::empty())
     }
 
     pub(super) fn cmd_finish_fetch(
@@ -527,6 +537,10 @@ impl MoqtEngine {
             && self.requests.contains_key(&handle)
         {
             shared.event(Event::FetchEnded { request: handle, reason: Reason { code, text: String::new() } });
+            // The fetch is over: finish our (request) half, as on a complete fetch.
+            if let Some(s) = self.requests.get(&handle).map(|r| r.stream) {
+                self.send_on(shared, s, Bytes::new(), true);
+            }
             self.forget(shared, handle);
         }
     }

@@ -158,7 +158,7 @@ impl MoqtEngine {
     /// Encodes one whole control message.
     pub(super) fn encode<M: Encode<Version = MoqtVersion>>(&self, m: &M) -> Result<Bytes, CommandError> {
         let mut buf = Vec::new();
-        m.encode(&mut buf, self.version)?;
+        m.encode_into_vec(&mut buf, self.version)?;
         Ok(Bytes::from(buf))
     }
 
@@ -586,6 +586,9 @@ impl MoqtEngine {
         if req.outbound {
             return Err(CommandError::UnknownRequest(handle));
         }
+        if req.kind == Kind::Fetch && req.phase == super::state::Phase::Established {
+            return self.abort_fetch(shared, handle, rejection.code);
+        }
         if req.phase != super::state::Phase::Pending {
             return Err(CommandError::InvalidState("request already answered"));
         }
@@ -617,6 +620,31 @@ impl MoqtEngine {
         };
         let bytes = self.encode(&msg)?;
         self.send_on(shared, stream, bytes, true);
+        self.forget(shared, handle);
+        Ok(())
+    }
+
+    /// Aborts a peer FETCH we accepted (`reject` after `accept_fetch`): its data stream is
+    /// reset with `code` (a draft-18 stream reset code; the fetcher sees `FetchEnded` with
+    /// it), or, when no object was written yet, the request stream is, and the request is
+    /// forgotten.
+    fn abort_fetch(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        code: u64,
+    ) -> Result<(), CommandError> {
+        let Some(req) = self.requests.get_mut(&handle) else {
+            return Err(CommandError::UnknownRequest(handle));
+        };
+        let stream = req.stream;
+        match req.fetch_out.take() {
+            Some((data, _)) => {
+                shared.push(Output::Reset { stream: data, code });
+                self.send_on(shared, stream, Bytes::new(), true);
+            }
+            None => shared.push(Output::Reset { stream, code }),
+        }
         self.forget(shared, handle);
         Ok(())
     }

@@ -611,8 +611,9 @@ impl MoqtEngine {
                 self.reprioritize(shared, handle);
                 shared.event(Event::PublishAccepted { request: handle, options });
             }
-            ControlMessage::RequestError(_) if kind == Kind::Publish && phase == Phase::Pending => {
-                shared.event(Event::SubscriberGone { request: handle });
+            ControlMessage::RequestError(e) if kind == Kind::Publish && phase == Phase::Pending => {
+                let Some(why) = self.refusal(shared, handle, &e) else { return };
+                shared.event(Event::PublishRefused { request: handle, reason: why });
                 self.send_on(shared, stream, Bytes::new(), true);
                 self.forget(shared, handle);
             }

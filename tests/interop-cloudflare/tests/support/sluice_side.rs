@@ -148,7 +148,7 @@ impl SluiceClient {
                 session.open_subgroup(request, group, 0, None).map_err(|e| format!("open_subgroup: {e}"))?;
             for object in 0..objects {
                 session
-                    .write_object(stream, ObjectWrite::new(object, media::payload(group, object).into()))
+                    .write_object(stream, ObjectWrite::new(object, media::payload(group, object)))
                     .map_err(|e| format!("write_object: {e}"))?;
             }
             session.close_subgroup(stream, true).map_err(|e| format!("close_subgroup: {e}"))?;
