@@ -619,7 +619,10 @@ impl Relay {
         }
     }
 
-    /// Accepts one downstream subscription of a live track and replays the cache to it.
+    /// Accepts one downstream subscription of a live track and replays the cache to it. A
+    /// subscriber that was waiting for the upstream SUBSCRIBE_OK arrived before any object
+    /// (no largest location, no newest group), so it gets every object the upstream
+    /// subscription delivered before that OK.
     fn accept_downstream(
         &mut self,
         now: Time,
@@ -712,6 +715,12 @@ impl Relay {
             .filter(|d| !d.accepted && !d.via_publish)
             .map(|d| (d.session, d.request))
             .collect();
+        // Group streams race the SUBSCRIBE_OK (they are separate streams), so objects may
+        // have arrived before it; they were only cached, since no downstream subscription
+        // was accepted yet. The track's cache started empty with the upstream subscription
+        // and the subscriptions waiting for its answer have had nothing yet, so all of it
+        // is theirs: replaying only the latest cached group would silently lose the groups
+        // before it.
         for (s, r) in pending {
             self.accept_downstream(now, &name, s, r, sessions);
         }

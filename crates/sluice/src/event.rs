@@ -158,7 +158,9 @@ pub enum Event {
         /// The subgroup (0 on lite).
         subgroup: u64,
     },
-    /// Groups in a range will not arrive (lite SUBSCRIBE_DROP, MOQT subgroup reset).
+    /// Groups in a range will not arrive, or not completely (lite SUBSCRIBE_DROP or a reset
+    /// group stream, MOQT subgroup reset). A group the publisher expires may be reported
+    /// twice (its stream reset and its SUBSCRIBE_DROP).
     GroupsDropped {
         /// The subscription.
         request: RequestHandle,

@@ -381,6 +381,14 @@ impl LiteEngine {
         if s.bidi && s.send_open {
             shared.push(Output::Reset { stream, code: codes::CANCELLED });
         }
+        // A reset group stream accounts for its group (lite-04 §SUBSCRIBE: "completed or
+        // reset"): the rest of it will not come.
+        if let State::Group { request, group, .. } = s.state
+            && self.subs_out.contains_key(&request)
+        {
+            let reason = Reason { code, text: "group stream reset by the peer".to_owned() };
+            shared.event(Event::GroupsDropped { request, first: group, last: group, reason });
+        }
         self.request_ended(shared, stream, s.state, code, "reset by the peer");
     }
 
