@@ -14,7 +14,10 @@
 //! * a subscriber reported congested ([`crate::Relay::set_congested`]) gets no new groups:
 //!   when the next group starts its older streams are *reset* (their queued bytes are
 //!   dropped by the transport) and the new group is skipped, until it is no longer
-//!   congested; it then resumes at the next group start, never mid-group: objects of the
+//!   congested; it then resumes at the next group start, never mid-group. Each skipped
+//!   group is reported to the subscriber with [`sluice::Session::drop_groups`] (lite:
+//!   SUBSCRIBE_DROP with EXPIRED, so a subscriber waiting for every group does not stall;
+//!   MOQT: nothing on the wire), and the reset streams account for theirs; objects of the
 //!   skipped group or older ones without an open stream are dropped and counted
 //!   ([`crate::RelayStats::late_objects_dropped`]). A group that
 //!   ends upstream while its subscriber is congested is not finished at once but kept until
@@ -219,6 +222,12 @@ impl Downstream {
                         }
                         self.skipped_group = Some(info.group);
                         ctx.stats.groups_skipped += 1;
+                        // Account for the group (lite-04/05 §Subscribe): a lite subscriber
+                        // waits for each group's stream or SUBSCRIBE_DROP (MOQT: no-op).
+                        let code = drop_code(self.family);
+                        if session.drop_groups(self.request, info.group, info.group, code).is_err() {
+                            ctx.stats.command_errors += 1;
+                        }
                         return;
                     }
                 }
