@@ -63,7 +63,10 @@ fn drop_groups_writes_subscribe_drop() {
         let out = raw.drain();
         // {Type, Length 3, Start Group 5, End Group 7, Error Code 9}: absolute sequences.
         assert_eq!(writes(&out, id), vec![(Bytes::from(vec![drop_type(v), 0x03, 0x05, 0x07, 0x09]), false)]);
-        assert_eq!(raw.s.drop_groups(r, 8, 7, 0), Err(CommandError::InvalidState("drop_groups: first group after last")));
+        assert_eq!(
+            raw.s.drop_groups(r, 8, 7, 0),
+            Err(CommandError::InvalidState("drop_groups: first group after last"))
+        );
         assert_eq!(
             raw.s.drop_groups(RequestHandle(999), 1, 1, 0),
             Err(CommandError::UnknownRequest(RequestHandle(999)))
@@ -77,7 +80,10 @@ fn drop_groups_needs_an_accepted_subscription_and_resolves_a_withheld_start() {
         let mut raw = Raw::ready(v, Role::Server, Config::default());
         let (id, out) = raw.stream(true, &SUBSCRIBE);
         let [Event::IncomingSubscribe { request: r, .. }] = events(&out)[..] else { panic!("{out:?}") };
-        assert_eq!(raw.s.drop_groups(r, 1, 1, 0), Err(CommandError::InvalidState("subscription not accepted")));
+        assert_eq!(
+            raw.s.drop_groups(r, 1, 1, 0),
+            Err(CommandError::InvalidState("subscription not accepted"))
+        );
         // Latest-group subscription, no group known yet: the start is unresolved.
         raw.s.accept_subscribe(r, TrackInfo::default()).unwrap();
         raw.drain();
@@ -107,8 +113,18 @@ fn subscribe_drop_surfaces_as_groups_dropped() {
         assert_eq!(
             p.take_events(sub_side),
             vec![
-                Event::GroupsDropped { request: s, first: 2, last: 6, reason: Reason { code: 0, text: String::new() } },
-                Event::GroupsDropped { request: s, first: 8, last: 8, reason: Reason { code: 3, text: String::new() } },
+                Event::GroupsDropped {
+                    request: s,
+                    first: 2,
+                    last: 6,
+                    reason: Reason { code: 0, text: String::new() }
+                },
+                Event::GroupsDropped {
+                    request: s,
+                    first: 8,
+                    last: 8,
+                    reason: Reason { code: 3, text: String::new() }
+                },
             ],
             "{v:?} {pub_side:?}"
         );
@@ -132,7 +148,10 @@ fn subscribe_fin_waits_for_open_group_streams() {
             assert_eq!(writes(&out, id), vec![]);
         }
         // No new group once ending; the open one may still be written.
-        assert_eq!(raw.s.open_subgroup(r, 5, 0, None), Err(CommandError::InvalidState("subscription ending")));
+        assert_eq!(
+            raw.s.open_subgroup(r, 5, 0, None),
+            Err(CommandError::InvalidState("subscription ending"))
+        );
         raw.s.write_object(g, frame(1, b"y")).unwrap();
         raw.s.close_subgroup(g, true).unwrap();
         let out = raw.drain();
@@ -186,7 +205,9 @@ fn a_stuck_group_stream_holds_the_fin_only_until_the_bound() {
         assert_eq!(fin_at(&raw.drain(), id), None, "{v:?}");
         raw.s.handle_timeout(deadline);
         let out = raw.drain();
-        let reset = out.iter().position(|o| matches!(o, Output::Reset { stream, code } if *stream == g && *code == codes::CANCELLED));
+        let reset = out.iter().position(
+            |o| matches!(o, Output::Reset { stream, code } if *stream == g && *code == codes::CANCELLED),
+        );
         let fin = fin_at(&out, id);
         assert!(reset.is_some() && fin.is_some() && reset < fin, "{v:?}: reset, then FIN: {out:?}");
         assert_eq!(raw.s.write_object(g, frame(0, b"x")), Err(CommandError::UnknownStream(g)));
@@ -240,7 +261,10 @@ fn subscriber_reads_group_streams_in_flight_at_the_fin_to_their_end() {
         assert!(events(&out).is_empty(), "{v:?}: not ended while group 4 is in flight: {out:?}");
         let out = raw.feed(g, &one_byte_frame(v, b'b'));
         let [Event::Object { request, info, payload }] = &events(&out)[..] else { panic!("{v:?}: {out:?}") };
-        assert_eq!((*request, info.group, info.object, payload.to_bytes()), (s, 4, 1, Bytes::from_static(b"b")));
+        assert_eq!(
+            (*request, info.group, info.object, payload.to_bytes()),
+            (s, 4, 1, Bytes::from_static(b"b"))
+        );
         assert_eq!(aborts(&out, g), (vec![], vec![]), "{v:?}: the group stream is not stopped");
         let out = raw.input(Input::StreamFinished { stream: g });
         assert_eq!(

@@ -56,8 +56,19 @@
 //! # Time
 //!
 //! The engine keeps the latest `now` of `start`/`handle`/`handle_timeout`; commands carry no
-//! time and use it. `poll_timeout` is the next group expiry ([`expiry`]); nothing else in
-//! lite needs a timer.
+//! time and use it. `poll_timeout` is the next group expiry ([`expiry`]) or the latest
+//! moment a gracefully ending subscription may hold back its FIN
+//! (`Config::lite_subscribe_end_wait`, see [`subscribe`]); nothing else in lite needs a
+//! timer.
+//!
+//! # Accounting for every group
+//!
+//! lite-04/05 §Subscribe: the publisher FINs the Subscribe stream only once every group is
+//! accounted for by a Group stream (completed or reset) or SUBSCRIBE_DROP. `drop_groups`
+//! sends SUBSCRIBE_DROP; a graceful `end_subscription` defers the FIN until no Group stream
+//! of the subscription is open or (when the adapter reports `Input::StreamAcked`)
+//! unacknowledged, bounded by the config. As subscriber, Group streams still open when the
+//! FIN arrives are read to their end before `SubscriptionEnded`.
 //!
 //! # What is not supported
 //!
@@ -270,9 +281,7 @@ impl Engine for LiteEngine {
         self.now = self.now.max(now);
         match input {
             Input::PathEstimate { bitrate, rtt } => self.on_path_estimate(shared, bitrate, rtt),
-            Input::Connected { .. }
-            | Input::Closed { .. }
-            | Input::Writable { .. } => {}
+            Input::Connected { .. } | Input::Closed { .. } | Input::Writable { .. } => {}
             Input::StreamAcked { stream } => self.on_stream_acked(shared, stream),
             Input::StreamOpened { stream, bidi } => self.on_opened(shared, stream, bidi),
             Input::StreamData { stream, data } => self.on_data(shared, stream, data),

@@ -400,7 +400,9 @@ impl LiteEngine {
             sub.ending = Some(deadline);
         }
         let end = match self.version {
-            LiteVersion::Lite05 => SubscribeResponse::End(SubscribeEnd { group }).encode_to_vec(self.version)?,
+            LiteVersion::Lite05 => {
+                SubscribeResponse::End(SubscribeEnd { group }).encode_to_vec(self.version)?
+            }
             LiteVersion::Lite04 => Vec::new(),
         };
         if !self.finish_end_if_done_with(shared, request, end.clone()) && !end.is_empty() {
@@ -424,7 +426,12 @@ impl LiteEngine {
     }
 
     /// [`Self::finish_end_if_done`], writing `last` before the FIN; true if it finished.
-    fn finish_end_if_done_with(&mut self, shared: &mut Shared, request: RequestHandle, last: Vec<u8>) -> bool {
+    fn finish_end_if_done_with(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        last: Vec<u8>,
+    ) -> bool {
         let Some(sub) = self.subs_in.get(&request) else { return false };
         if sub.ending.is_none() || self.groups_pending(request) {
             return false;
@@ -455,8 +462,12 @@ impl LiteEngine {
     /// has open (each accounts for its group: "completed or reset") and is finished.
     pub(crate) fn finish_overdue_ends(&mut self, shared: &mut Shared) {
         let now = self.now;
-        let mut due: Vec<RequestHandle> =
-            self.subs_in.iter().filter(|(_, s)| s.ending.is_some_and(|d| d <= now)).map(|(r, _)| *r).collect();
+        let mut due: Vec<RequestHandle> = self
+            .subs_in
+            .iter()
+            .filter(|(_, s)| s.ending.is_some_and(|d| d <= now))
+            .map(|(r, _)| *r)
+            .collect();
         due.sort_unstable();
         for request in due {
             self.drop_writers_of(shared, request);
