@@ -132,3 +132,64 @@ fn draft18_skips_send_nothing_and_are_no_errors() {
     };
     assert!(!dropped(&fast) && !dropped(&slow), "draft-18 has no message for skipped groups");
 }
+
+/// A group older than the subscriber's newest that first shows up while it is congested is
+/// never opened for it: it is reported dropped, once, however many of its objects come.
+fn older_group_while_congested(version: Version) {
+    let mut node = Node::new(RelayConfig::default());
+    let (_, mut publisher) = Publisher::new(&mut node, version, LinkConfig::perfect());
+    let ns = Namespace::from_fields(["live"]);
+    node.peer(publisher.conn).announce(ns.clone()).unwrap();
+    node.pump();
+    let track = TrackName::new(ns, "video");
+    let (_, fast) = node.connect(version, LinkConfig::perfect());
+    let (slow_id, slow) = node.connect(version, LinkConfig::perfect());
+    for conn in [fast, slow] {
+        node.peer(conn).subscribe(track.clone(), SubscribeOptions::default()).unwrap();
+    }
+    node.pump();
+    publisher.serve(&mut node);
+    publisher.write_group(&mut node, 0, 0..2, 100);
+    let request = publisher.subscriptions[0];
+    let write = |node: &mut Node, stream, group: u64, object: u64| {
+        let mut w = ObjectWrite::new(object, frame(group, object, 100));
+        w.timestamp = Some(group * 1000 + object);
+        node.peer(publisher.conn).write_object(stream, w).unwrap();
+        node.pump();
+    };
+    let g2 = node.peer(publisher.conn).open_subgroup(request, 2, 0, None).unwrap();
+    write(&mut node, g2, 2, 0);
+    node.relay.set_congested(slow_id, true);
+    let g1 = node.peer(publisher.conn).open_subgroup(request, 1, 0, None).unwrap();
+    write(&mut node, g1, 1, 0);
+    write(&mut node, g1, 1, 1);
+    for g in [g1, g2] {
+        node.peer(publisher.conn).close_subgroup(g, true).unwrap();
+    }
+    node.pump();
+    node.relay.set_congested(slow_id, false);
+    publisher.write_group(&mut node, 3, 0..2, 100);
+    node.tick(10);
+    let (mut f, mut s) = (Received::default(), Received::default());
+    f.take(&mut node, fast);
+    s.take(&mut node, slow);
+    assert_eq!(node.relay.stats().command_errors, 0, "{version:?}");
+    assert_eq!(outcomes(&f), (0..=3).map(|g| (g, None)).collect::<BTreeMap<_, _>>(), "{version:?}");
+    let expired = Some(sluice::lite::codes::EXPIRED);
+    assert_eq!(
+        outcomes(&s),
+        BTreeMap::from([(0, None), (1, expired), (2, None), (3, None)]),
+        "{version:?}: group 1 dropped once, the rest completed"
+    );
+    assert!(s.ids().iter().all(|(g, _)| *g != 1), "{version:?}: nothing of group 1");
+}
+
+#[test]
+fn lite04_older_group_first_seen_while_congested_is_dropped_once() {
+    older_group_while_congested(LITE04);
+}
+
+#[test]
+fn lite05_older_group_first_seen_while_congested_is_dropped_once() {
+    older_group_while_congested(LITE05);
+}
