@@ -15,7 +15,8 @@
 //!   when the next group starts its older streams are *reset* (their queued bytes are
 //!   dropped by the transport) and the new group is skipped, until it is no longer
 //!   congested; it then resumes at the next group start, never mid-group. Each skipped
-//!   group is reported to the subscriber with [`sluice::Session::drop_groups`] (lite:
+//!   group, and an older group first seen while congested (never opened for it), is
+//!   reported to the subscriber once with [`sluice::Session::drop_groups`] (lite:
 //!   SUBSCRIBE_DROP with EXPIRED, so a subscriber waiting for every group does not stall;
 //!   MOQT: nothing on the wire), and the reset streams account for theirs; objects of the
 //!   skipped group or older ones without an open stream are dropped and counted
