@@ -532,6 +532,7 @@ impl Relay {
             newest_at_arrival: None,
             newest_group: None,
             skipped_group: None,
+            accounted: Default::default(),
             open: Vec::new(),
             via_publish: false,
         };

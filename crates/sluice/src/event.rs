@@ -179,6 +179,8 @@ pub enum Event {
         reason: Reason,
     },
     /// The subscription ended (track ended, publisher done, cancelled by peer). Terminal.
+    /// lite: a graceful end (FIN) is reported after the Group streams that were open when
+    /// it arrived have ended, so their objects come first.
     SubscriptionEnded {
         /// The subscription.
         request: RequestHandle,

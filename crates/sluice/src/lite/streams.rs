@@ -394,8 +394,13 @@ impl LiteEngine {
 
     /// The peer asked us to stop sending: reset our side; the request on it ends.
     pub(crate) fn on_stop_sending(&mut self, shared: &mut Shared, stream: StreamId, code: u64) {
-        if self.writers.remove(&stream).is_some() {
+        if let Some(w) = self.writers.remove(&stream) {
             shared.push(Output::Reset { stream, code });
+            self.finish_end_if_done(shared, w.request);
+            return;
+        }
+        if let Some(request) = self.unacked.remove(&stream) {
+            self.finish_end_if_done(shared, request);
             return;
         }
         let Some(s) = self.take_stream(stream) else { return };
@@ -475,12 +480,8 @@ impl LiteEngine {
                     shared.event(Event::DiscoveryEnded { request, reason });
                 }
             }
-            State::SubscribeIn { request: Some(request) } => {
-                if self.subs_in.remove(&request).is_some() {
-                    self.drop_writers_of(shared, request);
-                    shared.event(Event::SubscriberGone { request });
-                }
-            }
+            State::SubscribeIn { request: Some(request) } => self.subscriber_left(shared, request),
+            State::Group { request, .. } => self.end_if_drained(shared, request),
             State::SubscribeOut { request } => {
                 if let Some(sub) = self.subs_out.remove(&request) {
                     self.sub_ids.remove(&sub.id);
@@ -602,6 +603,7 @@ impl LiteEngine {
                 if self.subs_out.contains_key(&request) {
                     shared.event(Event::SubgroupEnded { request, group, subgroup: 0 });
                 }
+                self.end_if_drained(shared, request);
                 false
             }
             State::AnnounceIn { answered: true } => {
@@ -612,6 +614,15 @@ impl LiteEngine {
             State::FetchOut { frames, .. } if clean && frames.pending.is_none() => {
                 Self::close_send(shared, id, s);
                 self.request_ended(shared, id, s.state, 0, "finished");
+                false
+            }
+            // lite-04/05 §Subscribe: the FIN comes once every group is accounted for, but
+            // Group streams may still be in flight: read them to their end first.
+            State::SubscribeOut { request } if clean && self.group_streams_open(request) => {
+                Self::close_send(shared, id, s);
+                if let Some(sub) = self.subs_out.get_mut(&request) {
+                    sub.draining = true;
+                }
                 false
             }
             State::Discovery { .. }
