@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use sluice::{
-    Event, Filter, Namespace, ObjectInfo, Payload, Reason, RequestHandle, Session, SubscribeOptions, Time,
-    TrackInfo, TrackName, Version,
+    Event, Filter, Location, Namespace, ObjectInfo, Payload, Reason, RequestHandle, Session,
+    SubscribeOptions, Time, TrackInfo, TrackName, Version,
 };
 
 mod fetch;
@@ -602,6 +602,7 @@ impl Relay {
                 subscribers: vec![downstream],
                 cache: Default::default(),
                 newest_group: None,
+                largest_received: None,
             },
         );
     }
@@ -745,6 +746,8 @@ impl Relay {
             self.stats.late_objects_dropped += 1;
             return;
         }
+        let at = Location { group: info.group, object: info.object };
+        t.largest_received = Some(t.largest_received.map_or(at, |l| l.max(at)));
         // The payload is forwarded (and cached) as the chunks it arrived in: no copy.
         if info.status == sluice::ObjectStatus::Normal {
             // Objects can overtake the upstream SUBSCRIBE_OK (lite: they come on their own
@@ -810,7 +813,7 @@ impl Relay {
         self.by_upstream.remove(&(id, request));
         let Some(mut t) = self.tracks.remove(&name) else { return };
         let cache = std::mem::take(&mut t.cache);
-        self.keep(name, t.info.clone(), cache);
+        self.keep(name, t.info.as_ref().map(|_| t.downstream_info()), cache);
         for mut d in t.subscribers.drain(..) {
             self.by_downstream.remove(&(d.session, d.request));
             let Some(session) = sessions.session(d.session) else { continue };
@@ -857,7 +860,8 @@ impl Relay {
         }
         let (publisher, upstream) = (t.publisher, t.upstream);
         if let Some(t) = self.tracks.remove(&name) {
-            self.keep(name, t.info, t.cache);
+            let info = t.info.as_ref().map(|_| t.downstream_info());
+            self.keep(name, info, t.cache);
         }
         self.by_upstream.remove(&(publisher, upstream));
         if let Some(s) = sessions.session(publisher) {
