@@ -746,10 +746,12 @@ impl Relay {
             self.stats.late_objects_dropped += 1;
             return;
         }
-        let at = Location { group: info.group, object: info.object };
-        t.largest_received = Some(t.largest_received.map_or(at, |l| l.max(at)));
         // The payload is forwarded (and cached) as the chunks it arrived in: no copy.
         if info.status == sluice::ObjectStatus::Normal {
+            // Largest Object counts objects with content, as the cache does: an End of
+            // Group status object (one past the group's last) does not raise it.
+            let at = Location { group: info.group, object: info.object };
+            t.largest_received = Some(t.largest_received.map_or(at, |l| l.max(at)));
             // Objects can overtake the upstream SUBSCRIBE_OK (lite: they come on their own
             // streams). Until it arrives nobody is accepted, so the cache is all the waiting
             // subscribers will get: it keeps every group then, bounded by bytes and age only.

@@ -150,10 +150,10 @@ fn cached_objects_keep_their_properties_when_fetched() {
 /// LARGEST_OBJECT when that is larger (item 1).
 #[test]
 fn largest_object_is_the_larger_of_upstream_and_received() {
-    // Each group is closed with an End of Group object after its 4 objects: (1, 4) is the
-    // largest Object received.
+    // Groups 0 and 1 of 4 objects: (1, 3) is the largest object received (the End of Group
+    // status object closing each group does not count, as for the cache).
     for (upstream_largest, expected) in [
-        (None, Location { group: 1, object: 4 }),
+        (None, Location { group: 1, object: 3 }),
         (Some(Location { group: 9, object: 5 }), Location { group: 9, object: 5 }),
     ] {
         let config = RelayConfig { cache_groups: 0, ..RelayConfig::default() };
@@ -186,4 +186,66 @@ fn largest_object_is_the_larger_of_upstream_and_received() {
         });
         assert_eq!(largest, Some(Some(expected)), "upstream said {upstream_largest:?}");
     }
+}
+
+/// A FETCH whose range starts before the cache (group 2 of 0..3 is all it keeps) is not
+/// answered from the cached part first: the relay sends nothing until the upstream FETCH
+/// has confirmed what the uncached objects are, then relays the whole range in order
+/// (fetch-handling-1: delivery pauses at the first uncached object of unknown status).
+#[test]
+fn a_fetch_reaching_before_the_cache_waits_for_the_upstream() {
+    let config = RelayConfig { cache_groups: 1, ..RelayConfig::default() };
+    let mut node = Node::new(config);
+    let (_, mut publisher) = Publisher::new(&mut node, DRAFT18, LinkConfig::perfect());
+    let ns = Namespace::from_fields(["live"]);
+    node.peer(publisher.conn).announce(ns.clone()).unwrap();
+    node.pump();
+    let track = TrackName::new(ns, "video");
+    let (_, sub) = node.connect(DRAFT18, LinkConfig::perfect());
+    node.peer(sub).subscribe(track.clone(), SubscribeOptions::default()).unwrap();
+    node.pump();
+    publisher.serve(&mut node);
+    for group in 0..3 {
+        publisher.write_group(&mut node, group, 0..4, LEN);
+    }
+    let (_, fetcher) = node.connect(DRAFT18, LinkConfig::perfect());
+    let start = Location { group: 1, object: 2 };
+    let end = Location { group: 2, object: 2 };
+    let h = node.peer(fetcher).fetch(track, start, end, 10).unwrap();
+    node.pump();
+    let before: Vec<Event> = node.events(fetcher);
+    assert!(
+        !before.iter().any(|e| matches!(e, Event::Object { request, .. } if *request == h)),
+        "no object before the upstream answered: {before:?}"
+    );
+    let upstream: Vec<(sluice::RequestHandle, Location)> = node
+        .events(publisher.conn)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::IncomingFetch { request, start, .. } => Some((request, start)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(upstream.iter().map(|u| u.1).collect::<Vec<_>>(), vec![start], "forwarded upstream");
+    let (request, _) = upstream[0];
+    let session = node.peer(publisher.conn);
+    session.accept_fetch(request, end).unwrap();
+    let wanted = [(1, 2), (1, 3), (2, 0), (2, 1)];
+    for (g, o) in wanted {
+        session.write_fetch_object(request, g, 0, ObjectWrite::new(o, frame(g, o, LEN))).unwrap();
+    }
+    session.finish_fetch(request).unwrap();
+    node.pump();
+    let got: Vec<(u64, u64, Bytes)> = node
+        .events(fetcher)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Object { request, info, payload } if request == h => {
+                Some((info.group, info.object, payload.to_bytes()))
+            }
+            _ => None,
+        })
+        .collect();
+    let want: Vec<(u64, u64, Bytes)> = wanted.iter().map(|&(g, o)| (g, o, frame(g, o, LEN))).collect();
+    assert_eq!(got, want);
 }
