@@ -3,6 +3,7 @@
 //! commands on the sessions through [`Sessions`]. See the crate docs for the model.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use sluice::{
     Event, Filter, Location, Namespace, ObjectInfo, Payload, Reason, RequestHandle, Session,
@@ -257,6 +258,20 @@ impl Relay {
             k.cache.expire(now, age);
             k.until > now && k.cache.len() > 0
         });
+    }
+
+    /// How long a SUBSCRIBE for a track nobody publishes is held for a publisher: a MOQT
+    /// subscriber's RENDEZVOUS_TIMEOUT (absent: [`RelayConfig::moqt_default_rendezvous`],
+    /// 0 by the draft), capped by [`RelayConfig::subscribe_wait`]; moq-lite has no such
+    /// field and gets `subscribe_wait`.
+    fn rendezvous(&self, family: Family, options: &SubscribeOptions) -> Duration {
+        match family {
+            Family::Moqt => options
+                .rendezvous_timeout_ms
+                .map_or(self.config.moqt_default_rendezvous, Duration::from_millis)
+                .min(self.config.subscribe_wait),
+            Family::Lite => self.config.subscribe_wait,
+        }
     }
 
     /// Keeps a track's cache for fetches and statuses after its last subscriber left.
@@ -556,7 +571,18 @@ impl Relay {
                 self.refuse(id, request, family, sessions);
                 return;
             }
-            let deadline = now + self.config.subscribe_wait;
+            let wait = self.rendezvous(family, &options);
+            if wait.is_zero() {
+                // draft-18 "RENDEZVOUS TIMEOUT Parameter": 0 (or absent) wants an answer at once.
+                if let Some(s) = sessions.session(id)
+                    && s.reject(request, codes::does_not_exist(family), "no publisher for this track")
+                        .is_err()
+                {
+                    self.stats.command_errors += 1;
+                }
+                return;
+            }
+            let deadline = now + wait;
             self.waiting.push(Waiting { session: id, request, track, options, deadline });
             return;
         };
@@ -573,6 +599,7 @@ impl Relay {
             group_order: options.group_order,
             forward: options.forward,
             max_latency_ms: 0,
+            rendezvous_timeout_ms: None,
         };
         let upstream =
             match sessions.session(publisher).map(|s| s.subscribe(track.clone(), upstream_options.clone())) {

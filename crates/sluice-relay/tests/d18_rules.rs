@@ -249,3 +249,55 @@ fn a_fetch_reaching_before_the_cache_waits_for_the_upstream() {
     let want: Vec<(u64, u64, Bytes)> = wanted.iter().map(|&(g, o)| (g, o, frame(g, o, LEN))).collect();
     assert_eq!(got, want);
 }
+
+/// A MOQT SUBSCRIBE for a track nobody publishes: without RENDEZVOUS_TIMEOUT, or with 0, the
+/// relay answers at once with REQUEST_ERROR DOES_NOT_EXIST, holding nothing
+/// (rendezvous-timeout-1); with a timeout it is held until a publisher appears (then
+/// served) or the timeout passes (then refused), whichever is first, and never longer
+/// than the relay's own `subscribe_wait`.
+#[test]
+fn rendezvous_timeout_decides_how_long_a_subscribe_waits_for_a_publisher() {
+    use std::time::Duration;
+    let does_not_exist = sluice_wire::moqt::codes::RequestErrorCode::DOES_NOT_EXIST.0;
+    let config = RelayConfig { subscribe_wait: Duration::from_millis(500), ..RelayConfig::default() };
+    // (RENDEZVOUS_TIMEOUT, publisher announces after ms, failed by 40 ms, outcome at 1 s)
+    type Case = (Option<u64>, Option<u64>, Option<u64>, Option<u64>);
+    let cases: [Case; 5] = [
+        (None, None, Some(does_not_exist), Some(does_not_exist)),
+        (Some(0), None, Some(does_not_exist), Some(does_not_exist)),
+        (Some(60), None, None, Some(does_not_exist)),
+        (Some(60_000), None, None, Some(does_not_exist)), // capped by subscribe_wait
+        (Some(200), Some(100), None, None),
+    ];
+    for (rendezvous, announce_at, failed_early, failed_late) in cases {
+        let mut node = Node::new(config.clone());
+        let (_, mut publisher) = Publisher::new(&mut node, DRAFT18, LinkConfig::perfect());
+        let track = TrackName::new(Namespace::from_fields(["later"]), "audio");
+        let (_, sub) = node.connect(DRAFT18, LinkConfig::perfect());
+        let options = SubscribeOptions { rendezvous_timeout_ms: rendezvous, ..SubscribeOptions::default() };
+        node.peer(sub).subscribe(track.clone(), options).unwrap();
+        node.pump();
+        let mut got = Received::default();
+        got.take(&mut node, sub);
+        assert_eq!(got.failed, failed_early, "{rendezvous:?}: answer before any time passed");
+        assert_eq!(node.relay.waiting(), usize::from(failed_early.is_none()), "{rendezvous:?}");
+        node.tick(40);
+        got.take(&mut node, sub);
+        assert_eq!(got.failed, failed_early, "{rendezvous:?}: at 40 ms");
+        if let Some(at) = announce_at {
+            node.tick(at - 40);
+            node.peer(publisher.conn).announce(track.namespace.clone()).unwrap();
+            node.pump();
+            publisher.serve(&mut node);
+            publisher.write_group(&mut node, 0, 0..1, 10);
+        }
+        node.tick(960);
+        got.take(&mut node, sub);
+        assert_eq!(got.failed, failed_late, "{rendezvous:?}: at 1 s");
+        if failed_late.is_none() {
+            assert!(got.subscribed, "{rendezvous:?}: served once the publisher appeared");
+            assert_eq!(got.ids(), vec![(0, 0)]);
+        }
+        assert_eq!(node.relay.waiting(), 0, "{rendezvous:?}");
+    }
+}
