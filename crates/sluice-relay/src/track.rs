@@ -128,6 +128,9 @@ pub(crate) struct Track {
     pub(crate) cache: GroupCache,
     /// The newest group seen upstream.
     pub(crate) newest_group: Option<u64>,
+    /// The largest location of any object received upstream, cached or not: a
+    /// downstream's LARGEST_OBJECT is at least this (draft-18 "LARGEST OBJECT Parameter").
+    pub(crate) largest_received: Option<Location>,
 }
 
 impl Track {
@@ -149,10 +152,12 @@ impl Track {
     }
 
     /// The info a downstream subscriber is accepted with: the publisher's, with the
-    /// largest location raised to what the relay has seen.
+    /// largest location raised to what the relay has received upstream (draft-18 "LARGEST
+    /// OBJECT Parameter": the largest of the upstream's LARGEST_OBJECT and of the objects
+    /// received).
     pub(crate) fn downstream_info(&self) -> TrackInfo {
         let mut info = self.info.clone().unwrap_or_default();
-        if let Some(l) = self.cache.largest() {
+        for l in [self.cache.largest(), self.largest_received].into_iter().flatten() {
             info.largest = Some(info.largest.map_or(l, |x| x.max(l)));
         }
         info

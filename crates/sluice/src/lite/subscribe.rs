@@ -154,6 +154,7 @@ pub(crate) fn options_from_wire(
         group_order: Some(if ordered { GroupOrder::Ascending } else { GroupOrder::Descending }),
         forward: true,
         max_latency_ms: max_latency,
+        rendezvous_timeout_ms: None,
     }
 }
 
