@@ -222,14 +222,19 @@ pub struct SluiceRelay {
 }
 
 impl SluiceRelay {
-    /// Starts a relay whose subscriptions wait `subscribe_wait` for a publisher.
+    /// Starts a relay whose subscriptions wait `subscribe_wait` for a publisher. Like the
+    /// `sluice relay` binary, it also holds draft-18 SUBSCRIBEs that carry no
+    /// RENDEZVOUS_TIMEOUT (draft-18 reads that as 0, "refuse at once"; moq-transport 0.17.0
+    /// never sends the parameter, and the interop runner's subscribe-before-announce case
+    /// expects the relay to hold).
     pub fn start(subscribe_wait: Duration) -> SluiceRelay {
         let identity = ServerIdentity::self_signed(["localhost"]).unwrap();
         let cert = identity.certificate().unwrap().to_vec();
         let server = sluice_quinn::server_config(identity, &[DRAFT18]).unwrap();
         let endpoint = Endpoint::server("127.0.0.1:0".parse().unwrap(), server, Config::default()).unwrap();
         let addr = endpoint.local_addr().unwrap();
-        let config = RelayConfig { subscribe_wait, ..RelayConfig::default() };
+        let config =
+            RelayConfig { subscribe_wait, moqt_default_rendezvous: subscribe_wait, ..RelayConfig::default() };
         let mut node = RelayNode::new(endpoint, Relay::new(config));
         let stop = Arc::new(AtomicBool::new(false));
         let (commands, rx) = mpsc::channel::<RelayCommand>();
