@@ -33,6 +33,11 @@ pub fn decode_quic(buf: &[u8]) -> Option<(u64, usize)> {
     if first < 0x40 {
         return Some((u64::from(first), 1)); // the 1-byte form, the most common
     }
+    if first < 0x80 {
+        // The 2-byte form: payload lengths and ids up to 16383, nearly all the rest.
+        let second = *buf.get(1)?;
+        return Some(((u64::from(first & 0x3f) << 8) | u64::from(second), 2));
+    }
     let len = 1usize << (first >> 6);
     let bytes = buf.get(..len)?;
     let mut value = u64::from(first & 0x3f);

@@ -10,7 +10,7 @@
 
 use std::collections::VecDeque;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 /// An object or frame payload: the transport's own chunks, in order, never copied.
 ///
@@ -122,6 +122,7 @@ impl RecvBuffer {
     }
 
     /// Appends received bytes.
+    #[inline]
     pub fn push(&mut self, data: Bytes) {
         if data.is_empty() {
             return;
@@ -180,13 +181,16 @@ impl RecvBuffer {
     }
 
     /// Drops the first `n` bytes (at most everything).
+    #[inline]
     pub fn advance(&mut self, n: usize) {
         let mut left = n.min(self.len);
         self.len = self.len.saturating_sub(left);
         while left > 0 {
             let Some(chunk) = self.head.as_mut() else { break };
             if chunk.len() > left {
-                let _ = chunk.split_to(left);
+                // Moves the chunk's start: no reference-count traffic (`split_to` would
+                // clone the chunk's handle and drop the clone).
+                chunk.advance(left);
                 break;
             }
             left = left.saturating_sub(chunk.len());
