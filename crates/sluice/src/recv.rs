@@ -136,6 +136,7 @@ impl RecvBuffer {
     }
 
     /// Removes the first chunk (the byte count is the caller's).
+    #[inline]
     fn pop_front(&mut self) -> Option<Bytes> {
         let first = self.head.take();
         self.head = self.rest.pop_front();
@@ -199,8 +200,9 @@ impl RecvBuffer {
     }
 
     /// Removes and returns the first `n` bytes (at most everything) without copying.
+    #[inline]
     pub fn take(&mut self, n: usize) -> Payload {
-        let mut left = n.min(self.len);
+        let left = n.min(self.len);
         // The commonest case, the payload is exactly the first chunk: hand it over as it is.
         if self.head.as_ref().is_some_and(|first| first.len() == left)
             && let Some(first) = self.pop_front()
@@ -208,6 +210,11 @@ impl RecvBuffer {
             self.len = self.len.saturating_sub(left);
             return Payload::One(first);
         }
+        self.take_pieces(left)
+    }
+
+    /// [`RecvBuffer::take`] of `left` (≤ `len`) bytes that are not exactly the first chunk.
+    fn take_pieces(&mut self, mut left: usize) -> Payload {
         // One chunk holds the whole payload: no piece list, no allocation.
         if let Some(first) = self.head.as_mut()
             && first.len() >= left

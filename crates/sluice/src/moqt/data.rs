@@ -295,6 +295,14 @@ impl MoqtEngine {
         };
         loop {
             if sg.pending.is_none() {
+                if sg.buf.is_empty() {
+                    // Between objects with nothing buffered (the usual state after one was
+                    // delivered): what `decode_front` would find, without the call.
+                    if sg.fin {
+                        self.subgroup_ends(shared, stream, handle);
+                    }
+                    return;
+                }
                 if sg.header.properties_present && !properties_buffered(&mut sg.buf) {
                     if sg.fin {
                         self.subgroup_ends(shared, stream, handle);
