@@ -33,6 +33,11 @@ pub fn decode_quic(buf: &[u8]) -> Option<(u64, usize)> {
     if first < 0x40 {
         return Some((u64::from(first), 1)); // the 1-byte form, the most common
     }
+    if first < 0x80 {
+        // The 2-byte form: payload lengths and ids up to 16383, nearly all the rest.
+        let second = *buf.get(1)?;
+        return Some(((u64::from(first & 0x3f) << 8) | u64::from(second), 2));
+    }
     let len = 1usize << (first >> 6);
     let bytes = buf.get(..len)?;
     let mut value = u64::from(first & 0x3f);
@@ -96,8 +101,24 @@ pub const fn vi64_len(v: u64) -> usize {
 }
 
 /// Appends the minimal QUIC varint encoding of `v`.
-#[inline]
+#[inline(always)]
 pub fn put_quic<B: BufMut>(buf: &mut B, v: u64) -> Result<(), EncodeError> {
+    // The 1- and 2-byte forms (ids, lengths up to 16383) inline at every call site; the
+    // longer forms stay out of line.
+    if v < 0x40 {
+        buf.put_u8(v as u8);
+        return Ok(());
+    }
+    if v < 0x4000 {
+        buf.put_u16(0x4000 | v as u16);
+        return Ok(());
+    }
+    put_quic_long(buf, v)
+}
+
+/// [`put_quic`] for values of 4 bytes and more (or too large).
+#[inline(never)]
+fn put_quic_long<B: BufMut>(buf: &mut B, v: u64) -> Result<(), EncodeError> {
     match quic_len(v) {
         Some(1) => buf.put_u8(v as u8),
         Some(2) => buf.put_u16(0x4000 | v as u16),
@@ -109,10 +130,11 @@ pub fn put_quic<B: BufMut>(buf: &mut B, v: u64) -> Result<(), EncodeError> {
 }
 
 /// Appends the minimal vi64 encoding of `v`. Every u64 fits.
-#[inline]
+#[inline(always)]
 pub fn put_vi64<B: BufMut>(buf: &mut B, v: u64) {
     // Fast paths for the 1- and 2-byte forms (ids, lengths, counts, type deltas): a byte
-    // or a fixed-size pair instead of a variable-length copy.
+    // or a fixed-size pair instead of a variable-length copy. Inlined at every call site
+    // (the object path writes two or three per object); the longer forms stay out of line.
     if v < 0x80 {
         buf.put_u8(v as u8);
         return;
@@ -121,6 +143,12 @@ pub fn put_vi64<B: BufMut>(buf: &mut B, v: u64) {
         buf.put_u16(0x8000 | v as u16);
         return;
     }
+    put_vi64_long(buf, v);
+}
+
+/// [`put_vi64`] for values of 3 bytes and more.
+#[inline(never)]
+fn put_vi64_long<B: BufMut>(buf: &mut B, v: u64) {
     let len = vi64_len(v);
     if len == 9 {
         buf.put_u8(0xff);

@@ -92,6 +92,7 @@ impl Shared {
     }
 
     /// Queues an output.
+    #[inline]
     pub fn push(&mut self, output: Output) {
         if !self.closed {
             self.outputs.push_back(output);
@@ -101,6 +102,7 @@ impl Shared {
     /// Queues an object's bytes on a stream: `header`, then each chunk of `payload` in
     /// order, as one [`Output::Write`] per chunk (the first also carries the header), so a
     /// payload in several chunks goes out without being joined. `fin` goes on the last.
+    #[inline]
     pub fn write_payload(&mut self, stream: StreamId, header: Bytes, payload: Payload, fin: bool) {
         match payload {
             Payload::One(payload) => self.push(Output::Write { stream, header, payload, fin }),
@@ -119,6 +121,7 @@ impl Shared {
     }
 
     /// Queues an application event.
+    #[inline]
     pub fn event(&mut self, event: Event) {
         self.push(Output::Event(event));
     }

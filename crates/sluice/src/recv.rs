@@ -10,7 +10,7 @@
 
 use std::collections::VecDeque;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 /// An object or frame payload: the transport's own chunks, in order, never copied.
 ///
@@ -122,6 +122,7 @@ impl RecvBuffer {
     }
 
     /// Appends received bytes.
+    #[inline]
     pub fn push(&mut self, data: Bytes) {
         if data.is_empty() {
             return;
@@ -135,6 +136,7 @@ impl RecvBuffer {
     }
 
     /// Removes the first chunk (the byte count is the caller's).
+    #[inline]
     fn pop_front(&mut self) -> Option<Bytes> {
         let first = self.head.take();
         self.head = self.rest.pop_front();
@@ -180,13 +182,16 @@ impl RecvBuffer {
     }
 
     /// Drops the first `n` bytes (at most everything).
+    #[inline]
     pub fn advance(&mut self, n: usize) {
         let mut left = n.min(self.len);
         self.len = self.len.saturating_sub(left);
         while left > 0 {
             let Some(chunk) = self.head.as_mut() else { break };
             if chunk.len() > left {
-                let _ = chunk.split_to(left);
+                // Moves the chunk's start: no reference-count traffic (`split_to` would
+                // clone the chunk's handle and drop the clone).
+                chunk.advance(left);
                 break;
             }
             left = left.saturating_sub(chunk.len());
@@ -195,8 +200,9 @@ impl RecvBuffer {
     }
 
     /// Removes and returns the first `n` bytes (at most everything) without copying.
+    #[inline]
     pub fn take(&mut self, n: usize) -> Payload {
-        let mut left = n.min(self.len);
+        let left = n.min(self.len);
         // The commonest case, the payload is exactly the first chunk: hand it over as it is.
         if self.head.as_ref().is_some_and(|first| first.len() == left)
             && let Some(first) = self.pop_front()
@@ -204,6 +210,11 @@ impl RecvBuffer {
             self.len = self.len.saturating_sub(left);
             return Payload::One(first);
         }
+        self.take_pieces(left)
+    }
+
+    /// [`RecvBuffer::take`] of `left` (≤ `len`) bytes that are not exactly the first chunk.
+    fn take_pieces(&mut self, mut left: usize) -> Payload {
         // One chunk holds the whole payload: no piece list, no allocation.
         if let Some(first) = self.head.as_mut()
             && first.len() >= left

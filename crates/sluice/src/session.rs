@@ -77,10 +77,7 @@ impl Session {
         }
         match input {
             Input::Connected { version } => self.connect(version),
-            Input::Closed { code, reason } => {
-                self.shared.close(code, &String::from_utf8_lossy(&reason), true);
-                self.clear();
-            }
+            Input::Closed { code, reason } => self.peer_closed(code, &reason),
             other => {
                 if let Some(engine) = self.engine.as_mut() {
                     engine.handle(&mut self.shared, self.now, other);
@@ -90,6 +87,16 @@ impl Session {
         }
     }
 
+    /// The connection is gone (kept out of line: `handle` is on the per-chunk path).
+    #[cold]
+    #[inline(never)]
+    fn peer_closed(&mut self, code: u64, reason: &[u8]) {
+        self.shared.close(code, &String::from_utf8_lossy(reason), true);
+        self.clear();
+    }
+
+    #[cold]
+    #[inline(never)]
     fn connect(&mut self, version: Version) {
         if self.engine.is_some() {
             return;
@@ -124,6 +131,7 @@ impl Session {
     }
 
     /// The next output, or `None` when there is nothing more to do.
+    #[inline]
     pub fn poll(&mut self) -> Option<Output> {
         self.shared.outputs.pop_front()
     }
@@ -139,12 +147,14 @@ impl Session {
         &mut self.shared
     }
 
+    #[inline]
     fn clear_if_closed(&mut self) {
         if self.shared.closed {
             self.clear();
         }
     }
 
+    #[cold]
     fn clear(&mut self) {
         if let Some(engine) = self.engine.as_mut() {
             engine.clear();

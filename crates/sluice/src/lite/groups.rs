@@ -151,32 +151,35 @@ impl LiteEngine {
 /// stream in the state `read_frames` would have left it between two frames, so the
 /// general driver (`LiteEngine::drive`) takes over from there with the same outcome.
 pub(crate) fn frames_in_place(shared: &mut Shared, version: LiteVersion, s: &mut Stream) -> bool {
-    let State::Group { request, group, mut frames, .. } = s.state else { return false };
     if s.fin {
         return false;
     }
+    // The frame reader is updated where it lies (the buffer is a disjoint field), at the
+    // same moments the general driver would update it.
+    let State::Group { request, group, frames, .. } = &mut s.state else { return false };
+    let (request, group) = (*request, *group);
+    let buf = &mut s.buf;
     loop {
         let header = match frames.pending {
             Some(h) => h,
             None => {
-                let Some(first) = s.buf.first_chunk() else { break };
+                let Some(first) = buf.first_chunk() else { break };
                 let mut r = Reader::new(first);
                 match FrameHeader::decode(&mut r, version) {
                     Ok(h) if h.payload_len <= shared.config.max_object_size => {
                         let used = r.position();
-                        s.buf.advance(used);
+                        buf.advance(used);
                         frames.pending = Some(h);
-                        set_frames(s, frames);
                         h
                     }
                     // All that is buffered is the start of a header: `read_small` waits too.
-                    Err(DecodeError::Incomplete) if first.len() >= s.buf.len() => break,
+                    Err(DecodeError::Incomplete) if first.len() >= buf.len() => break,
                     _ => return false,
                 }
             }
         };
         let len = usize::try_from(header.payload_len).unwrap_or(usize::MAX);
-        if s.buf.len() < len {
+        if buf.len() < len {
             break;
         }
         let timestamp = match header.timestamp_delta {
@@ -186,7 +189,7 @@ pub(crate) fn frames_in_place(shared: &mut Shared, version: LiteVersion, s: &mut
                 Err(_) => return false,
             },
         };
-        let payload = s.buf.take(len);
+        let payload = buf.take(len);
         let info = ObjectInfo {
             group,
             subgroup: 0,
@@ -199,7 +202,6 @@ pub(crate) fn frames_in_place(shared: &mut Shared, version: LiteVersion, s: &mut
         frames.next_object = frames.next_object.saturating_add(1);
         frames.timestamp = timestamp.unwrap_or(frames.timestamp);
         frames.pending = None;
-        set_frames(s, frames);
         shared.event(Event::Object { request, info, payload });
     }
     let limit = match frames.pending {
@@ -208,7 +210,7 @@ pub(crate) fn frames_in_place(shared: &mut Shared, version: LiteVersion, s: &mut
             .saturating_add(shared.config.max_stream_buffer),
         None => shared.config.max_stream_buffer,
     };
-    s.buf.len() <= limit
+    buf.len() <= limit
 }
 
 fn set_frames(s: &mut Stream, new: super::streams::FrameReader) {

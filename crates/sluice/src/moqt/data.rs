@@ -276,88 +276,35 @@ impl MoqtEngine {
     }
 
     /// Delivers every complete object of a subgroup stream.
-    ///
-    /// The object loop holds the stream's entry and looks up the request once per object
-    /// (disjoint fields of the engine); every path that needs the whole engine (a
-    /// violation, a stop, the FIN, a malformed track) leaves the loop.
     pub(super) fn process_subgroup(&mut self, shared: &mut Shared, stream: StreamId) {
         if shared.closed {
             return;
         }
-        let max_object = shared.config.max_object_size;
-        let check_limit = shared.config.max_track_check_entries;
         let Some(InStream::Subgroup(sg)) = self.streams.get_mut(&stream) else { return };
-        let Some(handle) = sg.request else {
-            if self.unknown_alias_bytes() > shared.config.max_unknown_alias_bytes {
-                self.stop_data_stream(shared, stream, StreamResetCode::EXCESSIVE_LOAD.0);
-            }
-            return;
-        };
-        loop {
-            if sg.pending.is_none() {
-                if sg.header.properties_present && !properties_buffered(&mut sg.buf) {
-                    if sg.fin {
-                        self.subgroup_ends(shared, stream, handle);
-                    }
-                    return;
-                }
-                let SubgroupIn { buf, decoder, .. } = &mut *sg;
-                match decode_front(buf, |r| decoder.decode_header(r)) {
-                    Ok(Some(h)) => sg.pending = Some(h),
-                    Ok(None) => {
-                        if sg.fin {
-                            self.subgroup_ends(shared, stream, handle);
-                        }
-                        return;
-                    }
-                    Err(v) => return self.fail_violation(shared, &v),
+        let stop = deliver_subgroup(sg, &mut self.requests, shared);
+        self.subgroup_stopped(shared, stream, stop);
+    }
+
+    /// Acts on why [`deliver_subgroup`] stopped: everything that needs the whole engine.
+    pub(super) fn subgroup_stopped(&mut self, shared: &mut Shared, stream: StreamId, stop: SubgroupStop) {
+        match stop {
+            SubgroupStop::Wait => {}
+            SubgroupStop::NoRequest => {
+                if self.unknown_alias_bytes() > shared.config.max_unknown_alias_bytes {
+                    self.stop_data_stream(shared, stream, StreamResetCode::EXCESSIVE_LOAD.0);
                 }
             }
-            let Some(h) = sg.pending.as_ref() else { return };
-            if h.payload_len > max_object {
-                self.stop_data_stream(shared, stream, StreamResetCode::EXCESSIVE_LOAD.0);
-                return;
+            SubgroupStop::Ends(handle) => self.subgroup_ends(shared, stream, handle),
+            SubgroupStop::Violation(v) => self.fail_violation(shared, &v),
+            SubgroupStop::TooLarge => {
+                self.stop_data_stream(shared, stream, StreamResetCode::EXCESSIVE_LOAD.0)
             }
-            let need = usize::try_from(h.payload_len).unwrap_or(usize::MAX);
-            if sg.buf.len() < need {
-                if sg.fin {
-                    self.fail(
-                        shared,
-                        SessionErrorCode::PROTOCOL_VIOLATION,
-                        "subgroup stream ends inside an object",
-                    );
-                }
-                return;
-            }
-            let Some(h) = sg.pending.take() else { return };
-            let subgroup = *sg.subgroup.get_or_insert(h.object_id);
-            let (group, header_priority) = (sg.header.group_id, sg.header.publisher_priority);
-            let status = model_status(h.status);
-            let Some(r) = self.requests.get_mut(&handle) else { return };
-            let seen = Seen {
-                group,
-                subgroup: Some(subgroup),
-                object: h.object_id,
-                status,
-                priority: header_priority.unwrap_or(r.info.publisher_priority),
-                properties: &h.properties,
-            };
-            if let Err(m) = r.check.object(&seen, check_limit) {
-                self.malformed(shared, handle, m);
-                return;
-            }
-            let payload = sg.buf.take(need);
-            let properties = if h.properties.is_empty() { Bytes::new() } else { h.properties.raw().clone() };
-            let info = ObjectInfo {
-                group,
-                subgroup,
-                object: h.object_id,
-                status,
-                publisher_priority: header_priority,
-                properties,
-                timestamp: None,
-            };
-            shared.event(Event::Object { request: handle, info, payload });
+            SubgroupStop::EndsInsideObject => self.fail(
+                shared,
+                SessionErrorCode::PROTOCOL_VIOLATION,
+                "subgroup stream ends inside an object",
+            ),
+            SubgroupStop::Malformed(handle, m) => self.malformed(shared, handle, m),
         }
     }
 
@@ -660,5 +607,91 @@ impl MoqtEngine {
             let order = data_order(sub_pri, pri.unwrap_or(pub_pri), order, group, subgroup);
             shared.push(Output::SetOrder { stream, order });
         }
+    }
+}
+
+/// Why [`deliver_subgroup`] stopped; [`MoqtEngine::subgroup_stopped`] acts on it.
+pub(super) enum SubgroupStop {
+    /// Waiting for more bytes (or the request is gone).
+    Wait,
+    /// The stream's Track Alias is not resolved yet.
+    NoRequest,
+    /// FIN with no whole object header left: ends cleanly or inside an object.
+    Ends(RequestHandle),
+    /// A malformed object header.
+    Violation(sluice_wire::Violation),
+    /// An object larger than `max_object_size`.
+    TooLarge,
+    /// FIN inside an object's payload.
+    EndsInsideObject,
+    /// The track broke one of the draft's malformed-track rules.
+    Malformed(RequestHandle, super::malformed::Malformed),
+}
+
+/// The object loop of a subgroup stream: delivers every complete object, holding only the
+/// stream's entry and the request table (disjoint fields of the engine), so the caller
+/// that already holds the entry (`handle_data`) needs no second lookup. Every path that
+/// needs the whole engine stops the loop with a [`SubgroupStop`].
+pub(super) fn deliver_subgroup(
+    sg: &mut SubgroupIn,
+    requests: &mut crate::hash::IdMap<RequestHandle, super::state::Request>,
+    shared: &mut Shared,
+) -> SubgroupStop {
+    let max_object = shared.config.max_object_size;
+    let check_limit = shared.config.max_track_check_entries;
+    let Some(handle) = sg.request else { return SubgroupStop::NoRequest };
+    loop {
+        if sg.pending.is_none() {
+            if sg.buf.is_empty() {
+                // Between objects with nothing buffered (the usual state after one was
+                // delivered): what `decode_front` would find, without the call.
+                return if sg.fin { SubgroupStop::Ends(handle) } else { SubgroupStop::Wait };
+            }
+            if sg.header.properties_present && !properties_buffered(&mut sg.buf) {
+                return if sg.fin { SubgroupStop::Ends(handle) } else { SubgroupStop::Wait };
+            }
+            let SubgroupIn { buf, decoder, .. } = &mut *sg;
+            match decode_front(buf, |r| decoder.decode_header(r)) {
+                Ok(Some(h)) => sg.pending = Some(h),
+                Ok(None) => return if sg.fin { SubgroupStop::Ends(handle) } else { SubgroupStop::Wait },
+                Err(v) => return SubgroupStop::Violation(v),
+            }
+        }
+        let Some(h) = sg.pending.as_ref() else { return SubgroupStop::Wait };
+        if h.payload_len > max_object {
+            return SubgroupStop::TooLarge;
+        }
+        let need = usize::try_from(h.payload_len).unwrap_or(usize::MAX);
+        if sg.buf.len() < need {
+            return if sg.fin { SubgroupStop::EndsInsideObject } else { SubgroupStop::Wait };
+        }
+        let Some(h) = sg.pending.take() else { return SubgroupStop::Wait };
+        let subgroup = *sg.subgroup.get_or_insert(h.object_id);
+        let (group, header_priority) = (sg.header.group_id, sg.header.publisher_priority);
+        let status = model_status(h.status);
+        let Some(r) = requests.get_mut(&handle) else { return SubgroupStop::Wait };
+        let seen = Seen {
+            group,
+            subgroup: Some(subgroup),
+            object: h.object_id,
+            status,
+            priority: header_priority.unwrap_or(r.info.publisher_priority),
+            properties: &h.properties,
+        };
+        if let Err(m) = r.check.object(&seen, check_limit) {
+            return SubgroupStop::Malformed(handle, m);
+        }
+        let payload = sg.buf.take(need);
+        let properties = if h.properties.is_empty() { Bytes::new() } else { h.properties.raw().clone() };
+        let info = ObjectInfo {
+            group,
+            subgroup,
+            object: h.object_id,
+            status,
+            publisher_priority: header_priority,
+            properties,
+            timestamp: None,
+        };
+        shared.event(Event::Object { request: handle, info, payload });
     }
 }

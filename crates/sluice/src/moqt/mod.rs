@@ -295,6 +295,20 @@ impl MoqtEngine {
             // The object path, without the generic dispatch.
             InStream::Subgroup(sg) => {
                 sg.buf.push(data);
+                let bound = self.buffered_bound.saturating_add(len);
+                if bound <= shared.config.max_session_buffer
+                    && sg.buf.len() <= shared.config.max_stream_buffer
+                {
+                    // Within both limits (what the checks below find): deliver with the
+                    // entry in hand instead of looking the stream up again.
+                    self.buffered_bound = bound;
+                    if shared.closed {
+                        return;
+                    }
+                    let stop = data::deliver_subgroup(sg, &mut self.requests, shared);
+                    self.subgroup_stopped(shared, stream, stop);
+                    return;
+                }
                 (sg.buf.len(), true)
             }
             other => {
