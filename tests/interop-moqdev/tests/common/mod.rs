@@ -1,0 +1,76 @@
+//! Shared pieces of the moq-dev interop tests: the matrix writer, the sluice side (threads),
+//! the moq-dev side (tokio), and the test data.
+
+// Each test binary uses a subset of these helpers.
+#![allow(dead_code)]
+
+pub mod matrix;
+pub mod native;
+pub mod peer;
+pub mod script;
+pub mod sluice_side;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use sluice::{LiteVersion, MoqtVersion, Namespace, TrackName, Version};
+
+/// How long any one step of a case may take.
+pub const T: Duration = Duration::from_secs(5);
+
+/// The versions both sides share (sluice: lite-04, lite-05, draft-18; moq-dev: all three).
+pub const VERSIONS: [Version; 3] = [
+    Version::Lite(LiteVersion::Lite04),
+    Version::Lite(LiteVersion::Lite05),
+    Version::Moqt(MoqtVersion::Draft18),
+];
+
+/// The interop cases, by the public runner's names plus ours.
+pub const CASES: [&str; 13] = [
+    "setup-only",
+    "announce-only",
+    "publish-namespace-done",
+    "subscribe-error",
+    "announce-subscribe",
+    "subscribe-before-announce",
+    "publish-track-only",
+    "publish-track-subscribe",
+    "single-object",
+    "multiple-groups",
+    "late-subscriber",
+    "fetch",
+    "goaway",
+];
+
+/// The broadcast path / namespace every case publishes.
+pub const PATH: &str = "interop";
+/// The track name.
+pub const TRACK: &str = "t";
+
+/// The namespace of [`PATH`].
+pub fn namespace() -> Namespace {
+    Namespace::from_fields([PATH])
+}
+
+/// The track every case publishes.
+pub fn track() -> TrackName {
+    TrackName::new(namespace(), TRACK)
+}
+
+/// The frames of group `g`: `n` distinct payloads of different lengths (byte-exact checks).
+pub fn frames(g: u64, n: usize) -> Vec<Bytes> {
+    (0..n)
+        .map(|o| {
+            let mut v = format!("group {g} object {o} ").into_bytes();
+            v.extend(
+                (0..(o * 37 + g as usize * 11)).map(|i| (i as u8).wrapping_mul(7).wrapping_add(g as u8)),
+            );
+            Bytes::from(v)
+        })
+        .collect()
+}
+
+/// The version's ALPN, the matrix's version column.
+pub fn alpn(v: Version) -> &'static str {
+    v.alpn()
+}
