@@ -476,6 +476,11 @@ impl MoqtEngine {
                 None => {
                     let mut h = out.header;
                     h.properties_present = !object.properties.is_empty();
+                    // draft-18 §Data Streams: a subgroup stream that begins with the first
+                    // object ever published in the subgroup MUST carry FIRST_OBJECT (original
+                    // publisher and relay alike). Object 0 can only be that first object;
+                    // a stream starting later (a relay joining mid-group) leaves it clear.
+                    h.first_object = object.object == 0;
                     h.encode(buf, version)?;
                     let mut e = SubgroupObjectEncoder::new(&h, version);
                     e.encode_header(buf, &header)?;
