@@ -66,6 +66,9 @@ pub struct Relay {
     by_upstream: BTreeMap<(SessionId, RequestHandle), TrackName>,
     by_downstream: BTreeMap<(SessionId, RequestHandle), TrackName>,
     waiting: Vec<Waiting>,
+    /// Track-status requests (lite-05 TRACK, MOQT TRACK_STATUS) forwarded to a publisher:
+    /// (publisher, our request) → (asker, its request). At most `max_waiting_subscribes`.
+    status_asks: BTreeMap<(SessionId, RequestHandle), (SessionId, RequestHandle)>,
     stats: RelayStats,
 }
 
@@ -80,6 +83,7 @@ impl Relay {
             by_upstream: BTreeMap::new(),
             by_downstream: BTreeMap::new(),
             waiting: Vec::new(),
+            status_asks: BTreeMap::new(),
             stats: RelayStats::default(),
         }
     }
@@ -100,6 +104,15 @@ impl Relay {
         let emptied = self.routes.remove_where(|_, o| o.session == id);
         self.withdraw(&emptied, sessions);
         self.waiting.retain(|w| w.session != id);
+        let orphaned: Vec<(SessionId, RequestHandle)> =
+            self.status_asks.iter().filter(|((p, _), _)| *p == id).map(|(_, asker)| *asker).collect();
+        self.status_asks.retain(|(p, _), (a, _)| *p != id && *a != id);
+        for (asker, request) in orphaned {
+            let code = codes::publisher_gone(self.family(asker));
+            if let Some(s) = sessions.session(asker) {
+                let _ = s.reject(request, code, "publisher session gone");
+            }
+        }
         let downstream: Vec<RequestHandle> =
             self.by_downstream.keys().filter(|(s, _)| *s == id).map(|(_, r)| *r).collect();
         for request in downstream {
@@ -262,9 +275,23 @@ impl Relay {
             Event::Object { request, info, payload } => {
                 self.on_object(now, id, request, info, payload, sessions)
             }
-            Event::IncomingFetch { request, .. }
-            | Event::IncomingPublish { request, .. }
-            | Event::IncomingTrackStatus { request, .. } => {
+            Event::IncomingTrackStatus { request, track } => {
+                self.on_track_status(id, request, track, sessions)
+            }
+            Event::TrackStatus { request, result } => {
+                if let Some((asker, asked)) = self.status_asks.remove(&(id, request))
+                    && let Some(s) = sessions.session(asker)
+                {
+                    let _ = match result {
+                        Ok(info) => s.accept_subscribe(asked, info),
+                        Err(reason) => {
+                            let code = codes::map_failure(self.family(id), self.family(asker), reason.code);
+                            s.reject(asked, code, &reason.text)
+                        }
+                    };
+                }
+            }
+            Event::IncomingFetch { request, .. } | Event::IncomingPublish { request, .. } => {
                 let code = codes::not_supported(self.family(id));
                 if let Some(s) = sessions.session(id) {
                     let _ = s.reject(request, code, "not supported by this relay");
@@ -272,6 +299,50 @@ impl Relay {
             }
             Event::Closed { .. } => self.remove_session(id, sessions),
             _ => {}
+        }
+    }
+
+    /// A track-status request (lite-05 TRACK stream, MOQT TRACK_STATUS): answered from the
+    /// track's upstream subscription when the relay has one, else asked of the publisher
+    /// that routes the namespace (lite-05 §Track: a subscriber MUST have TRACK_INFO before
+    /// it can read a subscription's frames, so a relay that refused it could serve no
+    /// lite-05 subscriber that asks).
+    fn on_track_status(
+        &mut self,
+        id: SessionId,
+        request: RequestHandle,
+        track: TrackName,
+        sessions: &mut impl Sessions,
+    ) {
+        if let Some(info) = self.tracks.get(&track).filter(|t| t.info.is_some()).map(|t| t.downstream_info())
+        {
+            if let Some(s) = sessions.session(id) {
+                let _ = s.accept_subscribe(request, info);
+            }
+            return;
+        }
+        let family = self.family(id);
+        let upstream = self.routes.route(&track.namespace, id);
+        let asked = match upstream {
+            Some(_) if self.status_asks.len() >= self.config.max_waiting_subscribes => {
+                self.stats.refused_excessive_load += 1;
+                Err(codes::excessive_load(family))
+            }
+            Some(publisher) => match sessions.session(publisher).map(|s| s.track_status(track)) {
+                Some(Ok(ours)) => Ok((publisher, ours)),
+                _ => Err(codes::not_supported(family)),
+            },
+            None => Err(codes::does_not_exist(family)),
+        };
+        match asked {
+            Ok(key) => {
+                self.status_asks.insert(key, (id, request));
+            }
+            Err(code) => {
+                if let Some(s) = sessions.session(id) {
+                    let _ = s.reject(request, code, "track status unavailable");
+                }
+            }
         }
     }
 
