@@ -17,6 +17,9 @@ pub enum Outcome {
     NotApplicable(String),
     /// Waiting on sluice work that is not merged yet.
     Pending(String),
+    /// The peer disagrees with the draft (the reason cites the section); what the peer
+    /// does is what the test checks.
+    PeerBug(String),
 }
 
 impl fmt::Display for Outcome {
@@ -26,6 +29,7 @@ impl fmt::Display for Outcome {
             Outcome::Fail(w) => ("FAIL", w),
             Outcome::NotApplicable(w) => ("n/a", w),
             Outcome::Pending(w) => ("pending", w),
+            Outcome::PeerBug(w) => ("n/a (peer bug)", w),
         };
         let why = why.replace(['|', '\n', '\t'], " ");
         if why.is_empty() { write!(f, "{word}") } else { write!(f, "{word}: {why}") }

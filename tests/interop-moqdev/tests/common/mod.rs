@@ -74,3 +74,16 @@ pub fn frames(g: u64, n: usize) -> Vec<Bytes> {
 pub fn alpn(v: Version) -> &'static str {
     v.alpn()
 }
+
+/// Debugging aid: `MOQDEV_CASE=name` runs only that case (the matrix then holds only it),
+/// and `MOQDEV_LOG=debug` prints moq-dev's tracing output.
+pub fn selected(case: &str) -> bool {
+    static LOG: std::sync::Once = std::sync::Once::new();
+    LOG.call_once(|| {
+        if let Ok(level) = std::env::var("MOQDEV_LOG") {
+            let level = level.parse().unwrap_or(tracing::Level::DEBUG);
+            let _ = moq_native::Log::new(level).init();
+        }
+    });
+    std::env::var("MOQDEV_CASE").map_or(true, |c| c == case)
+}

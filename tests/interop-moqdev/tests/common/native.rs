@@ -106,14 +106,28 @@ impl NativeSub {
         }
     }
 
-    /// Subscribes to `name` in the announced broadcast.
+    /// Subscribes to `name` in the announced broadcast from the latest group.
     pub async fn subscribe(
         &self,
         broadcast: &moq_net::broadcast::Consumer,
         name: &str,
     ) -> Result<moq_net::track::Subscriber, String> {
+        self.subscribe_from(broadcast, name, None).await
+    }
+
+    /// Subscribes to `name` from group `start` (`None`: the latest group), with a generous
+    /// max latency so no group of a case expires.
+    pub async fn subscribe_from(
+        &self,
+        broadcast: &moq_net::broadcast::Consumer,
+        name: &str,
+        start: Option<u64>,
+    ) -> Result<moq_net::track::Subscriber, String> {
         let track = broadcast.track(name).map_err(|e| format!("track: {e}"))?;
-        tokio::time::timeout(T, track.subscribe(None))
+        let mut subscription = moq_net::track::Subscription::default();
+        subscription.group_start = start;
+        subscription.latency_max = Duration::from_secs(10);
+        tokio::time::timeout(T, track.subscribe(subscription))
             .await
             .map_err(|_| "subscription unanswered".to_owned())?
             .map_err(|e| format!("subscription refused: {e}"))

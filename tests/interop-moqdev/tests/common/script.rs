@@ -71,11 +71,25 @@ pub fn track_ended(v: Version) -> u64 {
 /// Subscription options for data cases: a generous max latency, since moq-lite's 0 means
 /// "expire a group as soon as a newer one exists" (lite-04 §Expiration), which would skip
 /// groups the cases check for.
+/// They start at group 0 (AbsoluteStart), so a relay's SUBSCRIBE_OK that races the first
+/// object cannot exclude it (draft-18 §Subscription Filters: Largest Object starts after
+/// the largest location the publisher reports).
 pub fn options() -> SubscribeOptions {
+    SubscribeOptions {
+        filter: sluice::Filter::AbsoluteStart(sluice::Location { group: 0, object: 0 }),
+        ..latest()
+    }
+}
+
+/// Options for a late joiner: the latest group on (Largest Object), generous max latency.
+pub fn latest() -> SubscribeOptions {
     SubscribeOptions { max_latency_ms: 10_000, ..SubscribeOptions::default() }
 }
 
-/// The subscriber subscribes; the publisher accepts what the relay forwards.
+/// The subscriber subscribes; the publisher accepts what the relay forwards. The
+/// subscriber's `Subscribed` is not awaited: a lite-05 relay MAY withhold SUBSCRIBE_OK until
+/// the first group resolves the start (lite-05 §Subscribe), so callers check it with
+/// [`subscribed`] once a group was published.
 pub fn subscribe(
     publisher: &mut Actor,
     subscriber: &mut Actor,
@@ -89,7 +103,6 @@ pub fn subscribe(
             subscriber.log()
         )
     })?;
-    subscribed(subscriber, sub)?;
     Ok((sub, upstream))
 }
 

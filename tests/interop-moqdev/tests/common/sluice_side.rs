@@ -323,6 +323,9 @@ impl RelayThread {
                     }
                 }
             }
+            if std::env::var("MOQDEV_LOG").is_ok() {
+                eprintln!("sluice relay stats: {:?}", node.relay.stats());
+            }
             Ok(())
         });
         Ok(RelayThread { addr, stop, goaway, thread: Some(thread) })
