@@ -498,10 +498,12 @@ impl Relay {
             self.refuse(id, request, family, sessions);
             return;
         }
-        // One upstream subscription for everyone: from the latest group, at the first
-        // subscriber's priority; the relay always wants the objects.
+        // One upstream subscription for everyone, at the first subscriber's priority and
+        // from where it asks to start (a start group before the live edge is the first group
+        // to deliver: lite-04/05 §SUBSCRIBE Start Group; draft-18 §Subscription Filters);
+        // the relay always wants the objects.
         let upstream_options = SubscribeOptions {
-            filter: Filter::LargestObject,
+            filter: options.filter,
             priority: options.priority,
             group_order: None,
             forward: true,
