@@ -134,12 +134,13 @@ impl NativeSub {
     }
 }
 
-/// Reads `groups` groups within the case timeout.
+/// Reads `groups` groups of `frames` frames within the case timeout.
 pub async fn read_groups(
     sub: &mut moq_net::track::Subscriber,
     groups: usize,
+    frames: usize,
 ) -> Result<Vec<(u64, Vec<Bytes>)>, String> {
-    tokio::time::timeout(T * 2, native_read_groups(sub, groups))
+    tokio::time::timeout(T * 2, native_read_groups(sub, groups, frames))
         .await
         .map_err(|_| "groups did not arrive".to_owned())?
 }

@@ -68,21 +68,28 @@ pub fn native_write_group(track: &mut moq_net::track::Producer, frames: &[Bytes]
     Ok(sequence)
 }
 
-/// Reads `groups` groups of `sub` in arrival order: (sequence, frames).
+/// Reads `groups` groups of `sub` in arrival order, `frames` frames each: (sequence,
+/// frames). Counted rather than read to the group's end, because a sluice relay finishes a
+/// group's stream only once the group after the next one starts (it cannot see the
+/// publisher's FIN; see the report).
 pub async fn native_read_groups(
     sub: &mut moq_net::track::Subscriber,
     groups: usize,
+    frames: usize,
 ) -> Result<Vec<(u64, Vec<Bytes>)>, String> {
     let mut out = Vec::new();
     while out.len() < groups {
         let Some(mut group) = sub.recv_group().await.map_err(|e| format!("recv group: {e}"))? else {
             return Err(format!("track ended after {} groups", out.len()));
         };
-        let mut frames = Vec::new();
-        while let Some(frame) = group.read_frame().await.map_err(|e| format!("read frame: {e}"))? {
-            frames.push(frame.payload);
+        let mut got = Vec::new();
+        while got.len() < frames {
+            match group.read_frame().await.map_err(|e| format!("read frame: {e}"))? {
+                Some(frame) => got.push(frame.payload),
+                None => break,
+            }
         }
-        out.push((group.sequence, frames));
+        out.push((group.sequence, got));
     }
     Ok(out)
 }

@@ -86,14 +86,20 @@ pub fn latest() -> SubscribeOptions {
     SubscribeOptions { max_latency_ms: 10_000, ..SubscribeOptions::default() }
 }
 
-/// The subscriber subscribes; the publisher accepts what the relay forwards. The
-/// subscriber's `Subscribed` is not awaited: a lite-05 relay MAY withhold SUBSCRIBE_OK until
-/// the first group resolves the start (lite-05 §Subscribe), so callers check it with
-/// [`subscribed`] once a group was published.
+/// True when a relay may withhold SUBSCRIBE_OK until the first group resolves the start
+/// (lite-05 §Subscribe); callers then check [`subscribed`] once a group was published.
+pub fn ok_after_data(v: Version) -> bool {
+    v == Version::Lite(sluice::LiteVersion::Lite05)
+}
+
+/// The subscriber subscribes; the publisher accepts what the relay forwards; unless
+/// [`ok_after_data`], the subscriber's `Subscribed` is awaited too (a subscription forwards
+/// only what is published after it: draft-18 §Subscription Filters, past objects are FETCH's).
 pub fn subscribe(
     publisher: &mut Actor,
     subscriber: &mut Actor,
     options: SubscribeOptions,
+    v: Version,
 ) -> Result<(RequestHandle, RequestHandle), String> {
     let sub = subscriber.run(move |s| s.subscribe(track(), options))?;
     let upstream = accept_incoming(publisher, T)?.ok_or_else(|| {
@@ -103,6 +109,9 @@ pub fn subscribe(
             subscriber.log()
         )
     })?;
+    if !ok_after_data(v) {
+        subscribed(subscriber, sub)?;
+    }
     Ok((sub, upstream))
 }
 

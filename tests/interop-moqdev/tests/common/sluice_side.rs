@@ -130,11 +130,13 @@ impl Client {
 
 /// A command for an [`Actor`]'s client, answered on the reply channel.
 type Command = Box<dyn FnOnce(&mut Client) -> Result<(), String> + Send>;
+/// A command and where its result goes.
+type Envelope = (Command, mpsc::Sender<Result<(), String>>);
 
 /// A sluice client on its own thread. See the module docs.
 #[derive(Debug)]
 pub struct Actor {
-    commands: Option<mpsc::Sender<(Command, mpsc::Sender<Result<(), String>>)>>,
+    commands: Option<mpsc::Sender<Envelope>>,
     events: mpsc::Receiver<Event>,
     pending: VecDeque<Event>,
     log: Vec<String>,
@@ -145,7 +147,7 @@ impl Actor {
     /// Connects a client (see [`Client::connect`]) and starts its thread.
     pub fn connect(addr: SocketAddr, version: Version, transport: &Transport) -> Result<Actor, String> {
         let mut client = Client::connect(addr, version, transport)?;
-        let (cmd_tx, cmd_rx) = mpsc::channel::<(Command, mpsc::Sender<Result<(), String>>)>();
+        let (cmd_tx, cmd_rx) = mpsc::channel::<Envelope>();
         let (evt_tx, evt_rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             loop {
