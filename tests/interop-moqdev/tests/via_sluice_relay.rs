@@ -239,6 +239,8 @@ fn native_to_sluice(
 ) -> Result<Outcome, String> {
     let addr = relay.addr;
     let lite = matches!(v, Version::Lite(_));
+    // moq-net spawns a task per broadcast, so its calls need the runtime's context.
+    let _runtime = rt.enter();
     let mut p = rt.block_on(NativePub::connect(addr, v))?;
     let mut s = client(addr, v)?;
     Ok(match case {
