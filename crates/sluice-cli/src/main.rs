@@ -3,17 +3,24 @@
 //! `sluice demo` runs a relay, a publisher and a subscriber over real QUIC on 127.0.0.1 in
 //! one process (see [`demo`]) for each MoQ version sluice speaks (moq-lite-04, moq-lite-05,
 //! MOQT draft-18), or the one asked for, and exits 0 only if every object arrived intact.
+//! `sluice relay`, `sluice publish` and `sluice subscribe` are the relay and the stdin/stdout
+//! clients (one library module each: [`sluice_cli::relay`], [`sluice_cli::publish`],
+//! [`sluice_cli::subscribe`]).
 
-use sluice_cli::demo;
+use sluice_cli::client::{ConnectError, EXIT_UNSUPPORTED_TRANSPORT, VersionArg as DemoVersion};
+use sluice_cli::{demo, publish, relay, subscribe};
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use sluice::{LiteVersion, MoqtVersion, Version};
+use clap::{Parser, Subcommand};
+use sluice::Version;
 
 #[derive(Debug, Parser)]
 #[command(name = "sluice", version, about = "Media over QUIC (moq-lite-04/05, MOQT draft-18)")]
 struct Cli {
+    /// Log what happens on stderr.
+    #[arg(short, long, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -22,6 +29,12 @@ struct Cli {
 enum Command {
     /// Relay + publisher + subscriber over real QUIC on 127.0.0.1, checked end to end.
     Demo(DemoArgs),
+    /// A relay on one UDP port, every MoQ version (until SIGINT/SIGTERM).
+    Relay(relay::Args),
+    /// Publish stdin as one track: each read (or line) one object.
+    Publish(publish::Args),
+    /// Subscribe to one track and write its payloads to stdout, in order.
+    Subscribe(subscribe::Args),
 }
 
 #[derive(Debug, clap::Args)]
@@ -43,33 +56,29 @@ struct DemoArgs {
     payload: usize,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum DemoVersion {
-    /// draft-lcurley-moq-lite-04
-    #[value(name = "lite-04", alias = "moq-lite-04")]
-    Lite04,
-    /// draft-lcurley-moq-lite-05
-    #[value(name = "lite-05", alias = "moq-lite-05")]
-    Lite05,
-    /// draft-ietf-moq-transport-18
-    #[value(name = "d18", alias = "moqt-18")]
-    D18,
-}
-
-impl From<DemoVersion> for Version {
-    fn from(v: DemoVersion) -> Version {
-        match v {
-            DemoVersion::Lite04 => Version::Lite(LiteVersion::Lite04),
-            DemoVersion::Lite05 => Version::Lite(LiteVersion::Lite05),
-            DemoVersion::D18 => Version::Moqt(MoqtVersion::Draft18),
-        }
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    sluice_cli::log::set_verbose(cli.verbose);
+    match cli.command {
+        Command::Demo(args) => run_demo(&args),
+        Command::Relay(args) => exit(relay::run(&args).map_err(ConnectError::Other), "relay"),
+        Command::Publish(args) => exit(publish::run(args), "publish"),
+        Command::Subscribe(args) => exit(subscribe::run(args), "subscribe"),
     }
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Demo(args) => run_demo(&args),
+/// 0 on success; 3 when the transport is unsupported in this build; 1 otherwise.
+fn exit(result: Result<(), ConnectError>, what: &str) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(ConnectError::Unsupported(e)) => {
+            eprintln!("{what}: {e}");
+            ExitCode::from(EXIT_UNSUPPORTED_TRANSPORT)
+        }
+        Err(ConnectError::Other(e)) => {
+            eprintln!("{what}: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -95,7 +104,7 @@ fn run_demo(args: &DemoArgs) -> ExitCode {
             Ok(summary) => {
                 if let Some(r) = summary.relay {
                     eprintln!(
-                        "  relay: {} upstream subscription(s), {} objects forwarded, {} payloads joined from several chunks, {} late objects dropped",
+                        "  relay: {} upstream subscription(s), {} objects forwarded, {} payload copies, {} late objects dropped",
                         r.upstream_subscribes, r.objects_forwarded, r.payload_copies, r.late_objects_dropped
                     );
                 }

@@ -4,7 +4,12 @@
 //! Pacing: object `seq` is due `seq / rate` seconds after the subscription was accepted.
 //! Objects are grouped `group_size` to a group; each group goes on its own subgroup stream
 //! (lite: group stream), opened at the group's first object and finished at its last, so
-//! a group is never left open. After the last object the publisher waits [`LINGER`] (so
+//! a group is never left open. Two rules keep groups reaching the relay in order on a
+//! stalled (loaded) machine, where the relay would drop a group that starts after a newer
+//! one, and the tail of a group that arrives after the group after the next started: a
+//! tick that ends a group writes nothing more (the socket sends that group before the next
+//! one's stream opens), and group `g + 2`'s stream opens only once the relay acknowledged
+//! all of group `g`'s (objects due meanwhile wait, then go out at once). After the last object the publisher waits [`LINGER`] (so
 //! the last stream's bytes reach the relay ahead of the end) and then ends the
 //! subscription (MOQT PUBLISH_DONE / lite subscribe stream FIN).
 
@@ -13,6 +18,7 @@ use std::time::{Duration, Instant};
 use sluice::{Event, Namespace, ObjectWrite, RequestHandle, StreamId, TrackInfo, Version};
 use sluice_quinn::quinn_proto::ConnectionHandle;
 use sluice_quinn::{Endpoint, Error};
+use sluice_relay::codes::Family;
 
 use crate::payload;
 
@@ -39,6 +45,8 @@ struct Serving {
     started: Instant,
     next_seq: u64,
     stream: Option<StreamId>,
+    /// The streams of the last two groups finished (oldest first).
+    finished: std::collections::VecDeque<StreamId>,
     finished_at: Option<Instant>,
     ended: bool,
 }
@@ -61,6 +69,8 @@ pub struct Publisher {
     pub errors: Vec<String>,
     /// The negotiated version, once ready.
     pub version: Option<Version>,
+    /// A due group waits for an acknowledgement (the socket wakes the loop when it comes).
+    waiting_for_ack: bool,
 }
 
 impl Publisher {
@@ -83,6 +93,7 @@ impl Publisher {
             sent_bytes: 0,
             errors: Vec::new(),
             version: None,
+            waiting_for_ack: false,
         }
     }
 
@@ -92,6 +103,7 @@ impl Publisher {
         let now = Instant::now();
         self.tick(now);
         let wait = match self.next_due() {
+            _ if self.waiting_for_ack => max_wait.min(Duration::from_millis(1)),
             Some(due) => due.saturating_duration_since(now).min(max_wait),
             None => max_wait,
         };
@@ -128,6 +140,7 @@ impl Publisher {
                             started: now,
                             next_seq: 0,
                             stream: None,
+                            finished: std::collections::VecDeque::new(),
                             finished_at: None,
                             ended: false,
                         }),
@@ -143,17 +156,26 @@ impl Publisher {
             }
         }
         let schedule = self.schedule;
+        self.waiting_for_ack = false;
         let lite = matches!(self.version, Some(Version::Lite(_)));
         let sent_us =
             |at: Instant| u64::try_from(at.duration_since(self.base).as_micros()).unwrap_or(u64::MAX);
         for s in self.serving.iter_mut().filter(|s| !s.ended) {
-            let session = conn.session();
             let elapsed = now.duration_since(s.started).as_secs_f64();
             let due = ((elapsed * f64::from(schedule.rate)) as u64 + 1).min(schedule.total);
             while s.next_seq < due {
                 let seq = s.next_seq;
                 let group = seq / u64::from(schedule.group_size);
                 let object = seq % u64::from(schedule.group_size);
+                if s.stream.is_none() && s.finished.len() == 2 {
+                    // Group g + 2 waits for group g to be acknowledged.
+                    if s.finished.front().is_some_and(|g| conn.is_unacked(*g)) {
+                        self.waiting_for_ack = true;
+                        break;
+                    }
+                    s.finished.pop_front();
+                }
+                let session = conn.session();
                 let stream = match s.stream {
                     Some(stream) => stream,
                     None => match session.open_subgroup(s.request, group, 0, None) {
@@ -188,12 +210,19 @@ impl Publisher {
                         self.errors.push(format!("publisher: close of group {group} refused: {e}"));
                     }
                     s.stream = None;
+                    s.finished.push_back(stream);
+                    // Let the socket loop send this group before the next one opens: written
+                    // together, the newer group's stream would go first (moq-lite sends
+                    // newest first) and the relay drops a group that starts after a newer one.
+                    break;
                 }
             }
             if s.next_seq == schedule.total {
                 let finished = *s.finished_at.get_or_insert(now);
                 if now.duration_since(finished) >= LINGER {
-                    if let Err(e) = session.end_subscription(s.request, 0, "end of demo track") {
+                    let family = if lite { Family::Lite } else { Family::Moqt };
+                    let code = sluice_relay::codes::track_ended(family);
+                    if let Err(e) = conn.session().end_subscription(s.request, code, "end of demo track") {
                         self.errors.push(format!("publisher: end refused: {e}"));
                     }
                     s.ended = true;

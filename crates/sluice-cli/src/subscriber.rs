@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use sluice::{Event, ObjectStatus, RequestHandle, SubscribeOptions, TrackName};
 use sluice_quinn::quinn_proto::ConnectionHandle;
 use sluice_quinn::{Endpoint, Error};
+use sluice_relay::codes::Family;
 
 use crate::payload;
 
@@ -135,7 +136,11 @@ impl Subscriber {
                     self.retry_at = Some(now + RETRY);
                 }
                 Event::SubscriptionEnded { request, reason } if Some(request) == self.request => {
-                    if reason.code != 0 {
+                    let family = match conn.version() {
+                        Some(sluice::Version::Lite(_)) => Family::Lite,
+                        _ => Family::Moqt,
+                    };
+                    if !sluice_relay::codes::is_graceful_end(family, reason.code) {
                         self.errors
                             .push(format!("subscription ended with code {} ({})", reason.code, reason.text));
                     }

@@ -23,9 +23,9 @@
 //!   the last report (so a steady path does not produce a stream of PROBE messages).
 //! * **Events.** Application events ([`Event`]) are queued for [`Connection::poll_event`].
 //!
-//! Time: the adapter owns a [`Clock`] and converts `Instant`s; the core only sees [`Time`].
+//! Time: the adapter owns a [`Clock`] and converts `Instant`s; the core only sees [`Time`](sluice::Time).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -33,13 +33,15 @@ use quinn_proto::{ConnectionError, ConnectionHandle, Dir, ReadError, StreamEvent
 use sluice::{Config, Event, Input, Output, Role, SendOrder, Session, StreamId, Version};
 
 use crate::clock::Clock;
+use crate::tls::H3_ALPN;
+use crate::webtransport::WebTransport;
 
 /// The send side of one stream: bytes not yet taken by quinn-proto, in order.
 #[derive(Debug, Default)]
-struct SendQueue {
-    chunks: VecDeque<Bytes>,
+pub(crate) struct SendQueue {
+    pub(crate) chunks: VecDeque<Bytes>,
     /// Finish the stream once `chunks` is empty.
-    fin: bool,
+    pub(crate) fin: bool,
     /// quinn-proto refused bytes; report `Writable` when the queue drains.
     blocked: bool,
 }
@@ -71,7 +73,7 @@ pub struct AdapterStats {
 #[derive(Debug)]
 pub struct Connection {
     handle: ConnectionHandle,
-    quic: quinn_proto::Connection,
+    pub(crate) quic: quinn_proto::Connection,
     session: Session,
     clock: Clock,
     /// Core handle → QUIC stream, for streams the core opened.
@@ -80,14 +82,19 @@ pub struct Connection {
     quic_to_local: HashMap<quinn_proto::StreamId, StreamId>,
     /// Opens waiting for credit, per direction (index 0 uni, 1 bidi).
     pending_opens: [VecDeque<PendingOpen>; 2],
-    /// Send queues, by the core's name for the stream.
-    send: HashMap<StreamId, SendQueue>,
+    /// Send queues, by the core's name for the stream (WebTransport's own streams: by QUIC id).
+    pub(crate) send: HashMap<StreamId, SendQueue>,
     events: VecDeque<Event>,
     stats: AdapterStats,
     /// Feed `Input::PathEstimate` (the session asked for probes).
     report_path: bool,
     /// The last path estimate fed: (bitrate, rtt).
     last_path: Option<(u64, Duration)>,
+    /// Set when the connection runs WebTransport (ALPN `h3`).
+    pub(crate) wt: Option<Box<WebTransport>>,
+    /// Streams finished (FIN handed to quinn-proto) whose data the peer has not yet
+    /// acknowledged in full (`StreamEvent::Finished` removes them).
+    pub(crate) unacked: HashSet<quinn_proto::StreamId>,
 }
 
 fn dir_index(bidi: bool) -> usize {
@@ -121,6 +128,8 @@ impl Connection {
             stats: AdapterStats::default(),
             report_path,
             last_path: None,
+            wt: None,
+            unacked: HashSet::new(),
         }
     }
 
@@ -173,6 +182,21 @@ impl Connection {
     /// Bytes queued in the adapter (not yet accepted by quinn-proto), across all streams.
     pub fn queued_bytes(&self) -> usize {
         self.send.values().flat_map(|q| q.chunks.iter()).map(Bytes::len).sum()
+    }
+
+    /// Streams this side finished whose every byte and FIN the peer has not acknowledged
+    /// yet (QUIC "Data Recvd", reported by quinn-proto as `StreamEvent::Finished`). Streams
+    /// reset or stopped stop counting. With [`Connection::queued_bytes`] at 0 and this at 0,
+    /// everything written on a finished stream has been delivered to the peer's QUIC stack.
+    pub fn unacked_streams(&self) -> usize {
+        self.unacked.len()
+    }
+
+    /// True while `stream` (a core stream name) is finished but not yet acknowledged in
+    /// full by the peer; false once acknowledged, reset or stopped, and for streams not
+    /// finished yet.
+    pub fn is_unacked(&self, stream: StreamId) -> bool {
+        self.quic_id(stream).is_some_and(|id| self.unacked.contains(&id))
     }
 
     /// The earliest of the QUIC and MoQ deadlines.
@@ -257,7 +281,7 @@ impl Connection {
         }
     }
 
-    fn input(&mut self, now: Instant, input: Input) {
+    pub(crate) fn input(&mut self, now: Instant, input: Input) {
         self.session.handle(self.clock.time(now), input);
     }
 
@@ -267,12 +291,20 @@ impl Connection {
             quinn_proto::Event::Connected => self.on_connected(now),
             quinn_proto::Event::ConnectionLost { reason } => {
                 let (code, reason) = close_reason(&reason);
-                self.input(now, Input::Closed { code, reason });
+                if self.wt.is_some() {
+                    self.wt_connection_lost(now, code, &String::from_utf8_lossy(&reason));
+                } else {
+                    self.input(now, Input::Closed { code, reason });
+                }
             }
             quinn_proto::Event::Stream(event) => self.on_stream_event(now, event),
             quinn_proto::Event::DatagramReceived => {
                 while let Some(datagram) = self.quic.datagrams().recv() {
-                    self.input(now, Input::Datagram(datagram));
+                    if self.wt.is_some() {
+                        self.wt_datagram(now, datagram);
+                    } else {
+                        self.input(now, Input::Datagram(datagram));
+                    }
                 }
             }
             quinn_proto::Event::DatagramsUnblocked => {}
@@ -286,6 +318,12 @@ impl Connection {
             .handshake_data()
             .and_then(|data| data.downcast::<quinn_proto::crypto::rustls::HandshakeData>().ok())
             .and_then(|data| data.protocol);
+        if alpn.as_deref() == Some(H3_ALPN) {
+            if self.wt.is_none() {
+                self.start_webtransport_server();
+            }
+            return self.wt_connected(now);
+        }
         match alpn.as_deref().and_then(Version::from_alpn) {
             Some(version) => {
                 self.input(now, Input::Connected { version });
@@ -313,7 +351,7 @@ impl Connection {
     fn on_stream_event(&mut self, now: Instant, event: StreamEvent) {
         match event {
             StreamEvent::Opened { dir } => {
-                if self.session.version().is_some() {
+                if self.session.version().is_some() || self.wt_accepting() {
                     self.accept_streams(now, dir);
                 }
             }
@@ -323,6 +361,7 @@ impl Connection {
                 self.write_queued(now, name);
             }
             StreamEvent::Finished { id } => {
+                self.unacked.remove(&id);
                 let name = self.core_name(id);
                 if name.is_local() {
                     self.input(now, Input::StreamAcked { stream: name });
@@ -330,17 +369,30 @@ impl Connection {
                 self.forget_send(name, id);
             }
             StreamEvent::Stopped { id, error_code } => {
+                self.unacked.remove(&id);
+                // What the peer sent on a bidi stream's other half before stopping ours
+                // (a REQUEST_ERROR + FIN, say) may sit unread in the same packet: the
+                // session sees it first, so an answered request is not taken as cancelled.
+                if id.dir() == Dir::Bi {
+                    self.read_stream(now, id);
+                }
                 let name = self.core_name(id);
                 self.send.remove(&name);
-                self.input(now, Input::StopSending { stream: name, code: error_code.into_inner() });
+                if !self.wt_is_owned(id) {
+                    let code = self.wt_peer_code(error_code.into_inner());
+                    self.input(now, Input::StopSending { stream: name, code });
+                }
                 self.forget_send(name, id);
             }
-            StreamEvent::Available { dir } => self.open_pending(now, dir),
+            StreamEvent::Available { dir } => {
+                self.wt_open_deferred(now);
+                self.open_pending(now, dir);
+            }
         }
     }
 
     /// The core's name for a QUIC stream.
-    fn core_name(&self, id: quinn_proto::StreamId) -> StreamId {
+    pub(crate) fn core_name(&self, id: quinn_proto::StreamId) -> StreamId {
         self.quic_to_local.get(&id).copied().unwrap_or(StreamId(VarInt::from(id).into_inner()))
     }
 
@@ -355,15 +407,30 @@ impl Connection {
         }
     }
 
-    fn accept_streams(&mut self, now: Instant, dir: Dir) {
+    pub(crate) fn accept_streams(&mut self, now: Instant, dir: Dir) {
         while let Some(id) = self.quic.streams().accept(dir) {
-            let name = StreamId(VarInt::from(id).into_inner());
-            self.input(now, Input::StreamOpened { stream: name, bidi: dir == Dir::Bi });
+            // Over WebTransport the stream is the session's only once its prefix is read.
+            if self.wt.is_none() {
+                let name = StreamId(VarInt::from(id).into_inner());
+                self.input(now, Input::StreamOpened { stream: name, bidi: dir == Dir::Bi });
+            }
             self.read_stream(now, id);
         }
     }
 
+    /// Drops the id mapping of a core-opened stream whose receive side ended, when its send
+    /// side is over too.
+    pub(crate) fn forget_recv(&mut self, name: StreamId, id: quinn_proto::StreamId) {
+        if name.is_local() && !self.send.contains_key(&name) {
+            self.quic_to_local.remove(&id);
+            self.local_to_quic.remove(&name);
+        }
+    }
+
     fn read_stream(&mut self, now: Instant, id: quinn_proto::StreamId) {
+        if self.wt.is_some() {
+            return self.read_stream_webtransport(now, id);
+        }
         let name = self.core_name(id);
         let mut inputs = Vec::new();
         let mut ended = false;
@@ -393,9 +460,43 @@ impl Connection {
         for input in inputs {
             self.input(now, input);
         }
-        if ended && name.is_local() && !self.send.contains_key(&name) {
-            self.quic_to_local.remove(&id);
-            self.local_to_quic.remove(&name);
+        if ended {
+            self.forget_recv(name, id);
+        }
+    }
+
+    /// Reads a stream for the WebTransport layer, which strips prefixes and routes bytes.
+    fn read_stream_webtransport(&mut self, now: Instant, id: quinn_proto::StreamId) {
+        let mut chunks = Vec::new();
+        let mut end = None;
+        {
+            let mut recv = self.quic.recv_stream(id);
+            let Ok(mut read) = recv.read(true) else { return };
+            loop {
+                match read.next(usize::MAX) {
+                    Ok(Some(chunk)) => chunks.push(chunk.bytes),
+                    Ok(None) => {
+                        end = Some(None);
+                        break;
+                    }
+                    Err(ReadError::Blocked) => break,
+                    Err(ReadError::Reset(code)) => {
+                        end = Some(Some(code.into_inner()));
+                        break;
+                    }
+                }
+            }
+            let _ = read.finalize();
+        }
+        let last = chunks.len();
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            let fin = i + 1 == last && end == Some(None);
+            self.wt_stream_data(now, id, chunk, fin);
+        }
+        match end {
+            Some(None) if last == 0 => self.wt_stream_data(now, id, Bytes::new(), true),
+            Some(Some(code)) => self.wt_stream_reset(now, id, code),
+            _ => {}
         }
     }
 
@@ -422,9 +523,11 @@ impl Connection {
                 self.write_queued(now, stream);
             }
             Output::Reset { stream, code } => {
+                let code = self.wt_error_code(code);
                 self.send.remove(&stream);
                 match self.quic_id(stream) {
                     Some(id) => {
+                        self.unacked.remove(&id);
                         let _ = self.quic.send_stream(id).reset(varint(code));
                         self.forget_send(stream, id);
                     }
@@ -436,6 +539,7 @@ impl Connection {
                 }
             }
             Output::StopSending { stream, code } => {
+                let code = self.wt_error_code(code);
                 if let Some(id) = self.quic_id(stream) {
                     let _ = self.quic.recv_stream(id).stop(varint(code));
                 }
@@ -454,10 +558,18 @@ impl Connection {
             },
             Output::Datagram(datagram) => {
                 // Unreliable by definition: too large or unsupported by the peer means lost.
-                let _ = self.quic.datagrams().send(datagram, true);
+                if self.wt.is_some() {
+                    self.wt_send_datagram(&datagram);
+                } else {
+                    let _ = self.quic.datagrams().send(datagram, true);
+                }
             }
             Output::Close { code, reason } => {
-                self.quic.close(now, varint(code), Bytes::from(reason.into_bytes()));
+                if self.wt.is_some() {
+                    self.wt_close(now, code, &reason);
+                } else {
+                    self.quic.close(now, varint(code), Bytes::from(reason.into_bytes()));
+                }
             }
             Output::Event(event) => self.events.push_back(event),
         }
@@ -482,6 +594,10 @@ impl Connection {
             let _ = self.quic.send_stream(id).set_priority(order.0);
             self.local_to_quic.insert(stream, id);
             self.quic_to_local.insert(id, stream);
+            // Over WebTransport the stream's first bytes say which session it belongs to.
+            if let Some(prefix) = self.wt_stream_prefix(dir == Dir::Bi) {
+                self.send.entry(stream).or_default().chunks.push_front(prefix);
+            }
             self.input(now, Input::StreamOpenResult { stream, opened: true });
             self.write_queued(now, stream);
         }
@@ -489,7 +605,7 @@ impl Connection {
 
     /// Hands a stream's queued bytes (then its FIN) to quinn-proto, as far as flow control
     /// allows.
-    fn write_queued(&mut self, now: Instant, stream: StreamId) {
+    pub(crate) fn write_queued(&mut self, now: Instant, stream: StreamId) {
         let Some(id) = self.quic_id(stream) else { return };
         let Some(queue) = self.send.get_mut(&stream) else { return };
         let mut send = self.quic.send_stream(id);
@@ -521,12 +637,14 @@ impl Connection {
         }
         let was_blocked = std::mem::take(&mut queue.blocked);
         if queue.fin {
-            let _ = send.finish();
+            if send.finish().is_ok() {
+                self.unacked.insert(id);
+            }
             // Keep the entry out of the map: nothing more can be written. The id mapping
             // stays until the peer acknowledges (StreamEvent::Finished).
             self.send.remove(&stream);
         }
-        if was_blocked {
+        if was_blocked && !self.wt_is_owned(id) {
             self.stats.writable_reports += 1;
             self.input(now, Input::Writable { stream });
         }

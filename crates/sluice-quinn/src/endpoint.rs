@@ -30,6 +30,7 @@ use sluice::{Config, Role};
 use crate::clock::Clock;
 use crate::connection::Connection;
 use crate::error::Error;
+use crate::tls::ClientTls;
 use crate::transport::Transport;
 
 /// Largest UDP payload we receive (QUIC datagrams are at most 65527 bytes).
@@ -42,7 +43,7 @@ const MAX_DATAGRAMS_PER_STEP: usize = 256;
 pub struct Endpoint {
     socket: UdpSocket,
     endpoint: quinn_proto::Endpoint,
-    client_config: Option<quinn_proto::ClientConfig>,
+    client_config: Option<ClientTls>,
     session_config: Config,
     clock: Clock,
     connections: BTreeMap<ConnectionHandle, Connection>,
@@ -57,7 +58,7 @@ impl Endpoint {
     pub fn bind(
         addr: SocketAddr,
         server: Option<quinn_proto::ServerConfig>,
-        client: Option<quinn_proto::ClientConfig>,
+        client: Option<ClientTls>,
         session_config: Config,
     ) -> Result<Endpoint, Error> {
         let socket = UdpSocket::bind(addr)?;
@@ -89,13 +90,14 @@ impl Endpoint {
         Endpoint::bind(addr, Some(server), None, session_config)
     }
 
-    /// A client endpoint.
+    /// A client endpoint. `client` is [`crate::client_config`]'s result (both transports) or
+    /// a bare `quinn_proto::ClientConfig` (raw QUIC only).
     pub fn client(
         addr: SocketAddr,
-        client: quinn_proto::ClientConfig,
+        client: impl Into<ClientTls>,
         session_config: Config,
     ) -> Result<Endpoint, Error> {
-        Endpoint::bind(addr, None, Some(client), session_config)
+        Endpoint::bind(addr, None, Some(client.into()), session_config)
     }
 
     /// The socket's local address.
@@ -106,7 +108,7 @@ impl Endpoint {
     /// Starts a connection to `remote`; its session (a [`Role::Client`]) becomes ready when
     /// `Event::Ready` is reported.
     pub fn connect(&mut self, remote: SocketAddr, server_name: &str) -> Result<ConnectionHandle, Error> {
-        let config = self.client_config.clone().ok_or(Error::NotAClient)?;
+        let config = self.client_config.as_ref().ok_or(Error::NotAClient)?.quic.clone();
         let now = Instant::now();
         let (handle, quic) = self.endpoint.connect(now, config, remote, server_name)?;
         let conn = Connection::new(handle, quic, self.session_config.clone(), Role::Client, self.clock, now);
@@ -114,9 +116,12 @@ impl Endpoint {
         Ok(handle)
     }
 
-    /// Like [`Endpoint::connect`], over the given [`Transport`].
-    ///
-    /// WebTransport is not implemented yet (`Error::UnsupportedTransport`).
+    /// Like [`Endpoint::connect`], over the given [`Transport`]. For WebTransport the
+    /// connection offers ALPN `h3`, sends the extended CONNECT for
+    /// `https://{server_name}:{port}{path}` with the configured versions in
+    /// `WT-Available-Protocols`, and starts the session on the version the server's
+    /// `WT-Protocol` names (see [`crate::webtransport`]). A client endpoint made from a bare
+    /// `quinn_proto::ClientConfig` has no `h3` configuration: `Error::UnsupportedTransport`.
     pub fn connect_over(
         &mut self,
         remote: SocketAddr,
@@ -125,8 +130,45 @@ impl Endpoint {
     ) -> Result<ConnectionHandle, Error> {
         match transport {
             Transport::Quic => self.connect(remote, server_name),
-            Transport::WebTransport { .. } => Err(Error::UnsupportedTransport("webtransport")),
+            Transport::WebTransport { path } => self.connect_webtransport(remote, server_name, path, true),
         }
+    }
+
+    /// A WebTransport client connection that names no MoQ version: its CONNECT carries no
+    /// `WT-Available-Protocols` (as moq-transport's WebTransport client does). The version is
+    /// then the one the server's `WT-Protocol` names, else draft-18 (the default of
+    /// [`crate::webtransport::DEFAULT_VERSION`]) when this endpoint's client configuration
+    /// includes it, else its first version.
+    pub fn connect_webtransport_unnamed(
+        &mut self,
+        remote: SocketAddr,
+        server_name: &str,
+        path: &str,
+    ) -> Result<ConnectionHandle, Error> {
+        self.connect_webtransport(remote, server_name, path, false)
+    }
+
+    fn connect_webtransport(
+        &mut self,
+        remote: SocketAddr,
+        server_name: &str,
+        path: &str,
+        name_versions: bool,
+    ) -> Result<ConnectionHandle, Error> {
+        let tls = self.client_config.as_ref().ok_or(Error::NotAClient)?;
+        let config = tls
+            .webtransport
+            .clone()
+            .ok_or(Error::UnsupportedTransport("webtransport needs a client configuration with ALPN h3"))?;
+        let versions = tls.versions.clone();
+        let now = Instant::now();
+        let (handle, quic) = self.endpoint.connect(now, config, remote, server_name)?;
+        let mut conn =
+            Connection::new(handle, quic, self.session_config.clone(), Role::Client, self.clock, now);
+        let authority = format!("{server_name}:{}", remote.port());
+        conn.start_webtransport_client(&authority, path, &versions, name_versions);
+        self.connections.insert(handle, conn);
+        Ok(handle)
     }
 
     /// A connection by handle.
@@ -207,7 +249,16 @@ impl Endpoint {
                     let data = BytesMut::from(self.recv_buf.get(..len).unwrap_or_default());
                     self.on_datagram(Instant::now(), from, data)?;
                 }
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => break,
+                // A signal interrupting the wait ends it early, like a timeout, so the caller's
+                // loop gets to look at whatever the signal handler set.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    break;
+                }
                 // ICMP port unreachable and the like surface as errors on some systems; QUIC's
                 // own timers deal with an unreachable peer.
                 Err(e) if e.kind() == io::ErrorKind::ConnectionReset => continue,
@@ -295,7 +346,15 @@ fn send(socket: &UdpSocket, buf: &[u8], transmit: &quinn_proto::Transmit) -> Res
     let data = buf.get(..transmit.size).unwrap_or(buf);
     match socket.send_to(data, transmit.destination) {
         Ok(_) => Ok(()),
-        Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::ConnectionRefused) => Ok(()),
+        // Interrupted by a signal: dropped like a full buffer (QUIC retransmits).
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::ConnectionRefused | io::ErrorKind::Interrupted
+            ) =>
+        {
+            Ok(())
+        }
         Err(e) => Err(e.into()),
     }
 }

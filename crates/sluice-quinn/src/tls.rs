@@ -14,12 +14,14 @@
 //! which keeps the build free of a C/CMake toolchain step.
 
 use std::fmt;
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use quinn_proto::crypto::rustls::{QuicClientConfig, QuicServerConfig};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use sluice::Version;
@@ -74,6 +76,11 @@ impl FromStr for Fingerprint {
     }
 }
 
+/// Total validity of [`ServerIdentity::self_signed`] certificates: 13 days, inside the 14 that
+/// WebTransport's `serverCertificateHashes` accepts (W3C WebTransport, "custom certificate
+/// requirements").
+pub const SELF_SIGNED_VALIDITY: std::time::Duration = std::time::Duration::from_secs(13 * 24 * 3600);
+
 /// A server's certificate chain and private key.
 #[derive(Debug)]
 pub struct ServerIdentity {
@@ -82,17 +89,48 @@ pub struct ServerIdentity {
 }
 
 impl ServerIdentity {
-    /// A fresh self-signed certificate for `names` (DNS names or IP addresses).
+    /// A fresh self-signed ECDSA P-256 certificate for `names` (DNS names or IP addresses),
+    /// valid from one hour ago for [`SELF_SIGNED_VALIDITY`] in total.
+    ///
+    /// Short-lived on purpose: browsers accept a pinned certificate (WebTransport's
+    /// `serverCertificateHashes`) only if it is ECDSA and valid for at most 14 days, so the
+    /// fingerprint a relay prints can be pinned by a web page as well as by `--fingerprint`.
     pub fn self_signed<I, S>(names: I) -> Result<ServerIdentity, Error>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         let names: Vec<String> = names.into_iter().map(Into::into).collect();
-        let certified =
-            rcgen::generate_simple_self_signed(names).map_err(|e| Error::Certificate(e.to_string()))?;
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der()));
-        Ok(ServerIdentity { chain: vec![certified.cert.der().clone()], key })
+        let mut params =
+            rcgen::CertificateParams::new(names).map_err(|e| Error::Certificate(e.to_string()))?;
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|e| Error::Certificate(e.to_string()))?;
+        let backdate = std::time::Duration::from_secs(3600);
+        params.not_before = rcgen::date_time_ymd(1970, 1, 1) + since_epoch.saturating_sub(backdate);
+        params.not_after = params.not_before + SELF_SIGNED_VALIDITY;
+        let signing_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
+            .map_err(|e| Error::Certificate(e.to_string()))?;
+        let cert = params.self_signed(&signing_key).map_err(|e| Error::Certificate(e.to_string()))?;
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(signing_key.serialize_der()));
+        Ok(ServerIdentity { chain: vec![cert.der().clone()], key })
+    }
+
+    /// An identity from PEM files: `cert` holds the chain (leaf first, one or more
+    /// `CERTIFICATE` blocks), `key` the private key (PKCS#8, PKCS#1 or SEC1 block).
+    pub fn from_pem_files(cert: &Path, key: &Path) -> Result<ServerIdentity, Error> {
+        let pem_error = |what: &str, path: &Path, e: rustls::pki_types::pem::Error| {
+            Error::Certificate(format!("{what} {}: {e}", path.display()))
+        };
+        let chain = CertificateDer::pem_file_iter(cert)
+            .map_err(|e| pem_error("reading", cert, e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| pem_error("parsing", cert, e))?;
+        if chain.is_empty() {
+            return Err(Error::Certificate(format!("no CERTIFICATE in {}", cert.display())));
+        }
+        let key = PrivateKeyDer::from_pem_file(key).map_err(|e| pem_error("reading key", key, e))?;
+        Ok(ServerIdentity { chain, key })
     }
 
     /// An identity from an existing chain (leaf first) and its key.
@@ -131,7 +169,12 @@ pub fn alpn_list(versions: &[Version]) -> Vec<Vec<u8>> {
     versions.iter().map(|v| v.alpn().as_bytes().to_vec()).collect()
 }
 
-/// A quinn-proto server configuration offering `versions` (in preference order).
+/// The ALPN of HTTP/3, under which WebTransport runs.
+pub const H3_ALPN: &[u8] = b"h3";
+
+/// A quinn-proto server configuration offering `versions` (in preference order), then `h3`
+/// for WebTransport: a client that offers a MoQ ALPN gets raw QUIC, one that offers only
+/// `h3` gets WebTransport (the MoQ version then travels in `WT-Protocol`).
 pub fn server_config(
     identity: ServerIdentity,
     versions: &[Version],
@@ -141,16 +184,45 @@ pub fn server_config(
         .with_no_client_auth()
         .with_single_cert(identity.chain, identity.key)?;
     tls.alpn_protocols = alpn_list(versions);
+    tls.alpn_protocols.push(H3_ALPN.to_vec());
     tls.max_early_data_size = 0;
     let quic = QuicServerConfig::try_from(tls).map_err(|e| Error::Certificate(e.to_string()))?;
     Ok(quinn_proto::ServerConfig::with_crypto(Arc::new(quic)))
 }
 
-/// A quinn-proto client configuration offering `versions` and verifying the server as
-/// `verification` says.
-pub fn client_config(
+/// A client's TLS: one quinn-proto configuration per transport (raw QUIC offers the MoQ
+/// ALPNs, WebTransport offers `h3`), and the versions offered, which WebTransport sends in
+/// `WT-Available-Protocols`. A bare `quinn_proto::ClientConfig` converts into one that can
+/// only do raw QUIC.
+#[derive(Debug, Clone)]
+pub struct ClientTls {
+    /// For [`crate::Transport::Quic`].
+    pub quic: quinn_proto::ClientConfig,
+    /// For [`crate::Transport::WebTransport`], when available.
+    pub webtransport: Option<quinn_proto::ClientConfig>,
+    /// The MoQ versions offered, most preferred first.
+    pub versions: Vec<Version>,
+}
+
+impl From<quinn_proto::ClientConfig> for ClientTls {
+    fn from(quic: quinn_proto::ClientConfig) -> ClientTls {
+        ClientTls { quic, webtransport: None, versions: Vec::new() }
+    }
+}
+
+/// A client configuration offering `versions` and verifying the server as `verification`
+/// says, for both transports.
+pub fn client_config(verification: ServerVerification, versions: &[Version]) -> Result<ClientTls, Error> {
+    Ok(ClientTls {
+        quic: client_config_with_alpns(verification.clone(), alpn_list(versions))?,
+        webtransport: Some(client_config_with_alpns(verification, vec![H3_ALPN.to_vec()])?),
+        versions: versions.to_vec(),
+    })
+}
+
+fn client_config_with_alpns(
     verification: ServerVerification,
-    versions: &[Version],
+    alpns: Vec<Vec<u8>>,
 ) -> Result<quinn_proto::ClientConfig, Error> {
     let provider = provider();
     let verifier = Arc::new(FingerprintVerifier { verification, provider: provider.clone() });
@@ -159,7 +231,7 @@ pub fn client_config(
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
-    tls.alpn_protocols = alpn_list(versions);
+    tls.alpn_protocols = alpns;
     let quic = QuicClientConfig::try_from(tls).map_err(|e| Error::Certificate(e.to_string()))?;
     Ok(quinn_proto::ClientConfig::new(Arc::new(quic)))
 }
@@ -239,6 +311,40 @@ mod tests {
         assert_eq!(colons.join(":").parse::<Fingerprint>().unwrap(), f);
         assert!("abcd".parse::<Fingerprint>().is_err());
         assert!("zz".repeat(32).parse::<Fingerprint>().is_err());
+    }
+
+    /// RFC 7468 text: base64 (RFC 4648) in 64-column lines between BEGIN/END labels.
+    fn pem(label: &str, der: &[u8]) -> String {
+        const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut b64 = String::new();
+        for chunk in der.chunks(3) {
+            let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+            for i in 0..4 {
+                let c =
+                    if i <= chunk.len() { ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' };
+                b64.push(c);
+            }
+        }
+        let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|l| std::str::from_utf8(l).unwrap()).collect();
+        format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+    }
+
+    #[test]
+    fn pem_files_load_the_same_identity_as_the_der() {
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let dir = std::env::temp_dir().join(format!("sluice-pem-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+        std::fs::write(&cert, pem("CERTIFICATE", certified.cert.der())).unwrap();
+        std::fs::write(&key, pem("PRIVATE KEY", &certified.signing_key.serialize_der())).unwrap();
+        let identity = ServerIdentity::from_pem_files(&cert, &key).unwrap();
+        assert_eq!(identity.fingerprint(), Fingerprint::of(certified.cert.der()));
+        // The key is usable: a server configuration accepts the pair.
+        assert!(server_config(identity, &Version::ALL).is_ok());
+        // A key file where the certificate should be has no CERTIFICATE block.
+        assert!(matches!(ServerIdentity::from_pem_files(&key, &key), Err(Error::Certificate(_))));
+        assert!(ServerIdentity::from_pem_files(&dir.join("missing.pem"), &key).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -214,6 +214,8 @@ fn pubsub_with(
                     assert_eq!(info.status, ObjectStatus::EndOfGroup);
                 }
             }
+            // A finished group stream (reported since Event::SubgroupEnded exists).
+            Event::SubgroupEnded { request, .. } => assert_eq!(request, sub),
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -410,4 +412,44 @@ fn one_server_many_connections_each_with_its_own_version() {
     server_versions.sort();
     assert_eq!(server_versions, vec!["moq-lite-04", "moq-lite-05", "moqt-18"]);
     assert_eq!(server.connections().count(), 3);
+}
+
+/// `Connection::unacked_streams` counts finished streams until the peer acknowledged all of
+/// their data: right after the publisher hands three finished group streams to QUIC (and
+/// before the subscriber ran at all) all three count; once the count is back to 0 the
+/// subscriber has every object (an acknowledgement implies receipt).
+#[test]
+fn finished_streams_count_as_unacked_until_the_peer_acknowledges_them() {
+    for version in Version::ALL {
+        let (mut net, _sub, incoming) = subscribed(version, true, None);
+        let mut streams = Vec::new();
+        for group in 0..3 {
+            let stream = net.session(true).open_subgroup(incoming, group, 0, None).unwrap();
+            streams.push(stream);
+            for object in 0..4 {
+                let payload = Bytes::from(vec![group as u8; 100]);
+                net.session(true).write_object(stream, frame(version, object, payload)).unwrap();
+            }
+            net.session(true).close_subgroup(stream, true).unwrap();
+        }
+        net.client.step(Duration::from_millis(1)).unwrap();
+        let conn = net.client.connection(net.client_conn).unwrap();
+        assert_eq!((conn.queued_bytes(), conn.unacked_streams()), (0, 3), "{version}");
+        assert!(streams.iter().all(|s| conn.is_unacked(*s)), "{version}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while net.client.connection(net.client_conn).unwrap().unacked_streams() > 0 {
+            assert!(Instant::now() < deadline, "{version}: never acknowledged");
+            // One round of run_until: client step, server step, events collected.
+            let mut stepped = false;
+            net.run_until(|_| std::mem::replace(&mut stepped, true));
+        }
+        let objects = net
+            .server_events
+            .iter()
+            .filter(|e| matches!(e, Event::Object { info, .. } if info.status == ObjectStatus::Normal))
+            .count();
+        assert_eq!(objects, 12, "{version}: acknowledged before received");
+        let conn = net.client.connection(net.client_conn).unwrap();
+        assert!(!streams.iter().any(|s| conn.is_unacked(*s)), "{version}");
+    }
 }

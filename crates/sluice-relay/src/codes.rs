@@ -13,7 +13,7 @@
 //!   INTERNAL_ERROR 0x0, lite NOT_FOUND 13); the original number is not carried, because
 //!   the two families give the same numbers different meanings. The reason text is kept.
 
-use sluice_wire::moqt::codes::{PublishDoneCode, RequestErrorCode};
+use sluice_wire::moqt::codes::{PublishDoneCode, RequestErrorCode, StreamResetCode};
 
 /// The wire family of a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +47,15 @@ pub fn does_not_exist(family: Family) -> u64 {
     }
 }
 
+/// The code refusing a FETCH whose range the relay cannot resolve (a joining fetch with no
+/// known joining point): MOQT INVALID_RANGE (0x11); lite has no such code, NOT_FOUND.
+pub fn invalid_range(family: Family) -> u64 {
+    match family {
+        Family::Moqt => RequestErrorCode::INVALID_RANGE.0,
+        Family::Lite => LITE_NOT_FOUND,
+    }
+}
+
 /// The code refusing a request kind the relay does not serve (fetch, publish, status).
 pub fn not_supported(family: Family) -> u64 {
     match family {
@@ -61,6 +70,29 @@ pub fn not_supported(family: Family) -> u64 {
 pub fn publisher_gone(family: Family) -> u64 {
     match family {
         Family::Moqt => PublishDoneCode::INTERNAL_ERROR.0,
+        Family::Lite => LITE_NOT_FOUND,
+    }
+}
+
+/// The code a publisher ends a subscription with when its track is over: MOQT PUBLISH_DONE
+/// TRACK_ENDED (0x2, draft-18 §13.1.3: "the track is no longer being published"; 0x0 would
+/// be INTERNAL_ERROR), lite a FIN (code 0).
+pub fn track_ended(family: Family) -> u64 {
+    match family {
+        Family::Moqt => PublishDoneCode::TRACK_ENDED.0,
+        Family::Lite => 0,
+    }
+}
+
+/// MOQT PUBLISH_DONE GOING_AWAY (draft-18 §13.1.3).
+pub const GOING_AWAY: u64 = PublishDoneCode::GOING_AWAY.0;
+
+/// The code ending a downstream subscription because its publisher said GOAWAY and left
+/// with no other publisher to take over: MOQT GOING_AWAY (0x4); lite has no such code and
+/// gets its generic NOT_FOUND.
+pub fn publisher_going_away(family: Family) -> u64 {
+    match family {
+        Family::Moqt => GOING_AWAY,
         Family::Lite => LITE_NOT_FOUND,
     }
 }
@@ -98,6 +130,20 @@ pub fn map_failure(from: Family, to: Family, code: u64) -> u64 {
     match to {
         Family::Lite => LITE_NOT_FOUND,
         Family::Moqt => RequestErrorCode::INTERNAL_ERROR.0,
+    }
+}
+
+/// The code aborting a downstream fetch of family `to` that was already accepted, because
+/// its upstream fetch (family `from`; `None`: the publisher's session is gone) failed with
+/// `code`. MOQT gets a stream reset code: the upstream's own when it is a MOQT failure
+/// code (non-zero), else UNKNOWN_OBJECT_STATUS (0x6, draft-18 §3.3.3: "the status of the
+/// next object cannot be determined", which is what a relay that lost its upstream knows).
+/// lite gets the upstream lite code, else NOT_FOUND.
+pub fn fetch_aborted(from: Option<Family>, to: Family, code: u64) -> u64 {
+    match (from, to) {
+        (Some(Family::Moqt), Family::Moqt) | (Some(Family::Lite), Family::Lite) if code != 0 => code,
+        (_, Family::Moqt) => StreamResetCode::UNKNOWN_OBJECT_STATUS.0,
+        (_, Family::Lite) => LITE_NOT_FOUND,
     }
 }
 

@@ -35,6 +35,23 @@ pub struct RelayConfig {
     pub cache_bytes: usize,
     /// A cached group older than this (since its first object arrived) is dropped.
     pub cache_max_age: Duration,
+    /// How long a track's cache is kept after its last subscriber left (or its upstream
+    /// subscription ended), for FETCH and TRACK_STATUS; zero forgets it at once.
+    pub cache_keep: Duration,
+    /// Tracks whose cache is kept with nobody subscribed; past it the one kept longest is
+    /// forgotten first.
+    pub max_kept_tracks: usize,
+    /// FETCH and TRACK_STATUS requests forwarded upstream and not yet answered, over all
+    /// sessions. A further one is refused with EXCESSIVE_LOAD (lite: LIMIT_EXCEEDED).
+    pub max_forwarded_requests: usize,
+    /// Groups one FETCH may span when it is forwarded to a moq-lite publisher (lite
+    /// fetches one group at a time, so the relay fetches them one after the other). A
+    /// wider range is refused with EXCESSIVE_LOAD.
+    pub max_lite_fetch_groups: u64,
+    /// This relay's moq-lite Hop ID: set it to the `Config::lite_hop_id` its sessions use
+    /// (non-zero, unique among the relays). A lite announce whose hop path holds it is the
+    /// relay's own come back around a loop and is ignored. 0: no loop check.
+    pub lite_hop_id: u64,
 }
 
 impl Default for RelayConfig {
@@ -49,6 +66,11 @@ impl Default for RelayConfig {
             cache_groups: 2,
             cache_bytes: 4 << 20,
             cache_max_age: Duration::from_secs(30),
+            cache_keep: Duration::from_secs(10),
+            max_kept_tracks: 1024,
+            max_forwarded_requests: 1024,
+            max_lite_fetch_groups: 64,
+            lite_hop_id: 0,
         }
     }
 }

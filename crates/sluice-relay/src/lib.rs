@@ -79,16 +79,49 @@
 //! * A SUBSCRIBE for a namespace nobody announced waits up to
 //!   [`RelayConfig::subscribe_wait`] for a publisher, then fails with DOES_NOT_EXIST.
 //! * Fan-out: each object goes to every accepted downstream subscription, on a stream per
-//!   (group, subgroup), same payload `Bytes`, never reordered within a stream.
+//!   (group, subgroup), same payload `Bytes`, never reordered within a stream. Each
+//!   downstream stream is opened on that subscriber's own subscription, so the core gives
+//!   it that subscriber's priority and group order (and re-orders it on an update): under
+//!   congestion each subscriber's important tracks and its preferred groups go first.
+//! * Group order upstream: the upstream subscription asks the group order of the
+//!   subscriber that created it (none: the publisher's default), so a first subscriber
+//!   asking ascending gets a burst oldest-first and whole; later subscribers do not change
+//!   it (draft-18 cannot update a subscription's group order).
 //! * Slow subscribers: the core never blocks, so slowness is the transport's backlog; the
 //!   caller reports it with [`Relay::set_congested`] and the relay stops opening groups for
 //!   that session and resets its older group streams (freeing the transport's queued
 //!   bytes), so the others are never stalled and nothing grows without bound.
 //! * Group cache ([`cache`]): the latest groups of each track, bounded by count, bytes and
-//!   age; a late `LargestObject` subscriber starts with the latest group from its start.
+//!   age; a late moq-lite subscriber starts with the latest group from its start; a late
+//!   MOQT `LargestObject` subscriber gets the objects after the Largest Location in its
+//!   SUBSCRIBE_OK only (draft-18 §5.1.2), so the cache serves it nothing.
+//! * FETCH (`relay/fetch.rs`): served from the cache when it covers the range (standalone,
+//!   relative and absolute joining, lite whole-group), otherwise forwarded to the track's
+//!   publisher and relayed back, End of Range markers included. A track's cache is kept
+//!   [`RelayConfig::cache_keep`] after its last subscriber left, for fetches and statuses.
+//! * TRACK_STATUS (`relay/status.rs`): answered from what the relay knows of a relayed or
+//!   kept track, else forwarded to the publisher.
+//! * SUBSCRIBE_UPDATE / REQUEST_UPDATE (`relay/update.rs`): the upstream subscription takes
+//!   the most important downstream priority and Forward=1 while any subscriber forwards;
+//!   a subscriber with Forward=0 gets nothing until it forwards again (from a group start).
+//! * Cascade: a relay's session to another relay is a session like any other (the caller
+//!   adds it with [`Relay::add_session`], client or server side); namespaces announced on
+//!   it are routed to it. Loops: a namespace is withdrawn from a session that is its only
+//!   remaining publisher (split horizon), and on moq-lite the relay carries each
+//!   namespace's hop path and ignores its own announce coming back
+//!   ([`RelayConfig::lite_hop_id`]).
+//! * Publisher switchover (`relay/switchover.rs`): a publisher saying GOAWAY, or whose
+//!   session dies, hands its live tracks to another publisher of the namespace (its
+//!   reconnection announcing again, or a second publisher) without the subscribers
+//!   resubscribing; with nobody to take over, MOQT subscribers get PUBLISH_DONE GOING_AWAY.
+//! * MOQT PUBLISH (`relay/push.rs`): a pushed track is relayed like a subscribed one.
+//! * SUBSCRIBE_TRACKS (`relay/track_push.rs`): a MOQT session asking for a prefix's tracks
+//!   gets every matching live track PUBLISHed to it, now and as tracks go live; each
+//!   accepted PUBLISH is a downstream subscription like a SUBSCRIBE.
 //! * Limits ([`RelayConfig`]): namespaces, tracks, subscribers per track, waiting
-//!   subscriptions; past one a request is refused with EXCESSIVE_LOAD (lite: reset with
-//!   LIMIT_EXCEEDED).
+//!   subscriptions, forwarded fetches and statuses, groups of a fetch forwarded to a lite
+//!   publisher, kept caches; past one a request is refused with EXCESSIVE_LOAD (lite: reset
+//!   with LIMIT_EXCEEDED).
 //!
 //! # Cross-version forwarding and what it loses
 //!
@@ -105,11 +138,48 @@
 //!
 //! * Datagrams: an object that arrived as a datagram is forwarded on a subgroup stream.
 //!
-//! Not yet: FETCH (refused NOT_SUPPORTED), MOQT PUBLISH (refused), TRACK_STATUS
-//! (refused), SUBSCRIBE_UPDATE (ignored; the upstream keeps the first subscriber's
-//! priority), downstream group order and priority, failover between publishers of one
-//! namespace, lite-05 hop-id loop avoidance between relays, keeping a track's cache after
-//! its last subscriber left.
+//! What maps where in the later features, and what is lost:
+//! * FETCH, MOQT → lite: a lite FETCH is one whole group; the relay asks MOQT for
+//!   `(g, 0)..(g + 1, 0)` and numbers the objects as frames 0, 1, 2… (ids and gaps lost);
+//!   End of Range markers have no lite form and are dropped; a group still being published
+//!   is served with what has arrived so far.
+//! * FETCH, lite → MOQT: a multi-group range becomes one lite FETCH per group, one after
+//!   the other (at most [`RelayConfig::max_lite_fetch_groups`]); the downstream FETCH_OK is
+//!   sent at once with the asked end (lite has no FETCH_OK); a group the publisher refuses
+//!   becomes an End of Unknown Range marker; objects outside the range are dropped.
+//! * FETCH after the downstream was accepted: an upstream failure aborts it (its data
+//!   stream reset with the upstream's code in the same family, else MOQT
+//!   UNKNOWN_OBJECT_STATUS / lite NOT_FOUND); only a lite publisher refusing one group of
+//!   a range served to MOQT becomes an End of Unknown Range marker and the fetch goes on.
+//!   Upstream fetches go at the downstream FETCH's subscriber priority (lite: mapped
+//!   `255 - p` both ways, so it survives a lite hop exactly).
+//! * TRACK_STATUS: lite-05 TRACK_INFO has no largest location (lost toward MOQT askers);
+//!   lite-04 has no status request (NOT_SUPPORTED). No forwarding state is reported:
+//!   draft-18 TRACK_STATUS_OK carries SUBSCRIBE_OK's parameters, and FORWARD may only
+//!   appear in SUBSCRIBE, REQUEST_UPDATE, PUBLISH, PUBLISH_OK and SUBSCRIBE_TRACKS
+//!   ("FORWARD Parameter"), so the draft has no field for it.
+//! * Priorities: a subscriber's priority and group order apply to its own downstream
+//!   streams in any version (lite's priority sense is inverted by the core); upstream gets
+//!   the most important downstream priority and the first subscriber's group order. lite
+//!   subscribers ask either ascending (`ordered`) or descending, never "publisher's
+//!   default".
+//! * Updates: filter changes are recorded but not applied; moq-lite has no Forward state,
+//!   so toward a lite publisher only the priority follows; the upstream group order is
+//!   never updated (draft-18 REQUEST_UPDATE has no GROUP_ORDER).
+//! * SUBSCRIBE_TRACKS → PUBLISH: the core's PUBLISH always says Forward=1, so a
+//!   SUBSCRIBE_TRACKS with Forward=0 is honoured through the peer's PUBLISH_OK only; no
+//!   PUBLISH_BLOCKED is sent (over the per-track subscriber limit a track is simply not
+//!   pushed); a SUBSCRIBE_TRACKS is not forwarded upstream (the relay subscribes
+//!   upstream only for tracks someone asked for).
+//! * Switchover: the group in progress at the switch is cut short; the new publisher's
+//!   objects are forwarded from the next group on.
+//! * MOQT has no hop list: two relays joined by two sessions (a two-relay loop) keep a
+//!   withdrawn namespace alive for each other until a session closes; rings of three or
+//!   more converge by split horizon.
+//!
+//! Not yet: forwarding a peer's SUBSCRIBE_TRACKS upstream (only tracks already live at
+//! the relay are pushed); serving part of a fetch from the cache and the rest from
+//! upstream (a fetch is served wholly from one or the other).
 //!
 //! # Where the core API made the relay work around it
 //!
@@ -125,8 +195,10 @@
 //!   namespaces announced on that session): the relay therefore announces every namespace
 //!   on every other MOQT session (PUBLISH_NAMESPACE), whether or not it asked, instead of
 //!   only on those that subscribed to a matching prefix.
-//! * `ObjectWrite::payload` is one `Bytes`: a payload received in several chunks is joined
-//!   (one copy, counted in [`RelayStats::payload_copies`]).
+//! * Added to the core for the relay: `Session::announce_relayed` and
+//!   `Session::discovered_hops` (moq-lite hop paths); `Event::PublishRefused` (a refused
+//!   PUBLISH with its code); `reject` on an accepted MOQT fetch aborts it with a reset
+//!   code; `Event::IncomingFetch::priority`.
 #![cfg_attr(
     not(test),
     deny(

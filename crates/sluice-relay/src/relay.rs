@@ -4,13 +4,19 @@
 
 use std::collections::BTreeMap;
 
-use bytes::Bytes;
 use sluice::{
     Event, Filter, Namespace, ObjectInfo, Payload, Reason, RequestHandle, Session, SubscribeOptions, Time,
-    TrackName, Version,
+    TrackInfo, TrackName, Version,
 };
 
-use crate::cache::Limits;
+mod fetch;
+mod push;
+mod status;
+mod switchover;
+mod track_push;
+mod update;
+
+use crate::cache::{GroupCache, Limits};
 use crate::codes::{self, Family};
 use crate::config::RelayConfig;
 use crate::routing::{Origin, Routes};
@@ -26,6 +32,10 @@ struct Peer {
     discovery: Option<RequestHandle>,
     congested: bool,
     bytes_written: u64,
+    /// The peer sent GOAWAY: it is leaving, so its tracks move to another publisher.
+    going_away: bool,
+    /// The peer's SUBSCRIBE_TRACKS requests: namespace prefix and forward state.
+    track_discoveries: BTreeMap<RequestHandle, track_push::TrackDiscovery>,
 }
 
 impl Peer {
@@ -42,8 +52,11 @@ impl Peer {
 enum UpstreamEnd {
     /// The publisher ended or refused it with a code of this family.
     Code(Family),
-    /// The publisher's session is gone.
-    PublisherGone,
+    /// The publisher's session is gone (after saying GOAWAY or not).
+    PublisherGone {
+        /// It had sent GOAWAY.
+        going_away: bool,
+    },
 }
 
 /// A subscription waiting for a publisher of its namespace.
@@ -56,6 +69,26 @@ struct Waiting {
     deadline: Time,
 }
 
+/// A track nobody subscribes to any more whose cache is kept for fetches and statuses
+/// until `until` ([`RelayConfig::cache_keep`]).
+#[derive(Debug)]
+struct Kept {
+    info: Option<TrackInfo>,
+    cache: GroupCache,
+    until: Time,
+}
+
+impl Kept {
+    /// What a TRACK_STATUS is answered with.
+    fn info(&self) -> TrackInfo {
+        let mut info = self.info.clone().unwrap_or_default();
+        if let Some(l) = self.cache.largest() {
+            info.largest = Some(info.largest.map_or(l, |x| x.max(l)));
+        }
+        info
+    }
+}
+
 /// The relay. See the crate docs.
 #[derive(Debug)]
 pub struct Relay {
@@ -66,9 +99,16 @@ pub struct Relay {
     by_upstream: BTreeMap<(SessionId, RequestHandle), TrackName>,
     by_downstream: BTreeMap<(SessionId, RequestHandle), TrackName>,
     waiting: Vec<Waiting>,
-    /// Track-status requests (lite-05 TRACK, MOQT TRACK_STATUS) forwarded to a publisher:
-    /// (publisher, our request) → (asker, its request). At most `max_waiting_subscribes`.
-    status_asks: BTreeMap<(SessionId, RequestHandle), (SessionId, RequestHandle)>,
+    /// Caches kept after their track's last subscriber left.
+    kept: BTreeMap<TrackName, Kept>,
+    /// Forwarded fetches by their upstream (publisher session, our request there).
+    fetches: BTreeMap<(SessionId, RequestHandle), fetch::ForwardedFetch>,
+    /// Downstream fetch → its upstream key in `fetches`.
+    fetch_down: BTreeMap<(SessionId, RequestHandle), (SessionId, RequestHandle)>,
+    /// Forwarded track statuses: upstream (session, request) → downstream.
+    statuses: BTreeMap<(SessionId, RequestHandle), (SessionId, RequestHandle)>,
+    /// The latest time the caller gave.
+    now: Time,
     stats: RelayStats,
 }
 
@@ -83,7 +123,11 @@ impl Relay {
             by_upstream: BTreeMap::new(),
             by_downstream: BTreeMap::new(),
             waiting: Vec::new(),
-            status_asks: BTreeMap::new(),
+            kept: BTreeMap::new(),
+            fetches: BTreeMap::new(),
+            fetch_down: BTreeMap::new(),
+            statuses: BTreeMap::new(),
+            now: Time::ZERO,
             stats: RelayStats::default(),
         }
     }
@@ -97,22 +141,13 @@ impl Relay {
     /// Forgets session `id` (closed, or the caller dropped it): its namespaces are
     /// withdrawn, the tracks it published end downstream, its subscriptions leave.
     pub fn remove_session(&mut self, id: SessionId, sessions: &mut impl Sessions) {
-        if self.peers.remove(&id).is_none() {
+        let Some(peer) = self.peers.remove(&id) else {
             return;
-        }
+        };
         self.routes.advertised.retain(|(s, _), _| *s != id);
-        let emptied = self.routes.remove_where(|_, o| o.session == id);
-        self.withdraw(&emptied, sessions);
+        self.routes.remove_where(|_, o| o.session == id);
+        self.withdraw(sessions);
         self.waiting.retain(|w| w.session != id);
-        let orphaned: Vec<(SessionId, RequestHandle)> =
-            self.status_asks.iter().filter(|((p, _), _)| *p == id).map(|(_, asker)| *asker).collect();
-        self.status_asks.retain(|(p, _), (a, _)| *p != id && *a != id);
-        for (asker, request) in orphaned {
-            let code = codes::publisher_gone(self.family(asker));
-            if let Some(s) = sessions.session(asker) {
-                let _ = s.reject(request, code, "publisher session gone");
-            }
-        }
         let downstream: Vec<RequestHandle> =
             self.by_downstream.keys().filter(|(s, _)| *s == id).map(|(_, r)| *r).collect();
         for request in downstream {
@@ -122,8 +157,11 @@ impl Relay {
             self.by_upstream.keys().filter(|(s, _)| *s == id).map(|(_, r)| *r).collect();
         for request in upstream {
             let reason = Reason { code: 0, text: "publisher session gone".to_owned() };
-            self.upstream_ended(id, request, UpstreamEnd::PublisherGone, reason, sessions);
+            let end = UpstreamEnd::PublisherGone { going_away: peer.going_away };
+            self.upstream_ended(id, request, end, reason, sessions);
         }
+        self.fetches_of_gone_session(id, sessions);
+        self.statuses_of_gone_session(id, sessions);
     }
 
     /// Marks session `id` congested (its transport send buffers are above the caller's
@@ -160,9 +198,23 @@ impl Relay {
         self.tracks.get(track).map_or(0, |t| t.subscribers.len())
     }
 
-    /// (groups, payload bytes) cached for `track`.
+    /// (groups, payload bytes) cached for `track` (relayed, or kept after its last
+    /// subscriber left).
     pub fn cached(&self, track: &TrackName) -> (usize, usize) {
-        self.tracks.get(track).map_or((0, 0), |t| (t.cache.len(), t.cache.bytes()))
+        match self.tracks.get(track) {
+            Some(t) => (t.cache.len(), t.cache.bytes()),
+            None => self.kept.get(track).map_or((0, 0), |k| (k.cache.len(), k.cache.bytes())),
+        }
+    }
+
+    /// Tracks whose cache is kept with nobody subscribed.
+    pub fn kept_tracks(&self) -> usize {
+        self.kept.len()
+    }
+
+    /// Fetches and track statuses forwarded upstream and not yet answered.
+    pub fn forwarded(&self) -> usize {
+        self.forwarded_requests()
     }
 
     /// Subscriptions waiting for a publisher.
@@ -177,12 +229,14 @@ impl Relay {
             .iter()
             .map(|w| w.deadline)
             .chain(self.tracks.values().filter_map(|t| t.cache.next_expiry(age)))
+            .chain(self.kept.values().map(|k| k.until))
             .min()
     }
 
     /// The clock reached `now`: subscriptions that waited too long for a publisher fail
     /// (DOES_NOT_EXIST), old cached groups go.
     pub fn handle_timeout(&mut self, now: Time, sessions: &mut impl Sessions) {
+        self.now = self.now.max(now);
         let (expired, kept): (Vec<Waiting>, Vec<Waiting>) =
             std::mem::take(&mut self.waiting).into_iter().partition(|w| w.deadline <= now);
         self.waiting = kept;
@@ -198,6 +252,26 @@ impl Relay {
         for t in self.tracks.values_mut() {
             t.cache.expire(now, self.config.cache_max_age);
         }
+        let age = self.config.cache_max_age;
+        self.kept.retain(|_, k| {
+            k.cache.expire(now, age);
+            k.until > now && k.cache.len() > 0
+        });
+    }
+
+    /// Keeps a track's cache for fetches and statuses after its last subscriber left.
+    fn keep(&mut self, name: TrackName, info: Option<TrackInfo>, cache: GroupCache) {
+        if self.config.cache_keep.is_zero() || cache.len() == 0 || self.config.max_kept_tracks == 0 {
+            return;
+        }
+        while self.kept.len() >= self.config.max_kept_tracks {
+            let Some(oldest) = self.kept.iter().min_by_key(|(_, k)| k.until).map(|(n, _)| n.clone()) else {
+                break;
+            };
+            self.kept.remove(&oldest);
+        }
+        let until = self.now + self.config.cache_keep;
+        self.kept.insert(name, Kept { info, cache, until });
     }
 
     fn family(&self, id: SessionId) -> Family {
@@ -218,33 +292,39 @@ impl Relay {
         if !self.peers.contains_key(&id) {
             return;
         }
+        self.now = self.now.max(now);
         match event {
             Event::Ready { version, .. } => self.on_ready(id, version, sessions),
             Event::IncomingAnnounce { request, namespace } => {
                 self.on_incoming_announce(now, id, request, namespace, sessions)
             }
             Event::IncomingAnnounceEnded { request } => {
-                let emptied = self.routes.remove_where(|_, o| o.session == id && o.request == request);
-                self.withdraw(&emptied, sessions);
+                self.routes.remove_where(|_, o| o.session == id && o.request == request);
+                self.withdraw(sessions);
             }
             Event::NamespaceFound { request, namespace }
                 if self.peers.get(&id).and_then(|p| p.discovery) == Some(request) =>
             {
-                if self.routes.len() >= self.config.max_namespaces && !self.routes.contains(&namespace) {
+                let hops = sessions.session(id).and_then(|s| s.discovered_hops(request, &namespace));
+                let hop = self.config.lite_hop_id;
+                if hop != 0 && hops.as_ref().is_some_and(|h| h.contains(&hop)) {
+                    // Our own announce come back around a loop of relays.
+                    self.stats.looped_announces += 1;
+                } else if self.routes.len() >= self.config.max_namespaces && !self.routes.contains(&namespace)
+                {
                     self.stats.refused_excessive_load += 1;
                 } else {
+                    self.routes.set_hops(&namespace, hops.unwrap_or_default());
                     self.register(now, namespace, Origin { session: id, request }, sessions);
                 }
             }
             Event::NamespaceGone { request, namespace } => {
-                let emptied = self
-                    .routes
-                    .remove_where(|ns, o| o.session == id && o.request == request && *ns == namespace);
-                self.withdraw(&emptied, sessions);
+                self.routes.remove_where(|ns, o| o.session == id && o.request == request && *ns == namespace);
+                self.withdraw(sessions);
             }
             Event::DiscoveryEnded { request, .. } => {
-                let emptied = self.routes.remove_where(|_, o| o.session == id && o.request == request);
-                self.withdraw(&emptied, sessions);
+                self.routes.remove_where(|_, o| o.session == id && o.request == request);
+                self.withdraw(sessions);
                 if let Some(p) = self.peers.get_mut(&id)
                     && p.discovery == Some(request)
                 {
@@ -257,7 +337,10 @@ impl Relay {
             Event::IncomingSubscribe { request, track, options } => {
                 self.on_subscribe(now, id, request, track, options, sessions)
             }
-            Event::SubscriberGone { request } => self.downstream_gone(id, request, sessions),
+            // A subscriber left, or refused a track the relay PUBLISHed to it.
+            Event::SubscriberGone { request } | Event::PublishRefused { request, .. } => {
+                self.downstream_gone(id, request, sessions)
+            }
             Event::GroupExpired { request, stream, .. } => {
                 if let Some(name) = self.by_downstream.get(&(id, request))
                     && let Some(t) = self.tracks.get_mut(name)
@@ -272,77 +355,48 @@ impl Relay {
                 let end = UpstreamEnd::Code(self.family(id));
                 self.upstream_ended(id, request, end, reason, sessions)
             }
+            Event::SubscribeUpdated { request, options } => {
+                self.on_subscribe_updated(id, request, options, sessions)
+            }
+            Event::Object { request, info, payload } if self.is_upstream_fetch(id, request) => {
+                self.on_fetch_object(now, id, request, info, payload, sessions)
+            }
             Event::Object { request, info, payload } => {
                 self.on_object(now, id, request, info, payload, sessions)
             }
+            Event::SubgroupEnded { request, group, subgroup } => {
+                self.on_subgroup_ended(id, request, group, subgroup, sessions)
+            }
+            Event::IncomingFetch { request, track, start, end, priority } => {
+                let asked = fetch::Asked { track, start, end, priority };
+                self.on_incoming_fetch(now, id, request, asked, sessions)
+            }
+            Event::FetchAccepted { request, end } => self.on_fetch_accepted(id, request, end, sessions),
+            Event::FetchGap { request, through, unknown } => {
+                self.on_fetch_gap(id, request, through, unknown, sessions)
+            }
+            Event::FetchEnded { request, reason } => self.on_fetch_ended(id, request, reason, sessions),
             Event::IncomingTrackStatus { request, track } => {
-                self.on_track_status(id, request, track, sessions)
+                self.on_incoming_status(id, request, track, sessions)
             }
-            Event::TrackStatus { request, result } => {
-                if let Some((asker, asked)) = self.status_asks.remove(&(id, request))
-                    && let Some(s) = sessions.session(asker)
-                {
-                    let _ = match result {
-                        Ok(info) => s.accept_subscribe(asked, info),
-                        Err(reason) => {
-                            let code = codes::map_failure(self.family(id), self.family(asker), reason.code);
-                            s.reject(asked, code, &reason.text)
-                        }
-                    };
+            Event::TrackStatus { request, result } => self.on_status(id, request, result, sessions),
+            Event::IncomingPublish { request, track, info } => {
+                self.on_incoming_publish(now, id, request, track, info, sessions)
+            }
+            Event::IncomingTrackDiscovery { request, prefix, forward } => {
+                self.on_track_discovery(id, request, prefix, forward, sessions)
+            }
+            Event::IncomingTrackDiscoveryEnded { request } => {
+                if let Some(p) = self.peers.get_mut(&id) {
+                    p.track_discoveries.remove(&request);
                 }
             }
-            Event::IncomingFetch { request, .. } | Event::IncomingPublish { request, .. } => {
-                let code = codes::not_supported(self.family(id));
-                if let Some(s) = sessions.session(id) {
-                    let _ = s.reject(request, code, "not supported by this relay");
-                }
+            Event::PublishAccepted { request, options } => {
+                self.on_publish_accepted(now, id, request, options, sessions)
             }
+            Event::GoAway { .. } => self.on_goaway(id, sessions),
             Event::Closed { .. } => self.remove_session(id, sessions),
             _ => {}
-        }
-    }
-
-    /// A track-status request (lite-05 TRACK stream, MOQT TRACK_STATUS): answered from the
-    /// track's upstream subscription when the relay has one, else asked of the publisher
-    /// that routes the namespace (lite-05 §Track: a subscriber MUST have TRACK_INFO before
-    /// it can read a subscription's frames, so a relay that refused it could serve no
-    /// lite-05 subscriber that asks).
-    fn on_track_status(
-        &mut self,
-        id: SessionId,
-        request: RequestHandle,
-        track: TrackName,
-        sessions: &mut impl Sessions,
-    ) {
-        if let Some(info) = self.tracks.get(&track).filter(|t| t.info.is_some()).map(|t| t.downstream_info())
-        {
-            if let Some(s) = sessions.session(id) {
-                let _ = s.accept_subscribe(request, info);
-            }
-            return;
-        }
-        let family = self.family(id);
-        let upstream = self.routes.route(&track.namespace, id);
-        let asked = match upstream {
-            Some(_) if self.status_asks.len() >= self.config.max_waiting_subscribes => {
-                self.stats.refused_excessive_load += 1;
-                Err(codes::excessive_load(family))
-            }
-            Some(publisher) => match sessions.session(publisher).map(|s| s.track_status(track)) {
-                Some(Ok(ours)) => Ok((publisher, ours)),
-                _ => Err(codes::not_supported(family)),
-            },
-            None => Err(codes::does_not_exist(family)),
-        };
-        match asked {
-            Ok(key) => {
-                self.status_asks.insert(key, (id, request));
-            }
-            Err(code) => {
-                if let Some(s) = sessions.session(id) {
-                    let _ = s.reject(request, code, "track status unavailable");
-                }
-            }
         }
     }
 
@@ -373,7 +427,7 @@ impl Relay {
         if self.routes.advertised.contains_key(&(id, ns.clone())) {
             return;
         }
-        match session.announce(ns.clone()) {
+        match session.announce_relayed(ns.clone(), self.routes.hops(&ns)) {
             Ok(h) => {
                 self.routes.advertised.insert((id, ns), h);
             }
@@ -419,6 +473,7 @@ impl Relay {
                 }
             }
         }
+        self.take_over(&namespace, sessions);
         let (ready, still): (Vec<Waiting>, Vec<Waiting>) = std::mem::take(&mut self.waiting)
             .into_iter()
             .partition(|w| w.track.namespace.starts_with(&namespace) && w.session != origin.session);
@@ -428,21 +483,24 @@ impl Relay {
         }
     }
 
-    /// Namespaces that lost their last publisher: withdraw the relay's announces of them.
-    fn withdraw(&mut self, emptied: &[Namespace], sessions: &mut impl Sessions) {
-        for ns in emptied {
-            let ours: Vec<(SessionId, RequestHandle)> = self
-                .routes
-                .advertised
-                .iter()
-                .filter(|((_, n), _)| n == ns)
-                .map(|((s, _), h)| (*s, *h))
-                .collect();
-            for (s, h) in ours {
-                self.routes.advertised.remove(&(s, ns.clone()));
-                if let Some(session) = sessions.session(s) {
-                    let _ = session.cancel(h);
-                }
+    /// Withdraws the relay's announces that no longer have a publisher behind them: every
+    /// announce of a namespace that lost its last publisher, and, by split
+    /// horizon, every announce made on a session that is itself the namespace's only
+    /// remaining publisher. Without the latter, two relays that learned a namespace from
+    /// each other (a loop of relays) would keep it alive for each other after its real
+    /// publisher left.
+    fn withdraw(&mut self, sessions: &mut impl Sessions) {
+        let stale: Vec<((SessionId, Namespace), RequestHandle)> = self
+            .routes
+            .advertised
+            .iter()
+            .filter(|((s, ns), _)| !self.routes.published_besides(ns, *s))
+            .map(|(k, h)| (k.clone(), *h))
+            .collect();
+        for (key, h) in stale {
+            self.routes.advertised.remove(&key);
+            if let Some(session) = sessions.session(key.0) {
+                let _ = session.cancel(h);
             }
         }
     }
@@ -468,24 +526,32 @@ impl Relay {
             family,
             needs_timestamp,
             accepted: false,
+            joined_at: None,
+            requested_at: self.tracks.get(&track).and_then(|t| t.downstream_info().largest),
             start_group: None,
+            newest_at_arrival: None,
             newest_group: None,
             skipped_group: None,
             open: Vec::new(),
+            via_publish: false,
         };
         if let Some(t) = self.tracks.get_mut(&track) {
             if t.subscribers.len() >= self.config.max_subscribers_per_track {
                 self.refuse(id, request, family, sessions);
                 return;
             }
+            let mut downstream = downstream;
+            downstream.newest_at_arrival = t.newest_group;
             t.subscribers.push(downstream);
             self.by_downstream.insert((id, request), track.clone());
-            if t.info.is_some() {
+            let live = t.info.is_some();
+            self.reaggregate(&track, sessions);
+            if live {
                 self.accept_downstream(now, &track, id, request, sessions);
             }
             return;
         }
-        let Some(publisher) = self.routes.route(&track.namespace, id) else {
+        let Some(publisher) = self.pick_publisher(&track.namespace, id) else {
             if self.waiting.len() >= self.config.max_waiting_subscribes {
                 self.refuse(id, request, family, sessions);
                 return;
@@ -498,36 +564,40 @@ impl Relay {
             self.refuse(id, request, family, sessions);
             return;
         }
-        // One upstream subscription for everyone, at the first subscriber's priority and
-        // from where it asks to start (a start group before the live edge is the first group
-        // to deliver: lite-04/05 §SUBSCRIBE Start Group; draft-18 §Subscription Filters);
-        // the relay always wants the objects.
+        // One upstream subscription for everyone: from the latest group, at the first
+        // subscriber's priority, group order and forward state (later ones update the
+        // priority and forward state, see `update`; the group order stays the first one's).
         let upstream_options = SubscribeOptions {
-            filter: options.filter,
+            filter: Filter::LargestObject,
             priority: options.priority,
-            group_order: None,
-            forward: true,
+            group_order: options.group_order,
+            forward: options.forward,
             max_latency_ms: 0,
         };
-        let upstream = match sessions.session(publisher).map(|s| s.subscribe(track.clone(), upstream_options))
-        {
-            Some(Ok(h)) => h,
-            _ => {
-                self.stats.command_errors += 1;
-                if let Some(s) = sessions.session(id) {
-                    let _ = s.reject(request, codes::does_not_exist(family), "publisher unreachable");
+        let upstream =
+            match sessions.session(publisher).map(|s| s.subscribe(track.clone(), upstream_options.clone())) {
+                Some(Ok(h)) => h,
+                _ => {
+                    self.stats.command_errors += 1;
+                    if let Some(s) = sessions.session(id) {
+                        let _ = s.reject(request, codes::does_not_exist(family), "publisher unreachable");
+                    }
+                    return;
                 }
-                return;
-            }
-        };
+            };
         self.stats.upstream_subscribes += 1;
         self.by_upstream.insert((publisher, upstream), track.clone());
         self.by_downstream.insert((id, request), track.clone());
+        // A live track starts a fresh cache: a kept one may have a hole up to the new edge.
+        self.kept.remove(&track);
         self.tracks.insert(
             track,
             Track {
                 publisher,
                 upstream,
+                upstream_options,
+                resume_from: None,
+                pushed: false,
                 info: None,
                 subscribers: vec![downstream],
                 cache: Default::default(),
@@ -565,14 +635,30 @@ impl Relay {
             return;
         };
         let Some(session) = sessions.session(id) else { return };
-        if session.accept_subscribe(request, info).is_err() {
+        let joined_at = info.largest;
+        // A track pushed with PUBLISH was accepted by the peer (PUBLISH_OK) instead.
+        if !d.via_publish && session.accept_subscribe(request, info).is_err() {
             self.stats.command_errors += 1;
             return;
         }
         d.accepted = true;
+        d.joined_at = joined_at;
         // Where this subscriber starts, and what of the cache it gets first.
         let replay_from = match d.options.filter {
-            Filter::LargestObject => t.cache.latest().map(|g| (g.group, 0)),
+            // MOQT: the filter starts after the Largest Object the relay had when the
+            // SUBSCRIBE arrived ({0, 0} if none), and nothing before it may be sent
+            // (draft-18 §5.1.2): a late joiner gets nothing from the cache.
+            Filter::LargestObject if matches!(session.version(), Some(sluice::Version::Moqt(_))) => {
+                d.start_group = d.requested_at.map(|l| l.group);
+                Some(d.requested_at.map_or((0, 0), |l| (l.group, l.object.saturating_add(1))))
+            }
+            // moq-lite (lite-05 §SUBSCRIBE): the latest group when the subscription arrived;
+            // if there was none, every group cached since (all of them came after it: a new
+            // upstream starts a fresh cache).
+            Filter::LargestObject => match d.newest_at_arrival {
+                Some(group) => Some((group, 0)),
+                None => t.cache.covered_from().map(|l| (l.group, 0)),
+            },
             Filter::NextGroup => {
                 d.start_group = t.newest_group.map(|g| g.saturating_add(1));
                 None
@@ -582,9 +668,11 @@ impl Relay {
                 Some((l.group, l.object))
             }
         };
-        if let Some((group, object)) = replay_from {
+        if let Some((group, object)) = replay_from.filter(|_| d.options.forward) {
             let peer = self.peers.entry(id).or_default();
-            let objects: Vec<(ObjectInfo, Bytes)> = t
+            let ended: Vec<(u64, u64)> =
+                t.cache.groups_since(group).flat_map(|g| g.ended.iter().map(|s| (g.group, *s))).collect();
+            let objects: Vec<(ObjectInfo, Payload)> = t
                 .cache
                 .groups_since(group)
                 .flat_map(|g| g.objects.iter())
@@ -601,6 +689,9 @@ impl Relay {
                 };
                 d.forward(session, &info, &payload, ctx);
             }
+            for (group, subgroup) in ended {
+                d.subgroup_ended(session, group, subgroup, peer.congested, &mut self.stats);
+            }
         }
     }
 
@@ -615,11 +706,16 @@ impl Relay {
         let Some(name) = self.by_upstream.get(&(id, request)).cloned() else { return };
         let Some(t) = self.tracks.get_mut(&name) else { return };
         t.info = Some(info);
-        let pending: Vec<(SessionId, RequestHandle)> =
-            t.subscribers.iter().filter(|d| !d.accepted).map(|d| (d.session, d.request)).collect();
+        let pending: Vec<(SessionId, RequestHandle)> = t
+            .subscribers
+            .iter()
+            .filter(|d| !d.accepted && !d.via_publish)
+            .map(|d| (d.session, d.request))
+            .collect();
         for (s, r) in pending {
             self.accept_downstream(now, &name, s, r, sessions);
         }
+        self.push_to_discoveries(&name, sessions);
     }
 
     fn on_object(
@@ -635,19 +731,21 @@ impl Relay {
         let limits = self.limits();
         let max_open = self.config.max_open_streams_per_subscriber;
         let Some(t) = self.tracks.get_mut(name) else { return };
-        let payload = match payload {
-            Payload::One(b) => b,
-            chunks => {
-                // `ObjectWrite` takes one `Bytes`: a payload that arrived in pieces is joined.
-                self.stats.payload_copies += 1;
-                chunks.to_bytes()
-            }
-        };
+        if t.resume_from.is_some_and(|g| info.group < g) {
+            // A new publisher after a switchover resending what was already forwarded.
+            self.stats.late_objects_dropped += 1;
+            return;
+        }
+        // The payload is forwarded (and cached) as the chunks it arrived in: no copy.
         if info.status == sluice::ObjectStatus::Normal {
+            // Objects can overtake the upstream SUBSCRIBE_OK (lite: they come on their own
+            // streams). Until it arrives nobody is accepted, so the cache is all the waiting
+            // subscribers will get: it keeps every group then, bounded by bytes and age only.
+            let limits = if t.info.is_none() { Limits { groups: usize::MAX, ..limits } } else { limits };
             t.cache.insert(now, &info, &payload, limits);
             t.newest_group = Some(t.newest_group.map_or(info.group, |g| g.max(info.group)));
         }
-        for d in t.subscribers.iter_mut().filter(|d| d.accepted) {
+        for d in t.subscribers.iter_mut().filter(|d| d.accepted && d.options.forward) {
             let Some(session) = sessions.session(d.session) else { continue };
             let peer = self.peers.entry(d.session).or_default();
             let ctx = ForwardCtx {
@@ -661,6 +759,25 @@ impl Relay {
         }
     }
 
+    /// An upstream subgroup stream ended: so do the subscribers' streams of it.
+    fn on_subgroup_ended(
+        &mut self,
+        id: SessionId,
+        request: RequestHandle,
+        group: u64,
+        subgroup: u64,
+        sessions: &mut impl Sessions,
+    ) {
+        let Some(name) = self.by_upstream.get(&(id, request)) else { return };
+        let Some(t) = self.tracks.get_mut(name) else { return };
+        t.cache.subgroup_ended(group, subgroup);
+        for d in t.subscribers.iter_mut().filter(|d| d.accepted) {
+            let Some(session) = sessions.session(d.session) else { continue };
+            let congested = self.peers.get(&d.session).is_some_and(|p| p.congested);
+            d.subgroup_ended(session, group, subgroup, congested, &mut self.stats);
+        }
+    }
+
     /// The upstream subscription ended or failed: every downstream one that was accepted
     /// ends, every other one fails, with the mapped code, and the track is forgotten.
     fn upstream_ended(
@@ -671,12 +788,24 @@ impl Relay {
         reason: Reason,
         sessions: &mut impl Sessions,
     ) {
-        let Some(name) = self.by_upstream.remove(&(id, request)) else { return };
+        let Some(name) = self.by_upstream.get(&(id, request)).cloned() else { return };
+        let leaving = match end {
+            UpstreamEnd::PublisherGone { .. } => true,
+            // MOQT PUBLISH_DONE GOING_AWAY: the publisher moves; so does the track.
+            UpstreamEnd::Code(Family::Moqt) => reason.code == codes::GOING_AWAY,
+            UpstreamEnd::Code(Family::Lite) => false,
+        };
+        if leaving && self.fail_over(&name, sessions) {
+            return;
+        }
+        self.by_upstream.remove(&(id, request));
         let Some(mut t) = self.tracks.remove(&name) else { return };
+        let cache = std::mem::take(&mut t.cache);
+        self.keep(name, t.info.clone(), cache);
         for mut d in t.subscribers.drain(..) {
             self.by_downstream.remove(&(d.session, d.request));
             let Some(session) = sessions.session(d.session) else { continue };
-            let result = match (end, d.accepted) {
+            let result = match (end, d.accepted || d.via_publish) {
                 (UpstreamEnd::Code(from), true) => {
                     d.close_all(session);
                     session.end_subscription(
@@ -688,11 +817,16 @@ impl Relay {
                 (UpstreamEnd::Code(from), false) => {
                     session.reject(d.request, codes::map_failure(from, d.family, reason.code), &reason.text)
                 }
-                (UpstreamEnd::PublisherGone, true) => {
+                (UpstreamEnd::PublisherGone { going_away }, true) => {
                     d.close_all(session);
-                    session.end_subscription(d.request, codes::publisher_gone(d.family), &reason.text)
+                    let code = if going_away {
+                        codes::publisher_going_away(d.family)
+                    } else {
+                        codes::publisher_gone(d.family)
+                    };
+                    session.end_subscription(d.request, code, &reason.text)
                 }
-                (UpstreamEnd::PublisherGone, false) => {
+                (UpstreamEnd::PublisherGone { .. }, false) => {
                     session.reject(d.request, codes::publisher_gone(d.family), &reason.text)
                 }
             };
@@ -708,11 +842,14 @@ impl Relay {
         let Some(name) = self.by_downstream.remove(&(id, request)) else { return };
         let Some(t) = self.tracks.get_mut(&name) else { return };
         t.subscribers.retain(|d| !(d.session == id && d.request == request));
-        if !t.subscribers.is_empty() {
+        if !t.subscribers.is_empty() || t.pushed {
+            self.reaggregate(&name, sessions);
             return;
         }
         let (publisher, upstream) = (t.publisher, t.upstream);
-        self.tracks.remove(&name);
+        if let Some(t) = self.tracks.remove(&name) {
+            self.keep(name, t.info, t.cache);
+        }
         self.by_upstream.remove(&(publisher, upstream));
         if let Some(s) = sessions.session(publisher) {
             let _ = s.cancel(upstream);

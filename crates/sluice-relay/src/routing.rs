@@ -9,8 +9,8 @@
 //! NamespaceGone, DiscoveryEnded, session close) removes exactly it.
 //!
 //! Several sessions may publish the same namespace; the first registered is the one
-//! subscriptions are routed to, later ones are kept as fall-backs (no failover of live
-//! subscriptions yet). A track is routed by longest registered namespace prefix (a lite
+//! subscriptions are routed to, later ones are kept as fall-backs that live tracks move to
+//! when their publisher leaves or says GOAWAY (see `relay/switchover.rs`). A track is routed by longest registered namespace prefix (a lite
 //! broadcast path may be announced at any depth of the track's namespace).
 
 use std::collections::BTreeMap;
@@ -34,6 +34,9 @@ pub(crate) struct Routes {
     origins: BTreeMap<Namespace, Vec<Origin>>,
     /// Announces the relay made: (session it was made on, namespace) → its handle there.
     pub(crate) advertised: BTreeMap<(SessionId, Namespace), RequestHandle>,
+    /// moq-lite hop path (origin first) of a namespace, as its first publisher reported
+    /// it; carried in the relay's own announces of it.
+    hops: BTreeMap<Namespace, Vec<u64>>,
 }
 
 impl Routes {
@@ -45,6 +48,19 @@ impl Routes {
     /// True when `namespace` is routed.
     pub(crate) fn contains(&self, namespace: &Namespace) -> bool {
         self.origins.contains_key(namespace)
+    }
+
+    /// Records the hop path `namespace` came by, unless it is already routed (the first
+    /// publisher's path is the one announced on).
+    pub(crate) fn set_hops(&mut self, namespace: &Namespace, hops: Vec<u64>) {
+        if !self.origins.contains_key(namespace) && !hops.is_empty() {
+            self.hops.insert(namespace.clone(), hops);
+        }
+    }
+
+    /// The hop path of `namespace` (empty when unknown or local).
+    pub(crate) fn hops(&self, namespace: &Namespace) -> Vec<u64> {
+        self.hops.get(namespace).cloned().unwrap_or_default()
     }
 
     /// Registers `origin` for `namespace`; true when the namespace is new.
@@ -70,16 +86,28 @@ impl Routes {
             }
             !list.is_empty()
         });
+        for ns in &emptied {
+            self.hops.remove(ns);
+        }
         emptied
     }
 
-    /// The session to subscribe upstream for a track in `namespace`: the first origin of
-    /// the longest registered prefix, excluding the subscriber's own session.
-    pub(crate) fn route(&self, namespace: &Namespace, exclude: SessionId) -> Option<SessionId> {
+    /// The session to subscribe upstream for a track in `namespace`: the first `usable`
+    /// origin of the longest registered prefix that has one.
+    pub(crate) fn route(
+        &self,
+        namespace: &Namespace,
+        usable: impl Fn(SessionId) -> bool,
+    ) -> Option<SessionId> {
         (0..=namespace.0.len()).rev().find_map(|n| {
             let prefix = Namespace(namespace.0.iter().take(n).cloned().collect());
-            self.origins.get(&prefix)?.iter().find(|o| o.session != exclude).map(|o| o.session)
+            self.origins.get(&prefix)?.iter().find(|o| usable(o.session)).map(|o| o.session)
         })
+    }
+
+    /// True when some session other than `session` publishes exactly `namespace`.
+    pub(crate) fn published_besides(&self, namespace: &Namespace, session: SessionId) -> bool {
+        self.origins.get(namespace).is_some_and(|list| list.iter().any(|o| o.session != session))
     }
 
     /// Every routed namespace with the sessions publishing it.
@@ -103,12 +131,15 @@ mod tests {
         assert!(routes.add(Namespace::from_fields(["a", "b"]), origin(2, 0)));
         assert!(!routes.add(Namespace::from_fields(["a", "b"]), origin(3, 0)));
         let ns = Namespace::from_fields(["a", "b", "c"]);
-        assert_eq!(routes.route(&ns, SessionId(9)), Some(SessionId(2)));
-        assert_eq!(routes.route(&ns, SessionId(2)), Some(SessionId(3)));
-        assert_eq!(routes.route(&Namespace::from_fields(["a", "x"]), SessionId(9)), Some(SessionId(1)));
-        assert_eq!(routes.route(&Namespace::from_fields(["z"]), SessionId(9)), None);
+        assert_eq!(routes.route(&ns, |s| s != SessionId(9)), Some(SessionId(2)));
+        assert_eq!(routes.route(&ns, |s| s != SessionId(2)), Some(SessionId(3)));
+        assert_eq!(
+            routes.route(&Namespace::from_fields(["a", "x"]), |s| s != SessionId(9)),
+            Some(SessionId(1))
+        );
+        assert_eq!(routes.route(&Namespace::from_fields(["z"]), |_| true), None);
         let emptied = routes.remove_where(|_, o| o.session == SessionId(2) || o.session == SessionId(3));
         assert_eq!(emptied, vec![Namespace::from_fields(["a", "b"])]);
-        assert_eq!(routes.route(&ns, SessionId(9)), Some(SessionId(1)));
+        assert_eq!(routes.route(&ns, |s| s != SessionId(9)), Some(SessionId(1)));
     }
 }

@@ -4,18 +4,19 @@
 //! Forwarding rules (what a subscriber sees):
 //! * each (group, subgroup) gets its own downstream stream, opened at the first object the
 //!   subscriber gets of it and written in arrival order, never reordered; objects are the
-//!   upstream payload `Bytes` (reference-counted, not copied);
-//! * a stream ends on the upstream END_OF_GROUP / END_OF_TRACK status object (MOQT), or,
-//!   because the core reports no end of an upstream group stream (moq-lite never says, and
-//!   MOQT only says with a status object), when the group after the next starts for that
-//!   subscriber: a group's stream stays open one group longer, because streams of different
-//!   groups race on the transport and its last objects may arrive after the next group's
-//!   first ones. An object of a group whose stream was already finished is dropped and
-//!   counted ([`crate::RelayStats::late_objects_dropped`]);
+//!   upstream payload's chunks (reference-counted, not copied nor joined);
+//! * a stream ends when its upstream stream ends ([`sluice::Event::SubgroupEnded`]; on a
+//!   lite subscriber, when every upstream subgroup it carries has ended) or on the upstream
+//!   END_OF_GROUP / END_OF_TRACK status object (MOQT). A newer group starting ends nothing:
+//!   streams of different groups race on the transport, and a publisher may write several
+//!   groups at once, so objects of an older group may arrive after a newer group's (and an
+//!   older group's first object after a newer one's); draft-18 lets no relay drop them;
 //! * a subscriber reported congested ([`crate::Relay::set_congested`]) gets no new groups:
 //!   when the next group starts its older streams are *reset* (their queued bytes are
 //!   dropped by the transport) and the new group is skipped, until it is no longer
-//!   congested; it then resumes at the next group start, never mid-group. A group that
+//!   congested; it then resumes at the next group start, never mid-group: objects of the
+//!   skipped group or older ones without an open stream are dropped and counted
+//!   ([`crate::RelayStats::late_objects_dropped`]). A group that
 //!   ends upstream while its subscriber is congested is not finished at once but kept until
 //!   the next group starts, because the core forgets a finished stream and it could then no
 //!   longer be reset;
@@ -29,10 +30,9 @@
 //! * to MOQT: the lite-05 timestamp is dropped (MOQT has no such field); ids, subgroups,
 //!   properties and publisher priority are kept.
 
-use bytes::Bytes;
 use sluice::{
-    ObjectInfo, ObjectStatus, ObjectWrite, RequestHandle, Session, StreamId, SubscribeOptions, Time,
-    TrackInfo,
+    Location, ObjectInfo, ObjectStatus, ObjectWrite, Payload, RequestHandle, Session, StreamId,
+    SubscribeOptions, Time, TrackInfo,
 };
 
 use crate::cache::GroupCache;
@@ -57,6 +57,9 @@ pub(crate) struct OpenStream {
     pub(crate) stream: StreamId,
     /// Objects written (the next lite frame index).
     pub(crate) written: u64,
+    /// Upstream subgroups carried on it whose upstream stream has not ended yet (one on
+    /// MOQT; on lite every subgroup of the group shares the stream).
+    pub(crate) upstream: Vec<u64>,
     /// The upstream group ended while the subscriber was congested: finish (or reset) it
     /// when the next group starts.
     pub(crate) ended: bool,
@@ -72,13 +75,27 @@ pub(crate) struct Downstream {
     /// lite-05: frames need a timestamp.
     pub(crate) needs_timestamp: bool,
     pub(crate) accepted: bool,
+    /// The largest location the relay had when it accepted this subscription: where a
+    /// joining fetch on it ends (draft-18 §10.12.2).
+    pub(crate) joined_at: Option<Location>,
+    /// The largest location the relay had when the SUBSCRIBE arrived: where a MOQT
+    /// LargestObject filter starts after (`None`: at {0, 0}, draft-18 §5.1.2).
+    pub(crate) requested_at: Option<Location>,
     /// First group this subscriber may get (set when accepted).
     pub(crate) start_group: Option<u64>,
+    /// The track's newest group when this subscription arrived (`None`: no group yet). A
+    /// LargestObject subscriber starts there, even if it is accepted later (it waited for
+    /// the upstream SUBSCRIBE_OK while objects were already coming in).
+    pub(crate) newest_at_arrival: Option<u64>,
     /// The newest group opened (or skipped) for this subscriber.
     pub(crate) newest_group: Option<u64>,
     /// A group skipped while congested: its objects are not sent.
     pub(crate) skipped_group: Option<u64>,
     pub(crate) open: Vec<OpenStream>,
+    /// The relay pushed the track to this session with PUBLISH (its SUBSCRIBE_TRACKS);
+    /// `request` is that PUBLISH. Accepted by the peer's PUBLISH_OK, ended with
+    /// PUBLISH_DONE like a subscription.
+    pub(crate) via_publish: bool,
 }
 
 /// One relayed track. See the module docs.
@@ -86,6 +103,13 @@ pub(crate) struct Downstream {
 pub(crate) struct Track {
     pub(crate) publisher: SessionId,
     pub(crate) upstream: RequestHandle,
+    /// The options of the upstream subscription: the aggregate of the downstream ones
+    /// (see [`Track::aggregate`]).
+    pub(crate) upstream_options: SubscribeOptions,
+    /// After a publisher switchover: objects of groups before this one are not forwarded.
+    pub(crate) resume_from: Option<u64>,
+    /// Pushed to the relay (MOQT PUBLISH): lives until its publisher ends it.
+    pub(crate) pushed: bool,
     /// What the publisher said, once subscribed.
     pub(crate) info: Option<TrackInfo>,
     pub(crate) subscribers: Vec<Downstream>,
@@ -95,6 +119,23 @@ pub(crate) struct Track {
 }
 
 impl Track {
+    /// The upstream options the downstream subscriptions call for: the most important
+    /// (lowest) subscriber priority among them, and Forward=1 if any of them forwards
+    /// (draft-18 §8: a relay forwards upstream if any downstream subscriber wants it). The
+    /// filter stays LargestObject (the relay always wants the live edge) and the group
+    /// order stays the one the first subscriber asked for (none: the publisher's): a
+    /// draft-18 REQUEST_UPDATE cannot change it (draft-18 "GROUP ORDER Parameter": only in
+    /// SUBSCRIBE, PUBLISH_OK and FETCH), and each downstream stream gets its own
+    /// subscriber's order from the core anyway.
+    pub(crate) fn aggregate(&self) -> SubscribeOptions {
+        let mut options = self.upstream_options.clone();
+        if let Some(p) = self.subscribers.iter().map(|d| d.options.priority).min() {
+            options.priority = p;
+        }
+        options.forward = self.subscribers.iter().any(|d| d.options.forward);
+        options
+    }
+
     /// The info a downstream subscriber is accepted with: the publisher's, with the
     /// largest location raised to what the relay has seen.
     pub(crate) fn downstream_info(&self) -> TrackInfo {
@@ -121,7 +162,7 @@ impl Downstream {
         &mut self,
         session: &mut Session,
         info: &ObjectInfo,
-        payload: &Bytes,
+        payload: &Payload,
         ctx: ForwardCtx<'_>,
     ) {
         let subgroup = match self.family {
@@ -145,36 +186,37 @@ impl Downstream {
             }
             return;
         }
-        if self.start_group.is_some_and(|s| info.group < s) || self.skipped_group == Some(info.group) {
+        if self.start_group.is_some_and(|s| info.group < s) {
             return;
         }
         let index = match self.open.iter().position(|o| o.group == info.group && o.subgroup == subgroup) {
             Some(i) => i,
             None => {
-                if self.newest_group.is_some_and(|n| info.group < n) {
+                let older = self.newest_group.is_some_and(|n| info.group < n);
+                if self.skipped_group.is_some_and(|s| info.group <= s) || (older && ctx.congested) {
+                    // Skipped (or reset) while congested: never resumed mid-group.
                     ctx.stats.late_objects_dropped += 1;
                     return;
                 }
-                if self.newest_group != Some(info.group) {
-                    // A newer group starts. Streams of groups before the previous one are done:
-                    // finished. The previous group's streams stay open one group longer,
-                    // since streams of different groups race on the transport (a newer group
-                    // often has the higher send order) and its last objects may arrive after
-                    // the new group's first ones; when congested they are reset instead.
-                    let previous = self.newest_group;
+                if !older && self.newest_group != Some(info.group) {
+                    // A newer group starts: older streams stay open until their upstream
+                    // streams end (see the module docs); when congested they are reset and
+                    // the new group is skipped.
                     self.newest_group = Some(info.group);
-                    for o in std::mem::take(&mut self.open) {
-                        if previous != Some(o.group) {
-                            if session.close_subgroup(o.stream, o.ended).is_err() {
+                    if !ctx.congested {
+                        // Groups that ended upstream while congested, kept to be reset, are
+                        // finished now.
+                        for o in self.open.iter().filter(|o| o.ended) {
+                            if session.close_subgroup(o.stream, true).is_err() {
                                 ctx.stats.command_errors += 1;
                             }
-                        } else if ctx.congested {
-                            self.reset(session, o.stream, ctx.now, ctx.stats);
-                        } else {
-                            self.open.push(o);
                         }
+                        self.open.retain(|o| !o.ended);
                     }
                     if ctx.congested {
+                        for o in std::mem::take(&mut self.open) {
+                            self.reset(session, o.stream, ctx.now, ctx.stats);
+                        }
                         self.skipped_group = Some(info.group);
                         ctx.stats.groups_skipped += 1;
                         return;
@@ -186,7 +228,14 @@ impl Downstream {
                     ctx.stats.command_errors += 1;
                     return;
                 };
-                self.open.push(OpenStream { group: info.group, subgroup, stream, written: 0, ended: false });
+                self.open.push(OpenStream {
+                    group: info.group,
+                    subgroup,
+                    stream,
+                    written: 0,
+                    upstream: Vec::new(),
+                    ended: false,
+                });
                 while self.open.len() > ctx.max_open.max(1) {
                     let oldest = self.open.remove(0);
                     self.reset(session, oldest.stream, ctx.now, ctx.stats);
@@ -195,6 +244,9 @@ impl Downstream {
             }
         };
         let Some(open) = self.open.get_mut(index) else { return };
+        if !open.upstream.contains(&info.subgroup) {
+            open.upstream.push(info.subgroup);
+        }
         let mut write = ObjectWrite::new(info.object, payload.clone());
         match self.family {
             Family::Lite => {
@@ -214,6 +266,37 @@ impl Downstream {
             Err(_) => {
                 ctx.stats.command_errors += 1;
                 self.open.remove(index);
+            }
+        }
+    }
+
+    /// The upstream stream of (`group`, `subgroup`) ended: finish ours once every upstream
+    /// subgroup it carries has ended (kept open, marked ended, while congested: see the
+    /// module docs).
+    pub(crate) fn subgroup_ended(
+        &mut self,
+        session: &mut Session,
+        group: u64,
+        subgroup: u64,
+        congested: bool,
+        stats: &mut RelayStats,
+    ) {
+        let ours = match self.family {
+            Family::Lite => 0,
+            Family::Moqt => subgroup,
+        };
+        let Some(i) = self.open.iter().position(|o| o.group == group && o.subgroup == ours) else { return };
+        let Some(o) = self.open.get_mut(i) else { return };
+        o.upstream.retain(|s| *s != subgroup);
+        if !o.upstream.is_empty() {
+            return;
+        }
+        if congested {
+            o.ended = true;
+        } else {
+            let o = self.open.remove(i);
+            if session.close_subgroup(o.stream, false).is_err() {
+                stats.command_errors += 1;
             }
         }
     }

@@ -54,7 +54,8 @@ fn late_joiner(version: Version) {
     let stream = write_open(&mut node, &mut publisher, 1, 0..3);
     assert_eq!(node.relay.cached(&track), (2, 7 * 500), "{version:?}: both groups cached");
 
-    // A late joiner starts at the latest group, from its first object, served from cache.
+    // A late joiner: moq-lite starts at the latest group, from its first object (served from
+    // cache); MOQT after the Largest Location of its SUBSCRIBE_OK.
     let late = subscriber(&mut node, version, &track);
     publisher.serve(&mut node);
     assert!(publisher.subscriptions.len() == 1, "{version:?}: no second upstream subscription");
@@ -75,7 +76,13 @@ fn late_joiner(version: Version) {
     all.extend((0..5).map(|o| (1, o)));
     all.extend((0..2).map(|o| (2, o)));
     assert_eq!(e.ids(), all, "{version:?}: early subscriber gets everything");
-    assert_eq!(l.ids(), all[4..].to_vec(), "{version:?}: late joiner starts at group 1, object 0");
+    if version == DRAFT18 {
+        // draft-18 §5.1.2: Largest Object filter, start {Largest.Group, Largest.Object + 1}
+        // (Largest = (1, 2) at SUBSCRIBE_OK); nothing older may be sent.
+        assert_eq!(l.ids(), all[7..].to_vec(), "{version:?}: late joiner starts after (1, 2)");
+    } else {
+        assert_eq!(l.ids(), all[4..].to_vec(), "{version:?}: late joiner starts at group 1, object 0");
+    }
     for (g, _, o, payload, _) in &l.objects {
         assert_eq!(payload, &frame(*g, *o, 500));
     }
@@ -92,7 +99,7 @@ fn late_joiner_starts_from_the_latest_cached_group_lite05() {
 }
 
 #[test]
-fn late_joiner_starts_from_the_latest_cached_group_draft18() {
+fn late_joiner_starts_after_the_largest_location_draft18() {
     late_joiner(DRAFT18);
 }
 

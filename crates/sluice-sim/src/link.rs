@@ -35,7 +35,7 @@
 //! fixed number of draws per chunk and per datagram, so runs are reproducible.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -202,7 +202,38 @@ pub(crate) struct Link {
     held: [VecDeque<Delivery>; 2],
     /// Per sending side, the streams with queued bytes or a pending wake-up (so a link
     /// with thousands of finished streams does not scan them all per packet).
-    active: [BTreeSet<usize>; 2],
+    active: [ActiveSet; 2],
+    /// Scratch list of active streams for [`Link::pump`] (kept, so pumping does not allocate).
+    scratch: Vec<usize>,
+}
+
+/// A set of stream keys iterated in ascending order (as a `BTreeSet` would be), kept in a
+/// sorted `Vec` so that a stream going active and idle again, once per chunk, does not
+/// allocate and free a tree node each time.
+#[derive(Debug, Default)]
+struct ActiveSet(Vec<usize>);
+
+impl ActiveSet {
+    fn insert(&mut self, key: usize) {
+        if let Err(at) = self.0.binary_search(&key) {
+            self.0.insert(at, key);
+        }
+    }
+
+    fn remove(&mut self, key: &usize) {
+        if let Ok(at) = self.0.binary_search(key) {
+            self.0.remove(at);
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a ActiveSet {
+    type Item = &'a usize;
+    type IntoIter = std::slice::Iter<'a, usize>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
 }
 
 impl Link {
@@ -222,7 +253,8 @@ impl Link {
             closed: [false; 2],
             paused: [false; 2],
             held: [VecDeque::new(), VecDeque::new()],
-            active: [BTreeSet::new(), BTreeSet::new()],
+            active: [ActiveSet::default(), ActiveSet::default()],
+            scratch: Vec::new(),
         }
     }
 
@@ -481,7 +513,7 @@ impl Link {
             }
         }
         self.held = [VecDeque::new(), VecDeque::new()];
-        self.active = [BTreeSet::new(), BTreeSet::new()];
+        self.active = [ActiveSet::default(), ActiveSet::default()];
     }
 
     /// The sender resets one direction: queued bytes are dropped, the peer is told after
@@ -575,8 +607,10 @@ impl Link {
             self.schedule(at, Delivery::Data { key, from: sender, data: chunk.data, fin: chunk.fin });
         }
         let mut writable = Vec::new();
-        let active: Vec<usize> = self.active[s].iter().copied().collect();
-        for key in active {
+        let mut active = std::mem::take(&mut self.scratch);
+        active.clear();
+        active.extend_from_slice(&self.active[s].0);
+        for &key in &active {
             let credit = self.credit(key, sender);
             let Some(dir) = self.streams[key].dir(sender) else { continue };
             if dir.queue.front().is_some_and(|c| !c.data.is_empty()) && credit == 0 {
@@ -589,6 +623,7 @@ impl Link {
                 self.active[s].remove(&key);
             }
         }
+        self.scratch = active;
         for key in writable {
             let stream = self.streams[key].name(sender);
             self.stats.sent_by_mut(sender).writables += 1;

@@ -104,6 +104,13 @@ impl<E: Endpoint> Network<E> {
         std::mem::take(&mut self.conns[conn.0].events[side.index()])
     }
 
+    /// Moves the application events one endpoint has produced so far to the end of `out`.
+    /// Unlike [`Network::take_events`] both buffers keep their capacity, so a loop that
+    /// drains events over and over (a relay node, a benchmark) allocates nothing once warm.
+    pub fn drain_events_into(&mut self, conn: ConnId, side: Side, out: &mut Vec<Event>) {
+        out.append(&mut self.conns[conn.0].events[side.index()]);
+    }
+
     /// The application events one endpoint has produced and nobody took yet.
     pub fn events(&self, conn: ConnId, side: Side) -> &[Event] {
         &self.conns[conn.0].events[side.index()]

@@ -61,10 +61,20 @@ pub trait Encode {
     /// discard `buf` (encoding errors are caller bugs, never peer input).
     fn encode<B: bytes::BufMut>(&self, buf: &mut B, version: Self::Version) -> Result<(), EncodeError>;
 
+    /// Appends the encoding of `self` to a `Vec`: the same bytes as [`Encode::encode`].
+    ///
+    /// Types whose generic encoding needs a scratch buffer write in place here instead: a
+    /// control message's length precedes its body, so the generic path encodes the body
+    /// aside and copies it, while this one leaves a length placeholder and patches it.
+    /// Those types leave `out` as it was on error.
+    fn encode_into_vec(&self, out: &mut Vec<u8>, version: Self::Version) -> Result<(), EncodeError> {
+        self.encode(out, version)
+    }
+
     /// Convenience: encodes into a fresh `Vec`.
     fn encode_to_vec(&self, version: Self::Version) -> Result<Vec<u8>, EncodeError> {
         let mut out = Vec::new();
-        self.encode(&mut out, version)?;
+        self.encode_into_vec(&mut out, version)?;
         Ok(out)
     }
 }

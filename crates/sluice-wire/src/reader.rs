@@ -24,6 +24,7 @@ pub struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     /// An open reader over everything received so far.
+    #[inline]
     pub fn new(buf: &'a Bytes) -> Self {
         Reader { buf, pos: 0, end: buf.len(), bounded: false }
     }
@@ -31,21 +32,25 @@ impl<'a> Reader<'a> {
     /// A bounded reader over all of `buf`: running out is [`Violation::BodyTooShort`].
     ///
     /// Use it for inputs whose end is known to be the end of the value, such as a datagram.
+    #[inline]
     pub fn bounded(buf: &'a Bytes) -> Self {
         Reader { buf, pos: 0, end: buf.len(), bounded: true }
     }
 
     /// Bytes consumed since the start of the underlying buffer.
+    #[inline]
     pub fn position(&self) -> usize {
         self.pos
     }
 
     /// Bytes left to read.
+    #[inline]
     pub fn remaining(&self) -> usize {
         self.end.saturating_sub(self.pos)
     }
 
     /// True when nothing is left.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.remaining() == 0
     }
@@ -56,21 +61,25 @@ impl<'a> Reader<'a> {
     }
 
     /// The error for "the input ended too early" in this reader's mode.
+    #[inline]
     pub fn short(&self) -> DecodeError {
         if self.bounded { DecodeError::Invalid(Violation::BodyTooShort) } else { DecodeError::Incomplete }
     }
 
     /// The unread bytes, without consuming them.
+    #[inline]
     pub fn peek_slice(&self) -> &'a [u8] {
         self.buf.get(self.pos..self.end).unwrap_or_default()
     }
 
     /// The next byte, without consuming it.
+    #[inline]
     pub fn peek_u8(&self) -> DecodeResult<u8> {
         self.peek_slice().first().copied().ok_or_else(|| self.short())
     }
 
     /// Moves past `n` bytes.
+    #[inline]
     pub fn skip(&mut self, n: usize) -> DecodeResult<()> {
         if n > self.remaining() {
             return Err(self.short());
@@ -80,6 +89,7 @@ impl<'a> Reader<'a> {
     }
 
     /// One raw byte: the draft's `(8)`.
+    #[inline]
     pub fn u8(&mut self) -> DecodeResult<u8> {
         let b = self.peek_u8()?;
         self.pos = self.pos.saturating_add(1);
@@ -87,6 +97,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A big-endian u16: the draft's `(16)`.
+    #[inline]
     pub fn u16(&mut self) -> DecodeResult<u16> {
         match self.peek_slice() {
             [a, b, ..] => {
@@ -99,6 +110,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A varint of the given kind.
+    #[inline]
     pub fn varint(&mut self, kind: VarintKind) -> DecodeResult<u64> {
         let (value, len) = match kind {
             VarintKind::Quic => varint::decode_quic(self.peek_slice()),
@@ -110,16 +122,19 @@ impl<'a> Reader<'a> {
     }
 
     /// A QUIC (RFC 9000) varint: moq-lite's `(i)`.
+    #[inline]
     pub fn quic_varint(&mut self) -> DecodeResult<u64> {
         self.varint(VarintKind::Quic)
     }
 
     /// A MOQT vi64: draft-17+'s `(vi64)`.
+    #[inline]
     pub fn vi64(&mut self) -> DecodeResult<u64> {
         self.varint(VarintKind::Vi64)
     }
 
     /// The next `n` bytes as a zero-copy slice.
+    #[inline]
     pub fn bytes(&mut self, n: usize) -> DecodeResult<Bytes> {
         if n > self.remaining() {
             return Err(self.short());

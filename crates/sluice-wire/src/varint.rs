@@ -27,8 +27,12 @@ pub enum VarintKind {
 pub const QUIC_MAX: u64 = (1 << 62) - 1;
 
 /// Decodes a QUIC varint from the start of `buf`: `(value, bytes used)`.
+#[inline]
 pub fn decode_quic(buf: &[u8]) -> Option<(u64, usize)> {
     let first = *buf.first()?;
+    if first < 0x40 {
+        return Some((u64::from(first), 1)); // the 1-byte form, the most common
+    }
     let len = 1usize << (first >> 6);
     let bytes = buf.get(..len)?;
     let mut value = u64::from(first & 0x3f);
@@ -39,8 +43,19 @@ pub fn decode_quic(buf: &[u8]) -> Option<(u64, usize)> {
 }
 
 /// Decodes a MOQT vi64 from the start of `buf`: `(value, bytes used)`.
+#[inline]
 pub fn decode_vi64(buf: &[u8]) -> Option<(u64, usize)> {
     let first = *buf.first()?;
+    // Fast paths for the 1- and 2-byte forms (`0xxxxxxx`, `10xxxxxx xxxxxxxx`): object ids,
+    // deltas, aliases and payload lengths up to 16 KiB, i.e. nearly every field on the
+    // object path. Same result as the general loop below.
+    if first < 0x80 {
+        return Some((u64::from(first), 1));
+    }
+    if first < 0xC0 {
+        let second = *buf.get(1)?;
+        return Some(((u64::from(first & 0x3f) << 8) | u64::from(second), 2));
+    }
     let ones = first.leading_ones() as usize; // 0..=8
     let len = ones.saturating_add(1).min(9);
     let bytes = buf.get(..len)?;
@@ -57,6 +72,7 @@ pub fn decode_vi64(buf: &[u8]) -> Option<(u64, usize)> {
 }
 
 /// Bytes a QUIC varint of `v` takes, or `None` if `v` does not fit.
+#[inline]
 pub const fn quic_len(v: u64) -> Option<usize> {
     if v < (1 << 6) {
         Some(1)
@@ -72,6 +88,7 @@ pub const fn quic_len(v: u64) -> Option<usize> {
 }
 
 /// Bytes the minimal vi64 encoding of `v` takes (1 to 9).
+#[inline]
 pub const fn vi64_len(v: u64) -> usize {
     // 7 value bits per byte up to 8 bytes (56 bits); the 9-byte form carries 64.
     let bits = u64::BITS.saturating_sub(v.leading_zeros()) as usize;
@@ -79,6 +96,7 @@ pub const fn vi64_len(v: u64) -> usize {
 }
 
 /// Appends the minimal QUIC varint encoding of `v`.
+#[inline]
 pub fn put_quic<B: BufMut>(buf: &mut B, v: u64) -> Result<(), EncodeError> {
     match quic_len(v) {
         Some(1) => buf.put_u8(v as u8),
@@ -91,7 +109,18 @@ pub fn put_quic<B: BufMut>(buf: &mut B, v: u64) -> Result<(), EncodeError> {
 }
 
 /// Appends the minimal vi64 encoding of `v`. Every u64 fits.
+#[inline]
 pub fn put_vi64<B: BufMut>(buf: &mut B, v: u64) {
+    // Fast paths for the 1- and 2-byte forms (ids, lengths, counts, type deltas): a byte
+    // or a fixed-size pair instead of a variable-length copy.
+    if v < 0x80 {
+        buf.put_u8(v as u8);
+        return;
+    }
+    if v < 0x4000 {
+        buf.put_u16(0x8000 | v as u16);
+        return;
+    }
     let len = vi64_len(v);
     if len == 9 {
         buf.put_u8(0xff);
@@ -170,6 +199,27 @@ mod tests {
             put_vi64(&mut out, *v);
             assert_eq!(out, hex(h), "{v}");
         }
+    }
+
+    #[test]
+    fn vi64_encodes_every_value_around_the_one_and_two_byte_fast_paths() {
+        // 0..2^15 covers both fast paths and the first 3-byte values exhaustively.
+        for v in 0..(1u64 << 15) {
+            let mut out = Vec::new();
+            put_vi64(&mut out, v);
+            let expected_len = if v < 0x80 {
+                1
+            } else if v < 0x4000 {
+                2
+            } else {
+                3
+            };
+            assert_eq!(out.len(), expected_len, "{v}");
+            assert_eq!(decode_vi64(&out), Some((v, expected_len)), "{v}");
+        }
+        let mut out = Vec::new();
+        put_vi64(&mut out, 0x3fff);
+        assert_eq!(out, [0xbf, 0xff]);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! 2^21, `0xff` + 8 bytes above 2^56), §1.4.3 (Key-Value-Pairs) and §10.2 (parameters). The
 //! comment above each one gives the field breakdown.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 use sluice_wire::moqt::codes::{PublishDoneCode, RequestErrorCode};
 use sluice_wire::moqt::control::ControlMessage;
@@ -366,6 +366,11 @@ fn every_vector_decodes_and_encodes_byte_exactly() {
         let wire = hex(h);
         assert_eq!(decode_all(&wire), Ok(value.clone()), "decode {what}");
         assert_eq!(value.encode_to_vec(V).unwrap(), wire, "encode {what}");
+        // The generic path (body encoded aside, then framed) writes the same bytes as the
+        // in-place one `encode_to_vec` takes.
+        let mut generic = BytesMut::new();
+        value.encode(&mut generic, V).unwrap();
+        assert_eq!(&generic[..], &wire[..], "generic encode {what}");
     }
 }
 
@@ -623,7 +628,15 @@ fn token_errors_close_with_key_value_formatting_error() {
 
 #[test]
 fn encoders_refuse_what_decoders_reject() {
-    let encode = |m: ControlMessage| m.encode_to_vec(V).unwrap_err();
+    // Both encode paths refuse with the same error, and the in-place one leaves what the
+    // buffer held before untouched.
+    let encode = |m: ControlMessage| {
+        let mut out = b"before".to_vec();
+        let err = m.encode_into_vec(&mut out, V).unwrap_err();
+        assert_eq!(out, b"before", "in-place encode left bytes behind for {m:?}");
+        assert_eq!(m.encode(&mut BytesMut::new(), V), Err(err.clone()), "generic encode of {m:?}");
+        err
+    };
     let too_many = TrackNamespace((0..33).map(|_| b("x")).collect());
     assert_eq!(
         encode(Namespace { suffix: too_many }.into()),
@@ -984,6 +997,9 @@ proptest! {
     #[test]
     fn every_message_roundtrips(m in arb_message()) {
         let wire = Bytes::from(m.encode_to_vec(V).unwrap());
+        let mut generic = BytesMut::new();
+        m.encode(&mut generic, V).unwrap();
+        prop_assert_eq!(&generic[..], &wire[..]);
         prop_assert_eq!(ControlMessage::decode_exact(&wire, V), Ok(m));
     }
 

@@ -54,6 +54,22 @@ pub struct Config {
     /// malformed-track checks; past it the lowest groups are forgotten (those checks are
     /// best effort, so this only limits detection).
     pub max_track_check_entries: usize,
+    /// MOQT: hold a peer's SUBSCRIBE_NAMESPACE and SUBSCRIBE_TRACKS until the application
+    /// answers ([`crate::Event::IncomingNamespaceSubscription`] /
+    /// [`crate::Event::IncomingTrackDiscovery`], then [`crate::Session::accept_discovery`] or
+    /// [`crate::Session::reject`]), so it can check the subscriber's authorization first
+    /// (draft-18 §10.19, §10.21). `false` (default): the engine accepts them at once.
+    pub hold_namespace_subscriptions: bool,
+    /// MOQT: the session runs over WebTransport (set by the adapter). PATH and AUTHORITY are
+    /// then never sent, and receiving either closes the session with INVALID_PATH /
+    /// INVALID_AUTHORITY (draft-18 §10.3.1).
+    pub webtransport: bool,
+    /// MOQT server over native QUIC: the PATH values it serves (`None`: any well-formed
+    /// PATH); a client PATH not listed closes the session with INVALID_PATH (§10.3.1).
+    pub accepted_paths: Option<Vec<String>>,
+    /// MOQT server over native QUIC: the AUTHORITY values it serves (`None`: any
+    /// well-formed AUTHORITY); one not listed closes the session with INVALID_AUTHORITY.
+    pub accepted_authorities: Option<Vec<String>>,
 }
 
 impl Default for Config {
@@ -77,6 +93,10 @@ impl Default for Config {
             path: None,
             authority: None,
             max_track_check_entries: 256,
+            hold_namespace_subscriptions: false,
+            webtransport: false,
+            accepted_paths: None,
+            accepted_authorities: None,
         }
     }
 }

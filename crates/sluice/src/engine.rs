@@ -16,6 +16,7 @@ use crate::event::Event;
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::{Input, Output};
 use crate::model::{Location, Namespace, Rejection, SubscribeOptions, TrackInfo, TrackName};
+use crate::recv::Payload;
 use crate::session::Role;
 use crate::time::Time;
 
@@ -34,6 +35,10 @@ pub struct Shared {
     pub closed: bool,
     /// Where headers are encoded: see [`Shared::encode_header`].
     header_scratch: BytesMut,
+    /// AUTHORIZATION_TOKENs the request command being run attaches (set only for the
+    /// duration of one command by [`crate::Authorized`]; engines that cannot send tokens
+    /// never see it non-empty).
+    pub auth_tokens: Vec<sluice_wire::moqt::token::Token>,
 }
 
 impl Shared {
@@ -47,6 +52,7 @@ impl Shared {
             next_request: 0,
             closed: false,
             header_scratch: BytesMut::new(),
+            auth_tokens: Vec::new(),
         }
     }
 
@@ -92,6 +98,26 @@ impl Shared {
         }
     }
 
+    /// Queues an object's bytes on a stream: `header`, then each chunk of `payload` in
+    /// order, as one [`Output::Write`] per chunk (the first also carries the header), so a
+    /// payload in several chunks goes out without being joined. `fin` goes on the last.
+    pub fn write_payload(&mut self, stream: StreamId, header: Bytes, payload: Payload, fin: bool) {
+        match payload {
+            Payload::One(payload) => self.push(Output::Write { stream, header, payload, fin }),
+            Payload::Chunks(chunks) if chunks.is_empty() => {
+                self.push(Output::Write { stream, header, payload: Bytes::new(), fin });
+            }
+            Payload::Chunks(chunks) => {
+                let last = chunks.len().saturating_sub(1);
+                let mut header = header;
+                for (i, payload) in chunks.into_iter().enumerate() {
+                    let header = std::mem::take(&mut header);
+                    self.push(Output::Write { stream, header, payload, fin: fin && i == last });
+                }
+            }
+        }
+    }
+
     /// Queues an application event.
     pub fn event(&mut self, event: Event) {
         self.push(Output::Event(event));
@@ -120,25 +146,46 @@ const HEADER_MIN_ROOM: usize = 256;
 pub struct ObjectWrite {
     /// Object id (lite: must be the next frame index of the group, from 0).
     pub object: u64,
-    /// Payload; handed to the transport without copying.
-    pub payload: Bytes,
+    /// Payload; handed to the transport without copying. A payload in several chunks
+    /// ([`Payload::Chunks`], e.g. one a relay received across stream chunks) is written
+    /// chunk by chunk, not joined; only a datagram, which is one buffer, joins it.
+    pub payload: Payload,
     /// Object properties as raw MOQT Key-Value-Pairs (lite: must be empty).
     pub properties: Bytes,
     /// lite-05 frame timestamp in the track's timescale (lite-05 requires it; others ignore).
     pub timestamp: Option<u64>,
     /// End-of-group / end-of-track status objects carry no payload (MOQT only).
     pub status: crate::model::ObjectStatus,
+    /// MOQT: whether this object is the first ever published in its subgroup, read from
+    /// the first object written on a subgroup stream to set the SUBGROUP_HEADER's
+    /// FIRST_OBJECT bit (draft-18 §"Subgroups": an original publisher opening a subgroup,
+    /// and a relay forwarding one from its start, MUST set it). `None`: the core decides,
+    /// and says yes only when it is certain, for object id 0 (no object of the group can
+    /// precede it); a publisher whose subgroup starts at another id says `Some(true)`, a
+    /// relay that knows it starts mid-subgroup `Some(false)`. lite has no such bit.
+    pub first_in_subgroup: Option<bool>,
+    /// MOQT: when the object's first payload byte was received from upstream or produced
+    /// by the application: the start of its OBJECT_DELIVERY_TIMEOUT (draft-18 §"Delivery
+    /// Timeouts and Data Reliability"). `None`: now (the time of the session's latest
+    /// input or timeout), so the object cannot have expired yet. A relay forwarding an
+    /// object later than it got it says when it got it; an object already older than the
+    /// timeout is then not sent (`CommandError::DeliveryTimeout`; see `moqt::timeouts`).
+    /// Fetch objects have no delivery timeout and lite has none of this (it expires whole
+    /// groups by max latency): both ignore it.
+    pub first_byte_at: Option<Time>,
 }
 
 impl ObjectWrite {
-    /// A normal object with a payload.
-    pub fn new(object: u64, payload: Bytes) -> Self {
+    /// A normal object with a payload: one `Bytes`, or a received [`Payload`] as it came.
+    pub fn new(object: u64, payload: impl Into<Payload>) -> Self {
         ObjectWrite {
             object,
-            payload,
+            payload: payload.into(),
             properties: Bytes::new(),
             timestamp: None,
             status: crate::model::ObjectStatus::Normal,
+            first_in_subgroup: None,
+            first_byte_at: None,
         }
     }
 }
@@ -176,6 +223,24 @@ pub trait Engine: std::fmt::Debug {
 
     /// Announce/publish a namespace.
     fn announce(&mut self, shared: &mut Shared, namespace: Namespace) -> Result<RequestHandle, CommandError>;
+    /// Announce a namespace that came by the hop path `hops` (origin first), as a relay
+    /// re-announcing does (moq-lite hop lists; MOQT has none, so by default the hops are
+    /// dropped and this is `announce`).
+    fn announce_relayed(
+        &mut self,
+        shared: &mut Shared,
+        namespace: Namespace,
+        hops: Vec<u64>,
+    ) -> Result<RequestHandle, CommandError> {
+        let _ = hops;
+        self.announce(shared, namespace)
+    }
+    /// The hop path (origin first) by which discovery `request` found `namespace`, where the
+    /// version carries one (moq-lite); `None` otherwise.
+    fn discovered_hops(&self, request: RequestHandle, namespace: &Namespace) -> Option<Vec<u64>> {
+        let _ = (request, namespace);
+        None
+    }
     /// Accept an incoming announce.
     fn accept_announce(&mut self, shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError>;
     /// Discover namespaces under a prefix.
@@ -357,5 +422,9 @@ pub trait Engine: std::fmt::Debug {
     ) -> Result<RequestHandle, CommandError> {
         let _ = (shared, prefix);
         Err(CommandError::InvalidState("discover_tracks needs MOQT SUBSCRIBE_TRACKS"))
+    }
+    fn accept_discovery(&mut self, shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError> {
+        let _ = (shared, request);
+        Err(CommandError::InvalidState("accept_discovery answers a held MOQT namespace subscription"))
     }
 }

@@ -36,4 +36,11 @@ pub enum CommandError {
     /// A limit of this session's `Config` would be exceeded.
     #[error("limit reached: {0}")]
     Limit(&'static str),
+    /// MOQT: the object's delivery timeout ran out before it could be handed to the
+    /// transport (`ObjectWrite::first_byte_at` is older than the timeout), so it was not
+    /// sent: a datagram is dropped (nothing sent); a subgroup stream is reset with
+    /// DELIVERY_TIMEOUT, which the draft requires (draft-18 §"Delivery Timeouts and Data
+    /// Reliability"), and further writes to it fail with `UnknownStream`.
+    #[error("the object's delivery timeout ran out: not sent")]
+    DeliveryTimeout,
 }

@@ -19,6 +19,16 @@ pub struct Reason {
     pub text: String,
 }
 
+/// One authorization token the peer presented (MOQT AUTHORIZATION_TOKEN, its alias
+/// already resolved).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresentedToken {
+    /// The token type (MOQT Auth Token Type registry; 0 = negotiated out of band).
+    pub token_type: u64,
+    /// The token value.
+    pub value: bytes::Bytes,
+}
+
 /// An application event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -80,8 +90,21 @@ pub enum Event {
         reason: Reason,
     },
 
-    /// The peer asks us to PUBLISH every track under `prefix` (MOQT SUBSCRIBE_TRACKS,
-    /// already accepted): publish the matching tracks with [`crate::Session::publish`].
+    /// The peer subscribed to the namespaces under `prefix` (MOQT SUBSCRIBE_NAMESPACE).
+    /// Reported only with `Config::hold_namespace_subscriptions`: answer with
+    /// [`crate::Session::accept_discovery`] or [`crate::Session::reject`] (e.g.
+    /// UNAUTHORIZED); NAMESPACE messages flow only after acceptance. A peer that cancels
+    /// first ends the request silently (the answer then finds the handle gone).
+    IncomingNamespaceSubscription {
+        /// Handle for the answer.
+        request: RequestHandle,
+        /// The namespace prefix.
+        prefix: Namespace,
+    },
+    /// The peer asks us to PUBLISH every track under `prefix` (MOQT SUBSCRIBE_TRACKS):
+    /// publish the matching tracks with [`crate::Session::publish`]. Already accepted,
+    /// unless `Config::hold_namespace_subscriptions` is set: then answer first with
+    /// [`crate::Session::accept_discovery`] or [`crate::Session::reject`].
     IncomingTrackDiscovery {
         /// The peer's request (cancel it to refuse further interest).
         request: RequestHandle,
@@ -123,6 +146,18 @@ pub enum Event {
         /// Its payload: the received bytes, not a copy.
         payload: Payload,
     },
+    /// The publisher finished (FIN) a stream of a subscription: every object of this
+    /// (group, subgroup) sent on it has been delivered. MOQT: a subgroup stream that carried
+    /// at least one object; lite: a group stream (subgroup 0). A relay uses it to finish its
+    /// own stream of the subgroup, since streams of different groups race (draft-18 §2.2).
+    SubgroupEnded {
+        /// The subscription.
+        request: RequestHandle,
+        /// The group.
+        group: u64,
+        /// The subgroup (0 on lite).
+        subgroup: u64,
+    },
     /// Groups in a range will not arrive (lite SUBSCRIBE_DROP, MOQT subgroup reset).
     GroupsDropped {
         /// The subscription.
@@ -149,6 +184,16 @@ pub enum Event {
         reason: Reason,
     },
 
+    /// The AUTHORIZATION_TOKENs the peer attached to a request (MOQT: the request itself,
+    /// or a REQUEST_UPDATE of it), delivered just before the request's own event (e.g.
+    /// `IncomingSubscribe`) or, for an update, before the update's event. To refuse,
+    /// `reject` with UNAUTHORIZED (0x1); see [`crate::authorize`].
+    Authorization {
+        /// The request the tokens came with.
+        request: RequestHandle,
+        /// Tokens in message order (DELETEs are applied, not listed).
+        tokens: Vec<PresentedToken>,
+    },
     // ---- subscriptions made to us
     /// The peer subscribes to one of our tracks. Answer with
     /// [`crate::Session::accept_subscribe`] or [`crate::Session::reject`].
@@ -195,8 +240,13 @@ pub enum Event {
         track: TrackName,
         /// First location wanted.
         start: Location,
-        /// End location (exclusive), `None` = up to the largest.
+        /// End location as on the wire (draft-18 FETCH End Location): the last object
+        /// wanted plus one, and object 0 means the whole group `end.group`; `None` = up to
+        /// the largest.
         end: Option<Location>,
+        /// The fetch's subscriber priority, 0 = most important (MOQT sense; MOQT
+        /// SUBSCRIBER_PRIORITY, 128 when absent; lite FETCH priority, mapped).
+        priority: u8,
     },
     /// A fetch's End of Range marker (MOQT): the locations after the previous object up to
     /// and including `through` do not exist, or (`unknown`) their status is unknown.
@@ -231,6 +281,15 @@ pub enum Event {
         request: RequestHandle,
         /// What the subscriber asks for.
         options: SubscribeOptions,
+    },
+
+    /// The peer refused a track we pushed with [`crate::Session::publish`] (MOQT
+    /// REQUEST_ERROR on PUBLISH). Terminal.
+    PublishRefused {
+        /// From [`crate::Session::publish`].
+        request: RequestHandle,
+        /// The REQUEST_ERROR code and reason.
+        reason: Reason,
     },
 
     // ---- track status

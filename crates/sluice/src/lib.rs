@@ -39,6 +39,7 @@
     )
 )]
 
+pub mod authorize;
 pub mod config;
 pub mod engine;
 pub mod error;
@@ -56,10 +57,11 @@ pub mod time;
 #[cfg(feature = "fuzzing")]
 pub mod fuzz;
 
+pub use authorize::{AuthToken, Authorized};
 pub use config::Config;
 pub use engine::{JoinStart, ObjectWrite};
 pub use error::CommandError;
-pub use event::{Event, Reason};
+pub use event::{Event, PresentedToken, Reason};
 pub use ids::{RequestHandle, StreamId};
 pub use io::{Input, Output, SendOrder};
 pub use model::{

@@ -14,7 +14,9 @@ use bytes::{Bytes, BytesMut};
 
 /// An object or frame payload: the transport's own chunks, in order, never copied.
 ///
-/// Most payloads arrive in one chunk ([`Payload::One`]: no allocation at all).
+/// Most payloads arrive in one chunk ([`Payload::One`]: no allocation at all). The same
+/// type is what [`crate::ObjectWrite`] sends, so a relay forwards a received payload
+/// without joining its chunks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Payload {
     /// The whole payload as one slice.
@@ -27,6 +29,17 @@ impl Payload {
     /// The empty payload.
     pub const fn empty() -> Payload {
         Payload::One(Bytes::new())
+    }
+
+    /// A payload of these chunks, in order (empty chunks are dropped; one chunk is
+    /// [`Payload::One`], no chunk the empty payload).
+    pub fn from_chunks(chunks: Vec<Bytes>) -> Payload {
+        let mut chunks: Vec<Bytes> = chunks.into_iter().filter(|c| !c.is_empty()).collect();
+        match chunks.len() {
+            0 => Payload::empty(),
+            1 => Payload::One(chunks.pop().unwrap_or_default()),
+            _ => Payload::Chunks(chunks),
+        }
     }
 
     /// Total length in bytes.
@@ -71,10 +84,24 @@ impl From<Bytes> for Payload {
     }
 }
 
+/// An owned buffer becomes one chunk (no copy: `Bytes` takes the allocation over).
+impl From<Vec<u8>> for Payload {
+    fn from(v: Vec<u8>) -> Self {
+        Payload::One(Bytes::from(v))
+    }
+}
+
 /// The unconsumed bytes of one receive stream. See the module docs.
+///
+/// The first chunk lives in `head`, outside the queue: a stream that holds one chunk at a
+/// time (the usual case on the object path: a header, then a payload) never allocates a
+/// queue.
 #[derive(Debug, Default)]
 pub struct RecvBuffer {
-    chunks: VecDeque<Bytes>,
+    /// The first chunk; `None` only when the buffer is empty (then `rest` is empty too).
+    head: Option<Bytes>,
+    /// The chunks after `head`, in order.
+    rest: VecDeque<Bytes>,
     len: usize,
 }
 
@@ -100,31 +127,55 @@ impl RecvBuffer {
             return;
         }
         self.len = self.len.saturating_add(data.len());
-        self.chunks.push_back(data);
+        if self.head.is_none() {
+            self.head = Some(data);
+        } else {
+            self.rest.push_back(data);
+        }
+    }
+
+    /// Removes the first chunk (the byte count is the caller's).
+    fn pop_front(&mut self) -> Option<Bytes> {
+        let first = self.head.take();
+        self.head = self.rest.pop_front();
+        first
+    }
+
+    /// Puts a chunk back in front (the byte count is the caller's).
+    fn push_front(&mut self, chunk: Bytes) {
+        if let Some(old) = self.head.replace(chunk) {
+            self.rest.push_front(old);
+        }
+    }
+
+    /// The first received chunk as it is, borrowed (no reference-count traffic): a header
+    /// that lies wholly inside it decodes without [`RecvBuffer::front`].
+    pub fn first_chunk(&self) -> Option<&Bytes> {
+        self.head.as_ref()
     }
 
     /// A contiguous view of the first `min(n, len)` bytes (at least; it may be longer when
     /// the first chunk already is). Copies only the bytes needed to join chunks.
     pub fn front(&mut self, n: usize) -> Bytes {
         let want = n.min(self.len);
-        let first_len = self.chunks.front().map_or(0, Bytes::len);
+        let first_len = self.head.as_ref().map_or(0, Bytes::len);
         if first_len >= want {
-            return self.chunks.front().cloned().unwrap_or_default();
+            return self.head.clone().unwrap_or_default();
         }
         let mut joined = BytesMut::with_capacity(want);
         while joined.len() < want {
-            let Some(mut chunk) = self.chunks.pop_front() else { break };
+            let Some(mut chunk) = self.pop_front() else { break };
             let missing = want.saturating_sub(joined.len());
             if chunk.len() > missing {
                 let head = chunk.split_to(missing);
                 joined.extend_from_slice(&head);
-                self.chunks.push_front(chunk);
+                self.push_front(chunk);
             } else {
                 joined.extend_from_slice(&chunk);
             }
         }
         let joined = joined.freeze();
-        self.chunks.push_front(joined.clone());
+        self.push_front(joined.clone());
         joined
     }
 
@@ -133,37 +184,44 @@ impl RecvBuffer {
         let mut left = n.min(self.len);
         self.len = self.len.saturating_sub(left);
         while left > 0 {
-            let Some(chunk) = self.chunks.front_mut() else { break };
+            let Some(chunk) = self.head.as_mut() else { break };
             if chunk.len() > left {
                 let _ = chunk.split_to(left);
                 break;
             }
             left = left.saturating_sub(chunk.len());
-            self.chunks.pop_front();
+            self.pop_front();
         }
     }
 
     /// Removes and returns the first `n` bytes (at most everything) without copying.
     pub fn take(&mut self, n: usize) -> Payload {
         let mut left = n.min(self.len);
-        // The common case, one chunk holds the whole payload: no piece list, no allocation.
-        if let Some(front) = self.chunks.front_mut()
-            && front.len() >= left
+        // The commonest case, the payload is exactly the first chunk: hand it over as it is.
+        if self.head.as_ref().is_some_and(|first| first.len() == left)
+            && let Some(first) = self.pop_front()
         {
             self.len = self.len.saturating_sub(left);
-            let piece = front.split_to(left);
-            if front.is_empty() {
-                self.chunks.pop_front();
+            return Payload::One(first);
+        }
+        // One chunk holds the whole payload: no piece list, no allocation.
+        if let Some(first) = self.head.as_mut()
+            && first.len() >= left
+        {
+            self.len = self.len.saturating_sub(left);
+            let piece = first.split_to(left);
+            if first.is_empty() {
+                self.pop_front();
             }
             return Payload::One(piece);
         }
         self.len = self.len.saturating_sub(left);
         let mut pieces: Vec<Bytes> = Vec::new();
         while left > 0 {
-            let Some(mut chunk) = self.chunks.pop_front() else { break };
+            let Some(mut chunk) = self.pop_front() else { break };
             if chunk.len() > left {
                 pieces.push(chunk.split_to(left));
-                self.chunks.push_front(chunk);
+                self.push_front(chunk);
                 break;
             }
             left = left.saturating_sub(chunk.len());
@@ -178,7 +236,8 @@ impl RecvBuffer {
 
     /// Drops everything.
     pub fn clear(&mut self) {
-        self.chunks.clear();
+        self.head = None;
+        self.rest.clear();
         self.len = 0;
     }
 }

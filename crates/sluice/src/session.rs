@@ -134,6 +134,11 @@ impl Session {
         self.clear();
     }
 
+    /// The shared state, for command wrappers in other modules ([`crate::Authorized`]).
+    pub(crate) fn shared_mut(&mut self) -> &mut Shared {
+        &mut self.shared
+    }
+
     fn clear_if_closed(&mut self) {
         if self.shared.closed {
             self.clear();
@@ -163,6 +168,28 @@ impl Session {
         e.announce(s, namespace)
     }
 
+    /// Announces a namespace learned from another hop, as a relay does: `hops` is the path
+    /// it came by, origin first ([`Session::discovered_hops`] of the discovery that found
+    /// it). moq-lite carries the path in its announces (lite-04 appending our
+    /// `Config::lite_hop_id`, lite-05 sending that in ANNOUNCE_OK) so relays further on can
+    /// refuse loops; MOQT has no hop list and announces as [`Session::announce`].
+    pub fn announce_relayed(
+        &mut self,
+        namespace: Namespace,
+        hops: Vec<u64>,
+    ) -> Result<RequestHandle, CommandError> {
+        let (e, s) = self.engine()?;
+        e.announce_relayed(s, namespace, hops)
+    }
+
+    /// The hop path (origin first) by which our discovery `request` found `namespace`
+    /// (moq-lite; lite-05 includes the responder's ANNOUNCE_OK Hop ID when non-zero), or
+    /// `None` (MOQT, or not found). A relay that finds its own Hop ID in it is looking at
+    /// its own announce come back and should ignore it.
+    pub fn discovered_hops(&self, request: RequestHandle, namespace: &Namespace) -> Option<Vec<u64>> {
+        self.engine.as_deref()?.discovered_hops(request, namespace)
+    }
+
     /// Accepts an [`crate::Event::IncomingAnnounce`].
     pub fn accept_announce(&mut self, request: RequestHandle) -> Result<(), CommandError> {
         let (e, s) = self.engine()?;
@@ -187,6 +214,14 @@ impl Session {
     pub fn publish_blocked(&mut self, request: RequestHandle, track: TrackName) -> Result<(), CommandError> {
         let (e, s) = self.engine()?;
         e.publish_blocked(s, request, track)
+    }
+
+    /// Accepts a peer's namespace subscription held for the application
+    /// (`Config::hold_namespace_subscriptions`): [`crate::Event::IncomingNamespaceSubscription`]
+    /// or [`crate::Event::IncomingTrackDiscovery`] (MOQT REQUEST_OK).
+    pub fn accept_discovery(&mut self, request: RequestHandle) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.accept_discovery(s, request)
     }
 
     /// Subscribes to a track.
@@ -231,7 +266,10 @@ impl Session {
         e.accept_publish(s, request, options)
     }
 
-    /// Rejects an incoming request (announce, subscribe, publish, fetch, discovery).
+    /// Rejects an incoming request (announce, subscribe, publish, fetch, discovery). On a
+    /// fetch already accepted it aborts it instead: the fetch's data stream (or, before
+    /// any object, its request stream) is reset with `code` (MOQT: a stream reset code;
+    /// lite: the reset code), which the fetcher sees as `FetchEnded` with that code.
     pub fn reject(&mut self, request: RequestHandle, code: u64, reason: &str) -> Result<(), CommandError> {
         let (e, s) = self.engine()?;
         e.reject(s, request, code, reason)

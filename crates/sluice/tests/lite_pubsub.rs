@@ -319,6 +319,7 @@ fn groups_arrive_byte_identical_and_in_order() {
                 });
             }
             p.session(pub_side).close_subgroup(g, true).unwrap();
+            want.push(Event::SubgroupEnded { request: s, group: gid, subgroup: 0 });
             assert_eq!(
                 p.session(pub_side).write_object(g, frame(9, b"", 0)),
                 Err(CommandError::UnknownStream(g))
@@ -551,17 +552,18 @@ fn fetch_serves_one_group() {
         let mut p = pair(v);
         let f = p
             .session(sub_side)
-            .fetch(track(), Location { group: 4, object: 0 }, Location { group: 5, object: 0 }, 0)
+            .fetch(track(), Location { group: 4, object: 0 }, Location { group: 5, object: 0 }, 7)
             .unwrap();
         p.run();
         let ev = p.take_events(pub_side);
-        let [Event::IncomingFetch { request: r, track: t, start, end }] = ev.as_slice() else {
+        let [Event::IncomingFetch { request: r, track: t, start, end, priority }] = ev.as_slice() else {
             panic!("{ev:?}")
         };
         assert_eq!(
             (t, *start, *end),
             (&track(), Location { group: 4, object: 0 }, Some(Location { group: 5, object: 0 }))
         );
+        assert_eq!(*priority, 7, "the fetch priority survives the lite-sense mapping both ways");
         let r = *r;
         assert_eq!(
             p.session(pub_side).write_fetch_object(r, 4, 0, frame(0, b"a", 1)),

@@ -111,6 +111,11 @@ fn subscribe_accept_and_objects_flow_for_both_roles() {
                         payload.to_bytes(),
                     )
                 }
+                // The stream's FIN, after its last object (the status object's subgroup).
+                Event::SubgroupEnded { request, group, subgroup } => {
+                    assert_eq!((request, group, subgroup), (s, 6, 0));
+                    (u64::MAX, 0, 0, ObjectStatus::Normal, None, Bytes::new())
+                }
                 other => panic!("unexpected {other:?}"),
             })
             .collect();
@@ -120,6 +125,7 @@ fn subscribe_accept_and_objects_flow_for_both_roles() {
                 (6, 0, 0, ObjectStatus::Normal, Some(3), Bytes::from_static(b"hello")),
                 (6, 0, 2, ObjectStatus::Normal, Some(3), Bytes::new()),
                 (6, 0, 3, ObjectStatus::EndOfGroup, Some(3), Bytes::new()),
+                (u64::MAX, 0, 0, ObjectStatus::Normal, None, Bytes::new()),
             ]
         );
     }
@@ -148,8 +154,12 @@ fn explicit_subgroup_and_properties_reach_the_subscriber() {
     p.server.close_subgroup(stream, false).unwrap();
     p.run();
     match p.take_events(Side::Client).as_slice() {
-        [Event::Object { request, info, payload }] => {
+        [
+            Event::Object { request, info, payload },
+            Event::SubgroupEnded { request: r2, group: 1, subgroup: 4 },
+        ] => {
             assert_eq!(*request, s);
+            assert_eq!(*r2, s);
             assert_eq!((info.group, info.subgroup, info.object), (1, 4, 8));
             assert_eq!(info.publisher_priority, None);
             assert_eq!(info.properties, Bytes::from_static(&[0x3C, 0x05]));
@@ -252,10 +262,11 @@ fn publish_done_ends_the_subscription_after_its_streams() {
     p.server.end_subscription(incoming, PublishDoneCode::TRACK_ENDED.0, "bye").unwrap();
     p.run();
     let ev = p.take_events(Side::Client);
-    assert_eq!(ev.len(), 2, "{ev:?}");
+    assert_eq!(ev.len(), 3, "{ev:?}");
     assert!(matches!(ev[0], Event::Object { .. }));
+    assert_eq!(ev[1], Event::SubgroupEnded { request: s, group: 0, subgroup: 0 });
     assert_eq!(
-        ev[1],
+        ev[2],
         Event::SubscriptionEnded {
             request: s,
             reason: Reason { code: PublishDoneCode::TRACK_ENDED.0, text: "bye".into() }
@@ -397,7 +408,13 @@ fn standalone_fetch_delivers_objects_then_ends() {
         let incoming = ev_req(&ev);
         assert_eq!(
             ev,
-            vec![Event::IncomingFetch { request: incoming, track: track(), start, end: Some(end) }]
+            vec![Event::IncomingFetch {
+                request: incoming,
+                track: track(),
+                start,
+                end: Some(end),
+                priority: 10
+            }]
         );
         p.session(fetcher.peer()).accept_fetch(incoming, end).unwrap();
         p.session(fetcher.peer())
@@ -651,7 +668,7 @@ fn absolute_joining_fetch_and_joining_an_unaccepted_subscription() {
     p.server.accept_subscribe(incoming, info).unwrap();
     p.run();
     match p.take_events(Side::Server).as_slice() {
-        [Event::IncomingFetch { request, track: t, start, end: None }] => {
+        [Event::IncomingFetch { request, track: t, start, end: None, .. }] => {
             assert_eq!(t, &track());
             assert_eq!(*start, Location { group: 2, object: 0 });
             p.server.accept_fetch(*request, Location { group: 5, object: 2 }).unwrap();
@@ -822,5 +839,61 @@ fn fetch_ok_end_before_the_start_closes_with_protocol_violation() {
             }
         };
         assert_eq!(p.take_events(Side::Client), vec![expected], "{end:?}");
+    }
+}
+
+#[test]
+fn a_refused_publish_reaches_its_publisher_with_the_code() {
+    let mut p = pair();
+    let h = p.server.publish(track(), TrackInfo::default()).unwrap();
+    p.run();
+    let incoming = ev_req(&p.take_events(Side::Client));
+    p.client.reject(incoming, RequestErrorCode::UNINTERESTED.0, "no thanks").unwrap();
+    p.run();
+    assert_eq!(
+        p.take_events(Side::Server),
+        vec![Event::PublishRefused {
+            request: h,
+            reason: Reason { code: RequestErrorCode::UNINTERESTED.0, text: "no thanks".to_owned() }
+        }]
+    );
+    assert_eq!(p.client.table_sizes() + p.server.table_sizes(), 2);
+}
+
+#[test]
+fn an_accepted_fetch_can_be_aborted_by_its_publisher() {
+    // With objects already on the data stream, and before any.
+    for objects in [2u64, 0] {
+        let mut p = pair();
+        let end = Location { group: 3, object: 0 };
+        let f = p.client.fetch(track(), Location { group: 1, object: 0 }, end, 10).unwrap();
+        p.run();
+        let incoming = ev_req(&p.take_events(Side::Server));
+        p.server.accept_fetch(incoming, end).unwrap();
+        for object in 0..objects {
+            p.server
+                .write_fetch_object(incoming, 1, 0, ObjectWrite::new(object, Bytes::from_static(b"x")))
+                .unwrap();
+        }
+        p.run();
+        let code = StreamResetCode::INTERNAL_ERROR.0 + 0x10;
+        p.server.reject(incoming, code, "upstream failed").unwrap();
+        assert_eq!(
+            p.server.write_fetch_object(incoming, 2, 0, ObjectWrite::new(0, Bytes::new())),
+            Err(sluice::CommandError::UnknownRequest(incoming)),
+            "forgotten once aborted"
+        );
+        p.run();
+        let ev = p.take_events(Side::Client);
+        let received =
+            ev.iter().filter(|e| matches!(e, Event::Object { request, .. } if *request == f)).count();
+        assert_eq!(received as u64, objects, "objects before the abort arrive ({objects})");
+        let ends: Vec<&Event> = ev.iter().filter(|e| matches!(e, Event::FetchEnded { .. })).collect();
+        assert_eq!(
+            ends,
+            vec![&Event::FetchEnded { request: f, reason: Reason { code, text: String::new() } }],
+            "the fetcher sees the abort's code ({objects} objects)"
+        );
+        assert_eq!((p.client.table_sizes(), p.server.table_sizes()), (1, 1), "{objects}");
     }
 }

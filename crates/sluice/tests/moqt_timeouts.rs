@@ -367,8 +367,168 @@ fn pair_objects_arrive_without_resets_when_streams_open_at_once() {
                 assert_eq!(request, sub);
                 info.object
             }
+            Event::SubgroupEnded { request, .. } => {
+                assert_eq!(request, sub);
+                u64::MAX - 1
+            }
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(objects, vec![u64::MAX, 0, 1]);
+    assert_eq!(objects, vec![u64::MAX, 0, 1, u64::MAX - 1]);
+}
+
+fn datagrams(outputs: &[Output]) -> usize {
+    outputs.iter().filter(|o| matches!(o, Output::Datagram(_))).count()
+}
+
+/// An object whose first payload byte came at `at`.
+fn aged(object: u64, at: Time) -> ObjectWrite {
+    ObjectWrite { first_byte_at: Some(at), ..ObjectWrite::new(object, Bytes::from_static(b"d")) }
+}
+
+#[test]
+fn datagram_older_than_the_object_timeout_is_dropped() {
+    let (mut s, h) = publisher(vec![Parameter::ObjectDeliveryTimeout(300)], TrackInfo::default());
+    s.handle_timeout(ms(1000));
+    // Exactly as old as the timeout: not yet "exceeds", sent.
+    s.send_datagram(h, 1, aged(0, ms(700))).unwrap();
+    assert_eq!(datagrams(&drain(&mut s)), 1);
+    // One millisecond older: dropped, nothing sent.
+    assert_eq!(s.send_datagram(h, 1, aged(1, ms(699))), Err(CommandError::DeliveryTimeout));
+    assert_eq!(drain(&mut s), vec![]);
+    // No first-byte time: produced now, never expired.
+    s.send_datagram(h, 1, ObjectWrite::new(2, Bytes::from_static(b"d"))).unwrap();
+    assert_eq!(datagrams(&drain(&mut s)), 1);
+    // The clock is the session's: after a later timeout the same object is too old.
+    s.handle_timeout(ms(1001));
+    assert_eq!(s.send_datagram(h, 1, aged(3, ms(700))), Err(CommandError::DeliveryTimeout));
+    assert_eq!(s.poll_timeout(), None, "a dropped datagram leaves no timer");
+}
+
+#[test]
+fn datagram_timeout_is_the_smaller_of_the_object_and_subgroup_timeouts() {
+    // (subscriber object, subscriber subgroup, publisher object) → effective datagram timeout.
+    let cases: [(u64, u64, u64, u64); 4] =
+        [(500, 200, 0, 200), (0, 200, 0, 200), (500, 0, 100, 100), (0, 0, 0, 0)];
+    for (object, subgroup, track, want) in cases {
+        let mut params = Vec::new();
+        if object > 0 {
+            params.push(Parameter::ObjectDeliveryTimeout(object));
+        }
+        if subgroup > 0 {
+            params.push(Parameter::SubgroupDeliveryTimeout(subgroup));
+        }
+        let (mut s, h) = publisher(params, track_info(track));
+        s.handle_timeout(ms(10_000));
+        if want == 0 {
+            // No timeout: any age goes.
+            s.send_datagram(h, 0, aged(0, Time::ZERO)).unwrap();
+            assert_eq!(datagrams(&drain(&mut s)), 1);
+            continue;
+        }
+        s.send_datagram(h, 0, aged(0, ms(10_000 - want))).unwrap();
+        assert_eq!(datagrams(&drain(&mut s)), 1, "{object} {subgroup} {track}");
+        assert_eq!(
+            s.send_datagram(h, 0, aged(1, ms(10_000 - want - 1))),
+            Err(CommandError::DeliveryTimeout),
+            "{object} {subgroup} {track}"
+        );
+        assert_eq!(drain(&mut s), vec![]);
+    }
+}
+
+#[test]
+fn subgroup_object_already_expired_when_written_resets_the_stream() {
+    let (mut s, h) = publisher(vec![Parameter::ObjectDeliveryTimeout(300)], TrackInfo::default());
+    s.handle_timeout(ms(1000));
+    let stream = s.open_subgroup(h, 1, 0, None).unwrap();
+    s.handle(ms(1000), Input::StreamOpenResult { stream, opened: true });
+    drain(&mut s);
+    s.write_object(stream, aged(0, ms(700))).unwrap();
+    let out = drain(&mut s);
+    assert!(matches!(out.as_slice(), [Output::Write { stream: w, .. }] if *w == stream), "{out:?}");
+    assert_eq!(s.write_object(stream, aged(1, ms(699))), Err(CommandError::DeliveryTimeout));
+    assert_eq!(drain(&mut s), vec![Output::Reset { stream, code: DELIVERY_TIMEOUT }]);
+    assert_eq!(
+        s.write_object(stream, ObjectWrite::new(2, Bytes::from_static(b"z"))),
+        Err(CommandError::UnknownStream(stream))
+    );
+    assert_eq!(s.poll_timeout(), None);
+}
+
+#[test]
+fn an_expired_first_object_still_sends_the_subgroup_header_before_the_reset() {
+    let (mut s, h) = publisher(vec![Parameter::ObjectDeliveryTimeout(300)], TrackInfo::default());
+    s.handle_timeout(ms(1000));
+    let stream = s.open_subgroup(h, 1, 0, None).unwrap();
+    drain(&mut s);
+    assert_eq!(s.write_object(stream, aged(0, ms(699))), Err(CommandError::DeliveryTimeout));
+    let out = drain(&mut s);
+    let [Output::Write { stream: w, header, payload, fin: false }, Output::Reset { stream: r, code }] =
+        out.as_slice()
+    else {
+        panic!("{out:?}")
+    };
+    assert_eq!((*w, *r, *code), (stream, stream, DELIVERY_TIMEOUT));
+    assert!(!header.is_empty() && payload.is_empty(), "only the SUBGROUP_HEADER: {out:?}");
+}
+
+#[test]
+fn object_deadline_runs_from_the_first_byte_not_from_the_write() {
+    let (mut s, h) = publisher(vec![Parameter::ObjectDeliveryTimeout(300)], TrackInfo::default());
+    s.handle_timeout(ms(1000));
+    let stream = s.open_subgroup(h, 1, 0, None).unwrap();
+    s.write_object(stream, aged(0, ms(900))).unwrap();
+    drain(&mut s);
+    assert_eq!(s.poll_timeout(), Some(ms(1200)));
+    s.handle_timeout(ms(1199));
+    assert_eq!(resets(&drain(&mut s)), vec![]);
+    s.handle_timeout(ms(1200));
+    assert_eq!(resets(&drain(&mut s)), vec![(stream, DELIVERY_TIMEOUT)]);
+}
+
+#[test]
+fn fetch_objects_have_no_delivery_timeout() {
+    let mut p = Pair::new(Version::Moqt(D18), Config::default(), Config::default());
+    p.take_events(Side::Client);
+    p.take_events(Side::Server);
+    let track = TrackName::new(Namespace::from_fields(["a"]), "t");
+    // A subscription with a 100 ms object timeout on the same track.
+    p.client
+        .subscribe(track.clone(), SubscribeOptions { max_latency_ms: 100, ..SubscribeOptions::default() })
+        .unwrap();
+    p.run();
+    let sub = match p.take_events(Side::Server).as_slice() {
+        [Event::IncomingSubscribe { request, .. }] => *request,
+        other => panic!("{other:?}"),
+    };
+    p.server.accept_subscribe(sub, TrackInfo::default()).unwrap();
+    let (start, end) = (sluice::Location { group: 0, object: 0 }, sluice::Location { group: 1, object: 0 });
+    let f = p.client.fetch(track, start, end, 0).unwrap();
+    p.run();
+    let incoming = match p.take_events(Side::Server).as_slice() {
+        [Event::IncomingFetch { request, .. }] => *request,
+        other => panic!("{other:?}"),
+    };
+    p.server.accept_fetch(incoming, end).unwrap();
+    p.advance(Duration::from_secs(1));
+    // The session's clock moves with its inputs and timeouts: tell it the time.
+    let now = p.now();
+    p.server.handle_timeout(now);
+    let old = Time::ZERO;
+    // The subscription's datagram of that age is dropped; the fetch object is sent.
+    assert_eq!(p.server.send_datagram(sub, 0, aged(0, old)), Err(CommandError::DeliveryTimeout));
+    p.server.write_fetch_object(incoming, 0, 0, aged(0, old)).unwrap();
+    p.server.finish_fetch(incoming).unwrap();
+    p.run();
+    assert_eq!(p.server.poll_timeout(), None);
+    let got: Vec<_> = p
+        .take_events(Side::Client)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Object { request, info, payload } => Some((request, info.object, payload.to_bytes())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(got, vec![(f, 0, Bytes::from_static(b"d"))]);
 }

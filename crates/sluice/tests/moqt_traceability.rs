@@ -361,3 +361,173 @@ fn dot_and_session_namespaces_are_refused_with_does_not_exist() {
     }
     assert!(s.announce(Namespace::from_fields(["x."])).is_ok());
 }
+
+/// "Reserved Namespaces" (`.` may not be used for any purpose) and "Session-Level Tracks
+/// and Namespaces" (managed by the implementation, not the application): our own
+/// SUBSCRIBE, FETCH, TRACK_STATUS, SUBSCRIBE_NAMESPACE and SUBSCRIBE_TRACKS naming either
+/// are refused before anything is sent; other reserved namespaces go out.
+#[test]
+fn our_requests_for_dot_and_session_namespaces_are_not_sent() {
+    let refused = Err(sluice::CommandError::InvalidState("reserved namespace"));
+    for first in [".", ".session"] {
+        let mut s = session(Role::Client, Config::default());
+        let ns = Namespace::from_fields([first, "x"]);
+        let track = sluice::TrackName::new(ns.clone(), "t");
+        let at = |group| sluice::Location { group, object: 0 };
+        assert_eq!(s.subscribe(track.clone(), sluice::SubscribeOptions::default()), refused);
+        assert_eq!(s.fetch(track.clone(), at(0), at(1), 0), refused);
+        assert_eq!(s.track_status(track), refused);
+        assert_eq!(s.discover(ns.clone()), refused);
+        assert_eq!(s.discover_tracks(ns), refused);
+        assert!(s.poll().is_none(), "nothing was sent for {first}");
+    }
+    let mut s = session(Role::Client, Config::default());
+    let future = sluice::TrackName::new(Namespace::from_fields([".future"]), "t");
+    assert!(s.subscribe(future, sluice::SubscribeOptions::default()).is_ok());
+}
+
+/// The peer may not publish under `.`, and `.session` namespaces are not the
+/// application's: NAMESPACE / NAMESPACE_DONE naming them are not surfaced (and a
+/// NAMESPACE_DONE for one is not "before its NAMESPACE").
+#[test]
+fn peer_namespaces_under_dot_or_session_are_not_surfaced() {
+    use sluice_wire::moqt::kvp::Properties;
+    use sluice_wire::moqt::message::{NamespaceDone, RequestOk};
+    let mut s = session(Role::Client, Config::default());
+    let d = s.discover(Namespace::default()).unwrap();
+    let outs: Vec<Output> = std::iter::from_fn(|| s.poll()).collect();
+    let stream = outs
+        .iter()
+        .find_map(|o| match o {
+            Output::OpenStream { stream, bidi: true, .. } => Some(*stream),
+            _ => None,
+        })
+        .unwrap();
+    s.handle(Time::ZERO, Input::StreamOpenResult { stream, opened: true });
+    let ns = |fields: &[&'static str]| TrackNamespace::from_fields(fields.iter().copied());
+    let mut bytes = enc(&RequestOk { parameters: Parameters::new(), track_properties: Properties::empty() });
+    bytes.extend(enc(&NamespaceMsg { suffix: ns(&[".session", "x"]) }));
+    bytes.extend(enc(&NamespaceMsg { suffix: ns(&["."]) }));
+    bytes.extend(enc(&NamespaceMsg { suffix: ns(&["live"]) }));
+    bytes.extend(enc(&NamespaceDone { suffix: ns(&[".session", "x"]) }));
+    s.handle(Time::ZERO, Input::StreamData { stream, data: Bytes::from(bytes) });
+    let outs: Vec<Output> = std::iter::from_fn(|| s.poll()).collect();
+    assert_eq!(close_code(&outs), None, "{outs:?}");
+    let events: Vec<&Event> = outs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Event(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        events,
+        vec![&Event::NamespaceFound { request: d, namespace: Namespace::from_fields(["live"]) }]
+    );
+}
+
+/// §10.12 "Fetch Handling": End Location must not precede Start Location (an End object of
+/// 0 covers the whole End group). `fetch` refuses it; a peer's is answered with
+/// REQUEST_ERROR INVALID_RANGE and never reaches the application.
+#[test]
+fn fetch_end_before_start_is_refused_both_ways() {
+    use sluice_wire::moqt::location::Location as WireLocation;
+    use sluice_wire::moqt::message::{Fetch, FetchKind};
+    let loc = |group, object| sluice::Location { group, object };
+    let track = || sluice::TrackName::new(Namespace::from_fields(["a"]), "t");
+    let mut c = session(Role::Client, Config::default());
+    assert_eq!(
+        c.fetch(track(), loc(5, 3), loc(5, 2), 0),
+        Err(sluice::CommandError::InvalidState("fetch End Location before its Start Location"))
+    );
+    assert!(c.poll().is_none());
+    assert!(c.fetch(track(), loc(5, 3), loc(5, 0), 0).is_ok(), "End object 0 = the whole group 5");
+    let fetch = |start: (u64, u64), end: (u64, u64)| {
+        enc(&Fetch {
+            request_id: 0,
+            kind: FetchKind::Standalone {
+                track: FullTrackName::new(TrackNamespace::from_fields(["a"]), Bytes::from_static(b"t")),
+                start: WireLocation { group: start.0, object: start.1 },
+                end: WireLocation { group: end.0, object: end.1 },
+            },
+            parameters: Parameters::new(),
+        })
+    };
+    let mut s = session(Role::Server, Config::default());
+    let outs = feed(&mut s, 0, fetch((5, 3), (4, 9)));
+    let answers = messages_on(&outs, StreamId(0));
+    assert!(
+        matches!(answers.as_slice(), [(_, ControlMessage::RequestError(e))] if e.code == RequestErrorCode::INVALID_RANGE),
+        "{answers:?}"
+    );
+    assert!(!outs.iter().any(|o| matches!(o, Output::Event(Event::IncomingFetch { .. }))));
+    let mut s = session(Role::Server, Config::default());
+    let outs = feed(&mut s, 0, fetch((5, 3), (5, 0)));
+    assert!(outs.iter().any(|o| matches!(o, Output::Event(Event::IncomingFetch { .. }))), "{outs:?}");
+}
+
+/// "Closing Subgroup Streams": a sender that ends a stream early for a reason other than
+/// the end of its subgroup resets it. When the subscriber cancels (resets its request
+/// stream), the publisher resets every subgroup stream still open for that subscription
+/// with CANCELLED, and writes nothing more on it.
+#[test]
+fn subgroup_streams_of_a_cancelled_subscription_are_reset() {
+    use sluice_wire::moqt::codes::StreamResetCode;
+    let mut s = session(Role::Server, Config::default());
+    let outs = feed(&mut s, 0, subscribe(0, "a", Parameters::new()));
+    let r = incoming_subscribe(&outs);
+    s.accept_subscribe(r, TrackInfo::default()).unwrap();
+    let open = s.open_subgroup(r, 0, 0, None).unwrap();
+    s.write_object(open, ObjectWrite::new(0, Bytes::from_static(b"x"))).unwrap();
+    let done = s.open_subgroup(r, 1, 0, None).unwrap();
+    s.write_object(done, ObjectWrite::new(0, Bytes::from_static(b"y"))).unwrap();
+    s.close_subgroup(done, false).unwrap();
+    while s.poll().is_some() {}
+    s.handle(
+        Time::ZERO,
+        Input::StreamReset { stream: StreamId(0), code: RequestErrorCode::INTERNAL_ERROR.0 },
+    );
+    let outs: Vec<Output> = std::iter::from_fn(|| s.poll()).collect();
+    let resets: Vec<(StreamId, u64)> = outs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Reset { stream, code } if *stream == open || *stream == done => Some((*stream, *code)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(resets, vec![(open, StreamResetCode::CANCELLED.0)], "{outs:?}");
+    assert!(s.write_object(open, ObjectWrite::new(1, Bytes::from_static(b"z"))).is_err());
+}
+
+/// "Joining Fetches": a publisher applies a REQUEST_UPDATE of the subscription that
+/// arrived before a Joining Fetch first. Here the update stops forwarding, so the fetch
+/// is refused with INVALID_RANGE; without the update the same fetch is served.
+#[test]
+fn joining_fetch_sees_the_update_that_preceded_it() {
+    use sluice_wire::moqt::message::{Fetch, FetchKind};
+    for with_update in [false, true] {
+        let mut s = session(Role::Server, Config::default());
+        let outs = feed(&mut s, 0, subscribe(0, "a", Parameters::new()));
+        let r = incoming_subscribe(&outs);
+        let info =
+            TrackInfo { largest: Some(sluice::Location { group: 10, object: 5 }), ..TrackInfo::default() };
+        s.accept_subscribe(r, info).unwrap();
+        while s.poll().is_some() {}
+        if with_update {
+            let update =
+                RequestUpdate { request_id: 2, parameters: Parameters(vec![Parameter::Forward(false)]) };
+            s.handle(Time::ZERO, Input::StreamData { stream: StreamId(0), data: Bytes::from(enc(&update)) });
+        }
+        let fetch = enc(&Fetch {
+            request_id: 4,
+            kind: FetchKind::RelativeJoining { joining_request_id: 0, joining_start: 1 },
+            parameters: Parameters::new(),
+        });
+        let outs = feed(&mut s, 4, fetch);
+        let refused = messages_on(&outs, StreamId(4)).iter().any(
+            |(_, m)| matches!(m, ControlMessage::RequestError(e) if e.code == RequestErrorCode::INVALID_RANGE),
+        );
+        let served = outs.iter().any(|o| matches!(o, Output::Event(Event::IncomingFetch { .. })));
+        assert_eq!((refused, served), (with_update, !with_update), "{outs:?}");
+    }
+}

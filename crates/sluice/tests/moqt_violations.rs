@@ -488,7 +488,7 @@ fn object_with_properties_fed_byte_by_byte() {
         })
         .collect();
     match events.as_slice() {
-        [Event::Object { request, info, payload }] => {
+        [Event::Object { request, info, payload }, Event::SubgroupEnded { group: 3, subgroup: 9, .. }] => {
             assert_eq!(*request, h);
             assert_eq!((info.group, info.subgroup, info.object, info.publisher_priority), (3, 9, 4, Some(5)));
             assert_eq!(&info.properties, props.raw());

@@ -72,12 +72,43 @@ pub fn encode_framed<M: ControlBody, B: BufMut>(
     buf: &mut B,
     version: MoqtVersion,
 ) -> Result<(), EncodeError> {
-    let mut body = Vec::new();
+    // Most bodies are well under 128 bytes: one allocation instead of a chain of regrowths.
+    let mut body = Vec::with_capacity(128);
     m.encode_body(&mut body, version)?;
     let len = u16::try_from(body.len()).map_err(|_| Violation::MessageTooLong { len: body.len() })?;
     varint::put_vi64(buf, M::TYPE.0);
     buf.put_u16(len);
     buf.put_slice(&body);
+    Ok(())
+}
+
+/// Appends a whole frame of `m` to `out` in one pass: type, a 16-bit length placeholder,
+/// the body written in place, then the length patched. The same bytes as
+/// [`encode_framed`] without its scratch body buffer; on error `out` is left as it was.
+pub fn encode_framed_into_vec<M: ControlBody>(
+    m: &M,
+    out: &mut Vec<u8>,
+    version: MoqtVersion,
+) -> Result<(), EncodeError> {
+    let start = out.len();
+    // Most frames are well under 128 bytes: at most one growth of the caller's buffer.
+    out.reserve(128);
+    varint::put_vi64(out, M::TYPE.0);
+    let len_at = out.len();
+    out.extend_from_slice(&[0, 0]);
+    let body_at = out.len();
+    if let Err(e) = m.encode_body(out, version) {
+        out.truncate(start);
+        return Err(e);
+    }
+    let body_len = out.len().saturating_sub(body_at);
+    let Ok(len) = u16::try_from(body_len) else {
+        out.truncate(start);
+        return Err(Violation::MessageTooLong { len: body_len }.into());
+    };
+    if let Some([hi, lo]) = out.get_mut(len_at..body_at) {
+        [*hi, *lo] = len.to_be_bytes();
+    }
     Ok(())
 }
 
@@ -89,6 +120,10 @@ macro_rules! framed_codec {
 
             fn encode<B: BufMut>(&self, buf: &mut B, version: MoqtVersion) -> Result<(), EncodeError> {
                 encode_framed(self, buf, version)
+            }
+
+            fn encode_into_vec(&self, out: &mut Vec<u8>, version: MoqtVersion) -> Result<(), EncodeError> {
+                encode_framed_into_vec(self, out, version)
             }
         }
 
@@ -238,6 +273,10 @@ impl Encode for ControlMessage {
 
     fn encode<B: BufMut>(&self, buf: &mut B, version: MoqtVersion) -> Result<(), EncodeError> {
         each_variant!(self, m => encode_framed(m, buf, version))
+    }
+
+    fn encode_into_vec(&self, out: &mut Vec<u8>, version: MoqtVersion) -> Result<(), EncodeError> {
+        each_variant!(self, m => encode_framed_into_vec(m, out, version))
     }
 }
 

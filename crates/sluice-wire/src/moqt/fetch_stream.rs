@@ -265,6 +265,7 @@ impl FetchObjectDecoder {
         FetchObjectDecoder { order, prior: Prior::default() }
     }
 
+    #[inline]
     fn group(&self, r: &mut Reader<'_>, present: bool) -> DecodeResult<u64> {
         if !present {
             return Ok(self.prior.location.ok_or(missing("group id"))?.0);
@@ -283,6 +284,7 @@ impl FetchObjectDecoder {
         }
     }
 
+    #[inline]
     fn peek_header(&self, r: &mut Reader<'_>) -> DecodeResult<FetchItemHeader> {
         let flags = r.vi64()?;
         let kind = match flags {
@@ -349,6 +351,7 @@ impl FetchObjectDecoder {
 
     /// Reads the next entry's header, leaving `r` at the first payload byte of an object.
     /// The payload need not have arrived; the caller consumes `payload_len` bytes next.
+    #[inline]
     pub fn decode_header(&mut self, r: &mut Reader<'_>) -> DecodeResult<FetchItemHeader> {
         let header = self.peek_header(r)?;
         self.prior = self.prior.after(&header);

@@ -51,6 +51,21 @@ impl SubscriptionFilter {
         }
     }
 
+    /// Bytes of its encoding (the value length of the SUBSCRIPTION_FILTER parameter).
+    pub const fn encoded_len(&self) -> usize {
+        let rest = match self {
+            SubscriptionFilter::NextGroupStart | SubscriptionFilter::LargestObject => 0,
+            SubscriptionFilter::AbsoluteStart { start } => {
+                varint::vi64_len(start.group).saturating_add(varint::vi64_len(start.object))
+            }
+            SubscriptionFilter::AbsoluteRange { start, end_group_delta } => varint::vi64_len(start.group)
+                .saturating_add(varint::vi64_len(start.object))
+                .saturating_add(varint::vi64_len(*end_group_delta)),
+        };
+        // The filter type is 1..=4: one byte.
+        rest.saturating_add(1)
+    }
+
     /// The last group that passes, for AbsoluteRange.
     pub fn end_group(&self) -> Option<u64> {
         match self {

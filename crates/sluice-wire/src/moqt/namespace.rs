@@ -78,7 +78,9 @@ impl TrackNamespace {
         if count > MAX_NAMESPACE_FIELDS {
             return Err(Violation::TooManyNamespaceFields { count }.into());
         }
-        let mut fields = Vec::new();
+        // At most 32, and each field takes two bytes or more, so the bytes present bound it.
+        let presized = count.min((r.remaining() / 2) as u64);
+        let mut fields = Vec::with_capacity(usize::try_from(presized).unwrap_or(0));
         let mut total = 0u64;
         for _ in 0..count {
             let len = r.vi64()?;

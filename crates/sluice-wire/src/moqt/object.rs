@@ -116,6 +116,7 @@ pub fn check_properties_len(properties: &Properties) -> Result<(), Violation> {
 ///
 /// Only the limit is checked, not whether the payload has arrived: header-only decoders use
 /// this so a session can stream the payload without buffering it.
+#[inline]
 pub fn decode_payload_len(r: &mut Reader<'_>) -> DecodeResult<u64> {
     let claimed = r.vi64()?;
     check_payload_len(claimed)?;
@@ -123,6 +124,7 @@ pub fn decode_payload_len(r: &mut Reader<'_>) -> DecodeResult<u64> {
 }
 
 /// Refuses a payload length above [`MAX_OBJECT_PAYLOAD_LEN`].
+#[inline]
 pub fn check_payload_len(claimed: u64) -> Result<(), Violation> {
     if claimed > MAX_OBJECT_PAYLOAD_LEN {
         return Err(Violation::LengthTooLarge {

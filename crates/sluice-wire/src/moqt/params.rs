@@ -33,6 +33,9 @@ use crate::{Decode, Encode};
 /// The largest length-prefixed parameter value: a control message body is at most 65535.
 pub const MAX_PARAM_VALUE_LEN: u64 = 65_535;
 
+/// The most parameters [`Parameters::decode`] reserves room for before reading them.
+const MAX_PRESIZED_PARAMS: u64 = 8;
+
 /// Group order of a subscription or fetch (draft-18 §10.2.8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GroupOrder {
@@ -142,8 +145,9 @@ impl Parameter {
             },
             ParameterType::SUBSCRIBER_PRIORITY => Parameter::SubscriberPriority(r.u8()?),
             ParameterType::SUBSCRIPTION_FILTER => {
-                let raw = r.len_prefixed(VarintKind::Vi64, "subscription filter", MAX_PARAM_VALUE_LEN)?;
-                let mut inner = Reader::bounded(&raw);
+                let claimed = r.vi64()?;
+                let n = r.check_len("subscription filter", claimed, MAX_PARAM_VALUE_LEN)?;
+                let mut inner = r.body(n)?;
                 let filter = SubscriptionFilter::decode(&mut inner, version)?;
                 inner.finish()?;
                 Parameter::SubscriptionFilter(filter)
@@ -177,8 +181,9 @@ impl Parameter {
             Parameter::Forward(f) => buf.put_u8(u8::from(*f)),
             Parameter::SubscriberPriority(p) => buf.put_u8(*p),
             Parameter::SubscriptionFilter(filter) => {
-                let raw = filter.encode_to_vec(version)?;
-                put_bounded(buf, "subscription filter", &raw, MAX_PARAM_VALUE_LEN)?;
+                // At most 28 bytes, so the length is never near MAX_PARAM_VALUE_LEN.
+                varint::put_vi64(buf, filter.encoded_len() as u64);
+                filter.encode(buf, version)?;
             }
             Parameter::GroupOrder(order) => buf.put_u8(order.code()),
             Parameter::TrackNamespacePrefix(ns) => ns.encode(buf, version)?,
@@ -253,9 +258,71 @@ impl ParamScope {
         }
     }
 
-    /// Whether a parameter of type `kind` may appear here (draft-18 §10.2.2 to §10.2.13;
-    /// the draft-19 differences are noted inline).
+    /// Whether a parameter of type `kind` may appear here (draft-18 §10.2.2 to §10.2.13).
+    #[inline]
     pub fn allows(self, kind: ParameterType) -> bool {
+        mask_has(self.allowed_mask(), kind)
+    }
+
+    /// The allowed table of this scope as a bit set over the parameter types (bit `t` set:
+    /// type `t` is allowed). Every allowed type is below 64; [`ParamScope::table_allows`]
+    /// is the table itself, evaluated into these constants at compile time, so a block is
+    /// checked with one load and one bit test per parameter instead of a walk of the table.
+    #[inline]
+    pub fn allowed_mask(self) -> u64 {
+        use ParamScope as S;
+        use RequestKind as K;
+        macro_rules! mask {
+            ($scope:expr) => {
+                const { ParamScope::mask_of($scope) }
+            };
+        }
+        macro_rules! per_request {
+            ($variant:ident, $kind:expr) => {
+                match $kind {
+                    None => mask!(S::$variant(None)),
+                    Some(K::Subscribe) => mask!(S::$variant(Some(K::Subscribe))),
+                    Some(K::Publish) => mask!(S::$variant(Some(K::Publish))),
+                    Some(K::Fetch) => mask!(S::$variant(Some(K::Fetch))),
+                    Some(K::TrackStatus) => mask!(S::$variant(Some(K::TrackStatus))),
+                    Some(K::PublishNamespace) => mask!(S::$variant(Some(K::PublishNamespace))),
+                    Some(K::SubscribeNamespace) => mask!(S::$variant(Some(K::SubscribeNamespace))),
+                    Some(K::SubscribeTracks) => mask!(S::$variant(Some(K::SubscribeTracks))),
+                    Some(K::RequestUpdate) => mask!(S::$variant(Some(K::RequestUpdate))),
+                }
+            };
+        }
+        match self {
+            S::Subscribe => mask!(S::Subscribe),
+            S::SubscribeOk => mask!(S::SubscribeOk),
+            S::Publish => mask!(S::Publish),
+            S::Fetch => mask!(S::Fetch),
+            S::FetchOk => mask!(S::FetchOk),
+            S::TrackStatus => mask!(S::TrackStatus),
+            S::PublishNamespace => mask!(S::PublishNamespace),
+            S::SubscribeNamespace => mask!(S::SubscribeNamespace),
+            S::SubscribeTracks => mask!(S::SubscribeTracks),
+            S::RequestOk(kind) => per_request!(RequestOk, kind),
+            S::RequestUpdate(kind) => per_request!(RequestUpdate, kind),
+        }
+    }
+
+    /// [`ParamScope::table_allows`] over types 0..64 as a bit set (compile time only).
+    const fn mask_of(self) -> u64 {
+        let mut mask = 0u64;
+        let mut t = 0u64;
+        while t < 64 {
+            if self.table_allows(ParameterType(t)) {
+                mask |= 1u64 << t;
+            }
+            t = t.saturating_add(1);
+        }
+        mask
+    }
+
+    /// The allowed-parameter table (draft-18 §10.2.2 to §10.2.13; the draft-19 differences
+    /// are noted inline). [`ParamScope::allows`] answers from its compiled bit sets.
+    pub const fn table_allows(self, kind: ParameterType) -> bool {
         use ParamScope as S;
         use RequestKind as K;
         let any_update = matches!(self, S::RequestUpdate(_));
@@ -313,6 +380,12 @@ impl ParamScope {
     }
 }
 
+/// True when bit `kind` of an allowed-type mask is set (types from 64 up are never allowed).
+#[inline]
+fn mask_has(mask: u64, kind: ParameterType) -> bool {
+    kind.0 < 64 && (mask >> kind.0) & 1 == 1
+}
+
 /// A Message Parameter block, in wire order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Parameters(pub Vec<Parameter>);
@@ -348,10 +421,11 @@ impl Parameters {
 
     /// Checks order, repetition and the allowed table for `scope`.
     pub fn check(&self, scope: ParamScope) -> Result<(), Violation> {
+        let allowed = scope.allowed_mask();
         let mut prev: Option<ParameterType> = None;
         for p in &self.0 {
             let kind = p.kind();
-            if !scope.allows(kind) {
+            if !mask_has(allowed, kind) {
                 return Err(Violation::ParameterNotAllowed { kind: kind.0, message: scope.message_type().0 });
             }
             match prev {
@@ -369,17 +443,24 @@ impl Parameters {
     /// Reads a count-prefixed block that appears in `scope`.
     pub fn decode(r: &mut Reader<'_>, scope: ParamScope, version: MoqtVersion) -> Result<Self, DecodeError> {
         let count = r.vi64()?;
-        let mut out = Vec::new();
+        // Every parameter takes at least two bytes (type delta and a value of one byte or
+        // more), so the bytes present bound the count; the cap keeps a large claim from
+        // reserving much before it is read (growth past it is by pushing).
+        let presized = count.min((r.remaining() / 2) as u64).min(MAX_PRESIZED_PARAMS);
+        let mut out = Vec::with_capacity(usize::try_from(presized).unwrap_or(0));
+        let allowed = scope.allowed_mask();
         let mut prev: Option<ParameterType> = None;
         for _ in 0..count {
             let delta = r.vi64()?;
             let kind = ParameterType(
                 prev.map_or(0, |p| p.0).checked_add(delta).ok_or(Violation::TypeDeltaOverflow)?,
             );
-            if !kind.is_known() {
-                return Err(Violation::UnknownParameter(kind.0).into());
-            }
-            if !scope.allows(kind) {
+            if !mask_has(allowed, kind) {
+                // Allowed types are all known, so this order keeps the unknown-type error
+                // ahead of the not-allowed one.
+                if !kind.is_known() {
+                    return Err(Violation::UnknownParameter(kind.0).into());
+                }
                 return Err(
                     Violation::ParameterNotAllowed { kind: kind.0, message: scope.message_type().0 }.into()
                 );
@@ -416,5 +497,71 @@ impl Parameters {
 impl From<Vec<Parameter>> for Parameters {
     fn from(v: Vec<Parameter>) -> Self {
         Parameters(v)
+    }
+}
+
+#[cfg(test)]
+mod allowed_mask_tests {
+    use super::*;
+
+    fn every_scope() -> Vec<ParamScope> {
+        use ParamScope as S;
+        use RequestKind as K;
+        let kinds = [
+            None,
+            Some(K::Subscribe),
+            Some(K::Publish),
+            Some(K::Fetch),
+            Some(K::TrackStatus),
+            Some(K::PublishNamespace),
+            Some(K::SubscribeNamespace),
+            Some(K::SubscribeTracks),
+            Some(K::RequestUpdate),
+        ];
+        let mut out = vec![
+            S::Subscribe,
+            S::SubscribeOk,
+            S::Publish,
+            S::Fetch,
+            S::FetchOk,
+            S::TrackStatus,
+            S::PublishNamespace,
+            S::SubscribeNamespace,
+            S::SubscribeTracks,
+        ];
+        out.extend(kinds.iter().map(|k| S::RequestOk(*k)));
+        out.extend(kinds.iter().map(|k| S::RequestUpdate(*k)));
+        out
+    }
+
+    /// The compiled bit sets answer exactly as the table, for every scope and every type
+    /// (known or not, below and above 64), and each scope's set is its own.
+    #[test]
+    fn allows_matches_the_table_for_every_scope_and_type() {
+        let types = (0..200).chain([u64::MAX, 1 << 40]).map(ParameterType);
+        let types: Vec<ParameterType> = types.collect();
+        for scope in every_scope() {
+            for &kind in &types {
+                assert_eq!(scope.allows(kind), scope.table_allows(kind), "{scope:?} {kind:?}");
+            }
+        }
+        // The table itself: SUBSCRIBE takes FORWARD, SUBSCRIBE_OK does not; REQUEST_OK
+        // narrowed to SUBSCRIBE takes nothing.
+        assert!(ParamScope::Subscribe.allows(ParameterType::FORWARD));
+        assert!(!ParamScope::SubscribeOk.allows(ParameterType::FORWARD));
+        assert_eq!(ParamScope::RequestOk(Some(RequestKind::Subscribe)).allowed_mask(), 0);
+        assert_ne!(ParamScope::Subscribe.allowed_mask(), ParamScope::Fetch.allowed_mask());
+    }
+
+    /// Every type the table allows anywhere is below 64, so the bit sets cover the table.
+    #[test]
+    fn every_allowed_type_fits_the_bit_set() {
+        for scope in every_scope() {
+            for kind in ParameterType::KNOWN {
+                if scope.table_allows(*kind) {
+                    assert!(kind.0 < 64, "{kind:?} allowed in {scope:?} is past the bit set");
+                }
+            }
+        }
     }
 }

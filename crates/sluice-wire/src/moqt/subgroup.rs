@@ -301,6 +301,7 @@ impl SubgroupObjectDecoder {
         self.prev_object_id
     }
 
+    #[inline]
     fn peek_header(&self, r: &mut Reader<'_>) -> DecodeResult<SubgroupObjectHeader> {
         let delta = r.vi64()?;
         let object_id = match self.prev_object_id {
@@ -322,6 +323,7 @@ impl SubgroupObjectDecoder {
 
     /// Reads the next object's header, leaving `r` at the first payload byte. The payload
     /// itself need not have arrived; the caller consumes `payload_len` bytes next.
+    #[inline]
     pub fn decode_header(&mut self, r: &mut Reader<'_>) -> DecodeResult<SubgroupObjectHeader> {
         let header = self.peek_header(r)?;
         self.prev_object_id = Some(header.object_id);

@@ -15,7 +15,7 @@
 //!   than `max_discovered_namespaces` paths reset the stream; when the stream ends every
 //!   active path is reported gone, then `DiscoveryEnded`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sluice_wire::LiteVersion;
 use sluice_wire::lite::announce::{AnnounceBroadcast, AnnounceOk, AnnounceRequest, AnnounceStatus};
@@ -53,20 +53,28 @@ pub(crate) struct Discovery {
     pub prefix_ns: Namespace,
     /// Paths currently active.
     pub active: BTreeSet<String>,
+    /// The hop path (origin first) each active path came by, for
+    /// [`crate::Session::discovered_hops`].
+    pub hops: BTreeMap<String, Vec<u64>>,
+    /// lite-05: the responder's Hop ID from its ANNOUNCE_OK (the last hop of every path).
+    pub peer_hop: u64,
 }
 
 impl LiteEngine {
-    /// The hop list we put in an ANNOUNCE(_BROADCAST) of a broadcast of our own.
-    fn own_hops(&self, hop_id: u64) -> Vec<u64> {
-        match self.version {
-            LiteVersion::Lite04 if hop_id != 0 => vec![hop_id],
-            _ => Vec::new(),
+    /// The hop list we put in an ANNOUNCE(_BROADCAST) of `path`: the path it came by when
+    /// we relay it (`announce_relayed`), empty for a broadcast of our own; lite-04 appends
+    /// our own non-zero Hop ID (lite-05 sends it once, in ANNOUNCE_OK).
+    fn hops_of(&self, hop_id: u64, path: &str) -> Vec<u64> {
+        let mut hops = self.relayed_hops.get(path).cloned().unwrap_or_default();
+        if self.version == LiteVersion::Lite04 && hop_id != 0 {
+            hops.push(hop_id);
         }
+        hops
     }
 
     fn broadcast_bytes(&self, hop_id: u64, status: AnnounceStatus, path: &str, prefix: &str) -> Vec<u8> {
         let suffix = path.get(prefix.len()..).unwrap_or_default().to_owned();
-        let msg = AnnounceBroadcast { status, suffix, hops: self.own_hops(hop_id) };
+        let msg = AnnounceBroadcast { status, suffix, hops: self.hops_of(hop_id, path) };
         self.encode(&msg).unwrap_or_default()
     }
 
@@ -106,9 +114,38 @@ impl LiteEngine {
         Ok(request)
     }
 
+    /// `announce_relayed`: `announce` of a broadcast that came by the hop path `hops`
+    /// (origin first), which our ANNOUNCE(_BROADCAST)s of it carry (lite-04/05 §Hop IDs).
+    pub(crate) fn announce_relayed_path(
+        &mut self,
+        shared: &mut Shared,
+        namespace: Namespace,
+        hops: Vec<u64>,
+    ) -> Result<RequestHandle, CommandError> {
+        let path = namespace.to_path();
+        // Refuse what could not be encoded (too long a path or hop list) first.
+        self.encode(&AnnounceBroadcast {
+            status: AnnounceStatus::Active,
+            suffix: path.clone(),
+            hops: hops.clone(),
+        })?;
+        if self.announces.values().any(|p| *p == path) {
+            return Err(CommandError::InvalidState("broadcast path already announced"));
+        }
+        self.relayed_hops.insert(path, hops);
+        self.announce_path(shared, namespace)
+    }
+
+    /// The hop path of `namespace` as found by our discovery `request`: the announce's hop
+    /// list (lite-04, which includes the sender) or that list followed by the responder's
+    /// ANNOUNCE_OK Hop ID when non-zero (lite-05).
+    pub(crate) fn hops_found(&self, request: RequestHandle, namespace: &Namespace) -> Option<Vec<u64>> {
+        self.discoveries.get(&request)?.hops.get(&namespace.to_path()).cloned()
+    }
+
     /// `cancel` of an announce: removes the path and reports it ended where it was active.
     pub(crate) fn withdraw(&mut self, shared: &mut Shared, request: RequestHandle) {
-        let Some(path) = self.announces.remove(&request) else { return };
+        let Some(path) = self.announces.get(&request).cloned() else { return };
         let hop_id = shared.config.lite_hop_id;
         let mut out = Vec::new();
         for (stream, r) in &mut self.responders {
@@ -120,6 +157,8 @@ impl LiteEngine {
             let bytes = self.broadcast_bytes(hop_id, AnnounceStatus::Ended, &path, &prefix);
             Self::write(shared, stream, bytes, false);
         }
+        self.announces.remove(&request);
+        self.relayed_hops.remove(&path);
     }
 
     /// Reads the peer's ANNOUNCE_REQUEST/INTEREST and answers with the matching set.
@@ -179,7 +218,17 @@ impl LiteEngine {
             CONTROL,
             State::Discovery { request, ok_seen: false },
         )?;
-        self.discoveries.insert(request, Discovery { stream, prefix, prefix_ns, active: BTreeSet::new() });
+        self.discoveries.insert(
+            request,
+            Discovery {
+                stream,
+                prefix,
+                prefix_ns,
+                active: BTreeSet::new(),
+                hops: BTreeMap::new(),
+                peer_hop: 0,
+            },
+        );
         Ok(request)
     }
 
@@ -194,7 +243,10 @@ impl LiteEngine {
     ) -> Flow {
         if self.version == LiteVersion::Lite05 && !ok_seen {
             return match read_message::<AnnounceOk>(&mut s.buf, self.version, false) {
-                Step::Done(_) => {
+                Step::Done(ok) => {
+                    if let Some(d) = self.discoveries.get_mut(&request) {
+                        d.peer_hop = ok.hop_id;
+                    }
                     s.state = State::Discovery { request, ok_seen: true };
                     Flow::Continue
                 }
@@ -225,10 +277,16 @@ impl LiteEngine {
                 if d.active.len() >= max {
                     return self.kill(shared, id, s, codes::LIMIT_EXCEEDED, "too many discovered paths");
                 }
+                let mut hops = msg.hops;
+                if self.version == LiteVersion::Lite05 && d.peer_hop != 0 {
+                    hops.push(d.peer_hop);
+                }
+                d.hops.insert(path.clone(), hops);
                 d.active.insert(path);
                 shared.event(Event::NamespaceFound { request, namespace });
             }
             AnnounceStatus::Ended => {
+                d.hops.remove(&path);
                 if !d.active.remove(&path) {
                     return self.kill(
                         shared,

@@ -18,14 +18,13 @@ use sluice_wire::lite::fetch::Fetch;
 use sluice_wire::lite::stream::BidiStreamType;
 
 use super::LiteEngine;
-use super::priority::{group_order, to_lite};
+use super::priority::{from_lite, group_order, to_lite};
 use super::publish::frame_header;
 use super::streams::{Flow, FrameReader, State, Step, Stream, bad, read_message};
 use crate::engine::{ObjectWrite, Shared};
 use crate::error::CommandError;
 use crate::event::Event;
 use crate::ids::{RequestHandle, StreamId};
-use crate::io::Output;
 use crate::model::{Location, Namespace, TrackName};
 
 /// A fetch the peer made to us.
@@ -92,6 +91,7 @@ impl LiteEngine {
             track,
             start: Location { group: msg.group, object: 0 },
             end: Some(Location { group: msg.group.saturating_add(1), object: 0 }),
+            priority: from_lite(msg.priority),
         });
         Flow::Continue
     }
@@ -120,7 +120,7 @@ impl LiteEngine {
         let header = shared.encode_header(|b| sluice_wire::Encode::encode(&header, b, version))?;
         f.next_object = f.next_object.saturating_add(1);
         f.timestamp = timestamp;
-        shared.push(Output::Write { stream: f.stream, header, payload: object.payload, fin: false });
+        shared.write_payload(f.stream, header, object.payload, false);
         Ok(())
     }
 

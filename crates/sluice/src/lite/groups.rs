@@ -141,6 +141,76 @@ impl LiteEngine {
     }
 }
 
+/// The object path of a Group stream whose subscription is live, run on the stream where
+/// it lies in the table (no take/put per chunk): reads every frame whose header and
+/// payload are buffered, exactly as [`LiteEngine::read_frames`] would, and returns true if
+/// it ended waiting for more bytes with the stream within `max_stream_buffer`.
+///
+/// Anything else (a header split across chunks, a malformed or too large frame, a
+/// timestamp out of range, the buffer limit) returns false *before* acting on it, with the
+/// stream in the state `read_frames` would have left it between two frames, so the
+/// general driver (`LiteEngine::drive`) takes over from there with the same outcome.
+pub(crate) fn frames_in_place(shared: &mut Shared, version: LiteVersion, s: &mut Stream) -> bool {
+    let State::Group { request, group, mut frames, .. } = s.state else { return false };
+    if s.fin {
+        return false;
+    }
+    loop {
+        let header = match frames.pending {
+            Some(h) => h,
+            None => {
+                let Some(first) = s.buf.first_chunk() else { break };
+                let mut r = Reader::new(first);
+                match FrameHeader::decode(&mut r, version) {
+                    Ok(h) if h.payload_len <= shared.config.max_object_size => {
+                        let used = r.position();
+                        s.buf.advance(used);
+                        frames.pending = Some(h);
+                        set_frames(s, frames);
+                        h
+                    }
+                    // All that is buffered is the start of a header: `read_small` waits too.
+                    Err(DecodeError::Incomplete) if first.len() >= s.buf.len() => break,
+                    _ => return false,
+                }
+            }
+        };
+        let len = usize::try_from(header.payload_len).unwrap_or(usize::MAX);
+        if s.buf.len() < len {
+            break;
+        }
+        let timestamp = match header.timestamp_delta {
+            None => None,
+            Some(delta) => match u64::try_from(i128::from(frames.timestamp) + i128::from(delta)) {
+                Ok(t) => Some(t),
+                Err(_) => return false,
+            },
+        };
+        let payload = s.buf.take(len);
+        let info = ObjectInfo {
+            group,
+            subgroup: 0,
+            object: frames.next_object,
+            status: ObjectStatus::Normal,
+            publisher_priority: None,
+            properties: Bytes::new(),
+            timestamp,
+        };
+        frames.next_object = frames.next_object.saturating_add(1);
+        frames.timestamp = timestamp.unwrap_or(frames.timestamp);
+        frames.pending = None;
+        set_frames(s, frames);
+        shared.event(Event::Object { request, info, payload });
+    }
+    let limit = match frames.pending {
+        Some(h) => usize::try_from(h.payload_len)
+            .unwrap_or(usize::MAX)
+            .saturating_add(shared.config.max_stream_buffer),
+        None => shared.config.max_stream_buffer,
+    };
+    s.buf.len() <= limit
+}
+
 fn set_frames(s: &mut Stream, new: super::streams::FrameReader) {
     match &mut s.state {
         State::Group { frames, .. } | State::FetchOut { frames, .. } => *frames = new,

@@ -65,6 +65,10 @@
 //! equivalent (lite is pull-only; lite-05 Appendix B) and return
 //! [`CommandError::Unsupported`] (`accept_announce`: no incoming announce exists, so
 //! `UnknownRequest`); so does `track_status` on lite-04 (no Track stream there).
+//! moq-lite has no authorization-token field: [`crate::Authorized`] commands with tokens
+//! return [`CommandError::Unsupported`] ("authorization tokens"), and no
+//! `Event::Authorization` is ever emitted. Reserved MOQT namespaces (`.`, `.session`)
+//! mean nothing to lite: paths are passed through.
 //! `forward: false` is refused (lite has no paused subscriptions). Object properties and
 //! status objects are refused. Probe: we only answer (Report level, with the adapter's
 //! [`Input::PathEstimate`] values, when `Config::lite_probe` is set; otherwise Probe
@@ -138,6 +142,8 @@ pub struct LiteEngine {
     pub(crate) setup_received: bool,
     /// Broadcast paths we announce.
     pub(crate) announces: BTreeMap<RequestHandle, String>,
+    /// Hop paths of the broadcasts we relay (`announce_relayed`), by path.
+    pub(crate) relayed_hops: BTreeMap<String, Vec<u64>>,
     /// Peer announce requests we answer, by stream.
     pub(crate) responders: BTreeMap<StreamId, announce::Responder>,
     /// Our discoveries.
@@ -147,8 +153,10 @@ pub struct LiteEngine {
     /// Subscribe ID → our subscription, to route Group streams and datagrams.
     pub(crate) sub_ids: BTreeMap<u64, RequestHandle>,
     pub(crate) next_subscribe_id: u64,
-    /// Subscriptions the peer made to us.
-    pub(crate) subs_in: BTreeMap<RequestHandle, subscribe::SubIn>,
+    /// Subscriptions the peer made to us. A hash map of boxes: a B-tree leaf has room for
+    /// 11 entries, so inline ~190-byte values made a session's first subscription cost a
+    /// 2 KiB node (nothing depends on their order).
+    pub(crate) subs_in: IdMap<RequestHandle, Box<subscribe::SubIn>>,
     /// Group streams we write.
     pub(crate) writers: IdMap<StreamId, publish::GroupWriter>,
     /// Our fetches → their stream.
@@ -180,12 +188,13 @@ impl LiteEngine {
             streams: IdMap::default(),
             setup_received: false,
             announces: BTreeMap::new(),
+            relayed_hops: BTreeMap::new(),
             responders: BTreeMap::new(),
             discoveries: BTreeMap::new(),
             subs_out: BTreeMap::new(),
             sub_ids: BTreeMap::new(),
             next_subscribe_id: 0,
-            subs_in: BTreeMap::new(),
+            subs_in: IdMap::default(),
             writers: IdMap::default(),
             fetch_out: BTreeMap::new(),
             fetch_in: BTreeMap::new(),
@@ -283,6 +292,7 @@ impl Engine for LiteEngine {
         self.buffered = 0;
         self.streams.clear();
         self.announces.clear();
+        self.relayed_hops.clear();
         self.responders.clear();
         self.discoveries.clear();
         self.subs_out.clear();
@@ -302,6 +312,7 @@ impl Engine for LiteEngine {
     fn table_sizes(&self) -> usize {
         self.streams.len()
             + self.announces.len()
+            + self.relayed_hops.len()
             + self.responders.len()
             + self.discoveries.len()
             + self.subs_out.len()
@@ -316,6 +327,19 @@ impl Engine for LiteEngine {
 
     fn announce(&mut self, shared: &mut Shared, namespace: Namespace) -> Result<RequestHandle, CommandError> {
         self.announce_path(shared, namespace)
+    }
+
+    fn announce_relayed(
+        &mut self,
+        shared: &mut Shared,
+        namespace: Namespace,
+        hops: Vec<u64>,
+    ) -> Result<RequestHandle, CommandError> {
+        self.announce_relayed_path(shared, namespace, hops)
+    }
+
+    fn discovered_hops(&self, request: RequestHandle, namespace: &Namespace) -> Option<Vec<u64>> {
+        self.hops_found(request, namespace)
     }
 
     fn accept_announce(&mut self, _shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError> {

@@ -5,12 +5,13 @@
 //! lite has no subgroups) with the send order of [`super::priority::group_order`] (the
 //! `priority` argument, MOQT sense, overrides the publisher priority for that group), and
 //! resolves a withheld SUBSCRIBE_OK with the group. `write_object` writes one FRAME: the
-//! header bytes are encoded, the payload goes out as the caller's `Bytes`; object ids must
+//! header bytes are encoded, the payload goes out as the caller's chunks (one write each,
+//! never joined); object ids must
 //! be consecutive from 0; lite-05 needs `ObjectWrite::timestamp` and sends the delta from
 //! the group's previous frame (from 0 for the first). `close_subgroup` FINs the stream.
 //! `send_datagram` (lite-05 only) sends a one-frame group; a body over 1200 bytes is refused
-//! (the codec's encode error). A datagram is one `Bytes`, so its payload is copied once
-//! into it: the only copy on the send path, forced by the single-buffer datagram output.
+//! (the codec's encode error). A datagram is one `Bytes`, so its payload (one chunk or
+//! several) is copied once into it: the only copy on the send path, forced by the single-buffer datagram output.
 
 use bytes::Bytes;
 use sluice_wire::lite::datagram::Datagram;
@@ -96,8 +97,13 @@ impl LiteEngine {
         }
         let sub = self.subs_in.get(&request).ok_or(CommandError::UnknownRequest(request))?;
         let accepted = sub.accepted.ok_or(CommandError::InvalidState("subscription not accepted"))?;
-        let mut header = self.encode(&UniStreamType::Group)?;
-        header.extend(self.encode(&Group { subscribe_id: sub.id, sequence: group })?);
+        // STREAM_TYPE + GROUP, carved from the shared header block (no allocation of its own).
+        let version = self.version;
+        let group_header = Group { subscribe_id: sub.id, sequence: group };
+        let header = shared.encode_header(|b| {
+            UniStreamType::Group.encode(b, version)?;
+            group_header.encode(b, version)
+        })?;
         let publisher_priority = priority.map_or(accepted.priority, to_lite);
         let order = group_order(sub.priority, publisher_priority, sub.ordered, group);
         self.resolve_start(shared, request, group);
@@ -106,7 +112,7 @@ impl LiteEngine {
         }
         let stream = shared.next_stream();
         shared.push(Output::OpenStream { stream, bidi: false, order });
-        shared.push(Output::Write { stream, header: Bytes::from(header), payload: Bytes::new(), fin: false });
+        shared.push(Output::Write { stream, header, payload: Bytes::new(), fin: false });
         let since = self.now;
         self.writers.insert(
             stream,
@@ -142,7 +148,7 @@ impl LiteEngine {
         if first {
             w.first_timestamp = Some(timestamp);
         }
-        shared.push(Output::Write { stream, header, payload: object.payload, fin: false });
+        shared.write_payload(stream, header, object.payload, false);
         if first {
             self.first_frame_written(shared, request, group, timestamp);
         }
@@ -189,7 +195,9 @@ impl LiteEngine {
         check_plain(self.version, &object)?;
         let timestamp =
             object.timestamp.ok_or(CommandError::InvalidState("lite-05 frames need a timestamp"))?;
-        let datagram = Datagram { subscribe_id: sub.id, group, timestamp, payload: object.payload };
+        // A datagram is one buffer: a payload in chunks is joined (copied once).
+        let payload = object.payload.to_bytes();
+        let datagram = Datagram { subscribe_id: sub.id, group, timestamp, payload };
         let bytes = self.encode(&datagram)?;
         self.resolve_start(shared, request, group);
         shared.push(Output::Datagram(Bytes::from(bytes)));

@@ -319,9 +319,27 @@ impl LiteEngine {
     }
 
     /// Bytes arrived on a stream.
+    ///
+    /// The frames of a live Group stream are read where the stream lies
+    /// ([`super::groups::frames_in_place`]); every other case, and anything unusual on a
+    /// Group stream, takes the stream out of the table and runs [`LiteEngine::drive`].
     pub(crate) fn on_data(&mut self, shared: &mut Shared, stream: StreamId, data: Bytes) {
-        let Some(mut s) = self.take_stream(stream) else { return };
+        let Some(s) = self.streams.get_mut(&stream) else { return };
+        // The session total counts every byte in the table (`take_stream` subtracts them).
+        let before = s.buf.len();
         s.buf.push(data);
+        let live_group =
+            matches!(s.state, State::Group { request, .. } if self.subs_out.contains_key(&request));
+        if live_group && !shared.closed {
+            let done = super::groups::frames_in_place(shared, self.version, s);
+            self.buffered = self.buffered.saturating_sub(before).saturating_add(s.buf.len());
+            if done && self.buffered <= shared.config.max_session_buffer {
+                return;
+            }
+        } else {
+            self.buffered = self.buffered.saturating_sub(before).saturating_add(s.buf.len());
+        }
+        let Some(mut s) = self.take_stream(stream) else { return };
         if self.drive(shared, stream, &mut s) && !shared.closed {
             self.put_stream(shared, stream, s);
         }
@@ -572,7 +590,12 @@ impl LiteEngine {
                 Self::close_send(shared, id, s);
                 false
             }
-            State::Group { frames, .. } if clean && frames.pending.is_none() => false,
+            State::Group { request, group, frames, .. } if clean && frames.pending.is_none() => {
+                if self.subs_out.contains_key(&request) {
+                    shared.event(Event::SubgroupEnded { request, group, subgroup: 0 });
+                }
+                false
+            }
             State::AnnounceIn { answered: true } => {
                 Self::close_send(shared, id, s);
                 self.responders.remove(&id);

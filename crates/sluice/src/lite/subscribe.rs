@@ -248,7 +248,7 @@ impl LiteEngine {
             let options = options_from_wire(msg.priority, msg.ordered, msg.max_latency, msg.start, msg.end);
             self.subs_in.insert(
                 request,
-                SubIn {
+                Box::new(SubIn {
                     stream: id,
                     id: msg.id,
                     priority: msg.priority,
@@ -263,7 +263,7 @@ impl LiteEngine {
                     publisher_latency: 0,
                     timescale: 1000,
                     latest_timestamp: None,
-                },
+                }),
             );
             s.state = State::SubscribeIn { request: Some(request) };
             shared.event(Event::IncomingSubscribe { request, track, options });

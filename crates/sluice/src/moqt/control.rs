@@ -3,11 +3,13 @@
 //! control stream must start with SETUP and must never close (PROTOCOL_VIOLATION).
 //!
 //! SETUP options we send: PATH and AUTHORITY (client only, from `Config::path` /
-//! `Config::authority`; the adapter leaves them `None` over WebTransport, §10.3.1),
-//! MAX_AUTH_TOKEN_CACHE_SIZE when non-zero, MOQT_IMPLEMENTATION. A server ignores the
-//! client's PATH/AUTHORITY (the core does not route by URI; the adapter, which knows the
-//! transport, may check them); a client that receives PATH or AUTHORITY from a server
-//! closes with INVALID_PATH / INVALID_AUTHORITY (§10.3.1: only the client sends them).
+//! `Config::authority`, never when `Config::webtransport`, §10.3.1),
+//! MAX_AUTH_TOKEN_CACHE_SIZE when non-zero, MOQT_IMPLEMENTATION.
+//!
+//! PATH / AUTHORITY received (§10.3.1) close the session with INVALID_PATH /
+//! INVALID_AUTHORITY when they come from a server, arrive over WebTransport, or (server)
+//! name a value outside `Config::accepted_paths` / `Config::accepted_authorities`; with
+//! MALFORMED_PATH / MALFORMED_AUTHORITY when they break RFC 3986 ([`super::uri`]).
 //!
 //! GOAWAY: [`MoqtEngine::cmd_goaway`] sends it and arms a deadline after which the session
 //! closes with GOAWAY_TIMEOUT (§3.5); after sending or receiving it, new peer requests are
@@ -23,6 +25,7 @@ use sluice_wire::{Decode, Encode};
 use super::MoqtEngine;
 use super::requests::{decode_buffered, frame_complete};
 use super::state::InStream;
+use super::uri;
 use crate::engine::Shared;
 use crate::error::CommandError;
 use crate::event::Event;
@@ -34,7 +37,8 @@ impl MoqtEngine {
     /// Opens our control stream and writes SETUP.
     pub(super) fn send_setup(&mut self, shared: &mut Shared) {
         let mut options = Vec::new();
-        if shared.role == Role::Client {
+        let native = !shared.config.webtransport;
+        if shared.role == Role::Client && native {
             if let Some(path) = &shared.config.path {
                 options.push(SetupOption::Path(Bytes::copy_from_slice(path.as_bytes())));
             }
@@ -42,7 +46,7 @@ impl MoqtEngine {
         if shared.config.max_auth_token_cache > 0 {
             options.push(SetupOption::MaxAuthTokenCacheSize(shared.config.max_auth_token_cache));
         }
-        if shared.role == Role::Client {
+        if shared.role == Role::Client && native {
             if let Some(authority) = &shared.config.authority {
                 options.push(SetupOption::Authority(Bytes::copy_from_slice(authority.as_bytes())));
             }
@@ -107,13 +111,8 @@ impl MoqtEngine {
     }
 
     fn peer_setup(&mut self, shared: &mut Shared, setup: Setup) {
-        if shared.role == Role::Client {
-            if setup.get(SetupOptionType::PATH).is_some() {
-                return self.fail(shared, SessionErrorCode::INVALID_PATH, "PATH sent by a server");
-            }
-            if setup.get(SetupOptionType::AUTHORITY).is_some() {
-                return self.fail(shared, SessionErrorCode::INVALID_AUTHORITY, "AUTHORITY sent by a server");
-            }
+        if let Some((code, why)) = uri_options_problem(shared, &setup) {
+            return self.fail(shared, code, why);
         }
         let tokens: Vec<_> = setup
             .options
@@ -130,6 +129,13 @@ impl MoqtEngine {
             Some(SetupOption::MoqtImplementation(b)) => Some(String::from_utf8_lossy(b).into_owned()),
             _ => None,
         };
+        // SETUP tokens authorise the session, not a request: none is reported.
+        self.presented.clear();
+        if let Some(SetupOption::MaxAuthTokenCacheSize(n)) =
+            setup.get(SetupOptionType::MAX_AUTH_TOKEN_CACHE_SIZE)
+        {
+            self.peer_token_cache = *n;
+        }
         self.peer_ready = true;
         shared.event(Event::Ready { version: self.version.into(), peer_implementation: implementation });
         self.process_all(shared);
@@ -187,4 +193,48 @@ impl MoqtEngine {
         }
         Ok(())
     }
+}
+
+/// §10.3.1: what is wrong with the PATH / AUTHORITY options of the peer's SETUP, if anything.
+fn uri_options_problem(shared: &Shared, setup: &Setup) -> Option<(SessionErrorCode, &'static str)> {
+    let path = match setup.get(SetupOptionType::PATH) {
+        Some(SetupOption::Path(p)) => Some(p),
+        _ => None,
+    };
+    let authority = match setup.get(SetupOptionType::AUTHORITY) {
+        Some(SetupOption::Authority(a)) => Some(a),
+        _ => None,
+    };
+    let listed = |list: &Option<Vec<String>>, v: &Bytes| {
+        list.as_ref().is_none_or(|l| l.iter().any(|x| x.as_bytes() == v.as_ref()))
+    };
+    if let Some(p) = path {
+        if shared.role == Role::Client {
+            return Some((SessionErrorCode::INVALID_PATH, "PATH sent by a server"));
+        }
+        if shared.config.webtransport {
+            return Some((SessionErrorCode::INVALID_PATH, "PATH over WebTransport"));
+        }
+        if !uri::valid_path(p) {
+            return Some((SessionErrorCode::MALFORMED_PATH, "PATH is not an RFC 3986 path-abempty"));
+        }
+        if !listed(&shared.config.accepted_paths, p) {
+            return Some((SessionErrorCode::INVALID_PATH, "PATH not served here"));
+        }
+    }
+    if let Some(a) = authority {
+        if shared.role == Role::Client {
+            return Some((SessionErrorCode::INVALID_AUTHORITY, "AUTHORITY sent by a server"));
+        }
+        if shared.config.webtransport {
+            return Some((SessionErrorCode::INVALID_AUTHORITY, "AUTHORITY over WebTransport"));
+        }
+        if !uri::valid_authority(a) {
+            return Some((SessionErrorCode::MALFORMED_AUTHORITY, "AUTHORITY is not an RFC 3986 authority"));
+        }
+        if !listed(&shared.config.accepted_authorities, a) {
+            return Some((SessionErrorCode::INVALID_AUTHORITY, "AUTHORITY not served here"));
+        }
+    }
+    None
 }

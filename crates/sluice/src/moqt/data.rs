@@ -20,10 +20,14 @@
 //! 0 else explicit, the priority byte only when a priority was given, the PROPERTIES bit
 //! when the first object carries properties (a later object with properties on a stream
 //! without the bit is refused: put properties on the first object of such a subgroup).
+//! FIRST_OBJECT is set when the first object written says it is the first of its subgroup
+//! (`ObjectWrite::first_in_subgroup`, by default: object id 0).
 //! `close_subgroup(end_of_group)`: the END_OF_GROUP header bit is used when no object was
 //! written yet (the header is still unwritten, so it is known in time); otherwise an
 //! End of Group status object (id = last + 1) is written before FIN (§11.2.1.1).
-//! Datagram payloads are copied once into the datagram (a datagram is one buffer).
+//! An object's payload goes out as the caller's chunks, one `Output::Write` each, never
+//! joined (`Shared::write_payload`). Datagram payloads are copied once into the datagram
+//! (a datagram is one buffer), whether they came as one chunk or several.
 //! Writes, opens and FINs feed the delivery timers of `timeouts`.
 
 use bytes::Bytes;
@@ -58,6 +62,25 @@ enum UniHeader {
     Fetch(FetchHeader),
 }
 
+/// [`decode_buffered`] that first decodes from the first received chunk as it is (borrowed:
+/// no join, no reference-count traffic), the common case of a header inside one chunk.
+fn decode_front<T>(
+    buf: &mut crate::recv::RecvBuffer,
+    mut f: impl FnMut(&mut sluice_wire::Reader<'_>) -> Result<T, sluice_wire::DecodeError>,
+) -> Result<Option<T>, sluice_wire::Violation> {
+    let Some(first) = buf.first_chunk() else { return Ok(None) };
+    let mut r = sluice_wire::Reader::new(first);
+    match f(&mut r) {
+        Ok(v) => {
+            let used = r.position();
+            buf.advance(used);
+            Ok(Some(v))
+        }
+        Err(sluice_wire::DecodeError::Incomplete) => decode_buffered(buf, f),
+        Err(sluice_wire::DecodeError::Invalid(v)) => Err(v),
+    }
+}
+
 /// True once an object header's Properties field is wholly buffered (or the header is
 /// malformed, for the decoder to report). Checked before decoding so a large properties
 /// field arriving in small chunks is joined once, not once per chunk.
@@ -73,6 +96,13 @@ fn properties_buffered(buf: &mut crate::recv::RecvBuffer) -> bool {
         Ok(Some((len, used))) => buf.len() >= used.saturating_add(len),
         Ok(None) => false,
         Err(_) => true,
+    }
+}
+
+/// Raises `r`'s Largest Location to (group, object) if that is larger.
+fn raise_largest(r: &mut super::state::Request, group: u64, object: u64) {
+    if r.info.largest.is_none_or(|l| (l.group, l.object) < (group, object)) {
+        r.info.largest = Some(Location { group, object });
     }
 }
 
@@ -246,46 +276,37 @@ impl MoqtEngine {
     }
 
     /// Delivers every complete object of a subgroup stream.
+    ///
+    /// The object loop holds the stream's entry and looks up the request once per object
+    /// (disjoint fields of the engine); every path that needs the whole engine (a
+    /// violation, a stop, the FIN, a malformed track) leaves the loop.
     pub(super) fn process_subgroup(&mut self, shared: &mut Shared, stream: StreamId) {
-        loop {
-            if shared.closed {
-                return;
+        if shared.closed {
+            return;
+        }
+        let max_object = shared.config.max_object_size;
+        let check_limit = shared.config.max_track_check_entries;
+        let Some(InStream::Subgroup(sg)) = self.streams.get_mut(&stream) else { return };
+        let Some(handle) = sg.request else {
+            if self.unknown_alias_bytes() > shared.config.max_unknown_alias_bytes {
+                self.stop_data_stream(shared, stream, StreamResetCode::EXCESSIVE_LOAD.0);
             }
-            let max_object = shared.config.max_object_size;
-            let Some(InStream::Subgroup(sg)) = self.streams.get_mut(&stream) else { return };
-            let Some(handle) = sg.request else {
-                if self.unknown_alias_bytes() > shared.config.max_unknown_alias_bytes {
-                    self.stop_data_stream(shared, stream, StreamResetCode::EXCESSIVE_LOAD.0);
-                }
-                return;
-            };
+            return;
+        };
+        loop {
             if sg.pending.is_none() {
                 if sg.header.properties_present && !properties_buffered(&mut sg.buf) {
-                    if sg.fin && !sg.buf.is_empty() {
-                        self.fail(
-                            shared,
-                            SessionErrorCode::PROTOCOL_VIOLATION,
-                            "subgroup stream ends inside an object",
-                        );
-                    } else if sg.fin {
-                        self.subgroup_finished(shared, stream, handle);
+                    if sg.fin {
+                        self.subgroup_ends(shared, stream, handle);
                     }
                     return;
                 }
-                let SubgroupIn { buf, decoder, .. } = sg;
-                match decode_buffered(buf, |r| decoder.decode_header(r)) {
+                let SubgroupIn { buf, decoder, .. } = &mut *sg;
+                match decode_front(buf, |r| decoder.decode_header(r)) {
                     Ok(Some(h)) => sg.pending = Some(h),
                     Ok(None) => {
                         if sg.fin {
-                            if sg.buf.is_empty() {
-                                self.subgroup_finished(shared, stream, handle);
-                            } else {
-                                self.fail(
-                                    shared,
-                                    SessionErrorCode::PROTOCOL_VIOLATION,
-                                    "subgroup stream ends inside an object",
-                                );
-                            }
+                            self.subgroup_ends(shared, stream, handle);
                         }
                         return;
                     }
@@ -311,30 +332,43 @@ impl MoqtEngine {
             let Some(h) = sg.pending.take() else { return };
             let subgroup = *sg.subgroup.get_or_insert(h.object_id);
             let (group, header_priority) = (sg.header.group_id, sg.header.publisher_priority);
-            let default_priority = self.requests.get(&handle).map_or(0, |r| r.info.publisher_priority);
+            let status = model_status(h.status);
+            let Some(r) = self.requests.get_mut(&handle) else { return };
             let seen = Seen {
                 group,
                 subgroup: Some(subgroup),
                 object: h.object_id,
-                status: model_status(h.status),
-                priority: header_priority.unwrap_or(default_priority),
+                status,
+                priority: header_priority.unwrap_or(r.info.publisher_priority),
                 properties: &h.properties,
             };
-            if !self.check_object(shared, handle, &seen) {
+            if let Err(m) = r.check.object(&seen, check_limit) {
+                self.malformed(shared, handle, m);
                 return;
             }
-            let Some(InStream::Subgroup(sg)) = self.streams.get_mut(&stream) else { return };
             let payload = sg.buf.take(need);
+            let properties = if h.properties.is_empty() { Bytes::new() } else { h.properties.raw().clone() };
             let info = ObjectInfo {
-                group: sg.header.group_id,
+                group,
                 subgroup,
                 object: h.object_id,
-                status: model_status(h.status),
-                publisher_priority: sg.header.publisher_priority,
-                properties: h.properties.raw().clone(),
+                status,
+                publisher_priority: header_priority,
+                properties,
                 timestamp: None,
             };
             shared.event(Event::Object { request: handle, info, payload });
+        }
+    }
+
+    /// A finished subgroup stream has no whole object header left: it ends cleanly between
+    /// objects, or inside one (a violation).
+    fn subgroup_ends(&mut self, shared: &mut Shared, stream: StreamId, handle: RequestHandle) {
+        let Some(InStream::Subgroup(sg)) = self.streams.get(&stream) else { return };
+        if sg.buf.is_empty() {
+            self.subgroup_finished(shared, stream, handle);
+        } else {
+            self.fail(shared, SessionErrorCode::PROTOCOL_VIOLATION, "subgroup stream ends inside an object");
         }
     }
 
@@ -346,6 +380,8 @@ impl MoqtEngine {
             if !self.check_subgroup_fin(shared, handle, fin) {
                 return;
             }
+            let group = fin.0;
+            shared.event(Event::SubgroupEnded { request: handle, group, subgroup });
         }
         self.streams.remove(&stream);
         if let Some(r) = self.requests.get_mut(&handle) {
@@ -460,9 +496,18 @@ impl MoqtEngine {
         object: ObjectWrite,
     ) -> Result<(), CommandError> {
         let version = self.version;
+        let properties = super::object_props::object_properties(&object.properties)?;
+        if object.first_byte_at.is_some() {
+            let out = self.data_out.get(&stream).ok_or(CommandError::UnknownStream(stream))?;
+            let first = out.encoder.is_none().then_some(&properties);
+            let timeout = self.subgroup_object_timeout_ms(out, first);
+            if self.expired(object.first_byte_at, timeout) {
+                self.abandon_subgroup(shared, stream, StreamResetCode::DELIVERY_TIMEOUT.0);
+                self.timing_forget(stream);
+                return Err(CommandError::DeliveryTimeout);
+            }
+        }
         let out = self.data_out.get_mut(&stream).ok_or(CommandError::UnknownStream(stream))?;
-        let properties = Properties::from_raw(object.properties.clone())
-            .map_err(|_| CommandError::InvalidState("object properties are not valid key-value pairs"))?;
         let header = SubgroupObjectHeader {
             object_id: object.object,
             properties,
@@ -476,11 +521,7 @@ impl MoqtEngine {
                 None => {
                     let mut h = out.header;
                     h.properties_present = !object.properties.is_empty();
-                    // draft-18 §Data Streams: a subgroup stream that begins with the first
-                    // object ever published in the subgroup MUST carry FIRST_OBJECT (original
-                    // publisher and relay alike). Object 0 can only be that first object;
-                    // a stream starting later (a relay joining mid-group) leaves it clear.
-                    h.first_object = object.object == 0;
+                    h.first_object = object.first_in_subgroup.unwrap_or(object.object == 0);
                     h.encode(buf, version)?;
                     let mut e = SubgroupObjectEncoder::new(&h, version);
                     e.encode_header(buf, &header)?;
@@ -491,10 +532,14 @@ impl MoqtEngine {
             Ok(())
         })?;
         out.last_object = Some(object.object);
-        let published = (out.request, out.header.group_id, object.object);
-        self.note_published(published.0, published.1, published.2);
-        self.timing_object_written(stream, first.then_some(&header.properties));
-        shared.push(Output::Write { stream, header: buf, payload: object.payload, fin: false });
+        // One request lookup for the track's Largest Location and the delivery timer.
+        let mut r = self.requests.get_mut(&out.request);
+        if let Some(r) = r.as_deref_mut() {
+            raise_largest(r, out.header.group_id, object.object);
+        }
+        let first_props = first.then_some(&header.properties);
+        Self::timing_object_written(self.now, r.as_deref(), out, first_props, object.first_byte_at);
+        shared.write_payload(stream, buf, object.payload, false);
         Ok(())
     }
 
@@ -528,12 +573,11 @@ impl MoqtEngine {
     ) -> Result<(), CommandError> {
         let version = self.version;
         let out = self.data_out.get_mut(&stream).ok_or(CommandError::UnknownStream(stream))?;
-        let mut buf = Vec::new();
-        match (&mut out.encoder, end_of_group) {
+        let header = match (&mut out.encoder, end_of_group) {
             (None, eog) => {
                 let mut h = out.header;
                 h.end_of_group = eog;
-                h.encode(&mut buf, version)?;
+                shared.encode_header(|buf| h.encode(buf, version))?
             }
             (Some(e), true) => {
                 let next = out.last_object.map_or(0, |l| l.saturating_add(1));
@@ -543,14 +587,14 @@ impl MoqtEngine {
                     status: WireStatus::EndOfGroup,
                     payload_len: 0,
                 };
-                e.encode_header(&mut buf, &status)?;
+                shared.encode_header(|buf| e.encode_header(buf, &status))?
             }
-            (Some(_), false) => {}
-        }
+            (Some(_), false) => Bytes::new(),
+        };
         if let Some(out) = self.data_out.remove(&stream) {
             self.timing_finished(stream, &out);
         }
-        shared.push(Output::Write { stream, header: Bytes::from(buf), payload: Bytes::new(), fin: true });
+        shared.push(Output::Write { stream, header, payload: Bytes::new(), fin: true });
         Ok(())
     }
 
@@ -562,10 +606,15 @@ impl MoqtEngine {
         object: ObjectWrite,
     ) -> Result<(), CommandError> {
         let (alias, ..) = self.publishing(request)?;
-        let properties = Properties::from_raw(object.properties.clone())
-            .map_err(|_| CommandError::InvalidState("object properties are not valid key-value pairs"))?;
+        if self.expired(object.first_byte_at, self.datagram_timeout_ms(request)) {
+            // Expired before it could be handed to the transport: dropped (§"Delivery
+            // Timeouts and Data Reliability").
+            return Err(CommandError::DeliveryTimeout);
+        }
+        let properties = super::object_props::object_properties(&object.properties)?;
         let body = match object.status {
-            ObjectStatus::Normal => DatagramBody::Payload(object.payload),
+            // A datagram is one buffer: a payload in chunks is joined (copied once).
+            ObjectStatus::Normal => DatagramBody::Payload(object.payload.to_bytes()),
             s => DatagramBody::Status(wire_status(s)),
         };
         let d = ObjectDatagram {
@@ -587,10 +636,7 @@ impl MoqtEngine {
     /// Raises the Largest Location of a track we publish (a Joining Fetch starts from it).
     fn note_published(&mut self, handle: RequestHandle, group: u64, object: u64) {
         if let Some(r) = self.requests.get_mut(&handle) {
-            let loc = Location { group, object };
-            if r.info.largest.is_none_or(|l| (l.group, l.object) < (group, object)) {
-                r.info.largest = Some(loc);
-            }
+            raise_largest(r, group, object);
         }
     }
 

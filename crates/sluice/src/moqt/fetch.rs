@@ -50,6 +50,11 @@ use crate::event::{Event, Reason};
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::Output;
 use crate::model::{Location, ObjectInfo, ObjectStatus, TrackName};
+use crate::recv::Payload;
+
+/// A FETCH's subscriber priority when it carries no SUBSCRIBER_PRIORITY (draft-18
+/// "SUBSCRIBER PRIORITY Parameter": the publisher uses 128).
+const DEFAULT_SUBSCRIBER_PRIORITY: u8 = 128;
 
 impl MoqtEngine {
     pub(super) fn cmd_fetch(
@@ -60,6 +65,13 @@ impl MoqtEngine {
         end: Location,
         priority: u8,
     ) -> Result<RequestHandle, CommandError> {
+        if super::reserved::engine_only(&track.namespace) {
+            return Err(CommandError::InvalidState("reserved namespace"));
+        }
+        if !end_not_before_start(start, end) {
+            return Err(CommandError::InvalidState("fetch End Location before its Start Location"));
+        }
+        let checked = self.staged_tokens(shared, None)?;
         let wire_id = self.next_request_id;
         let msg = Fetch {
             request_id: wire_id,
@@ -68,11 +80,15 @@ impl MoqtEngine {
                 start: WireLocation { group: start.group, object: start.object },
                 end: WireLocation { group: end.group, object: end.object },
             },
-            parameters: Parameters(vec![Parameter::SubscriberPriority(priority)]),
+            parameters: Self::with_tokens(
+                Parameters(vec![Parameter::SubscriberPriority(priority)]),
+                &checked,
+            ),
         };
         let bytes = self.encode(&msg)?;
         self.alloc_request_id();
-        let (handle, _) = self.open_request(shared, Kind::Fetch, wire_id, bytes);
+        let (handle, stream) = self.open_request(shared, Kind::Fetch, wire_id, bytes);
+        self.sent_tokens.commit(&checked, stream);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.track = track;
             r.fetch_start = Some(start);
@@ -92,6 +108,7 @@ impl MoqtEngine {
             return Err(CommandError::UnknownRequest(subscription));
         }
         let (joining_request_id, track) = (sub.wire_id, sub.track.clone());
+        let checked = self.staged_tokens(shared, None)?;
         let wire_id = self.next_request_id;
         let kind = match start {
             JoinStart::Relative(n) => FetchKind::RelativeJoining { joining_request_id, joining_start: n },
@@ -100,11 +117,15 @@ impl MoqtEngine {
         let msg = Fetch {
             request_id: wire_id,
             kind,
-            parameters: Parameters(vec![Parameter::SubscriberPriority(priority)]),
+            parameters: Self::with_tokens(
+                Parameters(vec![Parameter::SubscriberPriority(priority)]),
+                &checked,
+            ),
         };
         let bytes = self.encode(&msg)?;
         self.alloc_request_id();
-        let (handle, _) = self.open_request(shared, Kind::Fetch, wire_id, bytes);
+        let (handle, stream) = self.open_request(shared, Kind::Fetch, wire_id, bytes);
+        self.sent_tokens.commit(&checked, stream);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.track = track;
             if let JoinStart::Absolute(group) = start {
@@ -147,6 +168,12 @@ impl MoqtEngine {
                 (TrackName::default(), Location { group: 0, object: 0 }, None, Some(joining))
             }
         };
+        if let Some(end) = end
+            && !end_not_before_start(start, end)
+        {
+            self.refuse_new_request(shared, stream, RequestErrorCode::INVALID_RANGE, "End before Start");
+            return;
+        }
         let handle = self.add_inbound(stream, Kind::Fetch, m.request_id, shared);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.track = track.clone();
@@ -156,7 +183,10 @@ impl MoqtEngine {
             r.joining = joining;
         }
         match joining {
-            None => shared.event(Event::IncomingFetch { request: handle, track, start, end }),
+            None => {
+                let priority = priority.unwrap_or(DEFAULT_SUBSCRIBER_PRIORITY);
+                shared.event(Event::IncomingFetch { request: handle, track, start, end, priority })
+            }
             Some(j) => {
                 let pending = self.requests.get(&j.subscription).is_some_and(|r| r.phase == Phase::Pending);
                 // §10.12.2: a Joining Fetch on a subscription not yet answered waits for it.
@@ -199,10 +229,12 @@ impl MoqtEngine {
                 self.forget(shared, handle);
             }
             Ok((track, start)) => {
+                let mut priority = DEFAULT_SUBSCRIBER_PRIORITY;
                 if let Some(r) = self.requests.get_mut(&handle) {
                     r.track = track.clone();
+                    priority = r.options.priority;
                 }
-                shared.event(Event::IncomingFetch { request: handle, track, start, end: None });
+                shared.event(Event::IncomingFetch { request: handle, track, start, end: None, priority });
             }
         }
     }
@@ -289,8 +321,7 @@ impl MoqtEngine {
         if object.status != ObjectStatus::Normal {
             return Err(CommandError::InvalidState("fetch objects carry no status"));
         }
-        let properties = Properties::from_raw(object.properties.clone())
-            .map_err(|_| CommandError::InvalidState("object properties are not valid key-value pairs"))?;
+        let properties = super::object_props::object_properties(&object.properties)?;
         let header = FetchItemHeader::Object(FetchObjectHeader {
             group_id: group,
             subgroup_id: Some(subgroup),
@@ -310,7 +341,7 @@ impl MoqtEngine {
         shared: &mut Shared,
         handle: RequestHandle,
         header: &FetchItemHeader,
-        payload: Bytes,
+        payload: Payload,
     ) -> Result<(), CommandError> {
         let mut probe = match self.requests.get(&handle).and_then(|r| r.fetch_out.as_ref()) {
             Some((_, e)) => e.clone(),
@@ -322,7 +353,7 @@ impl MoqtEngine {
         if let Some((_, e)) = self.requests.get_mut(&handle).and_then(|r| r.fetch_out.as_mut()) {
             e.encode_header(&mut buf, header)?;
         }
-        shared.push(Output::Write { stream, header: Bytes::from(buf), payload, fin: false });
+        shared.write_payload(stream, Bytes::from(buf), payload, false);
         Ok(())
     }
 
@@ -341,7 +372,7 @@ impl MoqtEngine {
             group_id: through.group,
             object_id: through.object,
         });
-        self.write_fetch_item(shared, handle, &header, Bytes::new())
+        self.write_fetch_item(shared, handle, &header, Payload::empty())
     }
 
     pub(super) fn cmd_finish_fetch(
@@ -506,6 +537,10 @@ impl MoqtEngine {
             && self.requests.contains_key(&handle)
         {
             shared.event(Event::FetchEnded { request: handle, reason: Reason { code, text: String::new() } });
+            // The fetch is over: finish our (request) half, as on a complete fetch.
+            if let Some(s) = self.requests.get(&handle).map(|r| r.stream) {
+                self.send_on(shared, s, Bytes::new(), true);
+            }
             self.forget(shared, handle);
         }
     }
@@ -520,4 +555,11 @@ fn end_before_start(end: WireLocation, start: Location) -> bool {
     } else {
         (end.group, end.object) < (start.group, start.object)
     }
+}
+
+/// §10.12 "End Location MUST specify the same or a larger Location than Start Location":
+/// compared as encoded, except that an End object of 0 (the whole End group) only needs
+/// the End group not to precede the Start group.
+fn end_not_before_start(start: Location, end: Location) -> bool {
+    if end.object == 0 { end.group >= start.group } else { end >= start }
 }

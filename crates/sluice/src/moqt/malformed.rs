@@ -32,8 +32,12 @@
 //! Memory: the groups and subgroups remembered per request are bounded by
 //! `Config::max_track_check_entries`; past it the lowest groups are forgotten (their
 //! later violations go undetected — detection is best effort, never an error).
+//!
+//! Speed: the checks run for every object, so the tables are [`Sorted`] ring buffers, not
+//! trees: objects arrive for the newest group and subgroup, which is the last entry (or a
+//! new last entry), and trimming forgets the first entries.
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 
 use sluice_wire::moqt::codes::StreamResetCode;
 use sluice_wire::moqt::kvp::Properties;
@@ -101,13 +105,73 @@ struct SubgroupFacts {
     max_seen: u64,
 }
 
+/// Entries sorted by key, in a ring buffer. Looking up the last key, or appending a key
+/// above it, is O(1) (the common case: objects of the newest group); any other key is a
+/// binary search; removing the lowest keys is O(1) each.
+#[derive(Debug)]
+struct Sorted<K, V> {
+    entries: VecDeque<(K, V)>,
+}
+
+impl<K, V> Default for Sorted<K, V> {
+    fn default() -> Self {
+        Sorted { entries: VecDeque::new() }
+    }
+}
+
+impl<K: Ord + Copy, V: Default> Sorted<K, V> {
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    #[inline]
+    fn position(&self, key: K) -> Result<usize, usize> {
+        match self.entries.back() {
+            Some((last, _)) if *last == key => Ok(self.entries.len().saturating_sub(1)),
+            Some((last, _)) if *last < key => Err(self.entries.len()),
+            None => Err(0),
+            Some(_) => self.entries.binary_search_by(|(k, _)| k.cmp(&key)),
+        }
+    }
+
+    /// The entry of `key`, created with the default value if absent (`None` cannot
+    /// happen: the index was just found or made).
+    #[inline]
+    fn entry(&mut self, key: K) -> Option<&mut V> {
+        let at = match self.position(key) {
+            Ok(at) => at,
+            Err(at) => {
+                self.entries.insert(at, (key, V::default()));
+                at
+            }
+        };
+        self.entries.get_mut(at).map(|(_, v)| v)
+    }
+
+    #[inline]
+    fn get(&self, key: K) -> Option<&V> {
+        self.position(key).ok().and_then(|at| self.entries.get(at)).map(|(_, v)| v)
+    }
+
+    fn first_key(&self) -> Option<K> {
+        self.entries.front().map(|(k, _)| *k)
+    }
+
+    /// Removes the first entries while `drop(key)` holds.
+    fn pop_front_while(&mut self, drop: impl Fn(&K) -> bool) {
+        while self.entries.front().is_some_and(|(k, _)| drop(k)) {
+            self.entries.pop_front();
+        }
+    }
+}
+
 /// What a subscriber has seen of a track (see the module docs).
 #[derive(Debug, Default)]
 pub(crate) struct TrackCheck {
     track_end: Option<(u64, u64)>,
     largest: Option<(u64, u64)>,
-    groups: BTreeMap<u64, GroupFacts>,
-    subgroups: BTreeMap<(u64, u64), SubgroupFacts>,
+    groups: Sorted<u64, GroupFacts>,
+    subgroups: Sorted<(u64, u64), SubgroupFacts>,
 }
 
 fn mandatory(kind: u64) -> bool {
@@ -117,7 +181,7 @@ fn mandatory(kind: u64) -> bool {
 impl TrackCheck {
     /// Checks an object against what was seen, then records it.
     pub(crate) fn object(&mut self, o: &Seen<'_>, limit: usize) -> Result<(), Malformed> {
-        if o.properties.iter().any(|kv| mandatory(kv.kind)) {
+        if !o.properties.is_empty() && o.properties.iter().any(|kv| mandatory(kv.kind)) {
             return Err(Malformed::MandatoryProperty);
         }
         let loc = (o.group, o.object);
@@ -129,7 +193,7 @@ impl TrackCheck {
         }
         // One lookup per table: the entries are created before the checks (a failed check
         // cancels the track, so an empty entry left behind is harmless).
-        let group = self.groups.entry(o.group).or_default();
+        let Some(group) = self.groups.entry(o.group) else { return Ok(()) };
         if group.end.is_some_and(|end| o.object > end) {
             return Err(Malformed::BeyondGroupEnd);
         }
@@ -138,7 +202,7 @@ impl TrackCheck {
         }
         let sub = match o.subgroup {
             Some(s) => {
-                let facts = self.subgroups.entry((o.group, s)).or_default();
+                let Some(facts) = self.subgroups.entry((o.group, s)) else { return Ok(()) };
                 if facts.priority.is_some_and(|p| p != o.priority) {
                     return Err(Malformed::PriorityChanged);
                 }
@@ -162,7 +226,9 @@ impl TrackCheck {
         if o.status == ObjectStatus::EndOfTrack {
             self.track_end = Some(loc);
         }
-        self.trim(limit);
+        if self.entries() > limit {
+            self.trim(limit);
+        }
         Ok(())
     }
 
@@ -176,14 +242,14 @@ impl TrackCheck {
         end_of_group: bool,
         limit: usize,
     ) -> Result<(), Malformed> {
-        let mut facts = self.subgroups.get(&(group, subgroup)).copied().unwrap_or_default();
+        let mut facts = self.subgroups.get((group, subgroup)).copied().unwrap_or_default();
         if facts.end.is_some_and(|end| end != last) {
             return Err(Malformed::SubgroupEndsDiffer);
         }
         if facts.max_seen > last {
             return Err(Malformed::BeyondSubgroupEnd);
         }
-        let mut g = self.groups.get(&group).copied().unwrap_or_default();
+        let mut g = self.groups.get(group).copied().unwrap_or_default();
         if end_of_group {
             if g.max_seen > last {
                 return Err(Malformed::BeyondGroupEnd);
@@ -191,8 +257,12 @@ impl TrackCheck {
             g.end = Some(last);
         }
         facts.end = Some(last);
-        self.subgroups.insert((group, subgroup), facts);
-        self.groups.insert(group, g);
+        if let Some(entry) = self.subgroups.entry((group, subgroup)) {
+            *entry = facts;
+        }
+        if let Some(entry) = self.groups.entry(group) {
+            *entry = g;
+        }
         self.trim(limit);
         Ok(())
     }
@@ -205,13 +275,13 @@ impl TrackCheck {
     /// Forgets the lowest groups until at most `limit` entries remain.
     fn trim(&mut self, limit: usize) {
         while self.entries() > limit {
-            let lowest = [self.groups.keys().next().copied(), self.subgroups.keys().next().map(|k| k.0)]
+            let lowest = [self.groups.first_key(), self.subgroups.first_key().map(|k| k.0)]
                 .into_iter()
                 .flatten()
                 .min();
             let Some(g) = lowest else { return };
-            self.groups.remove(&g);
-            self.subgroups.retain(|k, _| k.0 != g);
+            self.groups.pop_front_while(|k| *k == g);
+            self.subgroups.pop_front_while(|k| k.0 == g);
         }
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! The engine is split by responsibility; every file adds an `impl MoqtEngine` block:
 //!
-//! * `auth`: the peer's authorization-token alias cache (§10.2.2).
+//! * `auth`: the authorization-token alias caches (§10.2.2): the peer's, and ours as the
+//!   peer holds it (tokens we send come from [`crate::Authorized`]; the peer's reach the
+//!   application as `Event::Authorization`).
 //! * `control`: the uni control streams, SETUP exchange, GOAWAY (§3.3.1, §10.3, §10.4).
 //! * `requests`: request-ID allocation and checks (§9), the per-request bidi stream
 //!   (first message, FIN / RESET / STOP_SENDING meanings, §3.3.2 "Request Cancellation").
@@ -11,6 +13,7 @@
 //!   in both directions, with publisher-chosen track aliases (§5, §10.7–§10.11).
 //! * `update`: REQUEST_UPDATE on the peer's FETCH and namespace requests (§10.6).
 //! * `namespace`: PUBLISH_NAMESPACE, SUBSCRIBE_NAMESPACE → NAMESPACE / NAMESPACE_DONE (§6).
+//! * [`uri`]: `moqt://` URIs → PATH / AUTHORITY, and the RFC 3986 checks of both.
 //! * `fetch`: FETCH / FETCH_OK and FETCH_HEADER streams (§10.12, §11.4).
 //! * `data`: subgroup streams and datagrams in and out, unknown-alias buffering (§11).
 //! * `priority`: the send order of a stream from the draft's priority rules (§7).
@@ -43,7 +46,7 @@
 //! | `max_discovered_namespaces` | namespaces active on our SUBSCRIBE_NAMESPACE: one more cancels it (RESET + STOP_SENDING EXCESSIVE_LOAD, `DiscoveryEnded`) |
 //! | `max_track_check_entries` | the lowest groups are forgotten by the malformed-track checks |
 //!
-//! Not implemented: sending AUTHORIZATION_TOKENs; delivery timeouts on fetch streams and
+//! Not implemented: AUTHORIZATION_TOKENs in our SETUP (they go only with requests); delivery timeouts on fetch streams and
 //! datagrams (the core hands both to the adapter at once, so it never holds one to expire)
 //! and on bytes the transport already holds (see `timeouts` for what a sans-IO core can
 //! know); our own SUBGROUP_DELIVERY_TIMEOUT as a subscriber parameter or track property
@@ -56,6 +59,7 @@ mod data;
 mod fetch;
 mod malformed;
 mod namespace;
+mod object_props;
 mod priority;
 mod requests;
 mod reserved;
@@ -64,6 +68,7 @@ mod subscribe;
 mod timeouts;
 mod track_props;
 mod update;
+pub mod uri;
 
 use std::collections::{HashMap, HashSet};
 
@@ -125,6 +130,17 @@ pub struct MoqtEngine {
     going_away: bool,
     /// The peer's registered authorization-token aliases.
     tokens: auth::TokenCache,
+    /// Tokens of the peer message being processed, for `Event::Authorization`.
+    presented: Vec<crate::event::PresentedToken>,
+    /// Our registrations as the peer's cache holds them.
+    sent_tokens: auth::SentTokens,
+    /// The peer's MAX_AUTH_TOKEN_CACHE_SIZE (the draft's default 0 until its SETUP).
+    peer_token_cache: u64,
+    /// An upper bound of the bytes buffered across receive streams: raised by every
+    /// received chunk, never lowered by consumption, and replaced by the exact sum only
+    /// when it passes `max_session_buffer` (see `handle_data`), so the session limit is
+    /// checked without summing every stream per chunk.
+    buffered_bound: usize,
 }
 
 impl MoqtEngine {
@@ -152,6 +168,10 @@ impl MoqtEngine {
             goaway_deadline: None,
             going_away: false,
             tokens: auth::TokenCache::default(),
+            presented: Vec::new(),
+            sent_tokens: auth::SentTokens::default(),
+            peer_token_cache: 0,
+            buffered_bound: 0,
         }
     }
 
@@ -183,6 +203,7 @@ impl MoqtEngine {
         in_setup: bool,
     ) -> bool {
         let limit = shared.config.max_auth_token_cache;
+        self.presented.clear();
         for t in tokens {
             // §10.2.2: a client's SETUP may only carry values or registrations.
             if in_setup
@@ -196,12 +217,53 @@ impl MoqtEngine {
                 self.fail(shared, SessionErrorCode::PROTOCOL_VIOLATION, "DELETE or USE_ALIAS in SETUP");
                 return false;
             }
-            if let Err(code) = self.tokens.apply(t, limit, in_setup) {
-                self.fail(shared, code, "authorization token alias");
-                return false;
+            match self.tokens.apply(t, limit, in_setup) {
+                Ok(Some(p)) => self.presented.push(p),
+                Ok(None) => {}
+                Err(code) => {
+                    self.fail(shared, code, "authorization token alias");
+                    return false;
+                }
             }
         }
         true
+    }
+
+    /// Reports the tokens of the peer message just applied as `Event::Authorization` for
+    /// `request` (nothing when it carried none).
+    fn present_tokens(&mut self, shared: &mut Shared, request: RequestHandle) {
+        if !self.presented.is_empty() {
+            let tokens = std::mem::take(&mut self.presented);
+            shared.event(crate::event::Event::Authorization { request, tokens });
+        }
+    }
+
+    /// The tokens staged for the command being run (`Shared::auth_tokens`), checked against
+    /// the peer's cache for a message on `stream` (`None`: a new request stream).
+    fn staged_tokens(
+        &self,
+        shared: &mut Shared,
+        stream: Option<StreamId>,
+    ) -> Result<auth::Checked, CommandError> {
+        let tokens = std::mem::take(&mut shared.auth_tokens);
+        self.sent_tokens.check(tokens, stream, self.peer_token_cache)
+    }
+
+    /// `params` with the checked tokens added as AUTHORIZATION_TOKEN parameters, in the
+    /// ascending type order the wire needs.
+    fn with_tokens(
+        params: sluice_wire::moqt::params::Parameters,
+        checked: &auth::Checked,
+    ) -> sluice_wire::moqt::params::Parameters {
+        if checked.tokens().is_empty() {
+            return params;
+        }
+        let mut all = params.0;
+        all.extend(
+            checked.tokens().iter().cloned().map(sluice_wire::moqt::params::Parameter::AuthorizationToken),
+        );
+        all.sort_by_key(|p| p.kind());
+        sluice_wire::moqt::params::Parameters(all)
     }
 
     /// Bytes buffered across all receive streams.
@@ -228,18 +290,35 @@ impl MoqtEngine {
     fn handle_data(&mut self, shared: &mut Shared, stream: StreamId, data: Bytes) {
         let len = data.len();
         let Some(s) = self.streams.get_mut(&stream) else { return };
-        if s.is_discarding() {
-            return;
+        let (stream_len, subgroup) = match s {
+            InStream::Discard => return,
+            // The object path, without the generic dispatch.
+            InStream::Subgroup(sg) => {
+                sg.buf.push(data);
+                (sg.buf.len(), true)
+            }
+            other => {
+                other.push(data);
+                (other.buffered(), false)
+            }
+        };
+        self.buffered_bound = self.buffered_bound.saturating_add(len);
+        if self.buffered_bound > shared.config.max_session_buffer {
+            // Bytes only enter buffers here, so the exact sum is at most the bound.
+            self.buffered_bound = self.buffered();
         }
-        s.push(data);
-        let stream_len = s.buffered();
-        if stream_len > shared.config.max_stream_buffer || self.buffered() > shared.config.max_session_buffer
+        if stream_len > shared.config.max_stream_buffer
+            || self.buffered_bound > shared.config.max_session_buffer
         {
             self.over_buffer(shared, stream);
             return;
         }
-        let _ = len;
-        self.process_stream(shared, stream);
+        if subgroup {
+            // The object path: skip `process_stream`'s dispatch lookup.
+            self.process_subgroup(shared, stream);
+        } else {
+            self.process_stream(shared, stream);
+        }
     }
 
     /// A receive stream holds more than the Config allows: control and request streams
@@ -428,6 +507,9 @@ impl Engine for MoqtEngine {
         self.announced.clear();
         self.goaway_deadline = None;
         self.tokens.clear();
+        self.presented.clear();
+        self.sent_tokens.clear();
+        self.buffered_bound = 0;
     }
 
     fn buffered_bytes(&self) -> usize {
@@ -445,6 +527,8 @@ impl Engine for MoqtEngine {
             + self.closing.len()
             + self.announced.len()
             + self.tokens.len()
+            + self.presented.len()
+            + self.sent_tokens.len()
     }
 
     fn announce(&mut self, shared: &mut Shared, namespace: Namespace) -> Result<RequestHandle, CommandError> {
@@ -647,5 +731,8 @@ impl Engine for MoqtEngine {
         prefix: Namespace,
     ) -> Result<RequestHandle, CommandError> {
         self.cmd_discover_tracks(shared, prefix)
+    }
+    fn accept_discovery(&mut self, shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError> {
+        self.cmd_accept_discovery(shared, request)
     }
 }

@@ -7,11 +7,17 @@
 //! * A peer SUBSCRIBE_NAMESPACE (at most `Config::max_namespace_subscriptions` at once,
 //!   else REQUEST_ERROR EXCESSIVE_LOAD) is accepted with REQUEST_OK, then answered with a
 //!   NAMESPACE for every announced namespace under its prefix, later ones as they are
-//!   announced, and NAMESPACE_DONE when one is withdrawn. The application is not asked.
+//!   announced, and NAMESPACE_DONE when one is withdrawn. The application is not asked,
+//!   unless `Config::hold_namespace_subscriptions` is set (§10.19: the publisher must
+//!   check the subscriber's authorization): then it gets `IncomingNamespaceSubscription`
+//!   and the request stays pending (no REQUEST_OK, no NAMESPACE, REQUEST_UPDATEs queued)
+//!   until `accept_discovery` or `reject`.
 //! * SUBSCRIBE_TRACKS (`discover_tracks`): the engine accepts a peer's with REQUEST_OK
 //!   (same limit, PREFIX_OVERLAP among SUBSCRIBE_TRACKS only) and reports
 //!   `IncomingTrackDiscovery`; the application then `publish`es the matching tracks it
-//!   has (the engine does not know tracks). PUBLISH_BLOCKED is accepted and not surfaced.
+//!   has (the engine does not know tracks). With `hold_namespace_subscriptions` the
+//!   REQUEST_OK waits for `accept_discovery` (or `reject` refuses it). PUBLISH_BLOCKED is
+//!   accepted and not surfaced.
 //! * Our SUBSCRIBE_NAMESPACE remembers the namespaces the peer reported (NAMESPACE) until
 //!   withdrawn: a NAMESPACE_DONE for one not reported closes the session with
 //!   PROTOCOL_VIOLATION (§10.19); more than `Config::max_discovered_namespaces` at once
@@ -49,15 +55,17 @@ impl MoqtEngine {
         if super::reserved::is_reserved(&namespace) {
             return Err(CommandError::InvalidState("reserved namespace"));
         }
+        let checked = self.staged_tokens(shared, None)?;
         let wire_id = self.next_request_id;
         let msg = PublishNamespace {
             request_id: wire_id,
             namespace: wire_ns(&namespace),
-            parameters: Parameters::new(),
+            parameters: Self::with_tokens(Parameters::new(), &checked),
         };
         let bytes = self.encode(&msg)?;
         self.alloc_request_id();
-        let (handle, _) = self.open_request(shared, Kind::PublishNamespace, wire_id, bytes);
+        let (handle, stream) = self.open_request(shared, Kind::PublishNamespace, wire_id, bytes);
+        self.sent_tokens.commit(&checked, stream);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.namespace = namespace.clone();
         }
@@ -72,7 +80,10 @@ impl MoqtEngine {
             .requests
             .values()
             .filter(|r| {
-                r.kind == Kind::SubscribeNamespace && !r.outbound && namespace.starts_with(&r.namespace)
+                r.kind == Kind::SubscribeNamespace
+                    && !r.outbound
+                    && r.phase == Phase::Established
+                    && namespace.starts_with(&r.namespace)
             })
             .map(|r| (r.stream, r.namespace.0.len()))
             .collect();
@@ -171,15 +182,20 @@ impl MoqtEngine {
         shared: &mut Shared,
         prefix: Namespace,
     ) -> Result<RequestHandle, CommandError> {
+        if super::reserved::engine_only(&prefix) {
+            return Err(CommandError::InvalidState("reserved namespace"));
+        }
+        let checked = self.staged_tokens(shared, None)?;
         let wire_id = self.next_request_id;
         let msg = SubscribeNamespace {
             request_id: wire_id,
             prefix: wire_ns(&prefix),
-            parameters: Parameters::new(),
+            parameters: Self::with_tokens(Parameters::new(), &checked),
         };
         let bytes = self.encode(&msg)?;
         self.alloc_request_id();
-        let (handle, _) = self.open_request(shared, Kind::SubscribeNamespace, wire_id, bytes);
+        let (handle, stream) = self.open_request(shared, Kind::SubscribeNamespace, wire_id, bytes);
+        self.sent_tokens.commit(&checked, stream);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.namespace = prefix;
         }
@@ -209,14 +225,30 @@ impl MoqtEngine {
         let handle = self.add_inbound(stream, Kind::SubscribeNamespace, m.request_id, shared);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.namespace = prefix.clone();
-            r.phase = Phase::Established;
         }
+        if shared.config.hold_namespace_subscriptions {
+            shared.event(Event::IncomingNamespaceSubscription { request: handle, prefix });
+            return;
+        }
+        self.establish_discovery(shared, handle);
+    }
+
+    /// Accepts a peer's SUBSCRIBE_NAMESPACE or SUBSCRIBE_TRACKS: REQUEST_OK, the updates that
+    /// waited for it, and (SUBSCRIBE_NAMESPACE) a NAMESPACE per matching announced namespace.
+    fn establish_discovery(&mut self, shared: &mut Shared, handle: RequestHandle) {
+        let Some(r) = self.requests.get_mut(&handle) else { return };
+        r.phase = Phase::Established;
+        let (kind, stream, prefix) = (r.kind, r.stream, r.namespace.clone());
         let Ok(ok) =
             self.encode(&RequestOk { parameters: Parameters::new(), track_properties: Properties::empty() })
         else {
             return;
         };
         self.send_on(shared, stream, ok, false);
+        self.answer_pending_updates(shared, handle);
+        if kind != Kind::SubscribeNamespace {
+            return;
+        }
         let mut matching: Vec<Namespace> =
             self.announced.values().filter(|n| n.starts_with(&prefix)).cloned().collect();
         matching.sort();
@@ -227,6 +259,24 @@ impl MoqtEngine {
                 self.send_on(shared, stream, b, false);
             }
         }
+    }
+
+    /// The application accepts a peer namespace subscription held for it
+    /// (`Config::hold_namespace_subscriptions`).
+    pub(super) fn cmd_accept_discovery(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+    ) -> Result<(), CommandError> {
+        let req = self.requests.get(&handle).ok_or(CommandError::UnknownRequest(handle))?;
+        if req.outbound || !matches!(req.kind, Kind::SubscribeNamespace | Kind::SubscribeTracks) {
+            return Err(CommandError::UnknownRequest(handle));
+        }
+        if req.phase != Phase::Pending {
+            return Err(CommandError::InvalidState("already answered"));
+        }
+        self.establish_discovery(shared, handle);
+        Ok(())
     }
 
     /// Peer namespace subscriptions (SUBSCRIBE_NAMESPACE and SUBSCRIBE_TRACKS) alive.
@@ -252,12 +302,20 @@ impl MoqtEngine {
         shared: &mut Shared,
         prefix: Namespace,
     ) -> Result<RequestHandle, CommandError> {
+        if super::reserved::engine_only(&prefix) {
+            return Err(CommandError::InvalidState("reserved namespace"));
+        }
+        let checked = self.staged_tokens(shared, None)?;
         let wire_id = self.next_request_id;
-        let msg =
-            SubscribeTracks { request_id: wire_id, prefix: wire_ns(&prefix), parameters: Parameters::new() };
+        let msg = SubscribeTracks {
+            request_id: wire_id,
+            prefix: wire_ns(&prefix),
+            parameters: Self::with_tokens(Parameters::new(), &checked),
+        };
         let bytes = self.encode(&msg)?;
         self.alloc_request_id();
-        let (handle, _) = self.open_request(shared, Kind::SubscribeTracks, wire_id, bytes);
+        let (handle, stream) = self.open_request(shared, Kind::SubscribeTracks, wire_id, bytes);
+        self.sent_tokens.commit(&checked, stream);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.namespace = prefix;
         }
@@ -284,15 +342,11 @@ impl MoqtEngine {
         let handle = self.add_inbound(stream, Kind::SubscribeTracks, m.request_id, shared);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.namespace = prefix.clone();
-            r.phase = Phase::Established;
             r.options.forward = forward;
         }
-        let Ok(ok) =
-            self.encode(&RequestOk { parameters: Parameters::new(), track_properties: Properties::empty() })
-        else {
-            return;
-        };
-        self.send_on(shared, stream, ok, false);
+        if !shared.config.hold_namespace_subscriptions {
+            self.establish_discovery(shared, handle);
+        }
         shared.event(Event::IncomingTrackDiscovery { request: handle, prefix, forward });
     }
 
@@ -342,6 +396,9 @@ impl MoqtEngine {
                 if phase == Phase::Established && kind == Kind::SubscribeNamespace =>
             {
                 let namespace = full(&req.namespace, &n.suffix);
+                if super::reserved::engine_only(&namespace) {
+                    return; // not the application's (see `reserved`)
+                }
                 let max = shared.config.max_discovered_namespaces;
                 let Some(r) = self.requests.get_mut(&handle) else { return };
                 if !r.found.contains(&namespace) && r.found.len() >= max {
@@ -366,6 +423,9 @@ impl MoqtEngine {
                 if phase == Phase::Established && kind == Kind::SubscribeNamespace =>
             {
                 let namespace = full(&req.namespace, &n.suffix);
+                if super::reserved::engine_only(&namespace) {
+                    return;
+                }
                 let known = self.requests.get_mut(&handle).is_some_and(|r| r.found.remove(&namespace));
                 if !known {
                     // §10.19: NAMESPACE_DONE must follow its NAMESPACE.

@@ -158,7 +158,7 @@ impl MoqtEngine {
     /// Encodes one whole control message.
     pub(super) fn encode<M: Encode<Version = MoqtVersion>>(&self, m: &M) -> Result<Bytes, CommandError> {
         let mut buf = Vec::new();
-        m.encode(&mut buf, self.version)?;
+        m.encode_into_vec(&mut buf, self.version)?;
         Ok(Bytes::from(buf))
     }
 
@@ -219,6 +219,7 @@ impl MoqtEngine {
     /// `Discard` until the peer finishes its half, so late bytes are ignored).
     pub(super) fn forget(&mut self, shared: &mut Shared, handle: RequestHandle) {
         let Some(req) = self.requests.remove(&handle) else { return };
+        self.sent_tokens.request_gone(req.stream);
         self.by_stream.remove(&req.stream);
         self.by_wire_id.remove(&(req.outbound, req.wire_id));
         if let Some(alias) = req.alias
@@ -414,6 +415,7 @@ impl MoqtEngine {
         self.by_stream.insert(stream, handle);
         self.by_wire_id.insert((false, wire_id), handle);
         self.requests.insert(handle, Request::new(kind, false, stream, wire_id));
+        self.present_tokens(shared, handle);
         handle
     }
 
@@ -421,6 +423,15 @@ impl MoqtEngine {
     fn on_request_message(&mut self, shared: &mut Shared, handle: RequestHandle, msg: ControlMessage) {
         let Some(req) = self.requests.get(&handle) else { return };
         let (kind, outbound) = (req.kind, req.outbound);
+        if matches!(
+            msg,
+            ControlMessage::RequestOk(_)
+                | ControlMessage::RequestError(_)
+                | ControlMessage::SubscribeOk(_)
+                | ControlMessage::FetchOk(_)
+        ) {
+            self.sent_tokens.answered(req.stream);
+        }
         match (kind, outbound) {
             (Kind::Subscribe, true) | (Kind::Publish, false) => {
                 self.on_subscriber_side_msg(shared, handle, msg)
@@ -575,6 +586,9 @@ impl MoqtEngine {
         if req.outbound {
             return Err(CommandError::UnknownRequest(handle));
         }
+        if req.kind == Kind::Fetch && req.phase == super::state::Phase::Established {
+            return self.abort_fetch(shared, handle, rejection.code);
+        }
         if req.phase != super::state::Phase::Pending {
             return Err(CommandError::InvalidState("request already answered"));
         }
@@ -606,6 +620,31 @@ impl MoqtEngine {
         };
         let bytes = self.encode(&msg)?;
         self.send_on(shared, stream, bytes, true);
+        self.forget(shared, handle);
+        Ok(())
+    }
+
+    /// Aborts a peer FETCH we accepted (`reject` after `accept_fetch`): its data stream is
+    /// reset with `code` (a draft-18 stream reset code; the fetcher sees `FetchEnded` with
+    /// it), or, when no object was written yet, the request stream is, and the request is
+    /// forgotten.
+    fn abort_fetch(
+        &mut self,
+        shared: &mut Shared,
+        handle: RequestHandle,
+        code: u64,
+    ) -> Result<(), CommandError> {
+        let Some(req) = self.requests.get_mut(&handle) else {
+            return Err(CommandError::UnknownRequest(handle));
+        };
+        let stream = req.stream;
+        match req.fetch_out.take() {
+            Some((data, _)) => {
+                shared.push(Output::Reset { stream: data, code });
+                self.send_on(shared, stream, Bytes::new(), true);
+            }
+            None => shared.push(Output::Reset { stream, code }),
+        }
         self.forget(shared, handle);
         Ok(())
     }

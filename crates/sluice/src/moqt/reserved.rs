@@ -15,6 +15,13 @@
 //! reserved namespace (none is registered with a meaning it could use):
 //! [`is_reserved`] makes `publish` / `announce` fail with `CommandError::InvalidState`.
 //!
+//! Our own side follows the same two rules: `subscribe`, `fetch`, `track_status`,
+//! `discover` and `discover_tracks` naming `.` or `.session` fail with
+//! `CommandError::InvalidState("reserved namespace")` before anything is sent ([`engine_only`]),
+//! and a NAMESPACE / NAMESPACE_DONE the peer sends for such a namespace is not surfaced to
+//! the application (the peer may not publish under `.`, and `.session` namespaces are
+//! the implementation's, not the application's).
+//!
 //! "Naming" a namespace: the track of a SUBSCRIBE, PUBLISH, TRACK_STATUS or standalone
 //! FETCH, the namespace of a PUBLISH_NAMESPACE, the prefix of a SUBSCRIBE_NAMESPACE or
 //! SUBSCRIBE_TRACKS. A joining FETCH names its subscription's track, already checked.
@@ -28,6 +35,13 @@ use crate::model::Namespace;
 /// True when the first field of `namespace` begins with `.` ("Reserved Namespaces").
 pub(super) fn is_reserved(namespace: &Namespace) -> bool {
     namespace.0.first().is_some_and(|f| f.first() == Some(&b'.'))
+}
+
+/// True when the first field of `namespace` is exactly `.` or `.session`: the engine
+/// decides requests naming it (it implements no session-level track), the application
+/// never sees or sends them.
+pub(super) fn engine_only(namespace: &Namespace) -> bool {
+    namespace.0.first().is_some_and(|f| f.as_ref() == b"." || f.as_ref() == b".session")
 }
 
 /// True when a peer request names the `.` or the `.session` namespace, which the engine

@@ -72,10 +72,6 @@ impl InStream {
         }
     }
 
-    pub(crate) fn is_discarding(&self) -> bool {
-        matches!(self, InStream::Discard)
-    }
-
     /// True for streams that may be stopped on their own without closing the session.
     pub(crate) fn is_data_like(&self) -> bool {
         matches!(

@@ -203,18 +203,23 @@ impl MoqtEngine {
         track: TrackName,
         options: SubscribeOptions,
     ) -> Result<RequestHandle, CommandError> {
+        if super::reserved::engine_only(&track.namespace) {
+            return Err(CommandError::InvalidState("reserved namespace"));
+        }
         if self.subscriptions() >= shared.config.max_subscriptions {
             return Err(CommandError::Limit("max_subscriptions"));
         }
+        let checked = self.staged_tokens(shared, None)?;
         let wire_id = self.next_request_id;
         let msg = Subscribe {
             request_id: wire_id,
             track: wire_track(&track),
-            parameters: subscriber_params(&options, true)?,
+            parameters: Self::with_tokens(subscriber_params(&options, true)?, &checked),
         };
         let bytes = self.encode(&msg)?;
         self.alloc_request_id();
-        let (handle, _) = self.open_request(shared, Kind::Subscribe, wire_id, bytes);
+        let (handle, stream) = self.open_request(shared, Kind::Subscribe, wire_id, bytes);
+        self.sent_tokens.commit(&checked, stream);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.track = track;
             r.options = options;
@@ -303,12 +308,17 @@ impl MoqtEngine {
             return Err(CommandError::InvalidState("subscription not established yet"));
         }
         let stream = req.stream;
+        let checked = self.staged_tokens(shared, Some(stream))?;
         let wire_id = self.next_request_id;
         // Group order of a subscription is immutable (§7): not sent in updates.
-        let msg = RequestUpdate { request_id: wire_id, parameters: subscriber_params(&options, false)? };
+        let msg = RequestUpdate {
+            request_id: wire_id,
+            parameters: Self::with_tokens(subscriber_params(&options, false)?, &checked),
+        };
         let bytes = self.encode(&msg)?;
         self.alloc_request_id();
         self.send_on(shared, stream, bytes, false);
+        self.sent_tokens.commit(&checked, stream);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.updates_pending = r.updates_pending.saturating_add(1);
             let order = r.options.group_order;
@@ -334,17 +344,19 @@ impl MoqtEngine {
         let alias = self.next_alias;
         let mut params = vec![Parameter::Forward(true)];
         params.extend(largest_param(&info));
+        let checked = self.staged_tokens(shared, None)?;
         let msg = Publish {
             request_id: wire_id,
             track: wire_track(&track),
             track_alias: alias,
-            parameters: Parameters(params),
+            parameters: Self::with_tokens(Parameters(params), &checked),
             track_properties: track_properties(&info)?,
         };
         let bytes = self.encode(&msg)?;
         self.alloc_request_id();
         self.next_track_alias();
-        let (handle, _) = self.open_request(shared, Kind::Publish, wire_id, bytes);
+        let (handle, stream) = self.open_request(shared, Kind::Publish, wire_id, bytes);
+        self.sent_tokens.commit(&checked, stream);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.track = track;
             r.info = info;
@@ -565,6 +577,7 @@ impl MoqtEngine {
                 )) {
                     return self.fail_violation(shared, &v);
                 }
+                self.present_tokens(shared, handle);
                 let options = match self.requests.get_mut(&handle) {
                     Some(r) => {
                         let order = r.options.group_order;
@@ -598,8 +611,9 @@ impl MoqtEngine {
                 self.reprioritize(shared, handle);
                 shared.event(Event::PublishAccepted { request: handle, options });
             }
-            ControlMessage::RequestError(_) if kind == Kind::Publish && phase == Phase::Pending => {
-                shared.event(Event::SubscriberGone { request: handle });
+            ControlMessage::RequestError(e) if kind == Kind::Publish && phase == Phase::Pending => {
+                let Some(why) = self.refusal(shared, handle, &e) else { return };
+                shared.event(Event::PublishRefused { request: handle, reason: why });
                 self.send_on(shared, stream, Bytes::new(), true);
                 self.forget(shared, handle);
             }
@@ -638,12 +652,20 @@ impl MoqtEngine {
         shared: &mut Shared,
         track: TrackName,
     ) -> Result<RequestHandle, CommandError> {
+        if super::reserved::engine_only(&track.namespace) {
+            return Err(CommandError::InvalidState("reserved namespace"));
+        }
+        let checked = self.staged_tokens(shared, None)?;
         let wire_id = self.next_request_id;
-        let msg =
-            TrackStatus { request_id: wire_id, track: wire_track(&track), parameters: Parameters::new() };
+        let msg = TrackStatus {
+            request_id: wire_id,
+            track: wire_track(&track),
+            parameters: Self::with_tokens(Parameters::new(), &checked),
+        };
         let bytes = self.encode(&msg)?;
         self.alloc_request_id();
-        let (handle, _) = self.open_request(shared, Kind::TrackStatus, wire_id, bytes);
+        let (handle, stream) = self.open_request(shared, Kind::TrackStatus, wire_id, bytes);
+        self.sent_tokens.commit(&checked, stream);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.track = track;
         }

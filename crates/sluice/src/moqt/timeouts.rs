@@ -40,7 +40,35 @@
 //! * After a reset the stream is forgotten: further writes to it fail with
 //!   `CommandError::UnknownStream` (the draft: do not open a new stream for the rest of
 //!   that subgroup).
-//! * Datagrams are handed to the adapter at once, so the core never has one to drop.
+//! * The object clock starts at the object's first payload byte: `ObjectWrite::first_byte_at`
+//!   when the caller gives it (a relay that received the object earlier), else the time
+//!   of the write. An object already older than the timeout when written is not passed to
+//!   the transport: its stream is reset with DELIVERY_TIMEOUT at once and the write fails
+//!   with `CommandError::DeliveryTimeout` ("MUST check the time elapsed since the first
+//!   byte of the object before attempting to pass it to the underlying transport").
+//!   "Exceeds" is strict: an object exactly as old as the timeout still goes.
+//!
+//! # Datagrams
+//!
+//! "For objects with Object Forwarding Preference set to Datagram, the
+//! SUBGROUP_DELIVERY_TIMEOUT acts the same way as OBJECT_DELIVERY_TIMEOUT; if both are
+//! non-zero, the smaller of the two is used", and an expired datagram MUST be dropped. The
+//! core hands a datagram to the adapter the moment it is sent, so the only age it can
+//! check is the one it is told: `send_datagram` with `first_byte_at` older than that
+//! timeout, as of the session's clock (the time of its latest `handle` or
+//! `handle_timeout`: an adapter that wants the check exact feeds `handle_timeout(now)`
+//! first; a stale clock only errs towards sending), sends nothing and returns
+//! `CommandError::DeliveryTimeout`. Datagrams use the subscription's values (subscriber
+//! parameters, `TrackInfo::max_latency_ms`); there is no per-subgroup override. Queueing in
+//! the adapter after that is the adapter's (the draft's `outgoingMaxAge` advice).
+//!
+//! # Fetch
+//!
+//! No delivery timeout applies to FETCH responses: the draft defines both timeouts per
+//! subscription, with mechanisms only for the Subgroup and Datagram forwarding preferences,
+//! and allows the parameters only in PUBLISH_OK, SUBSCRIBE and REQUEST_UPDATE (§"Message
+//! Parameters"). A fetch stream is never reset for a delivery timeout, and
+//! `first_byte_at` is ignored on fetch objects.
 //!
 //! # Subscriber side
 //!
@@ -55,7 +83,7 @@ use sluice_wire::moqt::kvp::Properties;
 use sluice_wire::moqt::params::{Parameter, Parameters};
 
 use super::MoqtEngine;
-use super::state::{Closing, OutData};
+use super::state::{Closing, OutData, Request};
 use crate::engine::Shared;
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::Output;
@@ -87,36 +115,66 @@ pub(super) fn varint_property(props: &Properties, kind: PropertyType) -> Option<
     props.iter().find(|kv| kv.kind == kind.0).and_then(|kv| kv.as_varint())
 }
 
+/// The object timeout in ms in force for a subgroup stream `out` we write for `r`.
+fn object_timeout_ms(r: &Request, out: &OutData) -> u64 {
+    effective_ms(r.options.max_latency_ms, out.object_timeout_ms.unwrap_or(r.info.max_latency_ms))
+}
+
 impl MoqtEngine {
     /// The (object, subgroup) timeouts in ms in force for a subgroup stream we write.
     fn publisher_timeouts(&self, out: &OutData) -> (u64, u64) {
         let Some(r) = self.requests.get(&out.request) else { return (0, 0) };
-        let object =
-            effective_ms(r.options.max_latency_ms, out.object_timeout_ms.unwrap_or(r.info.max_latency_ms));
+        let object = object_timeout_ms(r, out);
         let subgroup = effective_ms(r.peer_subgroup_timeout_ms, out.subgroup_timeout_ms.unwrap_or(0));
         (object, subgroup)
     }
 
-    /// An object is being written to `stream` (`first`: the subgroup's first object, whose
-    /// properties may carry the publisher's timeouts for the subgroup).
-    pub(super) fn timing_object_written(&mut self, stream: StreamId, first: Option<&Properties>) {
-        let Some(out) = self.data_out.get(&stream) else { return };
-        let mut overrides = (out.object_timeout_ms, out.subgroup_timeout_ms);
-        if let Some(props) = first {
-            overrides.0 = varint_property(props, PropertyType::OBJECT_DELIVERY_TIMEOUT).or(overrides.0);
-            overrides.1 = varint_property(props, PropertyType::SUBGROUP_DELIVERY_TIMEOUT).or(overrides.1);
+    /// The object delivery timeout in ms of a subgroup stream `out` we write, with the
+    /// subgroup's first-object properties (`first`) applied as `timing_object_written`
+    /// will apply them.
+    pub(super) fn subgroup_object_timeout_ms(&self, out: &OutData, first: Option<&Properties>) -> u64 {
+        let Some(r) = self.requests.get(&out.request) else { return 0 };
+        let own = first.and_then(|p| varint_property(p, PropertyType::OBJECT_DELIVERY_TIMEOUT));
+        effective_ms(r.options.max_latency_ms, own.or(out.object_timeout_ms).unwrap_or(r.info.max_latency_ms))
+    }
+
+    /// The delivery timeout in ms of a datagram of the subscription `handle` we publish:
+    /// the object and subgroup timeouts combined, the smaller when both are set.
+    pub(super) fn datagram_timeout_ms(&self, handle: RequestHandle) -> u64 {
+        let Some(r) = self.requests.get(&handle) else { return 0 };
+        let object = effective_ms(r.options.max_latency_ms, r.info.max_latency_ms);
+        effective_ms(object, r.peer_subgroup_timeout_ms)
+    }
+
+    /// True when an object whose first byte came at `first_byte_at` is, at the session's
+    /// current time, older than `timeout_ms` (0 = no timeout; `None` = now, never).
+    pub(super) fn expired(&self, first_byte_at: Option<Time>, timeout_ms: u64) -> bool {
+        match first_byte_at {
+            Some(at) if timeout_ms > 0 => self.now.saturating_since(at) > Duration::from_millis(timeout_ms),
+            _ => false,
         }
-        let probe = OutData {
-            object_timeout_ms: overrides.0,
-            subgroup_timeout_ms: overrides.1,
-            ..OutData::new(out.request, out.header)
-        };
-        let (object_ms, _) = self.publisher_timeouts(&probe);
-        let now = self.now;
-        let Some(out) = self.data_out.get_mut(&stream) else { return };
-        (out.object_timeout_ms, out.subgroup_timeout_ms) = overrides;
+    }
+
+    /// An object was written to `out`'s stream, whose request is `r` (`first`: the
+    /// subgroup's first object, whose properties may carry the publisher's timeouts for the
+    /// subgroup): start the object timer if the stream is not open yet. Called by
+    /// `cmd_write_object` with the request it already looked up.
+    pub(super) fn timing_object_written(
+        now: Time,
+        r: Option<&Request>,
+        out: &mut OutData,
+        first: Option<&Properties>,
+        first_byte_at: Option<Time>,
+    ) {
+        if let Some(props) = first {
+            out.object_timeout_ms =
+                varint_property(props, PropertyType::OBJECT_DELIVERY_TIMEOUT).or(out.object_timeout_ms);
+            out.subgroup_timeout_ms =
+                varint_property(props, PropertyType::SUBGROUP_DELIVERY_TIMEOUT).or(out.subgroup_timeout_ms);
+        }
         if !out.opened && out.object_deadline.is_none() {
-            out.object_deadline = deadline(now, object_ms);
+            let object_ms = r.map_or(0, |r| object_timeout_ms(r, out));
+            out.object_deadline = deadline(first_byte_at.unwrap_or(now).min(now), object_ms);
         }
     }
 

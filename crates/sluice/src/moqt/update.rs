@@ -65,6 +65,7 @@ impl MoqtEngine {
         if let Err(v) = u.parameters.check(ParamScope::RequestUpdate(Some(scope))) {
             return self.fail_violation(shared, &v);
         }
+        self.present_tokens(shared, handle);
         match kind {
             Kind::Fetch => {
                 let priority = u.parameters.iter().find_map(|p| match p {
@@ -96,6 +97,42 @@ impl MoqtEngine {
                 }
             }
             Kind::PublishNamespace => self.send_request_ok(shared, handle),
+            // A namespace subscription held for the application: answered on acceptance,
+            // with the prefix as updated by then.
+            _ if phase == Phase::Pending => {
+                let new_prefix = u.parameters.iter().find_map(|p| match p {
+                    Parameter::TrackNamespacePrefix(ns) => Some(model_ns(ns)),
+                    _ => None,
+                });
+                if let Some(prefix) = new_prefix {
+                    if self.overlaps_other(kind, &prefix, handle) {
+                        self.send_request_error(
+                            shared,
+                            stream,
+                            RequestErrorCode::PREFIX_OVERLAP,
+                            "prefix overlap",
+                        );
+                        if kind == Kind::SubscribeTracks {
+                            shared.event(Event::IncomingTrackDiscoveryEnded { request: handle });
+                        }
+                        self.forget(shared, handle);
+                        return;
+                    }
+                    let forward = self.requests.get(&handle).is_none_or(|r| r.options.forward);
+                    if let Some(r) = self.requests.get_mut(&handle) {
+                        r.namespace = prefix.clone();
+                    }
+                    // The application is asked again about the new prefix.
+                    shared.event(if kind == Kind::SubscribeTracks {
+                        Event::IncomingTrackDiscovery { request: handle, prefix, forward }
+                    } else {
+                        Event::IncomingNamespaceSubscription { request: handle, prefix }
+                    });
+                }
+                if let Some(r) = self.requests.get_mut(&handle) {
+                    r.updates_pending = r.updates_pending.saturating_add(1);
+                }
+            }
             _ => {
                 let new_prefix = u.parameters.iter().find_map(|p| match p {
                     Parameter::TrackNamespacePrefix(ns) => Some(model_ns(ns)),

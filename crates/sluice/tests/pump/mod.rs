@@ -13,12 +13,12 @@
 //!
 //! The pump itself does not allocate per object once warm: its stream map keeps its
 //! capacity (unidirectional entries are removed when the stream finishes) and received
-//! objects are counted, not stored.
+//! objects are counted, not stored. The map uses the core's integer hasher
+//! (`sluice::hash::IdMap`), not SipHash, so the pump's own share of the figures stays small.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
-
 use bytes::Bytes;
+use sluice::hash::IdMap;
 use sluice::{
     Config, Event, Input, LiteVersion, MoqtVersion, Namespace, ObjectStatus, ObjectWrite, Output, Payload,
     RequestHandle, Role, Session, StreamId, SubscribeOptions, Time, TrackInfo, TrackName, Version,
@@ -59,7 +59,7 @@ pub struct CorePump {
     /// `[client, server]`.
     pub sessions: [Session; 2],
     /// Per side: its own name of a stream → the name the peer knows it by.
-    peer_name: [HashMap<StreamId, StreamId>; 2],
+    peer_name: [IdMap<StreamId, StreamId>; 2],
     /// Per side: the next QUIC-style stream index, `[bidi, uni]`.
     next_index: [[u64; 2]; 2],
     /// Normal objects each side received.
@@ -80,7 +80,10 @@ impl CorePump {
                 Session::new(Config::default(), Role::Client, Time::ZERO),
                 Session::new(Config::default(), Role::Server, Time::ZERO),
             ],
-            peer_name: [HashMap::with_capacity(64), HashMap::with_capacity(64)],
+            peer_name: [
+                IdMap::with_capacity_and_hasher(64, Default::default()),
+                IdMap::with_capacity_and_hasher(64, Default::default()),
+            ],
             next_index: [[0; 2]; 2],
             objects: [0; 2],
             payload_bytes: [0; 2],

@@ -1,0 +1,1 @@
+//! Shared nothing: the interop tests live in tests/.
