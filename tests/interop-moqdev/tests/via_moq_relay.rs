@@ -12,9 +12,8 @@ use common::script::{
     accept_incoming, announce, check_groups, client, ended, gone, latest, objects_until, ok_after_data,
     options, publish_groups, subscribe, subscribed, track_ended,
 };
-use common::{CASES, T, VERSIONS, alpn, frames, namespace, track};
+use common::{CASES, Dial, T, TRANSPORTS, VERSIONS, alpn, frames, namespace, track};
 use sluice::{Event, Location, TrackInfo, Version};
-use sluice_quinn::Transport;
 
 const PEER: &str = "moq-relay 0.17.10";
 const DIRECTION: &str = "sluice pub + sluice sub → moq-relay";
@@ -50,9 +49,9 @@ async fn start_relay(drain: bool) -> Result<MoqRelay, String> {
     Ok(MoqRelay { addr: quic, trigger, task })
 }
 
-fn run_case(rt: &tokio::runtime::Runtime, v: Version, case: &str) -> Result<Outcome, String> {
+fn run_case(rt: &tokio::runtime::Runtime, v: Version, wt: bool, case: &str) -> Result<Outcome, String> {
     let relay = rt.block_on(start_relay(case == "goaway"))?;
-    let addr = relay.addr;
+    let addr = Dial { addr: relay.addr, wt };
     let lite = matches!(v, Version::Lite(_));
     let outcome = match case {
         "setup-only" => {
@@ -123,7 +122,9 @@ fn run_case(rt: &tokio::runtime::Runtime, v: Version, case: &str) -> Result<Outc
             let pubreq = p.run(|x| x.publish(track(), TrackInfo::default()))?;
             let answer = p.wait(T, |e| match e {
                 Event::PublishAccepted { request, .. } if *request == pubreq => Some(Ok(())),
-                Event::SubscriptionEnded { request, .. } | Event::SubscriberGone { request }
+                Event::PublishRefused { request, .. }
+                | Event::SubscriptionEnded { request, .. }
+                | Event::SubscriberGone { request }
                     if *request == pubreq =>
                 {
                     Some(Err(()))
@@ -297,41 +298,14 @@ fn cells_for(v: Version) -> Vec<Cell> {
     let rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let mut cells = Vec::new();
-    for case in CASES.into_iter().filter(|c| common::selected(c)) {
-        let outcome = run_case(&rt, v, case).unwrap_or_else(Outcome::Fail);
-        cells.push(Cell {
-            peer: PEER,
-            version: alpn(v),
-            transport: "quic",
-            case,
-            direction: DIRECTION,
-            outcome,
-        });
-        cells.push(Cell {
-            peer: PEER,
-            version: alpn(v),
-            transport: "webtransport",
-            case,
-            direction: DIRECTION,
-            outcome: webtransport_cell(),
-        });
+    for wt in TRANSPORTS {
+        for case in CASES.into_iter().filter(|c| common::selected(c)) {
+            let outcome = run_case(&rt, v, wt, case).unwrap_or_else(Outcome::Fail);
+            let transport = Dial { addr: ([127, 0, 0, 1], 0).into(), wt }.name();
+            cells.push(Cell { peer: PEER, version: alpn(v), transport, case, direction: DIRECTION, outcome });
+        }
     }
     cells
-}
-
-/// WebTransport cells wait for sluice's WebTransport client (connect_over refuses it today).
-fn webtransport_cell() -> Outcome {
-    let tls = sluice_quinn::client_config(sluice_quinn::ServerVerification::Insecure, &[]).expect("tls");
-    let mut ep =
-        sluice_quinn::Endpoint::client("127.0.0.1:0".parse().unwrap(), tls, sluice::Config::default())
-            .expect("endpoint");
-    let wt = Transport::WebTransport { path: "/".into() };
-    match ep.connect_over("127.0.0.1:9".parse().unwrap(), "localhost", &wt) {
-        Err(sluice_quinn::Error::UnsupportedTransport(_)) => {
-            Outcome::Pending("sluice WebTransport not merged".into())
-        }
-        _ => Outcome::Fail("sluice WebTransport exists now: write these cells".into()),
-    }
 }
 
 #[test]

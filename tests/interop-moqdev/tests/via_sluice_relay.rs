@@ -11,11 +11,11 @@ use bytes::Bytes;
 use common::matrix::{Cell, Outcome, record};
 use common::native::{NativePub, NativeSub, closed_within, read_groups};
 use common::script::{
-    accept_incoming, check_groups, client, discover, ended, gone, latest, objects_until, options,
-    publish_groups, publish_namespace, subscribed,
+    accept_incoming, check_groups, client, discover, ended, gone, latest, objects_until, ok_after_data,
+    options, publish_groups, publish_namespace, subscribed,
 };
 use common::sluice_side::RelayThread;
-use common::{CASES, T, TRACK, VERSIONS, alpn, frames, track};
+use common::{CASES, Dial, T, TRACK, TRANSPORTS, VERSIONS, alpn, frames, track};
 use sluice::{Event, Location, TrackInfo, Version};
 
 const PEER: &str = "moq-native 0.19.19";
@@ -47,9 +47,10 @@ fn native_both(
     rt: &tokio::runtime::Runtime,
     relay: &RelayThread,
     v: Version,
+    wt: bool,
     case: &str,
 ) -> Result<Outcome, String> {
-    let addr = relay.addr;
+    let addr = Dial { addr: relay.addr, wt };
     let lite = matches!(v, Version::Lite(_));
     rt.block_on(async move {
         let mut p = NativePub::connect(addr, v).await?;
@@ -235,9 +236,10 @@ fn native_to_sluice(
     rt: &tokio::runtime::Runtime,
     relay: &RelayThread,
     v: Version,
+    wt: bool,
     case: &str,
 ) -> Result<Outcome, String> {
-    let addr = relay.addr;
+    let addr = Dial { addr: relay.addr, wt };
     let lite = matches!(v, Version::Lite(_));
     // moq-net spawns a task per broadcast, so its calls need the runtime's context.
     let _runtime = rt.enter();
@@ -283,6 +285,11 @@ fn native_to_sluice(
                     s.run(|x| x.subscribe(track(), options()))?
                 }
             };
+            if ok_after_data(v) {
+                // lite-05 §SUBSCRIBE: a publisher MAY withhold SUBSCRIBE_OK until the first
+                // group resolves the start; moq-net does.
+                p.write_group(&frames(0, 3))?;
+            }
             subscribed(&mut s, req)?;
             Outcome::Pass(
                 if early { "relay held the early SUBSCRIBE until their announce" } else { "accepted" }.into(),
@@ -295,17 +302,23 @@ fn native_to_sluice(
             p.announce()?;
             discover(&mut s)?;
             let req = s.run(|x| x.subscribe(track(), options()))?;
-            subscribed(&mut s, req)?;
+            if !ok_after_data(v) {
+                subscribed(&mut s, req)?;
+            }
             let n = if case == "single-object" { 1 } else { 3 };
             for g in 0..n {
                 p.write_group(&frames(g, 3))?;
             }
             let got = s.objects(req, n as usize * 3, T)?;
             check_groups(&got, 0..n)?;
+            if ok_after_data(v) {
+                subscribed(&mut s, req)?;
+            }
             match case {
                 "late-subscriber" => {
                     let mut late = client(addr, v)?;
                     let lreq = late.run(|x| x.subscribe(track(), latest()))?;
+                    // The relay has groups: it resolves the start at once on every version.
                     subscribed(&mut late, lreq)?;
                     for g in 3..5 {
                         p.write_group(&frames(g, 3))?;
@@ -395,10 +408,13 @@ fn sluice_to_native(
     rt: &tokio::runtime::Runtime,
     relay: &RelayThread,
     v: Version,
+    wt: bool,
     case: &str,
 ) -> Result<Outcome, String> {
-    let addr = relay.addr;
+    let addr = Dial { addr: relay.addr, wt };
     let lite = matches!(v, Version::Lite(_));
+    // moq-native's sessions (and their WebTransport drop) need the runtime's context.
+    let _runtime = rt.enter();
     let mut p = client(addr, v)?;
     let s = rt.block_on(NativeSub::connect(addr, v))?;
     Ok(match case {
@@ -549,31 +565,24 @@ fn sluice_to_native(
     })
 }
 
-type Scenario = fn(&tokio::runtime::Runtime, &RelayThread, Version, &str) -> Result<Outcome, String>;
+type Scenario = fn(&tokio::runtime::Runtime, &RelayThread, Version, bool, &str) -> Result<Outcome, String>;
 
 fn cells_for(v: Version, direction: &'static str, scenario: Scenario) -> Vec<Cell> {
     let rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let mut cells = Vec::new();
-    for case in CASES.into_iter().filter(|c| common::selected(c)) {
-        let outcome = RelayThread::start()
-            .and_then(|relay| {
-                let out = scenario(&rt, &relay, v, case);
-                relay.stop()?;
-                out
-            })
-            .unwrap_or_else(Outcome::Fail);
-        cells.push(Cell { peer: PEER, version: alpn(v), transport: "quic", case, direction, outcome });
-        cells.push(Cell {
-            peer: PEER,
-            version: alpn(v),
-            transport: "webtransport",
-            case,
-            direction,
-            outcome: Outcome::Pending(
-                "sluice relay serves WebTransport only once sluice WebTransport is merged".into(),
-            ),
-        });
+    for wt in TRANSPORTS {
+        for case in CASES.into_iter().filter(|c| common::selected(c)) {
+            let outcome = RelayThread::start()
+                .and_then(|relay| {
+                    let out = scenario(&rt, &relay, v, wt, case);
+                    relay.stop()?;
+                    out
+                })
+                .unwrap_or_else(Outcome::Fail);
+            let transport = Dial { addr: ([127, 0, 0, 1], 0).into(), wt }.name();
+            cells.push(Cell { peer: PEER, version: alpn(v), transport, case, direction, outcome });
+        }
     }
     cells
 }

@@ -10,6 +10,7 @@ pub mod peer;
 pub mod script;
 pub mod sluice_side;
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -41,6 +42,40 @@ pub const CASES: [&str; 13] = [
     "fetch",
     "goaway",
 ];
+
+/// Where and how a client reaches the relay under test: its UDP address and whether over
+/// WebTransport (HTTP/3 extended CONNECT to `/`, served on the same port) or raw QUIC.
+#[derive(Debug, Clone, Copy)]
+pub struct Dial {
+    /// The relay's UDP address.
+    pub addr: SocketAddr,
+    /// WebTransport instead of raw QUIC.
+    pub wt: bool,
+}
+
+impl Dial {
+    /// The matrix's transport column.
+    pub fn name(&self) -> &'static str {
+        if self.wt { "webtransport" } else { "quic" }
+    }
+
+    /// The sluice client transport.
+    pub fn transport(&self) -> sluice_quinn::Transport {
+        if self.wt {
+            sluice_quinn::Transport::WebTransport { path: "/".into() }
+        } else {
+            sluice_quinn::Transport::Quic
+        }
+    }
+
+    /// The moq-native URL: `https://` is WebTransport, `moqt://` raw QUIC.
+    pub fn url(&self) -> String {
+        format!("{}://{}/", if self.wt { "https" } else { "moqt" }, self.addr)
+    }
+}
+
+/// Both transports, raw QUIC first.
+pub const TRANSPORTS: [bool; 2] = [false, true];
 
 /// The broadcast path / namespace every case publishes.
 pub const PATH: &str = "interop";

@@ -2,7 +2,6 @@
 //! [`PATH`] broadcast with track [`TRACK`]; [`NativeSub`] consumes what its session
 //! announces. Both live on the test's tokio runtime.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -10,7 +9,7 @@ use moq_native::moq_net;
 use sluice::Version;
 
 use super::peer::{native_publisher, native_read_groups, native_subscriber, native_write_group};
-use super::{PATH, T, TRACK};
+use super::{Dial, PATH, T, TRACK};
 
 /// A moq-native publisher session.
 pub struct NativePub {
@@ -23,7 +22,7 @@ pub struct NativePub {
 
 impl NativePub {
     /// Connects to `addr` offering only `v`.
-    pub async fn connect(addr: SocketAddr, v: Version) -> Result<NativePub, String> {
+    pub async fn connect(addr: Dial, v: Version) -> Result<NativePub, String> {
         let origin = moq_net::Origin::random().produce();
         let session = native_publisher(addr, v, &origin).await?;
         Ok(NativePub { session, origin, broadcast: None, track: None })
@@ -70,7 +69,7 @@ pub struct NativeSub {
 
 impl NativeSub {
     /// Connects to `addr` offering only `v`.
-    pub async fn connect(addr: SocketAddr, v: Version) -> Result<NativeSub, String> {
+    pub async fn connect(addr: Dial, v: Version) -> Result<NativeSub, String> {
         let origin = moq_net::Origin::random().produce();
         let session = native_subscriber(addr, v, origin.clone()).await?;
         Ok(NativeSub { session, origin })

@@ -2,12 +2,13 @@
 //! and moq-native 0.19.19 clients and a server (its model API: origin → broadcast → track
 //! → group → frame, from moq-net 0.2).
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
 use moq_native::moq_net;
 use sluice::{LiteVersion, MoqtVersion, Version};
+
+use super::Dial;
 
 /// moq-native's name for a sluice version (its `Version::from_str` names).
 pub fn native_version(v: Version) -> moq_net::Version {
@@ -28,13 +29,15 @@ pub fn native_client(v: Version) -> Result<moq_native::Client, String> {
     config.bind = "127.0.0.1:0".parse().map_err(|_| "addr")?;
     config.version = vec![native_version(v)];
     config.tls.disable_verify = Some(true);
+    // No WebSocket fallback racing the QUIC dial: nothing listens on TCP here.
+    config.websocket.enabled = false;
     config.timeout = Some(Duration::from_secs(5));
     config.init().map_err(|e| format!("moq-native client: {e}"))
 }
 
 /// A moq-native publisher session to `addr` publishing `origin`.
 pub async fn native_publisher(
-    addr: SocketAddr,
+    addr: Dial,
     v: Version,
     origin: &moq_net::origin::Producer,
 ) -> Result<moq_net::Session, String> {
@@ -44,7 +47,7 @@ pub async fn native_publisher(
 
 /// A moq-native subscriber session to `addr` feeding `origin`.
 pub async fn native_subscriber(
-    addr: SocketAddr,
+    addr: Dial,
     v: Version,
     origin: moq_net::origin::Producer,
 ) -> Result<moq_net::Session, String> {
@@ -52,8 +55,8 @@ pub async fn native_subscriber(
     connect(client, addr).await
 }
 
-async fn connect(client: moq_native::Client, addr: SocketAddr) -> Result<moq_net::Session, String> {
-    let url = format!("moqt://{addr}").parse().map_err(|e| format!("url: {e}"))?;
+async fn connect(client: moq_native::Client, addr: Dial) -> Result<moq_net::Session, String> {
+    let url = addr.url().parse().map_err(|e| format!("url: {e}"))?;
     client.connect(url).await.map_err(|e| format!("moq-native connect: {e}"))
 }
 

@@ -2,18 +2,16 @@
 //! discovery), subscribe (and accept what the relay forwards), publish groups, check what
 //! arrived byte for byte.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use sluice::{Event, RequestHandle, SubscribeOptions, TrackInfo, Version};
-use sluice_quinn::Transport;
 
 use super::sluice_side::Actor;
-use super::{T, frames, namespace, track};
+use super::{Dial, T, frames, namespace, track};
 
 /// A connected client that negotiated `v`.
-pub fn client(addr: SocketAddr, v: Version) -> Result<Actor, String> {
-    let mut a = Actor::connect(addr, v, &Transport::Quic)?;
+pub fn client(addr: Dial, v: Version) -> Result<Actor, String> {
+    let mut a = Actor::connect(addr.addr, v, &addr.transport())?;
     let got = a.ready(T)?;
     if got != v {
         return Err(format!("negotiated {got:?}, wanted {v:?}"));
