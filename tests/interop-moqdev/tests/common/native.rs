@@ -53,6 +53,17 @@ impl NativePub {
         native_write_group(track, frames)
     }
 
+    /// Waits until someone (the relay, upstream) subscribes to the track, so what is
+    /// written next reaches it live: moq-net's draft-18 publisher serves only the latest
+    /// group to a later SUBSCRIBE, whatever its filter (see the README's peer bugs).
+    pub async fn used(&self) -> Result<(), String> {
+        let track = self.track.as_ref().ok_or("not announced")?;
+        tokio::time::timeout(T, track.used())
+            .await
+            .map_err(|_| "the relay never subscribed upstream".to_owned())?
+            .map_err(|e| format!("track: {e}"))
+    }
+
     /// Finishes the track (subscribers see its end).
     pub fn finish_track(&mut self) -> Result<(), String> {
         let track = self.track.as_mut().ok_or("not announced")?;
@@ -122,15 +133,45 @@ impl NativeSub {
         name: &str,
         start: Option<u64>,
     ) -> Result<moq_net::track::Subscriber, String> {
-        let track = broadcast.track(name).map_err(|e| format!("track: {e}"))?;
-        let mut subscription = moq_net::track::Subscription::default();
-        subscription.group_start = start;
-        subscription.latency_max = Duration::from_secs(10);
-        tokio::time::timeout(T, track.subscribe(subscription))
-            .await
-            .map_err(|_| "subscription unanswered".to_owned())?
-            .map_err(|e| format!("subscription refused: {e}"))
+        subscribe_to(broadcast, name, start).await
     }
+}
+
+/// Subscribes to `name` in `broadcast` from group `start` (`None`: the latest group), with a
+/// generous max latency so no group of a case expires.
+pub async fn subscribe_to(
+    broadcast: &moq_net::broadcast::Consumer,
+    name: &str,
+    start: Option<u64>,
+) -> Result<moq_net::track::Subscriber, String> {
+    let track = broadcast.track(name).map_err(|e| format!("track: {e}"))?;
+    let mut subscription = moq_net::track::Subscription::default();
+    subscription.group_start = start;
+    subscription.latency_max = Duration::from_secs(10);
+    tokio::time::timeout(T, track.subscribe(subscription))
+        .await
+        .map_err(|_| "subscription unanswered".to_owned())?
+        .map_err(|e| format!("subscription refused: {e}"))
+}
+
+/// The open subscription and the groups it read, sorted by sequence.
+pub type Read = (moq_net::track::Subscriber, Vec<(u64, Vec<Bytes>)>);
+
+/// Subscribes to [`TRACK`] of `broadcast` from `start` and reads `groups` groups of `frames`
+/// frames, on a task of the current runtime: moq-net sends its SUBSCRIBE only once the
+/// subscriber is polled, so the reader must run while the publisher waits for it.
+pub fn spawn_reader(
+    broadcast: moq_net::broadcast::Consumer,
+    start: Option<u64>,
+    groups: usize,
+    frames: usize,
+) -> tokio::task::JoinHandle<Result<Read, String>> {
+    tokio::spawn(async move {
+        let mut sub = subscribe_to(&broadcast, TRACK, start).await?;
+        let mut got = read_groups(&mut sub, groups, frames).await?;
+        got.sort_by_key(|g| g.0);
+        Ok((sub, got))
+    })
 }
 
 /// Reads `groups` groups of `frames` frames within the case timeout.
