@@ -217,6 +217,9 @@ fn run_case(rt: &tokio::runtime::Runtime, v: Version, wt: bool, case: &str) -> R
             check_groups(&tail, 3..5)?;
             Outcome::Pass(format!("joined at group {first} (latest), later groups byte-identical"))
         }
+        "fetch" if v == Version::Lite(sluice::LiteVersion::Lite04) => {
+            Outcome::NotApplicable(common::LITE04_NO_FETCH.into())
+        }
         "fetch" => {
             let (mut p, mut s) = (client(addr, v)?, client(addr, v)?);
             announce(&mut p, &mut s)?;

@@ -140,6 +140,15 @@ fn native_both(
                     Ok(Ok(None)) => {
                         Outcome::Pass(format!("{n} group(s) byte-identical; end of track relayed"))
                     }
+                    // draft-18 §PUBLISH_DONE: the publisher ends a subscription with PUBLISH_DONE
+                    // on its request stream. moq-net-0.2.22's draft-18 subscriber accepts no
+                    // message after SUBSCRIBE_OK there (src/ietf/subscriber.rs End::StreamClosed
+                    // via Reader::closed, src/coding/reader.rs:140: any byte is DecodeError::Short).
+                    Ok(Err(e)) if !lite && e.to_string().contains("short") => Outcome::PeerBug(format!(
+                        "{n} group(s) byte-identical; the relayed PUBLISH_DONE fails moq-net's \
+                         subscriber ({e}): moq-net-0.2.22 src/ietf/subscriber.rs reads nothing after \
+                         SUBSCRIBE_OK (draft-18 §PUBLISH_DONE)"
+                    )),
                     other => Outcome::Fail(format!(
                         "track end not relayed: {:?}",
                         other.map(|r| r.map(|g| g.is_some()))
@@ -186,6 +195,9 @@ fn native_both(
                     "late subscriber started at group {first} ({}); later groups intact",
                     if lite { "latest" } else { "unfiltered: the whole cache" }
                 ))
+            }
+            "fetch" if v == Version::Lite(sluice::LiteVersion::Lite04) => {
+                Outcome::NotApplicable(common::LITE04_NO_FETCH.into())
             }
             "fetch" => {
                 p.announce()?;
@@ -413,7 +425,11 @@ fn native_reader(
     name: &'static str,
     start: Option<u64>,
     groups: usize,
-) -> tokio::task::JoinHandle<(NativeSub, Option<moq_native::moq_net::track::Subscriber>, Result<Groups, String>)> {
+) -> tokio::task::JoinHandle<(
+    NativeSub,
+    Option<moq_native::moq_net::track::Subscriber>,
+    Result<Groups, String>,
+)> {
     rt.spawn(async move {
         let mut sub = match s.subscribe_from(&b, name, start).await {
             Ok(sub) => sub,
@@ -505,6 +521,9 @@ fn sluice_to_native(
                 }
                 Outcome::Pass("pushed track reached their subscriber byte-identical".into())
             }
+        }
+        "fetch" if v == Version::Lite(sluice::LiteVersion::Lite04) => {
+            Outcome::NotApplicable(common::LITE04_NO_FETCH.into())
         }
         "announce-subscribe" | "single-object" | "multiple-groups" | "late-subscriber" | "fetch" => {
             publish_namespace(&mut p)?;

@@ -77,6 +77,13 @@ impl Dial {
 /// Both transports, raw QUIC first.
 pub const TRANSPORTS: [bool; 2] = [false, true];
 
+/// moq-net has lite FETCH only from lite-05 on, although lite-04 §Fetch defines the Fetch
+/// Stream (0x3); lite-04 lets a publisher answer it with a reset, which is what it does.
+pub const LITE04_NO_FETCH: &str = "moq-net implements lite FETCH from lite-05 only (moq-net-0.3.18 \
+    src/lite/publisher.rs:297 and moq-net-0.2.22 src/lite/publisher.rs recv_fetch reset a lite-04 Fetch \
+    Stream; moq-net-0.2.22 src/lite/subscriber.rs TrackServe::run refuses to send one, Error::Version; \
+    src/lite/version.rs has_track_stream), though lite-04 §Fetch defines it";
+
 /// The broadcast path / namespace every case publishes.
 pub const PATH: &str = "interop";
 /// The track name.
