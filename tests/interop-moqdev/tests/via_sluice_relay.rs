@@ -43,7 +43,7 @@ fn want(range: std::ops::Range<u64>) -> Vec<(u64, Vec<Bytes>)> {
 /// landed before group 3; on draft-18 moq-net subscribes unfiltered (moq-net-0.2.22
 /// src/ietf/subscriber.rs `subscribe_join`), which draft-18 §Subscription Filters makes every
 /// object the relay has: 0..5. (count to read, acceptable results)
-fn late_expectation(v: Version) -> (usize, Vec<Vec<(u64, Vec<Bytes>)>>) {
+fn late_expectation(v: Version) -> (usize, Vec<Groups>) {
     match v {
         Version::Lite(_) => (2, vec![want(3..5), want(2..4)]),
         _ => (5, vec![want(0..5)]),
