@@ -102,8 +102,13 @@ pub fn run(args: &Args) -> Result<(), String> {
     if !(args.subscribe_wait.is_finite() && args.subscribe_wait >= 0.0) {
         return Err("--subscribe-wait must be a number of seconds".to_owned());
     }
+    let subscribe_wait = Duration::from_secs_f64(args.subscribe_wait);
     let config = RelayConfig {
-        subscribe_wait: Duration::from_secs_f64(args.subscribe_wait),
+        subscribe_wait,
+        // Off-draft on purpose: `sluice subscribe` and other draft-18 clients subscribe before
+        // their publisher connects without sending RENDEZVOUS_TIMEOUT (absent = 0 = refuse at
+        // once), and expect to be held; this relay holds them like lite subscribers.
+        moqt_default_rendezvous: subscribe_wait,
         ..RelayConfig::default()
     };
     let mut node = RelayNode::new(endpoint, Relay::new(config));

@@ -23,7 +23,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use sluice::{Event, GroupOrder, ObjectStatus, RequestHandle, SubscribeOptions, TrackName};
+use sluice::{Event, GroupOrder, ObjectStatus, RequestHandle, SubscribeOptions, TrackName, Version};
 use sluice_quinn::ServerVerification;
 use sluice_relay::codes::{self, Family};
 
@@ -215,9 +215,16 @@ impl<W: Write> Subscriber<W> {
                 vlog!("session {id} ready: {}", version.alpn());
                 l.ready = true;
             }
-            Event::Subscribed { request, .. } if ours(request) => {
+            Event::Subscribed { request, info } if ours(request) => {
                 vlog!("session {id}: subscribed");
                 l.state = State::Subscribed;
+                // moq-lite's SUBSCRIBE_OK carries the resolved start group (given as the
+                // largest location); MOQT's largest is where the track stands, not a start.
+                let version = l.link.connection().and_then(|c| c.session().version());
+                let lite = matches!(version, Some(Version::Lite(_)));
+                if let (true, Some(start)) = (lite, info.largest) {
+                    self.reorder.start_at(start.group);
+                }
             }
             Event::SubscribeFailed { request, reason } if ours(request) => {
                 vlog!("session {id}: subscribe refused ({} {}), retrying", reason.code, reason.text);
@@ -252,8 +259,13 @@ impl<W: Write> Subscriber<W> {
                     }
                 }
             },
-            Event::GroupsDropped { first, last, reason, .. } => {
-                eprintln!("subscribe: groups {first}..={last} dropped by the relay (code {})", reason.code);
+            // A group is complete when its stream ends (and, with one stream per group,
+            // that is every object of it); the reorder buffer waits for that, or for a drop,
+            // before writing a later group.
+            Event::SubgroupEnded { request, group, .. } if ours(request) => self.reorder.end_group(group),
+            Event::GroupsDropped { request, first, last, reason } if ours(request) => {
+                eprintln!("subscribe: groups {first}..={last} dropped (code {})", reason.code);
+                self.reorder.drop_groups(first, last);
             }
             Event::GoAway { uri } if !l.link.going_away => {
                 l.link.going_away = true;

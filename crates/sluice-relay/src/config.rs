@@ -22,9 +22,15 @@ pub struct RelayConfig {
     pub max_subscribers_per_track: usize,
     /// Subscriptions waiting for a publisher of their namespace to appear.
     pub max_waiting_subscribes: usize,
-    /// How long a subscription for a namespace nobody announced waits before it fails with
-    /// DOES_NOT_EXIST (lite: NOT_FOUND).
+    /// How long a subscription for a namespace nobody announced waits at most before it
+    /// fails with DOES_NOT_EXIST (lite: NOT_FOUND). A MOQT subscriber waits its SUBSCRIBE's
+    /// RENDEZVOUS_TIMEOUT, at most this (draft-18 "RENDEZVOUS TIMEOUT Parameter").
     pub subscribe_wait: Duration,
+    /// The wait of a MOQT SUBSCRIBE without RENDEZVOUS_TIMEOUT. Draft-18 reads an absent
+    /// parameter as 0, so the default is zero: refused at once with DOES_NOT_EXIST. A
+    /// non-zero value holds such subscriptions like lite ones (off-draft; for clients that
+    /// subscribe before their publisher connects without saying so).
+    pub moqt_default_rendezvous: Duration,
     /// Subgroup (lite: group) streams one downstream subscription may have open at once;
     /// past it the oldest is reset. Streams of a group are finished as soon as a newer group
     /// starts, so this only bites with many concurrent MOQT subgroups.
@@ -62,6 +68,7 @@ impl Default for RelayConfig {
             max_subscribers_per_track: 4096,
             max_waiting_subscribes: 1024,
             subscribe_wait: Duration::from_secs(2),
+            moqt_default_rendezvous: Duration::ZERO,
             max_open_streams_per_subscriber: 8,
             cache_groups: 2,
             cache_bytes: 4 << 20,

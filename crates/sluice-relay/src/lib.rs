@@ -77,7 +77,10 @@
 //!   failure is carried to every downstream subscription, its code mapped across families
 //!   ([`codes`]).
 //! * A SUBSCRIBE for a namespace nobody announced waits up to
-//!   [`RelayConfig::subscribe_wait`] for a publisher, then fails with DOES_NOT_EXIST.
+//!   [`RelayConfig::subscribe_wait`] for a publisher, then fails with DOES_NOT_EXIST; a
+//!   MOQT one waits its RENDEZVOUS_TIMEOUT (at most that), and without one (or with 0) is
+//!   refused at once (draft-18 "RENDEZVOUS TIMEOUT Parameter";
+//!   [`RelayConfig::moqt_default_rendezvous`]).
 //! * Fan-out: each object goes to every accepted downstream subscription, on a stream per
 //!   (group, subgroup), same payload `Bytes`, never reordered within a stream. Each
 //!   downstream stream is opened on that subscriber's own subscription, so the core gives

@@ -3,10 +3,11 @@
 //! commands on the sessions through [`Sessions`]. See the crate docs for the model.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use sluice::{
-    Event, Filter, Namespace, ObjectInfo, Payload, Reason, RequestHandle, Session, SubscribeOptions, Time,
-    TrackInfo, TrackName, Version,
+    Event, Filter, Location, Namespace, ObjectInfo, Payload, Reason, RequestHandle, Session,
+    SubscribeOptions, Time, TrackInfo, TrackName, Version,
 };
 
 mod fetch;
@@ -257,6 +258,20 @@ impl Relay {
             k.cache.expire(now, age);
             k.until > now && k.cache.len() > 0
         });
+    }
+
+    /// How long a SUBSCRIBE for a track nobody publishes is held for a publisher: a MOQT
+    /// subscriber's RENDEZVOUS_TIMEOUT (absent: [`RelayConfig::moqt_default_rendezvous`],
+    /// 0 by the draft), capped by [`RelayConfig::subscribe_wait`]; moq-lite has no such
+    /// field and gets `subscribe_wait`.
+    fn rendezvous(&self, family: Family, options: &SubscribeOptions) -> Duration {
+        match family {
+            Family::Moqt => options
+                .rendezvous_timeout_ms
+                .map_or(self.config.moqt_default_rendezvous, Duration::from_millis)
+                .min(self.config.subscribe_wait),
+            Family::Lite => self.config.subscribe_wait,
+        }
     }
 
     /// Keeps a track's cache for fetches and statuses after its last subscriber left.
@@ -532,6 +547,7 @@ impl Relay {
             newest_at_arrival: None,
             newest_group: None,
             skipped_group: None,
+            accounted: Default::default(),
             open: Vec::new(),
             via_publish: false,
         };
@@ -556,7 +572,18 @@ impl Relay {
                 self.refuse(id, request, family, sessions);
                 return;
             }
-            let deadline = now + self.config.subscribe_wait;
+            let wait = self.rendezvous(family, &options);
+            if wait.is_zero() {
+                // draft-18 "RENDEZVOUS TIMEOUT Parameter": 0 (or absent) wants an answer at once.
+                if let Some(s) = sessions.session(id)
+                    && s.reject(request, codes::does_not_exist(family), "no publisher for this track")
+                        .is_err()
+                {
+                    self.stats.command_errors += 1;
+                }
+                return;
+            }
+            let deadline = now + wait;
             self.waiting.push(Waiting { session: id, request, track, options, deadline });
             return;
         };
@@ -581,6 +608,7 @@ impl Relay {
             group_order: options.group_order,
             forward: options.forward,
             max_latency_ms: 0,
+            rendezvous_timeout_ms: None,
         };
         let upstream =
             match sessions.session(publisher).map(|s| s.subscribe(track.clone(), upstream_options.clone())) {
@@ -610,6 +638,7 @@ impl Relay {
                 subscribers: vec![downstream],
                 cache: Default::default(),
                 newest_group: None,
+                largest_received: None,
             },
         );
     }
@@ -627,7 +656,10 @@ impl Relay {
         }
     }
 
-    /// Accepts one downstream subscription of a live track and replays the cache to it.
+    /// Accepts one downstream subscription of a live track and replays the cache to it. A
+    /// subscriber that was waiting for the upstream SUBSCRIBE_OK arrived before any object
+    /// (no largest location, no newest group), so it gets every object the upstream
+    /// subscription delivered before that OK.
     fn accept_downstream(
         &mut self,
         now: Time,
@@ -720,6 +752,12 @@ impl Relay {
             .filter(|d| !d.accepted && !d.via_publish)
             .map(|d| (d.session, d.request))
             .collect();
+        // Group streams race the SUBSCRIBE_OK (they are separate streams), so objects may
+        // have arrived before it; they were only cached, since no downstream subscription
+        // was accepted yet. The track's cache started empty with the upstream subscription
+        // and the subscriptions waiting for its answer have had nothing yet, so all of it
+        // is theirs: replaying only the latest cached group would silently lose the groups
+        // before it.
         for (s, r) in pending {
             self.accept_downstream(now, &name, s, r, sessions);
         }
@@ -746,6 +784,10 @@ impl Relay {
         }
         // The payload is forwarded (and cached) as the chunks it arrived in: no copy.
         if info.status == sluice::ObjectStatus::Normal {
+            // Largest Object counts objects with content, as the cache does: an End of
+            // Group status object (one past the group's last) does not raise it.
+            let at = Location { group: info.group, object: info.object };
+            t.largest_received = Some(t.largest_received.map_or(at, |l| l.max(at)));
             // Objects can overtake the upstream SUBSCRIBE_OK (lite: they come on their own
             // streams). Until it arrives nobody is accepted, so the cache is all the waiting
             // subscribers will get: it keeps every group then, bounded by bytes and age only.
@@ -809,7 +851,7 @@ impl Relay {
         self.by_upstream.remove(&(id, request));
         let Some(mut t) = self.tracks.remove(&name) else { return };
         let cache = std::mem::take(&mut t.cache);
-        self.keep(name, t.info.clone(), cache);
+        self.keep(name, t.info.as_ref().map(|_| t.downstream_info()), cache);
         for mut d in t.subscribers.drain(..) {
             self.by_downstream.remove(&(d.session, d.request));
             let Some(session) = sessions.session(d.session) else { continue };
@@ -856,7 +898,8 @@ impl Relay {
         }
         let (publisher, upstream) = (t.publisher, t.upstream);
         if let Some(t) = self.tracks.remove(&name) {
-            self.keep(name, t.info, t.cache);
+            let info = t.info.as_ref().map(|_| t.downstream_info());
+            self.keep(name, info, t.cache);
         }
         self.by_upstream.remove(&(publisher, upstream));
         if let Some(s) = sessions.session(publisher) {

@@ -14,7 +14,11 @@
 //! * a subscriber reported congested ([`crate::Relay::set_congested`]) gets no new groups:
 //!   when the next group starts its older streams are *reset* (their queued bytes are
 //!   dropped by the transport) and the new group is skipped, until it is no longer
-//!   congested; it then resumes at the next group start, never mid-group: objects of the
+//!   congested; it then resumes at the next group start, never mid-group. Each skipped
+//!   group, and an older group first seen while congested (never opened for it), is
+//!   reported to the subscriber once with [`sluice::Session::drop_groups`] (lite:
+//!   SUBSCRIBE_DROP with EXPIRED, so a subscriber waiting for every group does not stall;
+//!   MOQT: nothing on the wire), and the reset streams account for theirs; objects of the
 //!   skipped group or older ones without an open stream are dropped and counted
 //!   ([`crate::RelayStats::late_objects_dropped`]). A group that
 //!   ends upstream while its subscriber is congested is not finished at once but kept until
@@ -48,6 +52,10 @@ fn drop_code(family: Family) -> u64 {
         Family::Lite => sluice::lite::codes::EXPIRED,
     }
 }
+
+/// How many recent groups a subscriber remembers as accounted for (see
+/// [`Downstream::accounted`]); a straggler older than that may be reported dropped twice.
+pub(crate) const RECENT_GROUPS: usize = 64;
 
 /// One downstream stream the relay has open.
 #[derive(Debug)]
@@ -91,6 +99,10 @@ pub(crate) struct Downstream {
     pub(crate) newest_group: Option<u64>,
     /// A group skipped while congested: its objects are not sent.
     pub(crate) skipped_group: Option<u64>,
+    /// Groups recently opened or reported dropped for this subscriber, newest last (at
+    /// most [`RECENT_GROUPS`]): an older group first seen while congested is reported
+    /// dropped once, and a group already opened (then reset) is not reported again.
+    pub(crate) accounted: std::collections::VecDeque<u64>,
     pub(crate) open: Vec<OpenStream>,
     /// The relay pushed the track to this session with PUBLISH (its SUBSCRIBE_TRACKS);
     /// `request` is that PUBLISH. Accepted by the peer's PUBLISH_OK, ended with
@@ -116,6 +128,9 @@ pub(crate) struct Track {
     pub(crate) cache: GroupCache,
     /// The newest group seen upstream.
     pub(crate) newest_group: Option<u64>,
+    /// The largest location of any object received upstream, cached or not: a
+    /// downstream's LARGEST_OBJECT is at least this (draft-18 "LARGEST OBJECT Parameter").
+    pub(crate) largest_received: Option<Location>,
 }
 
 impl Track {
@@ -137,10 +152,12 @@ impl Track {
     }
 
     /// The info a downstream subscriber is accepted with: the publisher's, with the
-    /// largest location raised to what the relay has seen.
+    /// largest location raised to what the relay has received upstream (draft-18 "LARGEST
+    /// OBJECT Parameter": the largest of the upstream's LARGEST_OBJECT and of the objects
+    /// received).
     pub(crate) fn downstream_info(&self) -> TrackInfo {
         let mut info = self.info.clone().unwrap_or_default();
-        if let Some(l) = self.cache.largest() {
+        for l in [self.cache.largest(), self.largest_received].into_iter().flatten() {
             info.largest = Some(info.largest.map_or(l, |x| x.max(l)));
         }
         info
@@ -194,8 +211,12 @@ impl Downstream {
             None => {
                 let older = self.newest_group.is_some_and(|n| info.group < n);
                 if self.skipped_group.is_some_and(|s| info.group <= s) || (older && ctx.congested) {
-                    // Skipped (or reset) while congested: never resumed mid-group.
+                    // Skipped (or reset) while congested: never resumed mid-group. A group
+                    // never opened nor reported for this subscriber is reported now.
                     ctx.stats.late_objects_dropped += 1;
+                    if !self.accounted.contains(&info.group) {
+                        self.drop_group(session, info.group, ctx.stats);
+                    }
                     return;
                 }
                 if !older && self.newest_group != Some(info.group) {
@@ -219,6 +240,7 @@ impl Downstream {
                         }
                         self.skipped_group = Some(info.group);
                         ctx.stats.groups_skipped += 1;
+                        self.drop_group(session, info.group, ctx.stats);
                         return;
                     }
                 }
@@ -228,6 +250,7 @@ impl Downstream {
                     ctx.stats.command_errors += 1;
                     return;
                 };
+                self.remember(info.group);
                 self.open.push(OpenStream {
                     group: info.group,
                     subgroup,
@@ -298,6 +321,24 @@ impl Downstream {
             if session.close_subgroup(o.stream, false).is_err() {
                 stats.command_errors += 1;
             }
+        }
+    }
+
+    /// Records a group as accounted for (opened or reported dropped).
+    fn remember(&mut self, group: u64) {
+        if self.accounted.len() >= RECENT_GROUPS {
+            self.accounted.pop_front();
+        }
+        self.accounted.push_back(group);
+    }
+
+    /// Reports a group this subscriber will not get (lite-04/05 §Subscribe: every group is
+    /// accounted for; a lite subscriber waits for each group's stream or SUBSCRIBE_DROP;
+    /// MOQT: nothing is sent).
+    fn drop_group(&mut self, session: &mut Session, group: u64, stats: &mut RelayStats) {
+        self.remember(group);
+        if session.drop_groups(self.request, group, group, drop_code(self.family)).is_err() {
+            stats.command_errors += 1;
         }
     }
 

@@ -189,7 +189,13 @@ fn last_leaver_cancels_upstream_draft18() {
 }
 
 fn subscribe_before_announce(version: Version, announce: bool, code: u64) {
-    let config = RelayConfig { subscribe_wait: Duration::from_millis(100), ..RelayConfig::default() };
+    // MOQT subscribers here send no RENDEZVOUS_TIMEOUT: hold them like lite ones (the
+    // draft-18 parameter itself: tests/d18_rules.rs).
+    let config = RelayConfig {
+        subscribe_wait: Duration::from_millis(100),
+        moqt_default_rendezvous: Duration::from_millis(100),
+        ..RelayConfig::default()
+    };
     let mut node = Node::new(config);
     let (_, mut publisher) = Publisher::new(&mut node, version, LinkConfig::perfect());
     let track = TrackName::new(Namespace::from_fields(["later"]), "audio");
@@ -288,8 +294,12 @@ fn upstream_refusal_fails_every_waiting_subscriber_with_the_mapped_code() {
 
 #[test]
 fn subscriber_and_waiting_limits_answer_excessive_load() {
-    let config =
-        RelayConfig { max_subscribers_per_track: 1, max_waiting_subscribes: 1, ..RelayConfig::default() };
+    let config = RelayConfig {
+        max_subscribers_per_track: 1,
+        max_waiting_subscribes: 1,
+        moqt_default_rendezvous: Duration::from_secs(2), // the MOQT subscriber is held
+        ..RelayConfig::default()
+    };
     let (mut node, _publisher, track) = setup(DRAFT18, config);
     let first = subscriber(&mut node, DRAFT18, &track);
     let second = subscriber(&mut node, DRAFT18, &track);

@@ -253,7 +253,11 @@ fn ascending_subscriber_gets_a_whole_burst_from_a_slow_lite_publisher() {
         node.peer(publisher.conn).announce(ns.clone()).unwrap();
         node.tick(30);
         let (_, sub) = node.connect(DRAFT18, LinkConfig::perfect());
-        let options = SubscribeOptions { group_order: Some(GroupOrder::Ascending), ..Default::default() };
+        let options = SubscribeOptions {
+            group_order: Some(GroupOrder::Ascending),
+            rendezvous_timeout_ms: Some(1000),
+            ..Default::default()
+        };
         node.peer(sub).subscribe(TrackName::new(ns, "t"), options).unwrap();
         node.tick(30);
         publisher.serve(&mut node);

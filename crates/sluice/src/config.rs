@@ -43,6 +43,13 @@ pub struct Config {
     /// nothing and reset Probe streams, as the drafts require. Enable it only when the
     /// adapter feeds `PathEstimate`.
     pub lite_probe: bool,
+    /// moq-lite publisher: the longest a graceful `end_subscription` holds back the Subscribe
+    /// stream's FIN (lite-04/05 §Subscribe: FIN only once every group is accounted for)
+    /// while group streams of the subscription are still open or, when the adapter reports
+    /// [`crate::Input::StreamAcked`], not yet acknowledged. When it runs out, the open group
+    /// streams are reset and the FIN goes out anyway, so a stuck stream cannot hold the
+    /// subscription forever.
+    pub lite_subscribe_end_wait: Duration,
     /// Broadcast paths one discovery (lite announce stream) may hold active at once.
     pub max_discovered_namespaces: usize,
     /// MOQT client over native QUIC: the PATH setup option (`None` sends nothing; leave it
@@ -89,6 +96,7 @@ impl Default for Config {
             max_auth_token_cache: 0,
             lite_hop_id: 0,
             lite_probe: false,
+            lite_subscribe_end_wait: Duration::from_secs(5),
             max_discovered_namespaces: 4096,
             path: None,
             authority: None,

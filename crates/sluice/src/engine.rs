@@ -339,6 +339,16 @@ pub trait Engine: std::fmt::Debug {
         group: u64,
         object: ObjectWrite,
     ) -> Result<(), CommandError>;
+    /// Report groups of a subscription made to us as not delivered (lite SUBSCRIBE_DROP;
+    /// MOQT: nothing to send).
+    fn drop_groups(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        first: u64,
+        last: u64,
+        code: u64,
+    ) -> Result<(), CommandError>;
     /// End a subscription made to us or a track we publish (MOQT PUBLISH_DONE; lite FIN).
     fn end_subscription(
         &mut self,

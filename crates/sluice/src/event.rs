@@ -158,7 +158,9 @@ pub enum Event {
         /// The subgroup (0 on lite).
         subgroup: u64,
     },
-    /// Groups in a range will not arrive (lite SUBSCRIBE_DROP, MOQT subgroup reset).
+    /// Groups in a range will not arrive, or not completely (lite SUBSCRIBE_DROP or a reset
+    /// group stream, MOQT subgroup reset). A group the publisher expires may be reported
+    /// twice (its stream reset and its SUBSCRIBE_DROP).
     GroupsDropped {
         /// The subscription.
         request: RequestHandle,
@@ -177,6 +179,8 @@ pub enum Event {
         reason: Reason,
     },
     /// The subscription ended (track ended, publisher done, cancelled by peer). Terminal.
+    /// lite: a graceful end (FIN) is reported after the Group streams that were open when
+    /// it arrived have ended, so their objects come first.
     SubscriptionEnded {
         /// The subscription.
         request: RequestHandle,

@@ -65,7 +65,9 @@ pub enum Input {
     /// Optional: MOQT uses it to stop the SUBGROUP_DELIVERY_TIMEOUT timer of a finished
     /// subgroup stream (draft-18 §"Delivery Timeouts"); an adapter that never reports it
     /// gets, when that timer runs out, a reset of a stream the peer may already have whole
-    /// (which the draft lets the receiver ignore). lite ignores it.
+    /// (which the draft lets the receiver ignore). lite: a graceful subscription end holds
+    /// the Subscribe stream's FIN until its finished Group streams are acknowledged (once
+    /// the adapter has reported any ack; bounded by `Config::lite_subscribe_end_wait`).
     StreamAcked {
         /// The stream.
         stream: StreamId,

@@ -108,6 +108,11 @@ pub struct SubscribeOptions {
     /// Maximum latency before a group may be dropped, in ms (lite max latency, MOQT
     /// delivery timeout); 0 = none.
     pub max_latency_ms: u64,
+    /// MOQT SUBSCRIBE RENDEZVOUS_TIMEOUT in ms: how long a relay may hold the subscription
+    /// for a publisher of the track to appear (draft-18 "RENDEZVOUS TIMEOUT Parameter").
+    /// `None`: absent, which the draft reads as 0 (answer at once). Sent in SUBSCRIBE
+    /// only; PUBLISH_OK, REQUEST_UPDATE and moq-lite have no such field.
+    pub rendezvous_timeout_ms: Option<u64>,
 }
 
 impl Default for SubscribeOptions {
@@ -118,6 +123,7 @@ impl Default for SubscribeOptions {
             group_order: None,
             forward: true,
             max_latency_ms: 0,
+            rendezvous_timeout_ms: None,
         }
     }
 }

@@ -321,6 +321,25 @@ impl Session {
         e.reset_subgroup(s, stream, code)
     }
 
+    /// Reports groups `first..=last` (inclusive) of a subscription made to us as not
+    /// delivered, with an application error `code` (0 = simply unavailable). moq-lite:
+    /// SUBSCRIBE_DROP on the Subscribe stream (lite-04/05 §SUBSCRIBE_DROP), so a subscriber
+    /// that waits for every group stops waiting for these; the subscriber sees
+    /// `Event::GroupsDropped`. MOQT draft-18 has no message for it (a subscriber cannot
+    /// infer anything about groups it did not get, and Prior Group ID Gap says a group does
+    /// not *exist*, which relays MUST NOT add): nothing is sent and `Ok` is returned for a
+    /// subscription we publish. A relay calls it for every group it skips for a subscriber.
+    pub fn drop_groups(
+        &mut self,
+        request: RequestHandle,
+        first: u64,
+        last: u64,
+        code: u64,
+    ) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.drop_groups(s, request, first, last, code)
+    }
+
     /// Sends one object of a subscription as a datagram.
     pub fn send_datagram(
         &mut self,

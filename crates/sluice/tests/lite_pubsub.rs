@@ -125,6 +125,7 @@ fn subscribe_accept_carries_options_and_info() {
             group_order: Some(GroupOrder::Ascending),
             forward: true,
             max_latency_ms: 300,
+            rendezvous_timeout_ms: None,
         };
         let s = p.session(sub_side).subscribe(track(), options.clone()).unwrap();
         p.run();
@@ -238,6 +239,7 @@ fn subscribe_reject_update_unsubscribe_end() {
             max_latency_ms: 50,
             filter: Filter::AbsoluteStart(Location { group: 3, object: 0 }),
             forward: true,
+            rendezvous_timeout_ms: None,
         };
         p.session(sub_side).update_subscription(s, new.clone()).unwrap();
         p.run();

@@ -72,6 +72,8 @@ fn subscribe_accept_and_objects_flow_for_both_roles() {
             group_order: Some(GroupOrder::Descending),
             forward: true,
             max_latency_ms: 250,
+            // Carried as SUBSCRIBE's RENDEZVOUS_TIMEOUT and reported as sent.
+            rendezvous_timeout_ms: Some(1500),
         };
         let s = p.session(sub).subscribe(track(), options.clone()).unwrap();
         p.run();

@@ -45,3 +45,48 @@ fn a_reset_subgroup_is_reset_with_its_code_and_forgotten() {
         assert_eq!(p.server.reset_subgroup(stream, 7), Err(CommandError::UnknownStream(stream)), "{version}");
     }
 }
+
+/// The subscriber learns of the reset: its group is reported dropped (lite-04 §SUBSCRIBE:
+/// a group is accounted for by its stream "completed or reset"; MOQT: a reset subgroup
+/// stream), so it need not wait for the rest of the group.
+#[test]
+fn a_reset_group_stream_is_reported_dropped_to_the_subscriber() {
+    for version in Version::ALL {
+        let mut p = Pair::new(version, Config::default(), Config::default());
+        p.take_events(Side::Client);
+        p.take_events(Side::Server);
+        let track = TrackName::new(Namespace::from_fields(["r"]), "t");
+        let sub = p.client.subscribe(track, SubscribeOptions::default()).unwrap();
+        p.run();
+        let request = p
+            .take_events(Side::Server)
+            .into_iter()
+            .find_map(|e| match e {
+                Event::IncomingSubscribe { request, .. } => Some(request),
+                _ => None,
+            })
+            .unwrap();
+        p.server.accept_subscribe(request, TrackInfo::default()).unwrap();
+        let stream = p.server.open_subgroup(request, 3, 0, None).unwrap();
+        let mut first = ObjectWrite::new(0, Bytes::from_static(b"head"));
+        first.timestamp = Some(0);
+        p.server.write_object(stream, first).unwrap();
+        p.run();
+        let before = p.take_events(Side::Client);
+        assert!(before.iter().any(|e| matches!(e, Event::Object { .. })), "{version}: {before:?}");
+
+        p.server.reset_subgroup(stream, 7).unwrap();
+        p.run();
+        let dropped: Vec<(u64, u64, u64)> = p
+            .take_events(Side::Client)
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::GroupsDropped { request, first, last, reason } if request == sub => {
+                    Some((first, last, reason.code))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(dropped, vec![(3, 3, 7)], "{version}");
+    }
+}

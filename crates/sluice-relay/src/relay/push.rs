@@ -68,6 +68,7 @@ impl Relay {
                 subscribers: Vec::new(),
                 cache: Default::default(),
                 newest_group,
+                largest_received: None,
             },
         );
         let (ready, still): (Vec<Waiting>, Vec<Waiting>) =

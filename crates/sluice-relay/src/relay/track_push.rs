@@ -119,6 +119,7 @@ impl Relay {
             start_group: None,
             newest_group: None,
             skipped_group: None,
+            accounted: Default::default(),
             open: Vec::new(),
             via_publish: true,
         });

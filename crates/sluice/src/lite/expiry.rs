@@ -189,6 +189,7 @@ impl LiteEngine {
                 last: group,
                 reason: Reason { code: codes::EXPIRED, text: String::new() },
             });
+            self.end_if_drained(shared, request);
         }
     }
 
@@ -207,6 +208,7 @@ impl LiteEngine {
             }
         }
         shared.event(Event::GroupExpired { request: w.request, group: w.group, stream });
+        self.finish_end_if_done(shared, w.request);
     }
 }
 

@@ -56,8 +56,19 @@
 //! # Time
 //!
 //! The engine keeps the latest `now` of `start`/`handle`/`handle_timeout`; commands carry no
-//! time and use it. `poll_timeout` is the next group expiry ([`expiry`]); nothing else in
-//! lite needs a timer.
+//! time and use it. `poll_timeout` is the next group expiry ([`expiry`]) or the latest
+//! moment a gracefully ending subscription may hold back its FIN
+//! (`Config::lite_subscribe_end_wait`, see [`subscribe`]); nothing else in lite needs a
+//! timer.
+//!
+//! # Accounting for every group
+//!
+//! lite-04/05 §Subscribe: the publisher FINs the Subscribe stream only once every group is
+//! accounted for by a Group stream (completed or reset) or SUBSCRIBE_DROP. `drop_groups`
+//! sends SUBSCRIBE_DROP; a graceful `end_subscription` defers the FIN until no Group stream
+//! of the subscription is open or (when the adapter reports `Input::StreamAcked`)
+//! unacknowledged, bounded by the config. As subscriber, Group streams still open when the
+//! FIN arrives are read to their end before `SubscriptionEnded`.
 //!
 //! # What is not supported
 //!
@@ -159,6 +170,13 @@ pub struct LiteEngine {
     pub(crate) subs_in: IdMap<RequestHandle, Box<subscribe::SubIn>>,
     /// Group streams we write.
     pub(crate) writers: IdMap<StreamId, publish::GroupWriter>,
+    /// Group streams we finished whose bytes the adapter has not yet reported acknowledged
+    /// (only tracked once `acks_reported`), → their subscription: an ending subscription's
+    /// FIN waits for them.
+    pub(crate) unacked: IdMap<StreamId, RequestHandle>,
+    /// The adapter has reported an `Input::StreamAcked`: it reports acks, so a finished
+    /// Group stream counts as accounted for only once acknowledged.
+    pub(crate) acks_reported: bool,
     /// Our fetches → their stream.
     pub(crate) fetch_out: BTreeMap<RequestHandle, StreamId>,
     /// Fetches the peer made to us.
@@ -196,6 +214,8 @@ impl LiteEngine {
             next_subscribe_id: 0,
             subs_in: IdMap::default(),
             writers: IdMap::default(),
+            unacked: IdMap::default(),
+            acks_reported: false,
             fetch_out: BTreeMap::new(),
             fetch_in: BTreeMap::new(),
             goaway_sent: false,
@@ -261,10 +281,8 @@ impl Engine for LiteEngine {
         self.now = self.now.max(now);
         match input {
             Input::PathEstimate { bitrate, rtt } => self.on_path_estimate(shared, bitrate, rtt),
-            Input::Connected { .. }
-            | Input::Closed { .. }
-            | Input::Writable { .. }
-            | Input::StreamAcked { .. } => {}
+            Input::Connected { .. } | Input::Closed { .. } | Input::Writable { .. } => {}
+            Input::StreamAcked { stream } => self.on_stream_acked(shared, stream),
             Input::StreamOpened { stream, bidi } => self.on_opened(shared, stream, bidi),
             Input::StreamData { stream, data } => self.on_data(shared, stream, data),
             Input::StreamFinished { stream } => self.on_fin(shared, stream),
@@ -282,10 +300,14 @@ impl Engine for LiteEngine {
     fn handle_timeout(&mut self, shared: &mut Shared, now: Time) {
         self.now = self.now.max(now);
         self.expire_groups(shared);
+        self.finish_overdue_ends(shared);
     }
 
     fn poll_timeout(&self) -> Option<Time> {
-        self.next_expiry()
+        match (self.next_expiry(), self.next_end_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn clear(&mut self) {
@@ -299,6 +321,7 @@ impl Engine for LiteEngine {
         self.sub_ids.clear();
         self.subs_in.clear();
         self.writers.clear();
+        self.unacked.clear();
         self.fetch_out.clear();
         self.fetch_in.clear();
         self.track_out.clear();
@@ -319,6 +342,7 @@ impl Engine for LiteEngine {
             + self.sub_ids.len()
             + self.subs_in.len()
             + self.writers.len()
+            + self.unacked.len()
             + self.fetch_out.len()
             + self.fetch_in.len()
             + self.track_out.len()
@@ -422,6 +446,7 @@ impl Engine for LiteEngine {
     ) -> Result<(), CommandError> {
         if let Some(sub) = self.subs_in.remove(&request) {
             self.drop_writers_of(shared, request);
+            self.forget_unacked(request);
             self.abort_stream(shared, sub.stream, code);
             return Ok(());
         }
@@ -496,10 +521,9 @@ impl Engine for LiteEngine {
         stream: StreamId,
         code: u64,
     ) -> Result<(), CommandError> {
-        if self.writers.remove(&stream).is_none() {
-            return Err(CommandError::UnknownStream(stream));
-        }
+        let w = self.writers.remove(&stream).ok_or(CommandError::UnknownStream(stream))?;
         shared.push(crate::io::Output::Reset { stream, code });
+        self.finish_end_if_done(shared, w.request);
         Ok(())
     }
 
@@ -511,6 +535,17 @@ impl Engine for LiteEngine {
         object: ObjectWrite,
     ) -> Result<(), CommandError> {
         self.send_group_datagram(shared, request, group, object)
+    }
+
+    fn drop_groups(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        first: u64,
+        last: u64,
+        code: u64,
+    ) -> Result<(), CommandError> {
+        self.drop_incoming_groups(shared, request, first, last, code)
     }
 
     fn end_subscription(

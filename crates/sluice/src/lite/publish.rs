@@ -97,6 +97,9 @@ impl LiteEngine {
         }
         let sub = self.subs_in.get(&request).ok_or(CommandError::UnknownRequest(request))?;
         let accepted = sub.accepted.ok_or(CommandError::InvalidState("subscription not accepted"))?;
+        if sub.ending.is_some() {
+            return Err(CommandError::InvalidState("subscription ending"));
+        }
         // STREAM_TYPE + GROUP, carved from the shared header block (no allocation of its own).
         let version = self.version;
         let group_header = Group { subscribe_id: sub.id, sequence: group };
@@ -157,8 +160,12 @@ impl LiteEngine {
 
     /// `close_subgroup`.
     pub(crate) fn close_group(&mut self, shared: &mut Shared, stream: StreamId) -> Result<(), CommandError> {
-        self.writers.remove(&stream).ok_or(CommandError::UnknownStream(stream))?;
+        let w = self.writers.remove(&stream).ok_or(CommandError::UnknownStream(stream))?;
         shared.push(Output::Write { stream, header: Bytes::new(), payload: Bytes::new(), fin: true });
+        if self.acks_reported {
+            self.unacked.insert(stream, w.request);
+        }
+        self.finish_end_if_done(shared, w.request);
         Ok(())
     }
 

@@ -381,13 +381,26 @@ impl LiteEngine {
         if s.bidi && s.send_open {
             shared.push(Output::Reset { stream, code: codes::CANCELLED });
         }
+        // A reset group stream accounts for its group (lite-04 §SUBSCRIBE: "completed or
+        // reset"): the rest of it will not come.
+        if let State::Group { request, group, .. } = s.state
+            && self.subs_out.contains_key(&request)
+        {
+            let reason = Reason { code, text: "group stream reset by the peer".to_owned() };
+            shared.event(Event::GroupsDropped { request, first: group, last: group, reason });
+        }
         self.request_ended(shared, stream, s.state, code, "reset by the peer");
     }
 
     /// The peer asked us to stop sending: reset our side; the request on it ends.
     pub(crate) fn on_stop_sending(&mut self, shared: &mut Shared, stream: StreamId, code: u64) {
-        if self.writers.remove(&stream).is_some() {
+        if let Some(w) = self.writers.remove(&stream) {
             shared.push(Output::Reset { stream, code });
+            self.finish_end_if_done(shared, w.request);
+            return;
+        }
+        if let Some(request) = self.unacked.remove(&stream) {
+            self.finish_end_if_done(shared, request);
             return;
         }
         let Some(s) = self.take_stream(stream) else { return };
@@ -467,12 +480,8 @@ impl LiteEngine {
                     shared.event(Event::DiscoveryEnded { request, reason });
                 }
             }
-            State::SubscribeIn { request: Some(request) } => {
-                if self.subs_in.remove(&request).is_some() {
-                    self.drop_writers_of(shared, request);
-                    shared.event(Event::SubscriberGone { request });
-                }
-            }
+            State::SubscribeIn { request: Some(request) } => self.subscriber_left(shared, request),
+            State::Group { request, .. } => self.end_if_drained(shared, request),
             State::SubscribeOut { request } => {
                 if let Some(sub) = self.subs_out.remove(&request) {
                     self.sub_ids.remove(&sub.id);
@@ -594,6 +603,7 @@ impl LiteEngine {
                 if self.subs_out.contains_key(&request) {
                     shared.event(Event::SubgroupEnded { request, group, subgroup: 0 });
                 }
+                self.end_if_drained(shared, request);
                 false
             }
             State::AnnounceIn { answered: true } => {
@@ -604,6 +614,15 @@ impl LiteEngine {
             State::FetchOut { frames, .. } if clean && frames.pending.is_none() => {
                 Self::close_send(shared, id, s);
                 self.request_ended(shared, id, s.state, 0, "finished");
+                false
+            }
+            // lite-04/05 §Subscribe: the FIN comes once every group is accounted for, but
+            // Group streams may still be in flight: read them to their end first.
+            State::SubscribeOut { request } if clean && self.group_streams_open(request) => {
+                Self::close_send(shared, id, s);
+                if let Some(sub) = self.subs_out.get_mut(&request) {
+                    sub.draining = true;
+                }
                 false
             }
             State::Discovery { .. }

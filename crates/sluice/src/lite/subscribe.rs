@@ -9,7 +9,10 @@
 //! repeats are absorbed; a second lite-05 SUBSCRIBE_OK is a violation), SUBSCRIBE_END is
 //! recorded, SUBSCRIBE_DROP gives `GroupsDropped`. The publisher's FIN gives
 //! `SubscriptionEnded` code 0 (or, before any SUBSCRIBE_OK, `SubscribeFailed` code 0: a
-//! lite-05 track that ended with no matching group), and its reset gives `SubscribeFailed`
+//! lite-05 track that ended with no matching group) — once the Group streams of the
+//! subscription that are open when it arrives have ended: the FIN says every group is
+//! accounted for, but the streams race on the transport, so their objects (and a GROUP
+//! header read meanwhile) are still delivered first. Its reset gives `SubscribeFailed`
 //! (before any SUBSCRIBE_OK: the draft's rejection) or `SubscriptionEnded` (after), with
 //! the reset code. After the peer's GOAWAY, `subscribe` is refused (lite-05 §Goaway: no new
 //! streams).
@@ -23,14 +26,21 @@
 //! opens when the start is not yet known. `reject` resets with the caller's code.
 //! SUBSCRIBE_UPDATE gives `SubscribeUpdated` and re-orders the open group streams. The
 //! subscriber's FIN or reset gives `SubscriberGone` and resets our open group streams.
-//! `end_subscription` with code 0 ends gracefully (lite-05: SUBSCRIBE_END {largest group
-//! opened, else the resolved start, else 0} then FIN; lite-04: FIN), any other code resets
-//! the stream with it.
+//! `drop_groups` writes SUBSCRIBE_DROP {first, last, code} (resolving a withheld start to
+//! `first` first). `end_subscription` with code 0 ends gracefully: lite-05 SUBSCRIBE_END
+//! {largest group opened, else the resolved start, else 0} at once, then the FIN (lite-04:
+//! only the FIN) once every group is accounted for (§Subscribe): no Group stream of the
+//! subscription is open and, when the adapter reports acks (`Input::StreamAcked`; assumed
+//! once it has reported one), every finished one is acknowledged. Group streams the
+//! application leaves open past `Config::lite_subscribe_end_wait` are reset and the FIN
+//! goes out; no new group may be opened meanwhile. Any other code resets the Subscribe and
+//! Group streams at once.
 
 use bytes::Bytes;
 use sluice_wire::lite::stream::BidiStreamType;
 use sluice_wire::lite::subscribe::{
-    Subscribe, SubscribeEnd, SubscribeOk, SubscribeOkLite04, SubscribeResponse, SubscribeUpdate,
+    Subscribe, SubscribeDrop, SubscribeEnd, SubscribeOk, SubscribeOkLite04, SubscribeResponse,
+    SubscribeUpdate,
 };
 use sluice_wire::{Encode, LiteVersion};
 
@@ -66,6 +76,9 @@ pub(crate) struct SubOut {
     /// [`super::expiry::REMEMBERED_EXPIRIES`]): the publisher's SUBSCRIBE_DROP for one of
     /// them is not reported a second time.
     pub expired: std::collections::VecDeque<u64>,
+    /// The publisher finished the Subscribe stream while Group streams of this subscription
+    /// were still open: they are read to their end, then `SubscriptionEnded` is reported.
+    pub draining: bool,
 }
 
 /// What the accepting publisher said.
@@ -106,6 +119,9 @@ pub(crate) struct SubIn {
     pub timescale: u64,
     /// lite-05: (group, first-frame timestamp) of the latest group with a frame.
     pub latest_timestamp: Option<(u64, u64)>,
+    /// `end_subscription` (code 0) was called: the FIN waits until every group is accounted
+    /// for, at the latest until this time (`Config::lite_subscribe_end_wait`).
+    pub ending: Option<crate::time::Time>,
 }
 
 /// The wire fields of subscriber options: (priority, ordered, max latency, start, end).
@@ -138,6 +154,7 @@ pub(crate) fn options_from_wire(
         group_order: Some(if ordered { GroupOrder::Ascending } else { GroupOrder::Descending }),
         forward: true,
         max_latency_ms: max_latency,
+        rendezvous_timeout_ms: None,
     }
 }
 
@@ -193,6 +210,7 @@ impl LiteEngine {
                 publisher_latency: 0,
                 latest: None,
                 expired: Default::default(),
+                draining: false,
             },
         );
         self.sub_ids.insert(id, request);
@@ -263,6 +281,7 @@ impl LiteEngine {
                     publisher_latency: 0,
                     timescale: 1000,
                     latest_timestamp: None,
+                    ending: None,
                 }),
             );
             s.state = State::SubscribeIn { request: Some(request) };
@@ -355,31 +374,180 @@ impl LiteEngine {
         }
     }
 
-    /// `end_subscription`.
+    /// `end_subscription`. Code 0 ends gracefully: lite-05 sends SUBSCRIBE_END at once (no
+    /// group after it will be opened), but the FIN waits until every group is accounted for
+    /// (see [`LiteEngine::finish_end_if_done`]); any other code resets the stream at once.
     pub(crate) fn end_incoming_subscription(
         &mut self,
         shared: &mut Shared,
         request: RequestHandle,
         code: u64,
     ) -> Result<(), CommandError> {
-        let sub = self.subs_in.remove(&request).ok_or(CommandError::UnknownRequest(request))?;
+        let sub = self.subs_in.get(&request).ok_or(CommandError::UnknownRequest(request))?;
         if code != 0 {
-            self.abort_stream(shared, sub.stream, code);
+            let stream = sub.stream;
+            self.subs_in.remove(&request);
+            self.forget_unacked(request);
+            self.drop_writers_of(shared, request);
+            self.abort_stream(shared, stream, code);
             return Ok(());
         }
-        let mut bytes = Vec::new();
-        if self.version == LiteVersion::Lite05 {
-            let group = sub.largest.or(sub.resolved).unwrap_or(0);
-            bytes = SubscribeResponse::End(SubscribeEnd { group }).encode_to_vec(self.version)?;
+        if sub.ending.is_some() {
+            return Ok(());
         }
-        Self::write(shared, sub.stream, bytes, true);
-        if let Some(mut s) = self.take_stream(sub.stream) {
+        let deadline = self.now + shared.config.lite_subscribe_end_wait;
+        let (stream, group) = (sub.stream, sub.largest.or(sub.resolved).unwrap_or(0));
+        if let Some(sub) = self.subs_in.get_mut(&request) {
+            sub.ending = Some(deadline);
+        }
+        let end = match self.version {
+            LiteVersion::Lite05 => {
+                SubscribeResponse::End(SubscribeEnd { group }).encode_to_vec(self.version)?
+            }
+            LiteVersion::Lite04 => Vec::new(),
+        };
+        if !self.finish_end_if_done_with(shared, request, end.clone()) && !end.is_empty() {
+            Self::write(shared, stream, end, false);
+        }
+        Ok(())
+    }
+
+    /// True while a group of this subscription is not yet accounted for on the wire: a
+    /// Group stream still open, or (when the adapter reports acks) finished but not yet
+    /// acknowledged.
+    fn groups_pending(&self, request: RequestHandle) -> bool {
+        self.writers.values().any(|w| w.request == request) || self.unacked.values().any(|r| *r == request)
+    }
+
+    /// Sends the deferred FIN of an ending subscription once every group is accounted for
+    /// (lite-04/05 §Subscribe: "closes the stream (FIN) when every group from start to end
+    /// has been accounted for"), so the end cannot overtake group data still queued.
+    pub(crate) fn finish_end_if_done(&mut self, shared: &mut Shared, request: RequestHandle) {
+        self.finish_end_if_done_with(shared, request, Vec::new());
+    }
+
+    /// [`Self::finish_end_if_done`], writing `last` before the FIN; true if it finished.
+    fn finish_end_if_done_with(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        last: Vec<u8>,
+    ) -> bool {
+        let Some(sub) = self.subs_in.get(&request) else { return false };
+        if sub.ending.is_none() || self.groups_pending(request) {
+            return false;
+        }
+        let stream = sub.stream;
+        self.subs_in.remove(&request);
+        self.close_subscribe_stream(shared, stream, last);
+        true
+    }
+
+    /// Writes `last` and the FIN on a Subscribe stream we answer and stops reading it.
+    fn close_subscribe_stream(&mut self, shared: &mut Shared, stream: StreamId, last: Vec<u8>) {
+        Self::write(shared, stream, last, true);
+        if let Some(mut s) = self.take_stream(stream) {
             s.send_open = false;
             s.state = State::Closing;
             s.buf.clear();
-            self.put_stream(shared, sub.stream, s);
+            self.put_stream(shared, stream, s);
         }
+    }
+
+    /// The earliest deadline of an ending subscription (`poll_timeout`).
+    pub(crate) fn next_end_deadline(&self) -> Option<crate::time::Time> {
+        self.subs_in.values().filter_map(|s| s.ending).min()
+    }
+
+    /// Timer: an ending subscription whose wait ran out resets the Group streams it still
+    /// has open (each accounts for its group: "completed or reset") and is finished.
+    pub(crate) fn finish_overdue_ends(&mut self, shared: &mut Shared) {
+        let now = self.now;
+        let mut due: Vec<RequestHandle> = self
+            .subs_in
+            .iter()
+            .filter(|(_, s)| s.ending.is_some_and(|d| d <= now))
+            .map(|(r, _)| *r)
+            .collect();
+        due.sort_unstable();
+        for request in due {
+            self.drop_writers_of(shared, request);
+            self.forget_unacked(request);
+            self.finish_end_if_done(shared, request);
+        }
+    }
+
+    /// Forgets the unacknowledged Group streams of a subscription that ended.
+    pub(crate) fn forget_unacked(&mut self, request: RequestHandle) {
+        self.unacked.retain(|_, r| *r != request);
+    }
+
+    /// The adapter reports every byte of one of our streams acknowledged.
+    pub(crate) fn on_stream_acked(&mut self, shared: &mut Shared, stream: StreamId) {
+        self.acks_reported = true;
+        if let Some(request) = self.unacked.remove(&stream) {
+            self.finish_end_if_done(shared, request);
+        }
+    }
+
+    /// `drop_groups`: SUBSCRIBE_DROP {first, last, code} on the Subscribe stream. A start
+    /// not yet resolved is resolved to `first` first (no SUBSCRIBE_DROP may precede
+    /// SUBSCRIBE_OK).
+    pub(crate) fn drop_incoming_groups(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        first: u64,
+        last: u64,
+        code: u64,
+    ) -> Result<(), CommandError> {
+        let sub = self.subs_in.get(&request).ok_or(CommandError::UnknownRequest(request))?;
+        if sub.accepted.is_none() {
+            return Err(CommandError::InvalidState("subscription not accepted"));
+        }
+        if first > last {
+            return Err(CommandError::InvalidState("drop_groups: first group after last"));
+        }
+        let stream = sub.stream;
+        let drop = SubscribeResponse::Drop(SubscribeDrop { start: first, end: last, error_code: code });
+        let bytes = self.encode(&drop)?;
+        self.resolve_start(shared, request, first);
+        Self::write(shared, stream, bytes, false);
         Ok(())
+    }
+
+    /// The peer's Subscribe stream of an ending subscription went away: it is finished.
+    pub(crate) fn subscriber_left(&mut self, shared: &mut Shared, request: RequestHandle) {
+        if let Some(sub) = self.subs_in.remove(&request) {
+            self.forget_unacked(request);
+            self.drop_writers_of(shared, request);
+            if sub.ending.is_none() {
+                shared.event(Event::SubscriberGone { request });
+            }
+        }
+    }
+
+    /// A Group stream of our subscription ended: a drained subscription ends once its last
+    /// open Group stream has (see [`SubOut::draining`]).
+    pub(crate) fn end_if_drained(&mut self, shared: &mut Shared, request: RequestHandle) {
+        let Some(sub) = self.subs_out.get(&request) else { return };
+        if !sub.draining || self.group_streams_open(request) {
+            return;
+        }
+        if let Some(sub) = self.subs_out.remove(&request) {
+            self.sub_ids.remove(&sub.id);
+            let reason = Reason { code: 0, text: "finished".to_owned() };
+            if sub.subscribed {
+                shared.event(Event::SubscriptionEnded { request, reason });
+            } else {
+                shared.event(Event::SubscribeFailed { request, reason });
+            }
+        }
+    }
+
+    /// True if a Group stream of our subscription is open.
+    pub(crate) fn group_streams_open(&self, request: RequestHandle) -> bool {
+        self.streams.values().any(|s| matches!(s.state, State::Group { request: r, .. } if r == request))
     }
 
     /// Reads the publisher's responses on our Subscribe stream.

@@ -648,6 +648,24 @@ impl Engine for MoqtEngine {
     ) -> Result<(), CommandError> {
         self.cmd_send_datagram(shared, request, group, object)
     }
+    /// draft-18 has nothing to say it (see `Session::drop_groups`): a subscription we
+    /// publish is checked, and nothing is sent.
+    fn drop_groups(
+        &mut self,
+        _shared: &mut Shared,
+        request: RequestHandle,
+        first: u64,
+        last: u64,
+        _code: u64,
+    ) -> Result<(), CommandError> {
+        if !self.requests.get(&request).is_some_and(|r| r.we_publish()) {
+            return Err(CommandError::UnknownRequest(request));
+        }
+        if first > last {
+            return Err(CommandError::InvalidState("drop_groups: first group after last"));
+        }
+        Ok(())
+    }
     fn end_subscription(
         &mut self,
         shared: &mut Shared,

@@ -143,6 +143,7 @@ pub(super) fn apply_params(base: &mut SubscribeOptions, params: &Parameters) {
             Parameter::SubscriberPriority(pr) => base.priority = *pr,
             Parameter::SubscriptionFilter(f) => base.filter = model_filter(*f),
             Parameter::GroupOrder(o) => base.group_order = Some(model_order(*o)),
+            Parameter::RendezvousTimeout(ms) => base.rendezvous_timeout_ms = Some(*ms),
             _ => {}
         }
     }
@@ -222,10 +223,16 @@ impl MoqtEngine {
         }
         let checked = self.staged_tokens(shared, None)?;
         let wire_id = self.next_request_id;
+        let mut params = subscriber_params(&options, true)?;
+        if let Some(ms) = options.rendezvous_timeout_ms {
+            // Parameters go in ascending type order (delta-coded types).
+            params.0.push(Parameter::RendezvousTimeout(ms));
+            params.0.sort_by_key(|p| p.kind());
+        }
         let msg = Subscribe {
             request_id: wire_id,
             track: wire_track(&track),
-            parameters: Self::with_tokens(subscriber_params(&options, true)?, &checked),
+            parameters: Self::with_tokens(params, &checked),
         };
         let bytes = self.encode(&msg)?;
         self.alloc_request_id();
