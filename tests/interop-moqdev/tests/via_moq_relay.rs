@@ -94,7 +94,7 @@ fn run_case(rt: &tokio::runtime::Runtime, v: Version, wt: bool, case: &str) -> R
         }
         "subscribe-before-announce" => {
             let (mut p, mut s) = (client(addr, v)?, client(addr, v)?);
-            let req = s.run(|x| x.subscribe(track(), options()))?;
+            let req = s.run(|x| x.subscribe(track(), common::script::early_options()))?;
             std::thread::sleep(Duration::from_millis(50));
             let _ann = p.run(|x| x.announce(namespace()))?;
             let _ = accept_incoming(&mut p, Duration::from_secs(1))?;

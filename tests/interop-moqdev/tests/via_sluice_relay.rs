@@ -11,8 +11,8 @@ use bytes::Bytes;
 use common::matrix::{Cell, Outcome, record};
 use common::native::{NativePub, NativeSub, closed_within, read_groups, spawn_reader};
 use common::script::{
-    accept_incoming, check_groups, client, discover, ended, gone, latest, objects_until, ok_after_data,
-    options, publish_groups, publish_namespace, subscribed,
+    accept_incoming, check_groups, client, discover, early_options, ended, gone, latest, objects_until,
+    ok_after_data, options, publish_groups, publish_namespace, subscribed,
 };
 use common::sluice_side::RelayThread;
 use common::{CASES, Dial, T, TRACK, TRANSPORTS, VERSIONS, alpn, frames, track};
@@ -327,7 +327,7 @@ fn native_to_sluice(
         }
         "announce-subscribe" | "subscribe-before-announce" => {
             let early = case == "subscribe-before-announce";
-            let req = if early { Some(s.run(|x| x.subscribe(track(), options()))?) } else { None };
+            let req = if early { Some(s.run(|x| x.subscribe(track(), early_options()))?) } else { None };
             if early {
                 std::thread::sleep(Duration::from_millis(50));
             }

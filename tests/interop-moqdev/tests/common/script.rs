@@ -79,6 +79,13 @@ pub fn options() -> SubscribeOptions {
     }
 }
 
+/// [`options`] for a SUBSCRIBE sent before the publisher announced: it asks the relay to
+/// hold it (draft-18 §RENDEZVOUS_TIMEOUT; without it a draft-18 relay answers DOES_NOT_EXIST
+/// at once). moq-lite has no such parameter; its relays hold or refuse as they choose.
+pub fn early_options() -> SubscribeOptions {
+    SubscribeOptions { rendezvous_timeout_ms: Some(T.as_millis() as u64), ..options() }
+}
+
 /// Options for a late joiner: the latest group on (Largest Object), generous max latency.
 pub fn latest() -> SubscribeOptions {
     SubscribeOptions { max_latency_ms: 10_000, ..SubscribeOptions::default() }
