@@ -591,11 +591,19 @@ impl Relay {
             self.refuse(id, request, family, sessions);
             return;
         }
-        // One upstream subscription for everyone: from the latest group, at the first
-        // subscriber's priority, group order and forward state (later ones update the
-        // priority and forward state, see `update`; the group order stays the first one's).
+        // One upstream subscription for everyone: at the first subscriber's priority, group
+        // order and forward state (later ones update the priority and forward state, see
+        // `update`; the group order stays the first one's). It starts at the latest group,
+        // unless the first subscriber asks for an explicit start: that may lie before the
+        // publisher's Largest Object (draft-18 §5.1.2 AbsoluteStart/AbsoluteRange; lite-04/05
+        // §SUBSCRIBE Start Group), and only the publisher still has those objects. Open
+        // ended, since later subscribers may want more than the first one's range.
+        let filter = match options.filter {
+            Filter::AbsoluteStart(l) | Filter::AbsoluteRange { start: l, .. } => Filter::AbsoluteStart(l),
+            Filter::LargestObject | Filter::NextGroup => Filter::LargestObject,
+        };
         let upstream_options = SubscribeOptions {
-            filter: Filter::LargestObject,
+            filter,
             priority: options.priority,
             group_order: options.group_order,
             forward: options.forward,

@@ -94,8 +94,11 @@ fn drop_groups_needs_an_accepted_subscription_and_resolves_a_withheld_start() {
             // SUBSCRIBE_OK {Group 4}.
             LiteVersion::Lite05 => Bytes::from_static(&[0x00, 0x01, 0x04]),
             // SUBSCRIBE_OK {priority 0x7F (MOQT 128), ascending (the default TrackInfo
-            // order), latency 0, start 4 + 1, end 0}.
-            LiteVersion::Lite04 => Bytes::from_static(&[0x00, 0x05, 0x7F, 0x01, 0x00, 0x05, 0x00]),
+            // order), latency none (sent as 2^32-1 ms, an 8-byte varint: 0 would mean
+            // "latest group only"), start 4 + 1, end 0}.
+            LiteVersion::Lite04 => Bytes::from_static(&[
+                0x00, 0x0c, 0x7F, 0x01, 0xc0, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x05, 0x00,
+            ]),
         };
         assert_eq!(writes(&out, id), vec![(ok, false), drop], "{v:?}: SUBSCRIBE_OK first");
     }

@@ -531,3 +531,26 @@ fn joining_fetch_sees_the_update_that_preceded_it() {
         assert_eq!((refused, served), (with_update, !with_update), "{outs:?}");
     }
 }
+
+/// §SUBSCRIPTION FILTER Parameter: "If omitted from SUBSCRIBE or PUBLISH_OK, the
+/// subscription is unfiltered", which §Subscription Filters equates with AbsoluteStart
+/// {0, 0}. moq-net (moq-native 0.19.19) subscribes that way on draft-18; reading it as
+/// Largest Object made a relay deliver nothing published before the SUBSCRIBE.
+#[test]
+fn a_subscribe_without_a_filter_is_unfiltered() {
+    use sluice::{Filter, Location};
+    let filter_of = |params: Parameters| {
+        let mut s = session(Role::Server, Config::default());
+        feed(&mut s, 0, subscribe(0, "a", params)).iter().find_map(|o| match o {
+            Output::Event(Event::IncomingSubscribe { options, .. }) => Some(options.filter),
+            _ => None,
+        })
+    };
+    assert_eq!(filter_of(Parameters::new()), Some(Filter::AbsoluteStart(Location { group: 0, object: 0 })));
+    let largest = sluice_wire::moqt::filter::SubscriptionFilter::LargestObject;
+    assert_eq!(
+        filter_of(Parameters(vec![Parameter::SubscriptionFilter(largest)])),
+        Some(Filter::LargestObject),
+        "an explicit filter still applies"
+    );
+}

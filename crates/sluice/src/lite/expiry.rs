@@ -34,7 +34,9 @@
 //! meaning on both versions. lite-05 says a Subscriber Max Latency of 0 means "only the
 //! latest group", i.e. immediately stale; treating it so would make every default
 //! subscription drop all but the newest group, so an application that wants that sends
-//! 1 ms instead.
+//! 1 ms instead. On the wire, though, 0 means "latest only" to the peer (lite-05 §SUBSCRIBE,
+//! and moq-net reads lite-04's 0 the same way), so "none" is sent as [`NO_EXPIRY_MS`]
+//! (see [`wire_latency`]).
 //!
 //! # What happens
 //!
@@ -75,7 +77,9 @@ pub const REMEMBERED_EXPIRIES: usize = 32;
 
 /// The effective max latency in ms: the smaller non-zero value; 0 = no expiry.
 pub fn effective_latency(a: u64, b: u64) -> u64 {
-    match (a, b) {
+    // Our own "none" coming back from the wire is none again.
+    let none = |v: u64| if v >= NO_EXPIRY_MS { 0 } else { v };
+    match (none(a), none(b)) {
         (0, x) | (x, 0) => x,
         (a, b) => a.min(b),
     }
@@ -206,4 +210,13 @@ impl LiteEngine {
         shared.event(Event::GroupExpired { request: w.request, group: w.group, stream });
         self.finish_end_if_done(shared, w.request);
     }
+}
+
+/// The Max Latency sent for the data model's "none" (0): about 49.7 days, far beyond any
+/// live group's age, and small enough for a peer to add to a clock without overflow.
+pub(crate) const NO_EXPIRY_MS: u64 = u32::MAX as u64;
+
+/// The wire Max Latency (subscriber's or publisher's) for a data-model value.
+pub(crate) fn wire_latency(ms: u64) -> u64 {
+    if ms == 0 { NO_EXPIRY_MS } else { ms }
 }

@@ -132,7 +132,7 @@ pub(crate) fn options_to_wire(options: &SubscribeOptions) -> (u8, bool, u64, Opt
         Filter::AbsoluteRange { start, end_group } => (Some(start.group), Some(end_group)),
     };
     let ordered = options.group_order == Some(GroupOrder::Ascending);
-    (to_lite(options.priority), ordered, options.max_latency_ms, start, end)
+    (to_lite(options.priority), ordered, super::expiry::wire_latency(options.max_latency_ms), start, end)
 }
 
 /// Subscriber options from wire fields (see the engine docs for what is lost).
@@ -330,7 +330,7 @@ impl LiteEngine {
                 let ok = SubscribeOkLite04 {
                     priority,
                     ordered: info.group_order == GroupOrder::Ascending,
-                    max_latency: info.max_latency_ms,
+                    max_latency: super::expiry::wire_latency(info.max_latency_ms),
                     start,
                     end: sub.end,
                 };

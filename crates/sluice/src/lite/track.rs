@@ -102,7 +102,7 @@ impl LiteEngine {
         let msg = WireTrackInfo {
             priority: to_lite(info.publisher_priority),
             ordered: info.group_order == GroupOrder::Ascending,
-            max_latency: info.max_latency_ms,
+            max_latency: super::expiry::wire_latency(info.max_latency_ms),
             timescale,
         };
         let bytes = self.encode(&msg)?;

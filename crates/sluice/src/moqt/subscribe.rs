@@ -123,6 +123,17 @@ pub(super) fn subscriber_params(o: &SubscribeOptions, with_order: bool) -> Resul
     Ok(Parameters(p))
 }
 
+/// The options of a SUBSCRIBE or PUBLISH_OK before its parameters apply: without a
+/// SUBSCRIPTION_FILTER "the subscription is unfiltered" (draft-18 §SUBSCRIPTION FILTER
+/// Parameter), which the model spells AbsoluteStart {0, 0} (§Subscription Filters: "equivalent
+/// to an unfiltered subscription"). moq-net sends draft-18 subscriptions that way.
+pub(super) fn unfiltered() -> SubscribeOptions {
+    SubscribeOptions {
+        filter: Filter::AbsoluteStart(Location { group: 0, object: 0 }),
+        ..SubscribeOptions::default()
+    }
+}
+
 /// Applies received parameters to `base` (absent ones keep their value, §10.8).
 pub(super) fn apply_params(base: &mut SubscribeOptions, params: &Parameters) {
     for p in params.iter() {
@@ -245,7 +256,7 @@ impl MoqtEngine {
             return;
         }
         let handle = self.add_inbound(stream, Kind::Subscribe, m.request_id, shared);
-        let mut options = SubscribeOptions::default();
+        let mut options = unfiltered();
         apply_params(&mut options, &m.parameters);
         let track = model_track(&m.track);
         if let Some(r) = self.requests.get_mut(&handle) {
@@ -608,7 +619,7 @@ impl MoqtEngine {
                 if !self.check_request_ok(shared, &ok, RequestKind::Publish) {
                     return;
                 }
-                let mut options = SubscribeOptions::default();
+                let mut options = unfiltered();
                 apply_params(&mut options, &ok.parameters);
                 if let Some(r) = self.requests.get_mut(&handle) {
                     r.options = options.clone();

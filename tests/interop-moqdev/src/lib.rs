@@ -1,0 +1,1 @@
+//! Interop test crate: see tests/. No library code.

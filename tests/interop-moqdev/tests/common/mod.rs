@@ -1,0 +1,131 @@
+//! Shared pieces of the moq-dev interop tests: the matrix writer, the sluice side (threads),
+//! the moq-dev side (tokio), and the test data.
+
+// Each test binary uses a subset of these helpers.
+#![allow(dead_code)]
+
+pub mod matrix;
+pub mod native;
+pub mod peer;
+pub mod script;
+pub mod sluice_side;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use sluice::{LiteVersion, MoqtVersion, Namespace, TrackName, Version};
+
+/// How long any one step of a case may take.
+pub const T: Duration = Duration::from_secs(5);
+
+/// The versions both sides share (sluice: lite-04, lite-05, draft-18; moq-dev: all three).
+pub const VERSIONS: [Version; 3] = [
+    Version::Lite(LiteVersion::Lite04),
+    Version::Lite(LiteVersion::Lite05),
+    Version::Moqt(MoqtVersion::Draft18),
+];
+
+/// The interop cases, by the public runner's names plus ours.
+pub const CASES: [&str; 13] = [
+    "setup-only",
+    "announce-only",
+    "publish-namespace-done",
+    "subscribe-error",
+    "announce-subscribe",
+    "subscribe-before-announce",
+    "publish-track-only",
+    "publish-track-subscribe",
+    "single-object",
+    "multiple-groups",
+    "late-subscriber",
+    "fetch",
+    "goaway",
+];
+
+/// Where and how a client reaches the relay under test: its UDP address and whether over
+/// WebTransport (HTTP/3 extended CONNECT to `/`, served on the same port) or raw QUIC.
+#[derive(Debug, Clone, Copy)]
+pub struct Dial {
+    /// The relay's UDP address.
+    pub addr: SocketAddr,
+    /// WebTransport instead of raw QUIC.
+    pub wt: bool,
+}
+
+impl Dial {
+    /// The matrix's transport column.
+    pub fn name(&self) -> &'static str {
+        if self.wt { "webtransport" } else { "quic" }
+    }
+
+    /// The sluice client transport.
+    pub fn transport(&self) -> sluice_quinn::Transport {
+        if self.wt {
+            sluice_quinn::Transport::WebTransport { path: "/".into() }
+        } else {
+            sluice_quinn::Transport::Quic
+        }
+    }
+
+    /// The moq-native URL: `https://` is WebTransport, `moqt://` raw QUIC.
+    pub fn url(&self) -> String {
+        format!("{}://{}/", if self.wt { "https" } else { "moqt" }, self.addr)
+    }
+}
+
+/// Both transports, raw QUIC first.
+pub const TRANSPORTS: [bool; 2] = [false, true];
+
+/// moq-net has lite FETCH only from lite-05 on, although lite-04 §Fetch defines the Fetch
+/// Stream (0x3); lite-04 lets a publisher answer it with a reset, which is what it does.
+pub const LITE04_NO_FETCH: &str = "moq-net implements lite FETCH from lite-05 only (moq-net-0.3.18 \
+    src/lite/publisher.rs:297 and moq-net-0.2.22 src/lite/publisher.rs recv_fetch reset a lite-04 Fetch \
+    Stream; moq-net-0.2.22 src/lite/subscriber.rs TrackServe::run refuses to send one, Error::Version; \
+    src/lite/version.rs has_track_stream), though lite-04 §Fetch defines it";
+
+/// The broadcast path / namespace every case publishes.
+pub const PATH: &str = "interop";
+/// The track name.
+pub const TRACK: &str = "t";
+
+/// The namespace of [`PATH`].
+pub fn namespace() -> Namespace {
+    Namespace::from_fields([PATH])
+}
+
+/// The track every case publishes.
+pub fn track() -> TrackName {
+    TrackName::new(namespace(), TRACK)
+}
+
+/// The frames of group `g`: `n` distinct payloads of different lengths (byte-exact checks).
+pub fn frames(g: u64, n: usize) -> Vec<Bytes> {
+    (0..n)
+        .map(|o| {
+            let mut v = format!("group {g} object {o} ").into_bytes();
+            v.extend(
+                (0..(o * 37 + g as usize * 11)).map(|i| (i as u8).wrapping_mul(7).wrapping_add(g as u8)),
+            );
+            Bytes::from(v)
+        })
+        .collect()
+}
+
+/// The version's ALPN, the matrix's version column.
+pub fn alpn(v: Version) -> &'static str {
+    v.alpn()
+}
+
+/// Debugging aid: `MOQDEV_CASE=name` runs only that case (the matrix then holds only it),
+/// and `MOQDEV_LOG=debug` prints moq-dev's tracing output.
+pub fn selected(case: &str) -> bool {
+    static LOG: std::sync::Once = std::sync::Once::new();
+    LOG.call_once(|| {
+        if let Ok(level) = std::env::var("MOQDEV_LOG") {
+            let level = level.parse().unwrap_or(tracing::Level::DEBUG);
+            let _ = moq_native::Log::new(level).init();
+        }
+    });
+    std::env::var("MOQDEV_CASE").map_or(true, |c| c == case)
+}

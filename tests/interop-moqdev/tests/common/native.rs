@@ -1,0 +1,191 @@
+//! moq-native 0.19.19 clients in the two parts a case needs: [`NativePub`] publishes the
+//! [`PATH`] broadcast with track [`TRACK`]; [`NativeSub`] consumes what its session
+//! announces. Both live on the test's tokio runtime.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use moq_native::moq_net;
+use sluice::Version;
+
+use super::peer::{native_publisher, native_read_groups, native_subscriber, native_write_group};
+use super::{Dial, PATH, T, TRACK};
+
+/// A moq-native publisher session.
+pub struct NativePub {
+    /// Its session (dropping it closes the connection).
+    pub session: moq_net::Session,
+    origin: moq_net::origin::Producer,
+    broadcast: Option<moq_net::broadcast::Producer>,
+    track: Option<moq_net::track::Producer>,
+}
+
+impl NativePub {
+    /// Connects to `addr` offering only `v`.
+    pub async fn connect(addr: Dial, v: Version) -> Result<NativePub, String> {
+        let origin = moq_net::Origin::random().produce();
+        let session = native_publisher(addr, v, &origin).await?;
+        Ok(NativePub { session, origin, broadcast: None, track: None })
+    }
+
+    /// Announces the broadcast and creates its track.
+    pub fn announce(&mut self) -> Result<(), String> {
+        let mut b = self
+            .origin
+            .create_broadcast(PATH, moq_net::broadcast::Route::new().with_announce(true))
+            .map_err(|e| format!("create broadcast: {e}"))?;
+        self.track = Some(b.create_track(TRACK, None).map_err(|e| format!("create track: {e}"))?);
+        self.broadcast = Some(b);
+        Ok(())
+    }
+
+    /// Ends the broadcast (its announce is withdrawn).
+    pub fn unannounce(&mut self) {
+        self.track.take();
+        if let Some(mut b) = self.broadcast.take() {
+            b.finish();
+        }
+    }
+
+    /// Writes group `g`'s frames as the track's next group.
+    pub fn write_group(&mut self, frames: &[Bytes]) -> Result<u64, String> {
+        let track = self.track.as_mut().ok_or("not announced")?;
+        native_write_group(track, frames)
+    }
+
+    /// Waits until someone (the relay, upstream) subscribes to the track, so what is
+    /// written next reaches it live: moq-net's draft-18 publisher serves only the latest
+    /// group to a later SUBSCRIBE, whatever its filter (see the README's peer bugs).
+    pub async fn used(&self) -> Result<(), String> {
+        let track = self.track.as_ref().ok_or("not announced")?;
+        tokio::time::timeout(T, track.used())
+            .await
+            .map_err(|_| "the relay never subscribed upstream".to_owned())?
+            .map_err(|e| format!("track: {e}"))
+    }
+
+    /// Finishes the track (subscribers see its end).
+    pub fn finish_track(&mut self) -> Result<(), String> {
+        let track = self.track.as_mut().ok_or("not announced")?;
+        track.finish().map_err(|e| format!("finish track: {e}"))
+    }
+}
+
+/// A moq-native subscriber session.
+pub struct NativeSub {
+    /// Its session.
+    pub session: moq_net::Session,
+    origin: moq_net::origin::Producer,
+}
+
+impl NativeSub {
+    /// Connects to `addr` offering only `v`.
+    pub async fn connect(addr: Dial, v: Version) -> Result<NativeSub, String> {
+        let origin = moq_net::Origin::random().produce();
+        let session = native_subscriber(addr, v, origin.clone()).await?;
+        Ok(NativeSub { session, origin })
+    }
+
+    /// Waits until [`PATH`] is announced to this session.
+    pub async fn announced(&self) -> Result<moq_net::broadcast::Consumer, String> {
+        let consumer = self.origin.consume();
+        tokio::time::timeout(T, consumer.announced_broadcast(PATH))
+            .await
+            .map_err(|_| "no announce of the broadcast arrived".to_owned())?
+            .ok_or_else(|| "origin closed before the announce".to_owned())
+    }
+
+    /// Waits until [`PATH`] is announced and then withdrawn.
+    pub async fn announced_then_gone(&self) -> Result<(), String> {
+        let mut cursor = self.origin.consume().announced();
+        let mut seen = false;
+        let deadline = tokio::time::Instant::now() + T * 2;
+        loop {
+            let next = tokio::time::timeout_at(deadline, cursor.next())
+                .await
+                .map_err(|_| format!("timed out (announced: {seen})"))?
+                .ok_or("announce cursor closed")?;
+            if next.path.as_str().trim_matches('/') != PATH {
+                continue;
+            }
+            match (next.broadcast.is_some(), seen) {
+                (true, _) => seen = true,
+                (false, true) => return Ok(()),
+                (false, false) => {}
+            }
+        }
+    }
+
+    /// Subscribes to `name` in the announced broadcast from the latest group.
+    pub async fn subscribe(
+        &self,
+        broadcast: &moq_net::broadcast::Consumer,
+        name: &str,
+    ) -> Result<moq_net::track::Subscriber, String> {
+        self.subscribe_from(broadcast, name, None).await
+    }
+
+    /// Subscribes to `name` from group `start` (`None`: the latest group), with a generous
+    /// max latency so no group of a case expires.
+    pub async fn subscribe_from(
+        &self,
+        broadcast: &moq_net::broadcast::Consumer,
+        name: &str,
+        start: Option<u64>,
+    ) -> Result<moq_net::track::Subscriber, String> {
+        subscribe_to(broadcast, name, start).await
+    }
+}
+
+/// Subscribes to `name` in `broadcast` from group `start` (`None`: the latest group), with a
+/// generous max latency so no group of a case expires.
+pub async fn subscribe_to(
+    broadcast: &moq_net::broadcast::Consumer,
+    name: &str,
+    start: Option<u64>,
+) -> Result<moq_net::track::Subscriber, String> {
+    let track = broadcast.track(name).map_err(|e| format!("track: {e}"))?;
+    let mut subscription = moq_net::track::Subscription::default();
+    subscription.group_start = start;
+    subscription.latency_max = Duration::from_secs(10);
+    tokio::time::timeout(T, track.subscribe(subscription))
+        .await
+        .map_err(|_| "subscription unanswered".to_owned())?
+        .map_err(|e| format!("subscription refused: {e}"))
+}
+
+/// The open subscription and the groups it read, sorted by sequence.
+pub type Read = (moq_net::track::Subscriber, Vec<(u64, Vec<Bytes>)>);
+
+/// Subscribes to [`TRACK`] of `broadcast` from `start` and reads `groups` groups of `frames`
+/// frames, on a task of the current runtime: moq-net sends its SUBSCRIBE only once the
+/// subscriber is polled, so the reader must run while the publisher waits for it.
+pub fn spawn_reader(
+    broadcast: moq_net::broadcast::Consumer,
+    start: Option<u64>,
+    groups: usize,
+    frames: usize,
+) -> tokio::task::JoinHandle<Result<Read, String>> {
+    tokio::spawn(async move {
+        let mut sub = subscribe_to(&broadcast, TRACK, start).await?;
+        let mut got = read_groups(&mut sub, groups, frames).await?;
+        got.sort_by_key(|g| g.0);
+        Ok((sub, got))
+    })
+}
+
+/// Reads `groups` groups of `frames` frames within the case timeout.
+pub async fn read_groups(
+    sub: &mut moq_net::track::Subscriber,
+    groups: usize,
+    frames: usize,
+) -> Result<Vec<(u64, Vec<Bytes>)>, String> {
+    tokio::time::timeout(T * 2, native_read_groups(sub, groups, frames))
+        .await
+        .map_err(|_| "groups did not arrive".to_owned())?
+}
+
+/// Waits up to `d` for `session` to close; returns its error if it did.
+pub async fn closed_within(session: &moq_net::Session, d: Duration) -> Option<String> {
+    tokio::time::timeout(d, session.closed()).await.ok().map(|e| format!("{e}"))
+}
