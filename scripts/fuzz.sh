@@ -9,7 +9,7 @@ shift || true
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(lite_stream lite_datagram moqt_control moqt_data_stream moqt_datagram session_inputs)
+  targets=(lite_stream lite_datagram moqt_control moqt_data_stream moqt_datagram session_inputs wt_connection wt_qpack)
 fi
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"

@@ -1129,3 +1129,47 @@ fn parse_prefix(buf: &[u8]) -> Prefix {
     }
     Prefix::Done { ty, session: None, used: a }
 }
+
+/// What a [`WtConnection`] holds of peer input, for the fuzz invariants (feature `fuzzing`).
+#[cfg(feature = "fuzzing")]
+#[derive(Debug, Default)]
+pub struct Held {
+    /// The count of held session streams the connection keeps.
+    pub buffered_count: usize,
+    /// Streams actually in the buffered state.
+    pub buffered_streams: usize,
+    /// Per buffered stream: (bytes counted, bytes in its chunks).
+    pub buffered_bytes: Vec<(usize, usize)>,
+    /// Largest partial stream prefix held.
+    pub identifying: usize,
+    /// Largest control stream frame bytes held.
+    pub control: usize,
+    /// Largest request stream frame bytes held.
+    pub request_frames: usize,
+    /// Largest request stream capsule bytes held.
+    pub request_capsules: usize,
+}
+
+#[cfg(feature = "fuzzing")]
+impl WtConnection {
+    /// What is held now; see [`Held`].
+    pub fn held(&self) -> Held {
+        let mut held = Held { buffered_count: self.buffered_streams, ..Held::default() };
+        for stream in self.streams.values() {
+            match stream {
+                Stream::Identifying { buf, .. } => held.identifying = held.identifying.max(buf.len()),
+                Stream::Control { reader, .. } => held.control = held.control.max(reader.held()),
+                Stream::Request(request) => {
+                    held.request_frames = held.request_frames.max(request.frames.held());
+                    held.request_capsules = held.request_capsules.max(request.capsules.held());
+                }
+                Stream::Buffered { chunks, bytes, .. } => {
+                    held.buffered_streams += 1;
+                    held.buffered_bytes.push((*bytes, chunks.iter().map(Bytes::len).sum()));
+                }
+                Stream::Qpack | Stream::Ignored | Stream::Session => {}
+            }
+        }
+        held
+    }
+}

@@ -37,6 +37,8 @@ pub mod codes;
 pub mod config;
 pub mod connection;
 pub mod frame;
+#[cfg(feature = "fuzzing")]
+pub mod fuzz;
 pub mod huffman;
 pub mod message;
 pub mod qpack;

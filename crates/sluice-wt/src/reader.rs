@@ -41,6 +41,12 @@ impl FrameReader {
         FrameReader { state: State::Header, buf: Vec::new() }
     }
 
+    /// Bytes held (a partial header or a buffered payload), for the fuzz invariants.
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn held(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Take the payload whole. The caller has checked `len` against its limit.
     pub(crate) fn buffer(&mut self, ty: u64) {
         if let State::Undecided { len } = self.state {
