@@ -348,6 +348,23 @@ impl Peer {
                         let _ = session.reject(request, codes::does_not_exist(Family::Moqt), "not here");
                     }
                 }
+                Event::IncomingTrackStatus { request, track } => {
+                    // A relay may ask for the track's status before subscribing (moq-relay
+                    // does on lite-05): the served track exists, nothing published yet.
+                    let serve = self.serve.as_ref() == Some(&track);
+                    crate::vlog!(
+                        "{}: TRACK_STATUS {request:?} for {track:?} (serving it: {serve})",
+                        self.role
+                    );
+                    let session = self.session()?;
+                    if serve {
+                        session
+                            .accept_subscribe(request, TrackInfo::default())
+                            .map_err(|e| fail("TRACK_STATUS answered", e.to_string()))?;
+                    } else {
+                        let _ = session.reject(request, codes::does_not_exist(Family::Moqt), "not here");
+                    }
+                }
                 Event::Closed { code, reason, by_peer } => {
                     crate::vlog!("{}: closed {code} {reason} (by peer: {by_peer})", self.role);
                     self.closed = Some((code, reason.clone(), by_peer));
