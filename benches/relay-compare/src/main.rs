@@ -8,7 +8,7 @@
 //! on stderr and a markdown table of medians and ratios on stdout.
 //!
 //!     relay-compare --sluice PATH --moq-relay PATH [--versions lite-04,d18]
-//!         [--subscribers 1,10,100] [--rounds 2] [--seconds 5] [--warmup 1]
+//!         [--subscribers 1,10,100@200 (N, or N@RATE for its own objects/s)] [--rounds 2] [--seconds 5] [--warmup 1]
 //!         [--rate 2000] [--size 1200] [--group 30] [--threads 2]
 
 mod load;
@@ -31,7 +31,8 @@ struct Args {
     sluice: String,
     moq_relay: String,
     versions: Vec<Version>,
-    subscribers: Vec<usize>,
+    /// Subscriber counts, each with its object rate (`--rate` unless given as `N@RATE`).
+    subscribers: Vec<(usize, Option<f64>)>,
     rounds: usize,
     seconds: f64,
     warmup: f64,
@@ -55,7 +56,7 @@ fn parse_args() -> Result<Args, String> {
         sluice: String::new(),
         moq_relay: String::new(),
         versions: vec![version("lite-04")?, version("d18")?],
-        subscribers: vec![1, 10, 100],
+        subscribers: vec![(1, None), (10, None), (100, None)],
         rounds: 2,
         seconds: 5.0,
         warmup: 1.0,
@@ -73,8 +74,16 @@ fn parse_args() -> Result<Args, String> {
             "--moq-relay" => a.moq_relay = value,
             "--versions" => a.versions = value.split(',').map(version).collect::<Result<_, _>>()?,
             "--subscribers" => {
-                a.subscribers =
-                    value.split(',').map(|n| num(n).map(|n| n as usize)).collect::<Result<_, _>>()?
+                a.subscribers = value
+                    .split(',')
+                    .map(|item| {
+                        let (n, rate) = match item.split_once('@') {
+                            Some((n, r)) => (n, Some(num(r)?)),
+                            None => (item, None),
+                        };
+                        Ok((num(n)? as usize, rate))
+                    })
+                    .collect::<Result<_, String>>()?
             }
             "--rounds" => a.rounds = num(&value)? as usize,
             "--seconds" => a.seconds = num(&value)?,
@@ -115,7 +124,14 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 }
 
 /// One run: `kind` relay, `version`, `n` subscribers.
-fn run_once(a: &Args, kind: RelayKind, version: Version, n: usize, tick: f64) -> Result<Run, String> {
+fn run_once(
+    a: &Args,
+    kind: RelayKind,
+    version: Version,
+    n: usize,
+    rate: f64,
+    tick: f64,
+) -> Result<Run, String> {
     let program = match kind {
         RelayKind::Sluice => &a.sluice,
         RelayKind::MoqRelay => &a.moq_relay,
@@ -123,7 +139,7 @@ fn run_once(a: &Args, kind: RelayKind, version: Version, n: usize, tick: f64) ->
     let relay = RelayProcess::start(kind, program)?;
     let addr = relay.addr;
     let flags = Arc::new(Flags::default());
-    let params = publisher::Params { version, rate: a.rate, size: a.size, group: a.group };
+    let params = publisher::Params { version, rate, size: a.size, group: a.group };
     let (ann_tx, ann_rx) = mpsc::channel();
     let pf = Arc::clone(&flags);
     let publisher = std::thread::spawn(move || publisher::run(addr, params, pf, ann_tx));
@@ -178,7 +194,7 @@ fn run_once(a: &Args, kind: RelayKind, version: Version, n: usize, tick: f64) ->
     drop(relay);
     got.latencies_us.sort_unstable();
     let cpu_s = (cpu1.saturating_sub(cpu0)) as f64 / tick;
-    let offered = a.rate * secs * a.size as f64 * n as f64;
+    let offered = rate * secs * a.size as f64 * n as f64;
     let run = Run {
         cpu_s_per_gb: if got.bytes > 0 { cpu_s / (got.bytes as f64 / 1e9) } else { f64::NAN },
         mb_per_s: got.bytes as f64 / secs / 1e6,
@@ -187,7 +203,7 @@ fn run_once(a: &Args, kind: RelayKind, version: Version, n: usize, tick: f64) ->
         p99_ms: percentile(&got.latencies_us, 0.99),
     };
     eprintln!(
-        "{} {} n={n}: cpu {cpu_s:.2} s over {secs:.2} s, {} objects / {} bytes delivered \
+        "{} {} n={n} at {rate} objects/s: cpu {cpu_s:.2} s over {secs:.2} s, {} objects / {} bytes delivered \
          ({:.3} of offered), {:.2} CPU s/GB, {:.1} MB/s, p50 {:.2} ms, p99 {:.2} ms \
          (publisher: {} objects, {} upstream subscription(s))",
         kind.name(),
@@ -226,18 +242,19 @@ fn main() {
     let tick = ticks_per_second();
     let kinds = [RelayKind::Sluice, RelayKind::MoqRelay];
     println!(
-        "| version | subscribers | relay CPU s/GB: sluice | moq-relay | sluice/moq-relay (goal ≤ 0.8) \
+        "| version | subscribers | objects/s | relay CPU s/GB: sluice | moq-relay | sluice/moq-relay (goal ≤ 0.8) \
          | delivered MB/s: sluice | moq-relay | p50 / p99 ms: sluice | moq-relay | p99 no worse |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     let mut failed = false;
     for &v in &a.versions {
-        for &n in &a.subscribers {
+        for &(n, rate) in &a.subscribers {
+            let rate = rate.unwrap_or(a.rate);
             // runs[kind][round]
             let mut runs: [Vec<Run>; 2] = [Vec::new(), Vec::new()];
             for _ in 0..a.rounds {
                 for (k, &kind) in kinds.iter().enumerate() {
-                    match run_once(&a, kind, v, n, tick) {
+                    match run_once(&a, kind, v, n, rate, tick) {
                         Ok(r) => runs[k].push(r),
                         Err(e) => {
                             eprintln!("{} {} n={n}: FAILED: {e}", kind.name(), v.alpn());
@@ -252,7 +269,7 @@ fn main() {
             let ratio = cs / cm;
             let verdict = |ok: bool| if ok { "met" } else { "not met" };
             println!(
-                "| {} | {n} | {cs:.2} | {cm:.2} | {ratio:.2}× ({}) | {:.1} ({:.0} %) | {:.1} ({:.0} %) \
+                "| {} | {n} | {rate} | {cs:.2} | {cm:.2} | {ratio:.2}× ({}) | {:.1} ({:.0} %) | {:.1} ({:.0} %) \
                  | {:.2} / {p99s:.2} | {:.2} / {p99m:.2} | {} |",
                 v.alpn(),
                 verdict(ratio <= 0.8),
