@@ -66,11 +66,9 @@ pub fn run(
             for event in c.take_events() {
                 match event {
                     Event::Ready { .. } => ready[i] = true,
-                    Event::Subscribed { request, .. } if Some(request) == s.request => {
-                        if !s.subscribed {
-                            s.subscribed = true;
-                            subscribed.fetch_add(1, Ordering::AcqRel);
-                        }
+                    Event::Subscribed { request, .. } if Some(request) == s.request && !s.subscribed => {
+                        s.subscribed = true;
+                        subscribed.fetch_add(1, Ordering::AcqRel);
                     }
                     Event::SubscribeFailed { request, .. } | Event::SubscriptionEnded { request, .. }
                         if Some(request) == s.request =>
