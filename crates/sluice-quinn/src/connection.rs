@@ -198,6 +198,11 @@ impl Connection {
 
     /// Bytes queued in the adapter (not yet accepted by quinn-proto), across all streams.
     pub fn queued_bytes(&self) -> usize {
+        // Debug builds (every test) check the kept count against the chunks themselves.
+        debug_assert!(
+            self.send.values().all(|q| q.bytes == q.chunks.iter().map(Bytes::len).sum::<usize>()),
+            "send queue byte count out of step with its chunks"
+        );
         self.send.values().map(|q| q.bytes).sum()
     }
 
