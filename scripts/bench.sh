@@ -130,14 +130,30 @@ echo '```'
 echo
 echo "## Relay over QUIC: sluice relay vs moq-relay 0.17.10"
 echo
-# Hook: when `sluice relay` (issue 5) and a moq-relay 0.17.10 binary built from crates.io
-# both exist, run the same publisher and N subscribers (1, 10, 100) through each on
-# 127.0.0.1, alternating A B A B, per version (moq-lite-04, draft-18), and print relay CPU
-# seconds per GB delivered (from /proc/<pid>/stat utime+stime), delivered throughput and
-# p50/p99 publish-to-receive latency. Goal: ≤ 0.8× moq-relay's CPU per GB, p99 no worse.
+# The same publisher and N subscribers (1, 10, 100; one process, sluice-quinn clients)
+# through `sluice relay` and through moq-relay 0.17.10 (benches/relay-compare's
+# `moq-relay-bench`: the upstream binary's startup with the configuration in code), each a
+# separate process on 127.0.0.1, alternating A B A B per version: relay CPU seconds per GB
+# delivered (/proc/<pid>/stat utime+stime), delivered throughput, p50/p99 publish-to-receive
+# latency. benches/relay-compare is a workspace of its own (moq-relay's dependency tree
+# stays out of `cargo test`), built here only. RELAY_SECONDS, RELAY_RATE (objects/s),
+# RELAY_SUBSCRIBERS (N, or N@RATE for a case with its own rate) and RELAY_VERSIONS
+# override the defaults: 1 and 10 subscribers at 2000 objects/s, 100 at 200 objects/s
+# (the same 24 MB/s out of the relay as 10 at 2000), and 100 at 2000 objects/s, which
+# overloads this 2-core machine (240 MB/s offered) and shows how each relay degrades.
 relay_vs_moq_relay() {
-    echo "not yet measured: needs the interop harness (a moq-relay 0.17.10 build from crates.io,"
-    echo "\`sluice relay\` as a standalone process, and a load client speaking moq-lite-04 and"
-    echo "draft-18 to both) that is being built under the interop issue."
+    cargo build --locked --release -q -p sluice-cli >&2
+    cargo build --locked --release -q --manifest-path benches/relay-compare/Cargo.toml >&2
+    local bin=${CARGO_TARGET_DIR:-target}/release
+    [[ -n "${CARGO_TARGET_DIR:-}" ]] || bin=benches/relay-compare/target/release
+    "$bin/relay-compare" --sluice "${CARGO_TARGET_DIR:-target}/release/sluice" \
+        --moq-relay "$bin/moq-relay-bench" --rounds "$ROUNDS" \
+        --seconds "${RELAY_SECONDS:-5}" --rate "${RELAY_RATE:-2000}" --size 1200 --group 30 \
+        --subscribers "${RELAY_SUBSCRIBERS:-1,10,100@200,100}" --versions "${RELAY_VERSIONS:-lite-04,d18}"
+    echo
+    echo "Per run: the relay process's user + system CPU over the measured window (after a 1 s"
+    echo "warm-up) per GB of payload the subscribers received in it; delivered MB/s (and the"
+    echo "share of what was offered: rate × window × subscribers); latency from the publisher's"
+    echo "write to the subscriber's event, same process clock. Figures are medians over ROUNDS."
 }
 relay_vs_moq_relay

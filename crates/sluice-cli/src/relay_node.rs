@@ -19,6 +19,11 @@ use sluice_relay::{Relay, SessionId, Sessions};
 /// Bytes queued in the adapter for one connection above which the relay treats that
 /// subscriber as congested (it then skips new groups for it instead of queueing more).
 const CONGESTED_BYTES: usize = 4 << 20;
+/// How often the congestion of every connection is re-read. Reading it sums the
+/// adapter's per-stream queues, a walk of a hash map per connection: done on every step, it
+/// took 40 % of the relay's CPU with 100 subscribers at saturation (perf, see
+/// docs/bench-compare.md), while a 4 MiB backlog does not come or go within 5 ms.
+const CONGESTION_CHECK: Duration = Duration::from_millis(5);
 
 /// The relay's view of the server endpoint's sessions.
 #[derive(Debug)]
@@ -44,12 +49,14 @@ pub struct RelayNode {
     /// The relay state machine.
     pub relay: Relay,
     connections: BTreeSet<ConnectionHandle>,
+    /// When congestion was last read (see [`CONGESTION_CHECK`]).
+    congestion_read: Option<Instant>,
 }
 
 impl RelayNode {
     /// A relay over `endpoint` (a server endpoint).
     pub fn new(endpoint: Endpoint, relay: Relay) -> RelayNode {
-        RelayNode { endpoint, relay, connections: BTreeSet::new() }
+        RelayNode { endpoint, relay, connections: BTreeSet::new(), congestion_read: None }
     }
 
     /// One round: socket I/O, new connections, session events, congestion, timer.
@@ -60,7 +67,12 @@ impl RelayNode {
             self.connections.insert(handle);
         }
         let clock = self.endpoint.clock();
-        let now = clock.time(Instant::now());
+        let instant = Instant::now();
+        let now = clock.time(instant);
+        let read_congestion = self.congestion_read.is_none_or(|t| instant >= t + CONGESTION_CHECK);
+        if read_congestion {
+            self.congestion_read = Some(instant);
+        }
         let handles: Vec<ConnectionHandle> = self.connections.iter().copied().collect();
         for handle in handles {
             let id = session_id(handle);
@@ -70,9 +82,11 @@ impl RelayNode {
                 self.relay.remove_session(id, &mut EndpointSessions(&mut self.endpoint));
                 continue;
             };
-            let congested = conn.queued_bytes() > CONGESTED_BYTES;
+            if read_congestion {
+                let congested = conn.queued_bytes() > CONGESTED_BYTES;
+                self.relay.set_congested(id, congested);
+            }
             let events = conn.take_events();
-            self.relay.set_congested(id, congested);
             for event in events {
                 self.relay.on_event(now, id, event, &mut EndpointSessions(&mut self.endpoint));
             }

@@ -39,11 +39,28 @@ use crate::webtransport::WebTransport;
 /// The send side of one stream: bytes not yet taken by quinn-proto, in order.
 #[derive(Debug, Default)]
 pub(crate) struct SendQueue {
-    pub(crate) chunks: VecDeque<Bytes>,
+    chunks: VecDeque<Bytes>,
+    /// The bytes in `chunks`, kept as they change so [`Connection::queued_bytes`] walks
+    /// streams, not chunks (it is read per connection on every relay step).
+    bytes: usize,
     /// Finish the stream once `chunks` is empty.
     pub(crate) fin: bool,
     /// quinn-proto refused bytes; report `Writable` when the queue drains.
     blocked: bool,
+}
+
+impl SendQueue {
+    /// Queues `bytes` after everything else.
+    pub(crate) fn push_back(&mut self, bytes: Bytes) {
+        self.bytes += bytes.len();
+        self.chunks.push_back(bytes);
+    }
+
+    /// Queues `bytes` before everything else.
+    fn push_front(&mut self, bytes: Bytes) {
+        self.bytes += bytes.len();
+        self.chunks.push_front(bytes);
+    }
 }
 
 /// A core-opened stream waiting for QUIC stream credit.
@@ -181,7 +198,12 @@ impl Connection {
 
     /// Bytes queued in the adapter (not yet accepted by quinn-proto), across all streams.
     pub fn queued_bytes(&self) -> usize {
-        self.send.values().flat_map(|q| q.chunks.iter()).map(Bytes::len).sum()
+        // Debug builds (every test) check the kept count against the chunks themselves.
+        debug_assert!(
+            self.send.values().all(|q| q.bytes == q.chunks.iter().map(Bytes::len).sum::<usize>()),
+            "send queue byte count out of step with its chunks"
+        );
+        self.send.values().map(|q| q.bytes).sum()
     }
 
     /// Streams this side finished whose every byte and FIN the peer has not acknowledged
@@ -516,7 +538,7 @@ impl Connection {
                 let queue = self.send.entry(stream).or_default();
                 for bytes in [header, payload] {
                     if !bytes.is_empty() {
-                        queue.chunks.push_back(bytes);
+                        queue.push_back(bytes);
                     }
                 }
                 queue.fin |= fin;
@@ -596,7 +618,7 @@ impl Connection {
             self.quic_to_local.insert(id, stream);
             // Over WebTransport the stream's first bytes say which session it belongs to.
             if let Some(prefix) = self.wt_stream_prefix(dir == Dir::Bi) {
-                self.send.entry(stream).or_default().chunks.push_front(prefix);
+                self.send.entry(stream).or_default().push_front(prefix);
             }
             self.input(now, Input::StreamOpenResult { stream, opened: true });
             self.write_queued(now, stream);
@@ -614,6 +636,7 @@ impl Connection {
             match send.write_chunks(slice) {
                 Ok(written) => {
                     queue.chunks.drain(..written.chunks);
+                    queue.bytes = queue.bytes.saturating_sub(written.bytes);
                     if queue.chunks.front().is_some_and(Bytes::is_empty) {
                         queue.chunks.pop_front();
                     }

@@ -224,7 +224,7 @@ impl Connection {
         let name = StreamId(VarInt::from(id).into_inner());
         let queue = self.send.entry(name).or_default();
         if !data.is_empty() {
-            queue.chunks.push_back(data);
+            queue.push_back(data);
         }
         queue.fin |= fin;
         self.write_queued(now, name);
