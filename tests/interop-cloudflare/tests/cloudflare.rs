@@ -972,7 +972,14 @@ fn cf_pub_then_late(rt: &tokio::runtime::Runtime, carrier: Carrier, s: Side, lat
             let mut late_sub = None;
             if late != Late::Standalone {
                 let (w, r) = cf::track(TRACK);
-                let sub = within("late SUBSCRIBE ok", client.subscriber.subscribe_open(w)).await?;
+                // Largest Object, asked for explicitly: moq-transport's plain subscribe sends no
+                // filter, which draft-18 §SUBSCRIPTION_FILTER reads as unfiltered ({0, 0}).
+                let mut params = moq_transport::coding::KeyValuePairs::default();
+                params
+                    .set_subscription_filter(&moq_transport::message::SubscriptionFilter::largest_object())
+                    .map_err(|e| e.to_string())?;
+                let open = client.subscriber.subscribe_open_with_params(w, params);
+                let sub = within("late SUBSCRIBE ok", open).await?;
                 late_sub = Some((sub, r));
             }
             let mut fetches = Vec::new();
