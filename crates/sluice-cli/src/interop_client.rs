@@ -717,7 +717,12 @@ fn publish_track_subscribe(ctx: &Ctx) -> Result<String, Failure> {
     ready(&mut subscriber, deadline)?;
     let sub = subscriber
         .session()?
-        .subscribe(published_track(), SubscribeOptions::default())
+        .subscribe(
+            published_track(),
+            // The runner's case: the relay holds the SUBSCRIBE up to 5 s for a publisher
+            // (draft-18 "RENDEZVOUS TIMEOUT Parameter"; absent would mean "refuse at once").
+            SubscribeOptions { rendezvous_timeout_ms: Some(5000), ..SubscribeOptions::default() },
+        )
         .map_err(|e| fail("SUBSCRIBE sent", e.to_string()))?;
     // The SUBSCRIBE bytes leave before the publisher connects.
     subscriber.pump(Duration::from_millis(1))?;

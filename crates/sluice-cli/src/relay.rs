@@ -52,7 +52,9 @@ pub struct Args {
     /// PEM private key of `--cert`.
     #[arg(long, requires = "cert")]
     pub key: Option<PathBuf>,
-    /// How long a subscription waits for a publisher of its namespace, in seconds.
+    /// How long a subscription waits for a publisher of its namespace, in seconds: moq-lite
+    /// subscriptions always, draft-18 ones up to their RENDEZVOUS_TIMEOUT (a draft-18
+    /// SUBSCRIBE without it is refused at once with DOES_NOT_EXIST, as the draft says).
     #[arg(long, default_value_t = 10.0)]
     pub subscribe_wait: f64,
     /// Send GOAWAY to every open session this many seconds after start.
@@ -103,14 +105,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         return Err("--subscribe-wait must be a number of seconds".to_owned());
     }
     let subscribe_wait = Duration::from_secs_f64(args.subscribe_wait);
-    let config = RelayConfig {
-        subscribe_wait,
-        // Off-draft on purpose: `sluice subscribe` and other draft-18 clients subscribe before
-        // their publisher connects without sending RENDEZVOUS_TIMEOUT (absent = 0 = refuse at
-        // once), and expect to be held; this relay holds them like lite subscribers.
-        moqt_default_rendezvous: subscribe_wait,
-        ..RelayConfig::default()
-    };
+    let config = RelayConfig { subscribe_wait, ..RelayConfig::default() };
     let mut node = RelayNode::new(endpoint, Relay::new(config));
     let started = Instant::now();
     let goaway_at = args.goaway_after.map(|s| started + Duration::from_secs_f64(s.max(0.0)));

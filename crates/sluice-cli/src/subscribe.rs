@@ -324,8 +324,14 @@ impl<W: Write> Subscriber<W> {
             let Some(conn) = l.link.connection() else { continue };
             // Oldest group first: the relay then sends a group's tail before the next groups,
             // which is the order the output needs.
-            let options =
-                SubscribeOptions { group_order: Some(GroupOrder::Ascending), ..SubscribeOptions::default() };
+            let options = SubscribeOptions {
+                group_order: Some(GroupOrder::Ascending),
+                // draft-18: ask the relay to hold the SUBSCRIBE while no publisher is
+                // there, as long as we are willing to retry anyway (RENDEZVOUS_TIMEOUT;
+                // absent means "refuse at once"). moq-lite relays hold by their own rule.
+                rendezvous_timeout_ms: Some((self.args.retry_for * 1000.0) as u64),
+                ..SubscribeOptions::default()
+            };
             match conn.session().subscribe(self.track.clone(), options) {
                 Ok(request) => {
                     vlog!("session {}: subscribing to {}", l.id, self.args.track);
