@@ -35,6 +35,7 @@ use sluice_wire::moqt::message::{
 };
 use sluice_wire::moqt::namespace::{FullTrackName, TrackNamespace};
 use sluice_wire::moqt::params::{Parameters, RequestKind};
+use sluice_wire::{Encode, MoqtVersion};
 
 use super::MoqtEngine;
 use super::state::{Kind, Phase};
@@ -182,19 +183,32 @@ impl MoqtEngine {
         shared: &mut Shared,
         prefix: Namespace,
     ) -> Result<RequestHandle, CommandError> {
+        self.open_prefix_request(
+            shared,
+            Kind::SubscribeNamespace,
+            prefix,
+            |request_id, prefix, parameters| SubscribeNamespace { request_id, prefix, parameters },
+        )
+    }
+
+    /// Opens a SUBSCRIBE_NAMESPACE or SUBSCRIBE_TRACKS request for `prefix` (the two
+    /// messages have the same fields): reserved namespaces refused, staged tokens attached.
+    fn open_prefix_request<M: Encode<Version = MoqtVersion>>(
+        &mut self,
+        shared: &mut Shared,
+        kind: Kind,
+        prefix: Namespace,
+        message: impl FnOnce(u64, TrackNamespace, Parameters) -> M,
+    ) -> Result<RequestHandle, CommandError> {
         if super::reserved::engine_only(&prefix) {
             return Err(CommandError::InvalidState("reserved namespace"));
         }
         let checked = self.staged_tokens(shared, None)?;
         let wire_id = self.next_request_id;
-        let msg = SubscribeNamespace {
-            request_id: wire_id,
-            prefix: wire_ns(&prefix),
-            parameters: Self::with_tokens(Parameters::new(), &checked),
-        };
+        let msg = message(wire_id, wire_ns(&prefix), Self::with_tokens(Parameters::new(), &checked));
         let bytes = self.encode(&msg)?;
         self.alloc_request_id();
-        let (handle, stream) = self.open_request(shared, Kind::SubscribeNamespace, wire_id, bytes);
+        let (handle, stream) = self.open_request(shared, kind, wire_id, bytes);
         self.sent_tokens.commit(&checked, stream);
         if let Some(r) = self.requests.get_mut(&handle) {
             r.namespace = prefix;
@@ -302,24 +316,9 @@ impl MoqtEngine {
         shared: &mut Shared,
         prefix: Namespace,
     ) -> Result<RequestHandle, CommandError> {
-        if super::reserved::engine_only(&prefix) {
-            return Err(CommandError::InvalidState("reserved namespace"));
-        }
-        let checked = self.staged_tokens(shared, None)?;
-        let wire_id = self.next_request_id;
-        let msg = SubscribeTracks {
-            request_id: wire_id,
-            prefix: wire_ns(&prefix),
-            parameters: Self::with_tokens(Parameters::new(), &checked),
-        };
-        let bytes = self.encode(&msg)?;
-        self.alloc_request_id();
-        let (handle, stream) = self.open_request(shared, Kind::SubscribeTracks, wire_id, bytes);
-        self.sent_tokens.commit(&checked, stream);
-        if let Some(r) = self.requests.get_mut(&handle) {
-            r.namespace = prefix;
-        }
-        Ok(handle)
+        self.open_prefix_request(shared, Kind::SubscribeTracks, prefix, |request_id, prefix, parameters| {
+            SubscribeTracks { request_id, prefix, parameters }
+        })
     }
 
     pub(super) fn on_subscribe_tracks(&mut self, shared: &mut Shared, stream: StreamId, m: SubscribeTracks) {
