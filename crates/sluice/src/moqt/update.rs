@@ -38,7 +38,7 @@ use super::state::{Kind, Phase};
 use super::subscribe::model_ns;
 use crate::engine::Shared;
 use crate::event::Event;
-use crate::ids::RequestHandle;
+use crate::ids::{RequestHandle, StreamId};
 use crate::io::Output;
 use crate::model::Namespace;
 
@@ -81,9 +81,7 @@ impl MoqtEngine {
                 }
                 if phase == Phase::Pending {
                     // Answered after FETCH_OK, which must be the first response.
-                    if let Some(r) = self.requests.get_mut(&handle) {
-                        r.updates_pending = r.updates_pending.saturating_add(1);
-                    }
+                    self.defer_update(handle);
                 } else {
                     self.send_request_ok(shared, handle);
                 }
@@ -92,30 +90,14 @@ impl MoqtEngine {
                 }
             }
             Kind::PublishNamespace if phase == Phase::Pending => {
-                if let Some(r) = self.requests.get_mut(&handle) {
-                    r.updates_pending = r.updates_pending.saturating_add(1);
-                }
+                self.defer_update(handle);
             }
             Kind::PublishNamespace => self.send_request_ok(shared, handle),
             // A namespace subscription held for the application: answered on acceptance,
             // with the prefix as updated by then.
             _ if phase == Phase::Pending => {
-                let new_prefix = u.parameters.iter().find_map(|p| match p {
-                    Parameter::TrackNamespacePrefix(ns) => Some(model_ns(ns)),
-                    _ => None,
-                });
-                if let Some(prefix) = new_prefix {
-                    if self.overlaps_other(kind, &prefix, handle) {
-                        self.send_request_error(
-                            shared,
-                            stream,
-                            RequestErrorCode::PREFIX_OVERLAP,
-                            "prefix overlap",
-                        );
-                        if kind == Kind::SubscribeTracks {
-                            shared.event(Event::IncomingTrackDiscoveryEnded { request: handle });
-                        }
-                        self.forget(shared, handle);
+                if let Some(prefix) = updated_prefix(&u.parameters) {
+                    if self.refuse_overlapping_prefix(shared, kind, stream, handle, &prefix) {
                         return;
                     }
                     let forward = self.requests.get(&handle).is_none_or(|r| r.options.forward);
@@ -129,27 +111,13 @@ impl MoqtEngine {
                         Event::IncomingNamespaceSubscription { request: handle, prefix }
                     });
                 }
-                if let Some(r) = self.requests.get_mut(&handle) {
-                    r.updates_pending = r.updates_pending.saturating_add(1);
-                }
+                self.defer_update(handle);
             }
             _ => {
-                let new_prefix = u.parameters.iter().find_map(|p| match p {
-                    Parameter::TrackNamespacePrefix(ns) => Some(model_ns(ns)),
-                    _ => None,
-                });
-                let Some(prefix) = new_prefix else { return self.send_request_ok(shared, handle) };
-                if self.overlaps_other(kind, &prefix, handle) {
-                    self.send_request_error(
-                        shared,
-                        stream,
-                        RequestErrorCode::PREFIX_OVERLAP,
-                        "prefix overlap",
-                    );
-                    if kind == Kind::SubscribeTracks {
-                        shared.event(Event::IncomingTrackDiscoveryEnded { request: handle });
-                    }
-                    self.forget(shared, handle);
+                let Some(prefix) = updated_prefix(&u.parameters) else {
+                    return self.send_request_ok(shared, handle);
+                };
+                if self.refuse_overlapping_prefix(shared, kind, stream, handle, &prefix) {
                     return;
                 }
                 let old = match self.requests.get_mut(&handle) {
@@ -177,6 +145,35 @@ impl MoqtEngine {
                     shared.event(Event::IncomingTrackDiscovery { request: handle, prefix, forward });
                 }
             }
+        }
+    }
+
+    /// A namespace subscription's new prefix overlapping another of the peer's: refused
+    /// with PREFIX_OVERLAP and forgotten (§10.19, §10.20). True when it was.
+    fn refuse_overlapping_prefix(
+        &mut self,
+        shared: &mut Shared,
+        kind: Kind,
+        stream: StreamId,
+        handle: RequestHandle,
+        prefix: &Namespace,
+    ) -> bool {
+        if !self.overlaps_other(kind, prefix, handle) {
+            return false;
+        }
+        self.send_request_error(shared, stream, RequestErrorCode::PREFIX_OVERLAP, "prefix overlap");
+        if kind == Kind::SubscribeTracks {
+            shared.event(Event::IncomingTrackDiscoveryEnded { request: handle });
+        }
+        self.forget(shared, handle);
+        true
+    }
+
+    /// Counts an update to answer with REQUEST_OK once the request is accepted (see
+    /// [`Self::answer_pending_updates`]).
+    fn defer_update(&mut self, handle: RequestHandle) {
+        if let Some(r) = self.requests.get_mut(&handle) {
+            r.updates_pending = r.updates_pending.saturating_add(1);
         }
     }
 
@@ -208,4 +205,12 @@ impl MoqtEngine {
                 && (prefix.starts_with(&r.namespace) || r.namespace.starts_with(prefix))
         })
     }
+}
+
+/// The TRACK_NAMESPACE_PREFIX a REQUEST_UPDATE carries, if any.
+fn updated_prefix(parameters: &Parameters) -> Option<Namespace> {
+    parameters.iter().find_map(|p| match p {
+        Parameter::TrackNamespacePrefix(ns) => Some(model_ns(ns)),
+        _ => None,
+    })
 }
