@@ -85,10 +85,7 @@ impl MoqtEngine {
                 &checked,
             ),
         };
-        let bytes = self.encode(&msg)?;
-        self.alloc_request_id();
-        let (handle, stream) = self.open_request(shared, Kind::Fetch, wire_id, bytes);
-        self.sent_tokens.commit(&checked, stream);
+        let handle = self.send_new_request(shared, Kind::Fetch, wire_id, &msg, &checked)?;
         if let Some(r) = self.requests.get_mut(&handle) {
             r.track = track;
             r.fetch_start = Some(start);
@@ -122,10 +119,7 @@ impl MoqtEngine {
                 &checked,
             ),
         };
-        let bytes = self.encode(&msg)?;
-        self.alloc_request_id();
-        let (handle, stream) = self.open_request(shared, Kind::Fetch, wire_id, bytes);
-        self.sent_tokens.commit(&checked, stream);
+        let handle = self.send_new_request(shared, Kind::Fetch, wire_id, &msg, &checked)?;
         if let Some(r) = self.requests.get_mut(&handle) {
             r.track = track;
             if let JoinStart::Absolute(group) = start {

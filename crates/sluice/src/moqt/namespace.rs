@@ -63,10 +63,7 @@ impl MoqtEngine {
             namespace: wire_ns(&namespace),
             parameters: Self::with_tokens(Parameters::new(), &checked),
         };
-        let bytes = self.encode(&msg)?;
-        self.alloc_request_id();
-        let (handle, stream) = self.open_request(shared, Kind::PublishNamespace, wire_id, bytes);
-        self.sent_tokens.commit(&checked, stream);
+        let handle = self.send_new_request(shared, Kind::PublishNamespace, wire_id, &msg, &checked)?;
         if let Some(r) = self.requests.get_mut(&handle) {
             r.namespace = namespace.clone();
         }
@@ -206,10 +203,7 @@ impl MoqtEngine {
         let checked = self.staged_tokens(shared, None)?;
         let wire_id = self.next_request_id;
         let msg = message(wire_id, wire_ns(&prefix), Self::with_tokens(Parameters::new(), &checked));
-        let bytes = self.encode(&msg)?;
-        self.alloc_request_id();
-        let (handle, stream) = self.open_request(shared, kind, wire_id, bytes);
-        self.sent_tokens.commit(&checked, stream);
+        let handle = self.send_new_request(shared, kind, wire_id, &msg, &checked)?;
         if let Some(r) = self.requests.get_mut(&handle) {
             r.namespace = prefix;
         }

@@ -210,6 +210,24 @@ impl MoqtEngine {
         (handle, stream)
     }
 
+    /// Sends a request we make: encodes `msg` (carrying request ID `wire_id`, the next one),
+    /// takes that ID, opens the request's stream with it, and records the tokens it carries
+    /// as sent. Nothing changes when encoding fails.
+    pub(super) fn send_new_request<M: Encode<Version = MoqtVersion>>(
+        &mut self,
+        shared: &mut Shared,
+        kind: Kind,
+        wire_id: u64,
+        msg: &M,
+        tokens: &super::auth::Checked,
+    ) -> Result<RequestHandle, CommandError> {
+        let bytes = self.encode(msg)?;
+        self.alloc_request_id();
+        let (handle, stream) = self.open_request(shared, kind, wire_id, bytes);
+        self.sent_tokens.commit(tokens, stream);
+        Ok(handle)
+    }
+
     /// Writes a message on a request's stream.
     pub(super) fn send_on(&mut self, shared: &mut Shared, stream: StreamId, msg: Bytes, fin: bool) {
         shared.push(Output::Write { stream, header: msg, payload: Bytes::new(), fin });

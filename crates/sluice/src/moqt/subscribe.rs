@@ -234,10 +234,7 @@ impl MoqtEngine {
             track: wire_track(&track),
             parameters: Self::with_tokens(params, &checked),
         };
-        let bytes = self.encode(&msg)?;
-        self.alloc_request_id();
-        let (handle, stream) = self.open_request(shared, Kind::Subscribe, wire_id, bytes);
-        self.sent_tokens.commit(&checked, stream);
+        let handle = self.send_new_request(shared, Kind::Subscribe, wire_id, &msg, &checked)?;
         if let Some(r) = self.requests.get_mut(&handle) {
             r.track = track;
             r.options = options;
@@ -680,10 +677,7 @@ impl MoqtEngine {
             track: wire_track(&track),
             parameters: Self::with_tokens(Parameters::new(), &checked),
         };
-        let bytes = self.encode(&msg)?;
-        self.alloc_request_id();
-        let (handle, stream) = self.open_request(shared, Kind::TrackStatus, wire_id, bytes);
-        self.sent_tokens.commit(&checked, stream);
+        let handle = self.send_new_request(shared, Kind::TrackStatus, wire_id, &msg, &checked)?;
         if let Some(r) = self.requests.get_mut(&handle) {
             r.track = track;
         }
