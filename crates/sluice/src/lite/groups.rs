@@ -92,18 +92,7 @@ impl LiteEngine {
             }
         };
         let payload = s.buf.take(len);
-        let info = ObjectInfo {
-            group,
-            subgroup: 0,
-            object: frames.next_object,
-            status: ObjectStatus::Normal,
-            publisher_priority: None,
-            properties: Bytes::new(),
-            timestamp,
-        };
-        frames.next_object = frames.next_object.saturating_add(1);
-        frames.timestamp = timestamp.unwrap_or(frames.timestamp);
-        frames.pending = None;
+        let info = frames.complete(group, timestamp);
         set_frames(s, frames);
         shared.event(Event::Object { request, info, payload });
         Flow::Continue
@@ -190,18 +179,7 @@ pub(crate) fn frames_in_place(shared: &mut Shared, version: LiteVersion, s: &mut
             },
         };
         let payload = buf.take(len);
-        let info = ObjectInfo {
-            group,
-            subgroup: 0,
-            object: frames.next_object,
-            status: ObjectStatus::Normal,
-            publisher_priority: None,
-            properties: Bytes::new(),
-            timestamp,
-        };
-        frames.next_object = frames.next_object.saturating_add(1);
-        frames.timestamp = timestamp.unwrap_or(frames.timestamp);
-        frames.pending = None;
+        let info = frames.complete(group, timestamp);
         shared.event(Event::Object { request, info, payload });
     }
     let limit = match frames.pending {

@@ -134,6 +134,27 @@ pub(crate) struct FrameReader {
     pub pending: Option<FrameHeader>,
 }
 
+impl FrameReader {
+    /// The pending frame's payload has arrived: its object info (ids counted from 0, the
+    /// absolute `timestamp` if the frame had one), and the reader moves to the next frame.
+    #[inline]
+    pub(crate) fn complete(&mut self, group: u64, timestamp: Option<u64>) -> ObjectInfo {
+        let info = ObjectInfo {
+            group,
+            subgroup: 0,
+            object: self.next_object,
+            status: ObjectStatus::Normal,
+            publisher_priority: None,
+            properties: Bytes::new(),
+            timestamp,
+        };
+        self.next_object = self.next_object.saturating_add(1);
+        self.timestamp = timestamp.unwrap_or(self.timestamp);
+        self.pending = None;
+        info
+    }
+}
+
 /// The receive-side state of one stream. See the module docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum State {
@@ -280,6 +301,7 @@ pub(crate) enum Flow {
 
 // ------------------------------------------------------------------ the input driver
 
+use crate::model::{ObjectInfo, ObjectStatus};
 use bytes::Bytes;
 use sluice_wire::lite::stream::{BidiStreamType, UniStreamType};
 
