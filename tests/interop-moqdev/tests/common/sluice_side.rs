@@ -315,13 +315,18 @@ impl RelayThread {
         let goaway = Arc::new(AtomicBool::new(false));
         let (s, g) = (Arc::clone(&stop), Arc::clone(&goaway));
         let thread = std::thread::spawn(move || -> Result<(), String> {
-            let mut sent_goaway = false;
+            // A connection whose handshake the relay has not finished yet has no session to
+            // carry GOAWAY (NotConnected); it is retried on every step until it takes one.
+            let mut told = std::collections::HashSet::new();
             while !s.load(Ordering::Acquire) {
                 node.step(STEP).map_err(|e| format!("relay: {e}"))?;
-                if g.load(Ordering::Acquire) && !sent_goaway {
-                    sent_goaway = true;
+                if g.load(Ordering::Acquire) {
                     for conn in node.endpoint.connections() {
-                        let _ = conn.session().goaway(Bytes::new(), Duration::from_secs(1));
+                        if !told.contains(&conn.handle())
+                            && conn.session().goaway(Bytes::new(), Duration::from_secs(1)).is_ok()
+                        {
+                            told.insert(conn.handle());
+                        }
                     }
                 }
             }
