@@ -8,6 +8,13 @@
 // frames per group sequence (base64).
 // mode=publish: publishes broadcast, waits for a subscription to track, writes `groups` groups
 // of `groupSize` frames, ends the track, and reports the frames it sent.
+// mode=announced: asks for the broadcasts announced under the prefix `broadcast` (@moq/lite's
+// announced(), lite ANNOUNCE_INTEREST) and reports the first `expect` announcements in order
+// ({path, active}); each is also logged as "announced PATH active=BOOL" as it arrives.
+// mode=announce: publishes broadcast (an announcement, no track), logs "announce published",
+// waits for the gate "withdraw", closes the broadcast (the announcement is withdrawn), waits
+// for the gate "done" and reports. A gate is a GET /gate?name=NAME that run.mjs answers once
+// the file NAME exists in its --gate-dir: the script opens it when the other side saw the step.
 
 import * as Moq from "@moq/lite";
 
@@ -15,7 +22,7 @@ const params = new URLSearchParams(location.search);
 const relay = new URL(params.get("relay"));
 const fingerprint = params.get("fingerprint");
 const mode = params.get("mode");
-const broadcastPath = Moq.Path.from(params.get("broadcast"));
+const broadcastPath = Moq.Path.from(params.get("broadcast") ?? "");
 const trackName = params.get("track");
 
 function post(path, body) {
@@ -120,13 +127,49 @@ async function publish() {
 	return { version: connection.version, groups: sent };
 }
 
+async function announced() {
+	const expect = Number(params.get("expect"));
+	const connection = await connect();
+	const stream = connection.announced(broadcastPath);
+	const seen = [];
+	while (seen.length < expect) {
+		const entry = await stream.next();
+		if (!entry) throw new Error(`announcements ended after ${seen.length} of ${expect}`);
+		log(`announced ${entry.path} active=${entry.active}`);
+		seen.push({ path: String(entry.path), active: entry.active });
+	}
+	connection.close();
+	return { version: connection.version, announcements: seen };
+}
+
+function gate(name) {
+	return fetch(`/gate?name=${encodeURIComponent(name)}`).then((r) => {
+		if (!r.ok) throw new Error(`gate ${name}: HTTP ${r.status}`);
+	});
+}
+
+async function announce() {
+	const connection = await connect();
+	const broadcast = new Moq.Broadcast();
+	connection.publish(broadcastPath, broadcast);
+	log("announce published");
+	await gate("withdraw");
+	broadcast.close();
+	log("announce withdrawn");
+	await gate("done");
+	connection.close();
+	return { version: connection.version };
+}
+
 // Console lines are POSTed without waiting; give them time to land before the result, after
 // which run.mjs stops Chromium.
 const flush = () => new Promise((resolve) => setTimeout(resolve, 300));
 
 async function main() {
 	try {
-		const outcome = mode === "publish" ? await publish() : await subscribe();
+		const modes = { publish, subscribe, announced, announce };
+		if (!modes[mode]) throw new Error(`unknown mode ${mode}`);
+		const outcome = await modes[mode]();
 		await flush();
 		await post("/result", { ok: true, ...outcome });
 	} catch (err) {

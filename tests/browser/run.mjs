@@ -3,12 +3,13 @@
 //
 //   node run.mjs --mode subscribe|publish --relay https://127.0.0.1:PORT/ --fingerprint HEX \
 //       --broadcast NS --track NAME --out result.json [--groups G --group-size N] [--timeout S]
+//       [--expect N] [--gate-dir DIR]
 //
 // Exits 0 once the page reported (the caller checks the outcome), 1 on timeout or a Chromium
 // failure. The page's console is copied to stderr prefixed with "page:".
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -30,10 +31,12 @@ const { values: args } = parseArgs({
 		linger: { type: "string", default: "0" },
 		"start-delay": { type: "string", default: "0" },
 		timeout: { type: "string", default: "60" },
+		expect: { type: "string", default: "0" },
+		"gate-dir": { type: "string" },
 		chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
 	},
 });
-for (const name of ["mode", "relay", "fingerprint", "broadcast", "track", "out"]) {
+for (const name of ["mode", "relay", "fingerprint", "out"]) {
 	if (!args[name]) {
 		console.error(`run.mjs: --${name} is required`);
 		process.exit(2);
@@ -71,6 +74,21 @@ const server = createServer(async (req, res) => {
 		res.writeHead(200, { "content-type": "text/html" }).end(html);
 	} else if (req.method === "GET" && path === "/page.js") {
 		res.writeHead(200, { "content-type": "text/javascript" }).end(script);
+	} else if (req.method === "GET" && path === "/gate") {
+		// Answered once the file named by ?name= exists in --gate-dir (the script's signal).
+		const name = new URL(req.url, "http://127.0.0.1").searchParams.get("name") ?? "";
+		if (!args["gate-dir"] || !/^[a-z-]+$/.test(name)) {
+			res.writeHead(400).end();
+			return;
+		}
+		const file = join(args["gate-dir"], name);
+		const poll = setInterval(() => {
+			if (existsSync(file)) {
+				clearInterval(poll);
+				res.writeHead(204).end();
+			}
+		}, 20);
+		res.on("close", () => clearInterval(poll));
 	} else if (req.method === "POST" && path === "/log") {
 		process.stderr.write(`page: ${await readBody(req)}\n`);
 		res.writeHead(204).end();
@@ -89,8 +107,9 @@ const query = new URLSearchParams({
 	mode: args.mode,
 	relay: args.relay,
 	fingerprint: args.fingerprint,
-	broadcast: args.broadcast,
-	track: args.track,
+	broadcast: args.broadcast ?? "",
+	track: args.track ?? "",
+	expect: args.expect,
 	groups: args.groups,
 	groupSize: args["group-size"],
 	linger: args.linger,

@@ -6,6 +6,7 @@
 //! * [`relay`]: `sluice relay`, the relay on one UDP port.
 //! * [`publish`]: `sluice publish`, stdin → a track.
 //! * [`subscribe`]: `sluice subscribe`, a track → stdout.
+//! * [`discover`]: `sluice discover`, the namespaces announced under a prefix → stdout.
 //! * [`interop_client`]: `sluice interop-client`, the public MoQ interop runner's test client.
 //! * [`demo`]: `sluice demo`, relay + publisher + subscriber on loopback, checked end to end.
 //!
@@ -20,6 +21,7 @@
 
 pub mod client;
 pub mod demo;
+pub mod discover;
 pub mod input;
 pub mod interop_client;
 pub mod log;

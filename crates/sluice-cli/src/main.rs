@@ -8,7 +8,7 @@
 //! [`sluice_cli::subscribe`]).
 
 use sluice_cli::client::{ConnectError, EXIT_UNSUPPORTED_TRANSPORT, VersionArg as DemoVersion};
-use sluice_cli::{demo, interop_client, publish, relay, subscribe};
+use sluice_cli::{demo, discover, interop_client, publish, relay, subscribe};
 
 use std::process::ExitCode;
 
@@ -35,6 +35,8 @@ enum Command {
     Publish(publish::Args),
     /// Subscribe to one track and write its payloads to stdout, in order.
     Subscribe(subscribe::Args),
+    /// Print the namespaces announced under a prefix as they come (+) and go (-).
+    Discover(discover::Args),
     /// The public MoQ interop runner's test client: TAP 14 on stdout, exit 0/1/127.
     InteropClient(interop_client::Args),
 }
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
         Command::Relay(args) => exit(relay::run(&args).map_err(ConnectError::Other), "relay"),
         Command::Publish(args) => exit(publish::run(args), "publish"),
         Command::Subscribe(args) => exit(subscribe::run(args), "subscribe"),
+        Command::Discover(args) => exit(discover::run(&args), "discover"),
         Command::InteropClient(args) => {
             let outcome = interop_client::run(&args);
             print!("{}", outcome.stdout);

@@ -214,6 +214,14 @@ impl Client {
         Client::spawn(c, Some(input.to_vec()))
     }
 
+    /// `sluice discover` through `relay` with `extra` options (`--prefix`, `--count`, ...).
+    pub fn discover(relay: &Relay, url: &str, version: &str, extra: &[&str]) -> Client {
+        let mut c = sluice();
+        c.args(["discover", "--url", url, "--fingerprint", &relay.fingerprint, "--version", version]);
+        c.args(extra);
+        Client::spawn(c, None)
+    }
+
     /// Waits until `n` bytes were written to stdout.
     pub fn wait_for_output(&self, n: usize) {
         let deadline = Instant::now() + TIMEOUT;
