@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
 # Real-browser interop (issue 6): headless Chromium running @moq/lite (npm, tests/browser)
 # against `sluice relay` over WebTransport, the relay's certificate pinned with
-# serverCertificateHashes. Every case checks payloads byte for byte and in order:
-#   * sluice publish (lite-04 / lite-05 / draft-18) -> sluice relay -> browser subscribes (lite-04)
-#   * browser publishes (lite-04) -> sluice relay -> sluice subscribe (lite-04 / lite-05 / draft-18)
+# serverCertificateHashes. Each case checks something that could fail (payloads byte for byte
+# and in order, group sequences, the announcements seen, the refusal seen):
+#   * single-object, multiple-groups: sluice publish (lite-04 / lite-05 / draft-18) -> sluice relay
+#     -> browser subscribes (lite-04); browser publishes (lite-04) -> sluice relay -> sluice
+#     subscribe (lite-04 / lite-05 / draft-18)
+#   * announce-only, publish-namespace-done: the browser's announced() sees a sluice publisher's
+#     namespace, then an interop-client's announce and withdrawal; `sluice discover` (lite-04 /
+#     lite-05 / draft-18) sees the browser's broadcast come and, after Broadcast.close(), go
+#   * late-subscriber: the browser joins a track mid-group and gets the latest group whole and on
+#   * goaway: the relay's GOAWAY mid-track; records @moq/lite's behaviour (logs it, keeps going)
+#   * subscribe-error: a subscription to a broadcast nobody announces must fail in the page
+#   * fetch: n/a, checked against the installed @moq/lite (no FETCH API)
 #   * a relay that resets Probe streams (--no-probe): records @moq/lite's behaviour.
+# BROWSER_CASES=late-subscriber,goaway (comma-separated case names) runs only those cases.
 # Writes the matrix to target/interop/browser.md; exits non-zero if any applicable cell fails.
 # Installs Chromium and the npm packages first if they are missing (scripts/setup-browser.sh).
 set -euo pipefail
@@ -350,7 +360,7 @@ goaway_case() {
   elif [ "$seen" -ne 1 ]; then
     record lite-04 goaway "$direction" fail "the browser did not log the GOAWAY (see $work/$name.page.log, $work/$name.relay.err)"
   elif verdict=$(node tests/browser/check.mjs received "$work/$name.json" "$work/$name.in" 10); then
-    record lite-04 goaway "$direction" "n/a" "peer limit (lite-04 §Goaway SHOULD): @moq/lite only logs GOAWAY (lite/connection.js #runBidi 'received goaway'), neither closes nor migrates; asserted: GOAWAY seen mid-track, then ${verdict#pass: } on the old session"
+    record lite-04 goaway "$direction" "n/a" "peer limit (lite-04 §Goaway SHOULD): @moq/lite only logs GOAWAY (lite/connection.js:159 'received goaway'), neither closes nor migrates; asserted: GOAWAY seen mid-track, then ${verdict#pass: } on the old session"
   else
     record lite-04 goaway "$direction" fail "after GOAWAY: ${verdict#fail: }"
   fi
@@ -387,7 +397,7 @@ fetch_case() {
   local lite=tests/browser/node_modules/@moq/lite
   if ! grep -qi fetch "$lite/lite/subscriber.js" && ! grep -q 'StreamId.Fetch' "$lite/lite/connection.js" \
     && ! grep -qi 'fetch(' "$lite/broadcast.d.ts" "$lite/track.d.ts"; then
-    record lite-04 fetch "both" "n/a" "peer limit: @moq/lite 0.2.2 has no FETCH API (lite/subscriber.js sends no Fetch; lite/connection.js #runBidi rejects stream type 3)"
+    record lite-04 fetch "both" "n/a" "peer limit: @moq/lite 0.2.2 has no FETCH API (lite/fetch.js is only the message codec: lite/subscriber.js never sends it; lite/connection.js:162 rejects a Fetch stream as an unknown stream type)"
   else
     record lite-04 fetch "both" fail "@moq/lite now mentions fetch in its subscriber/connection: write the fetch case"
   fi
