@@ -240,7 +240,8 @@ fn an_uncached_range_is_forwarded_and_relayed_back() {
 #[test]
 fn end_of_range_markers_are_relayed_between_moqt_sessions() {
     let small = RelayConfig { cache_groups: 1, ..RelayConfig::default() };
-    let (mut node, mut publisher, track, _sub) = live_track(DRAFT18, DRAFT18, small, 4);
+    // Five groups: only group 4 is cached, so the range (up to group 3) is wholly upstream.
+    let (mut node, mut publisher, track, _sub) = live_track(DRAFT18, DRAFT18, small, 5);
     let (_, fetcher) = node.connect(DRAFT18, LinkConfig::perfect());
     let h = node.peer(fetcher).fetch(track, loc(0, 0), loc(3, 0), 10).unwrap();
     node.pump();
@@ -337,8 +338,8 @@ fn forwarded_fetch_limits_answer_excessive_load() {
     assert_eq!(node.relay.stats().refused_excessive_load, 1);
     let _ = first;
 
-    // A lite publisher: a range of three groups is over the limit of two.
-    let (mut node, mut publisher, track, _sub) = live_track(LITE04, DRAFT18, limited, 3);
+    // A lite publisher: a range of three uncached groups is over the limit of two.
+    let (mut node, mut publisher, track, _sub) = live_track(LITE04, DRAFT18, limited, 4);
     let (_, fetcher) = node.connect(DRAFT18, LinkConfig::perfect());
     let wide = node.peer(fetcher).fetch(track.clone(), loc(0, 0), loc(2, 1), 10).unwrap();
     node.pump();
@@ -410,8 +411,9 @@ fn a_forwarded_fetch_failing_midway_is_aborted_downstream() {
     use sluice_wire::moqt::codes::StreamResetCode;
     let small = RelayConfig { cache_groups: 1, ..RelayConfig::default() };
     // The MOQT publisher aborts its accepted fetch after one object: the fetcher gets that
-    // object, then the publisher's reset code (not a clean end).
-    let (mut node, mut publisher, track, _sub) = live_track(DRAFT18, DRAFT18, small.clone(), 3);
+    // object, then the publisher's reset code (not a clean end). Four groups: the range
+    // (groups 0..=2) is wholly upstream, none of it cached.
+    let (mut node, mut publisher, track, _sub) = live_track(DRAFT18, DRAFT18, small.clone(), 4);
     let (_, fetcher) = node.connect(DRAFT18, LinkConfig::perfect());
     let h = node.peer(fetcher).fetch(track.clone(), loc(0, 0), loc(2, 0), 10).unwrap();
     node.pump();
@@ -429,7 +431,7 @@ fn a_forwarded_fetch_failing_midway_is_aborted_downstream() {
     assert_eq!(node.relay.forwarded(), 0);
 
     // The publisher's session goes mid-fetch: UNKNOWN_OBJECT_STATUS.
-    let (mut node, mut publisher, track, _sub) = live_track(DRAFT18, DRAFT18, small, 3);
+    let (mut node, mut publisher, track, _sub) = live_track(DRAFT18, DRAFT18, small, 4);
     let (_, fetcher) = node.connect(DRAFT18, LinkConfig::perfect());
     let h = node.peer(fetcher).fetch(track, loc(0, 0), loc(2, 0), 10).unwrap();
     node.pump();
