@@ -1,5 +1,25 @@
-//! FETCH through the relay: answered from a track's group cache when the cache covers the
-//! asked range, otherwise forwarded to the track's publisher and the answer relayed back.
+//! FETCH through the relay: answered from a track's group cache for what the cache holds,
+//! the rest fetched from the track's publisher within the fetch's fill budget, and relayed
+//! back on the same downstream fetch stream, in order.
+//!
+//! * Fill budget (draft-18 "FILL TIMEOUT Parameter"): the FETCH's FILL_TIMEOUT, else
+//!   [`crate::RelayConfig::fetch_fill_default`] (every moq-lite FETCH: lite has no such
+//!   field), at most [`crate::RelayConfig::fetch_fill_max`]. It bounds all the upstream
+//!   FETCHes of one request together (a lite publisher's group-by-group ones included).
+//!   When it runs out the upstream fetch is cancelled, what it has not brought is one End
+//!   of Unknown Range marker (0x10C; MOQT downstream only: lite has no marker), and the
+//!   cached rest is still delivered, then FIN. A budget of 0 never contacts upstream: the
+//!   cached objects are sent at once and everything else is Unknown (fill-timeout-1).
+//!   Draft-18 has one marker for both "unknown" and "timed out" (the later editor's copy
+//!   adds 0x20C End of Timed-Out Range; not in draft-18, so not sent).
+//! * Partly cached (the range starts before the cache's contiguous coverage and reaches
+//!   into it): only the part before the cache goes upstream; the downstream FETCH_OK is
+//!   sent at once with the end the cache gives (its largest location; the end is known, so
+//!   §FETCH_OK allows it) but no object goes before upstream has answered for the first
+//!   uncached one (fetch-handling-1); the cached objects follow the upstream part. An
+//!   upstream failure there becomes an Unknown gap, not an abort (§Fetch Handling: "indicate
+//!   the range of unknown Objects and continue serving other known Objects"). With no
+//!   publisher to ask, the cached part is served with the rest Unknown.
 //!
 //! * Served from the cache when the track is relayed (or its cache is still kept after
 //!   the last subscriber left, [`crate::RelayConfig::cache_keep`]) and the cache's

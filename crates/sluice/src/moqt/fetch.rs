@@ -11,6 +11,16 @@
 //!   acceptance and no object written since), is refused with INVALID_RANGE. Otherwise
 //!   `IncomingFetch` reports the start group computed from the Largest Location
 //!   (relative) or given (absolute), and `end: None`.
+//! * FILL_TIMEOUT (`FetchOptions::fill_timeout_ms`) is sent as parameter 0x0A and
+//!   reported in `IncomingFetch::fill_timeout_ms` (for joining fetches too).
+//! * §Fetch Handling "no Objects published, or Start greater than the Largest Object:
+//!   INVALID_RANGE": the engine knows the Largest Object only of a track it publishes on
+//!   this session (an established peer SUBSCRIBE or our accepted PUBLISH of it: the
+//!   TrackInfo the application gave, raised by every object written since); a FETCH of
+//!   such a track is refused here before the application sees it (standalone, and absolute
+//!   joining past the joined subscription's Largest). Any other track is the
+//!   application's to judge (it may serve an archive never sent on this session); it
+//!   answers `reject(request, INVALID_RANGE)`.
 //! * The fetch data stream's send order comes from the FETCH's SUBSCRIBER_PRIORITY (see
 //!   `priority::fetch_order`); a REQUEST_UPDATE can change it (`update`).
 //! * `accept_fetch` sends FETCH_OK (ascending order); `write_fetch_object` opens the
