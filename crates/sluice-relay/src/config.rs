@@ -54,6 +54,14 @@ pub struct RelayConfig {
     /// fetches one group at a time, so the relay fetches them one after the other). A
     /// wider range is refused with EXCESSIVE_LOAD.
     pub max_lite_fetch_groups: u64,
+    /// How long a FETCH without FILL_TIMEOUT (every moq-lite FETCH) may wait for upstream
+    /// FETCHes to fill what the cache lacks before the rest is reported as Unknown
+    /// (draft-18 "FILL TIMEOUT Parameter": absent = an implementation-specific duration).
+    /// Zero: never wait (cached objects only).
+    pub fetch_fill_default: Duration,
+    /// The longest fill budget honoured: a larger FILL_TIMEOUT is cut to this (the draft
+    /// lets a relay use a shorter timeout without saying so).
+    pub fetch_fill_max: Duration,
     /// This relay's moq-lite Hop ID: set it to the `Config::lite_hop_id` its sessions use
     /// (non-zero, unique among the relays). A lite announce whose hop path holds it is the
     /// relay's own come back around a loop and is ignored. 0: no loop check.
@@ -77,6 +85,8 @@ impl Default for RelayConfig {
             max_kept_tracks: 1024,
             max_forwarded_requests: 1024,
             max_lite_fetch_groups: 64,
+            fetch_fill_default: Duration::from_secs(5),
+            fetch_fill_max: Duration::from_secs(30),
             lite_hop_id: 0,
         }
     }

@@ -100,7 +100,10 @@
 //!   SUBSCRIBE_OK only (draft-18 §5.1.2), so the cache serves it nothing.
 //! * FETCH (`relay/fetch.rs`): served from the cache when it covers the range (standalone,
 //!   relative and absolute joining, lite whole-group), otherwise forwarded to the track's
-//!   publisher and relayed back, End of Range markers included. A track's cache is kept
+//!   publisher and relayed back, End of Range markers included; a range the cache covers
+//!   partly gets the uncached part from upstream, then the cached rest. The wait is bounded
+//!   by the FETCH's FILL_TIMEOUT (else [`RelayConfig::fetch_fill_default`]); what did not
+//!   come by then is an End of Unknown Range marker. FILL_TIMEOUT 0 never asks upstream. A track's cache is kept
 //!   [`RelayConfig::cache_keep`] after its last subscriber left, for fetches and statuses.
 //! * TRACK_STATUS (`relay/status.rs`): answered from what the relay knows of a relayed or
 //!   kept track, else forwarded to the publisher.
@@ -180,9 +183,13 @@
 //!   withdrawn namespace alive for each other until a session closes; rings of three or
 //!   more converge by split horizon.
 //!
+//! * FETCH fill, lite: a lite FETCH is one whole group with no FILL_TIMEOUT and no
+//!   End of Range marker: the default budget applies, and what did not come in time is
+//!   simply absent (frames renumbered). A lite group is partly cached only when the relay
+//!   joined the track mid-group.
+//!
 //! Not yet: forwarding a peer's SUBSCRIBE_TRACKS upstream (only tracks already live at
-//! the relay are pushed); serving part of a fetch from the cache and the rest from
-//! upstream (a fetch is served wholly from one or the other).
+//! the relay are pushed).
 //!
 //! # Where the core API made the relay work around it
 //!

@@ -231,6 +231,7 @@ impl Relay {
             .map(|w| w.deadline)
             .chain(self.tracks.values().filter_map(|t| t.cache.next_expiry(age)))
             .chain(self.kept.values().map(|k| k.until))
+            .chain(self.next_fill_deadline())
             .min()
     }
 
@@ -250,6 +251,7 @@ impl Relay {
                 self.stats.command_errors += 1;
             }
         }
+        self.expire_fetch_fills(now, sessions);
         for t in self.tracks.values_mut() {
             t.cache.expire(now, self.config.cache_max_age);
         }
@@ -382,8 +384,8 @@ impl Relay {
             Event::SubgroupEnded { request, group, subgroup } => {
                 self.on_subgroup_ended(id, request, group, subgroup, sessions)
             }
-            Event::IncomingFetch { request, track, start, end, priority } => {
-                let asked = fetch::Asked { track, start, end, priority };
+            Event::IncomingFetch { request, track, start, end, priority, fill_timeout_ms } => {
+                let asked = fetch::Asked { track, start, end, priority, fill_timeout_ms };
                 self.on_incoming_fetch(now, id, request, asked, sessions)
             }
             Event::FetchAccepted { request, end } => self.on_fetch_accepted(id, request, end, sessions),

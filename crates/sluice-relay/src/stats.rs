@@ -24,6 +24,10 @@ pub struct RelayStats {
     pub fetches_from_cache: u64,
     /// FETCHes forwarded to a publisher.
     pub fetches_forwarded: u64,
+    /// FETCHes answered partly from a cache and partly from upstream.
+    pub fetches_filled: u64,
+    /// FETCHes whose fill budget (FILL_TIMEOUT) ran out: the rest went as Unknown.
+    pub fetch_fills_timed_out: u64,
     /// TRACK_STATUS requests answered (from what the relay knows, or relayed).
     pub statuses_answered: u64,
     /// Upstream subscription updates sent (priority / forward aggregation).

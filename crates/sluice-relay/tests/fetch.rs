@@ -240,7 +240,8 @@ fn an_uncached_range_is_forwarded_and_relayed_back() {
 #[test]
 fn end_of_range_markers_are_relayed_between_moqt_sessions() {
     let small = RelayConfig { cache_groups: 1, ..RelayConfig::default() };
-    let (mut node, mut publisher, track, _sub) = live_track(DRAFT18, DRAFT18, small, 4);
+    // Five groups: only group 4 is cached, so the range (up to group 3) is wholly upstream.
+    let (mut node, mut publisher, track, _sub) = live_track(DRAFT18, DRAFT18, small, 5);
     let (_, fetcher) = node.connect(DRAFT18, LinkConfig::perfect());
     let h = node.peer(fetcher).fetch(track, loc(0, 0), loc(3, 0), 10).unwrap();
     node.pump();
@@ -337,8 +338,8 @@ fn forwarded_fetch_limits_answer_excessive_load() {
     assert_eq!(node.relay.stats().refused_excessive_load, 1);
     let _ = first;
 
-    // A lite publisher: a range of three groups is over the limit of two.
-    let (mut node, mut publisher, track, _sub) = live_track(LITE04, DRAFT18, limited, 3);
+    // A lite publisher: a range of three uncached groups is over the limit of two.
+    let (mut node, mut publisher, track, _sub) = live_track(LITE04, DRAFT18, limited, 4);
     let (_, fetcher) = node.connect(DRAFT18, LinkConfig::perfect());
     let wide = node.peer(fetcher).fetch(track.clone(), loc(0, 0), loc(2, 1), 10).unwrap();
     node.pump();
@@ -410,8 +411,9 @@ fn a_forwarded_fetch_failing_midway_is_aborted_downstream() {
     use sluice_wire::moqt::codes::StreamResetCode;
     let small = RelayConfig { cache_groups: 1, ..RelayConfig::default() };
     // The MOQT publisher aborts its accepted fetch after one object: the fetcher gets that
-    // object, then the publisher's reset code (not a clean end).
-    let (mut node, mut publisher, track, _sub) = live_track(DRAFT18, DRAFT18, small.clone(), 3);
+    // object, then the publisher's reset code (not a clean end). Four groups: the range
+    // (groups 0..=2) is wholly upstream, none of it cached.
+    let (mut node, mut publisher, track, _sub) = live_track(DRAFT18, DRAFT18, small.clone(), 4);
     let (_, fetcher) = node.connect(DRAFT18, LinkConfig::perfect());
     let h = node.peer(fetcher).fetch(track.clone(), loc(0, 0), loc(2, 0), 10).unwrap();
     node.pump();
@@ -429,7 +431,7 @@ fn a_forwarded_fetch_failing_midway_is_aborted_downstream() {
     assert_eq!(node.relay.forwarded(), 0);
 
     // The publisher's session goes mid-fetch: UNKNOWN_OBJECT_STATUS.
-    let (mut node, mut publisher, track, _sub) = live_track(DRAFT18, DRAFT18, small, 3);
+    let (mut node, mut publisher, track, _sub) = live_track(DRAFT18, DRAFT18, small, 4);
     let (_, fetcher) = node.connect(DRAFT18, LinkConfig::perfect());
     let h = node.peer(fetcher).fetch(track, loc(0, 0), loc(2, 0), 10).unwrap();
     node.pump();
@@ -445,4 +447,250 @@ fn a_forwarded_fetch_failing_midway_is_aborted_downstream() {
     assert_eq!(f.ids(), vec![(0, 0)]);
     assert_eq!(f.ended, Some(StreamResetCode::UNKNOWN_OBJECT_STATUS.0));
     assert_eq!(node.relay.forwarded(), 0);
+}
+
+/// The largest QUIC varint: an End of Range marker's "to the end of the group".
+const GROUP_END: u64 = (1 << 62) - 1;
+
+/// Five groups of 4 objects; the cache keeps the last two (3 and 4).
+fn partly_cached(publisher_version: Version, config: RelayConfig) -> (Node, Publisher, TrackName, ConnId) {
+    let config = RelayConfig { cache_groups: 2, ..config };
+    let (mut node, publisher, track, _sub) = live_track(publisher_version, DRAFT18, config, 5);
+    let (_, fetcher) = node.connect(DRAFT18, LinkConfig::perfect());
+    assert_eq!(node.relay.cached(&track).0, 2);
+    (node, publisher, track, fetcher)
+}
+
+/// A FETCH whose range the cache covers from group 3 on: groups 1 and 2 are fetched
+/// upstream (from every publisher version), delivered first, then the cached groups, on the
+/// one downstream fetch stream, in order and byte-identical; the downstream FETCH_OK is
+/// sent at once with the end the cache gives, and no object goes before upstream answers.
+#[test]
+fn a_partly_cached_range_is_filled_from_upstream_then_served_from_the_cache() {
+    for publisher_version in ALL {
+        let (mut node, mut publisher, track, fetcher) = partly_cached(publisher_version, config());
+        // End Location (4, 2): up to object (4, 1).
+        let h = node.peer(fetcher).fetch(track.clone(), loc(1, 2), loc(4, 2), 10).unwrap();
+        node.pump();
+        let early = Fetched::take(&mut node, fetcher, h);
+        assert_eq!(early.accepted, Some(loc(4, 2)), "{publisher_version:?}: FETCH_OK from the cache");
+        assert!(early.objects.is_empty(), "{publisher_version:?}: nothing before upstream answers");
+        let mut f = Fetched::default();
+        let mut asked = Vec::new();
+        loop {
+            let fetches = incoming_fetches(&mut publisher, &mut node);
+            if fetches.is_empty() {
+                break;
+            }
+            for (request, start, end) in fetches {
+                asked.push((start, end));
+                let session = node.peer(publisher.conn);
+                let stop = if publisher_version == DRAFT18 { loc(3, 0) } else { loc(start.group + 1, 0) };
+                session.accept_fetch(request, end.unwrap_or(stop)).unwrap();
+                for g in start.group..stop.group {
+                    for o in 0..4 {
+                        if loc(g, o) < start {
+                            continue;
+                        }
+                        let mut w = sluice::ObjectWrite::new(o, frame(g, o, LEN));
+                        w.timestamp = Some(o);
+                        session.write_fetch_object(request, g, 0, w).unwrap();
+                    }
+                }
+                session.finish_fetch(request).unwrap();
+            }
+            node.pump();
+            let got = Fetched::take(&mut node, fetcher, h);
+            f.objects.extend(got.objects);
+            f.gaps.extend(got.gaps);
+            f.ended = f.ended.or(got.ended);
+        }
+        // Upstream was asked only for what the cache lacks: MOQT End Location (2, 0) = the
+        // whole group 2; lite one group at a time.
+        let want_asked = if publisher_version == DRAFT18 {
+            vec![(loc(1, 2), Some(loc(2, 0)))]
+        } else {
+            vec![(loc(1, 0), Some(loc(2, 0))), (loc(2, 0), Some(loc(3, 0)))]
+        };
+        assert_eq!(asked, want_asked, "{publisher_version:?}");
+        assert_eq!(f.ids(), ids([(1, 2..4), (2, 0..4), (3, 0..4), (4, 0..2)]), "{publisher_version:?}");
+        f.assert_bytes();
+        assert_eq!(f.gaps, vec![], "{publisher_version:?}");
+        assert_eq!(f.ended, Some(0), "{publisher_version:?}");
+        assert_eq!(node.relay.stats().fetches_filled, 1);
+        assert_eq!(node.relay.forwarded(), 0);
+    }
+}
+
+/// The fill budget (FILL_TIMEOUT 50 ms) runs out while upstream has brought only group 1:
+/// the upstream fetch is cancelled, group 2 is reported as one End of Unknown Range, and
+/// the cached groups are still delivered, then FIN (draft-18 "FILL TIMEOUT Parameter").
+#[test]
+fn a_fill_budget_running_out_reports_the_rest_unknown_and_still_serves_the_cache() {
+    for publisher_version in ALL {
+        let (mut node, mut publisher, track, fetcher) = partly_cached(publisher_version, config());
+        let options = sluice::FetchOptions { priority: 10, fill_timeout_ms: Some(50) };
+        let h = node.peer(fetcher).fetch_with(track.clone(), loc(1, 2), loc(4, 2), options).unwrap();
+        node.pump();
+        // Upstream answers group 1 only, and never group 2.
+        for (request, start, _) in incoming_fetches(&mut publisher, &mut node) {
+            let session = node.peer(publisher.conn);
+            session.accept_fetch(request, loc(3, 0)).unwrap();
+            for o in start.object..4 {
+                let mut w = sluice::ObjectWrite::new(o, frame(1, o, LEN));
+                w.timestamp = Some(o);
+                session.write_fetch_object(request, 1, 0, w).unwrap();
+            }
+            if publisher_version != DRAFT18 {
+                session.finish_fetch(request).unwrap();
+            }
+        }
+        node.pump();
+        node.tick(45);
+        let before = Fetched::take(&mut node, fetcher, h);
+        assert_eq!(before.ended, None, "{publisher_version:?}: still within the budget");
+        node.tick(10);
+        let after = Fetched::take(&mut node, fetcher, h);
+        let mut objects = before.objects;
+        objects.extend(after.objects);
+        let f = Fetched { objects, gaps: after.gaps, ended: after.ended, accepted: before.accepted };
+        assert_eq!(f.ids(), ids([(1, 2..4), (3, 0..4), (4, 0..2)]), "{publisher_version:?}");
+        f.assert_bytes();
+        assert_eq!(f.gaps, vec![(loc(2, GROUP_END), true)], "{publisher_version:?}");
+        assert_eq!(f.ended, Some(0), "{publisher_version:?}");
+        assert_eq!(node.relay.stats().fetch_fills_timed_out, 1);
+        assert_eq!(node.relay.forwarded(), 0, "{publisher_version:?}: upstream fetch forgotten");
+    }
+}
+
+/// Nothing of the range is cached and upstream never answers: after the relay's default
+/// budget (no FILL_TIMEOUT) the fetch is accepted with its own end, the whole range is
+/// Unknown, FIN. A FILL_TIMEOUT above `fetch_fill_max` is cut to it.
+#[test]
+fn the_default_and_maximum_fill_budgets_bound_a_wholly_forwarded_fetch() {
+    let budgets = RelayConfig {
+        fetch_fill_default: Duration::from_millis(30),
+        fetch_fill_max: Duration::from_millis(40),
+        ..config()
+    };
+    for (fill, budget) in [(None, 30), (Some(10_000), 40)] {
+        let (mut node, mut publisher, track, fetcher) = partly_cached(DRAFT18, budgets.clone());
+        let options = sluice::FetchOptions { priority: 10, fill_timeout_ms: fill };
+        let h = node.peer(fetcher).fetch_with(track.clone(), loc(0, 0), loc(1, 0), options).unwrap();
+        node.pump();
+        assert_eq!(incoming_fetches(&mut publisher, &mut node).len(), 1, "forwarded whole");
+        node.tick(budget - 1);
+        assert_eq!(Fetched::take(&mut node, fetcher, h).ended, None, "{fill:?}");
+        node.tick(1);
+        let f = Fetched::take(&mut node, fetcher, h);
+        assert_eq!(f.accepted, Some(loc(1, 0)), "{fill:?}");
+        assert_eq!(f.gaps, vec![(loc(1, GROUP_END), true)], "{fill:?}");
+        assert!(f.objects.is_empty());
+        assert_eq!(f.ended, Some(0), "{fill:?}");
+        assert_eq!(node.relay.forwarded(), 0);
+    }
+}
+
+/// FILL_TIMEOUT 0 (fill-timeout-1): the relay never asks upstream and never waits; what the
+/// cache lacks is reported Unknown, what it has is delivered at once.
+#[test]
+fn fill_timeout_zero_never_contacts_upstream() {
+    for publisher_version in ALL {
+        let (mut node, mut publisher, track, fetcher) = partly_cached(publisher_version, config());
+        let zero = sluice::FetchOptions { priority: 10, fill_timeout_ms: Some(0) };
+        // Partly cached.
+        let h = node.peer(fetcher).fetch_with(track.clone(), loc(1, 2), loc(4, 2), zero).unwrap();
+        // Not cached at all: End Location (1, 0) = group 1 whole.
+        let none = node.peer(fetcher).fetch_with(track.clone(), loc(0, 1), loc(1, 0), zero).unwrap();
+        node.pump();
+        assert!(incoming_fetches(&mut publisher, &mut node).is_empty(), "{publisher_version:?}");
+        assert_eq!(node.relay.forwarded(), 0);
+        let events = node.events(fetcher);
+        let take = |request| {
+            let mut f = Fetched::default();
+            for e in &events {
+                match e {
+                    Event::Object { request: r, info, payload } if *r == request => {
+                        f.objects.push((info.group, info.object, payload.to_bytes()))
+                    }
+                    Event::FetchAccepted { request: r, end } if *r == request => f.accepted = Some(*end),
+                    Event::FetchGap { request: r, through, unknown } if *r == request => {
+                        f.gaps.push((*through, *unknown))
+                    }
+                    Event::FetchEnded { request: r, reason } if *r == request => f.ended = Some(reason.code),
+                    _ => {}
+                }
+            }
+            f
+        };
+        let f = take(h);
+        assert_eq!(f.accepted, Some(loc(4, 2)));
+        assert_eq!(f.gaps, vec![(loc(2, GROUP_END), true)], "{publisher_version:?}");
+        assert_eq!(f.ids(), ids([(3, 0..4), (4, 0..2)]));
+        f.assert_bytes();
+        assert_eq!(f.ended, Some(0));
+        let f = take(none);
+        assert_eq!(
+            (f.accepted, f.gaps.clone(), f.ids(), f.ended),
+            (Some(loc(1, 0)), vec![(loc(1, GROUP_END), true)], vec![], Some(0))
+        );
+    }
+}
+
+/// fetch-handling-3 through the relay: a subscriber's FETCH starting past the Largest
+/// Object the relay published to it is refused INVALID_RANGE by the relay's session
+/// itself, never forwarded.
+#[test]
+fn a_fetch_past_the_largest_object_is_refused_by_the_relay() {
+    for publisher_version in ALL {
+        let (mut node, mut publisher, track, sub) = live_track(publisher_version, DRAFT18, config(), 3);
+        node.events(sub);
+        let h = node.peer(sub).fetch(track.clone(), loc(3, 0), loc(4, 0), 10).unwrap();
+        node.pump();
+        let f = Fetched::take(&mut node, sub, h);
+        assert_eq!(f.ended, Some(RequestErrorCode::INVALID_RANGE.0), "{publisher_version:?}");
+        assert!(incoming_fetches(&mut publisher, &mut node).is_empty());
+        // At the Largest Object (2, 3) itself it is served.
+        let h = node.peer(sub).fetch(track.clone(), loc(2, 3), loc(4, 0), 10).unwrap();
+        node.pump();
+        assert_eq!(Fetched::take(&mut node, sub, h).ids(), vec![(2, 3)], "{publisher_version:?}");
+    }
+}
+
+/// A partly cached fetch whose upstream part is refused does not fail: the uncached part
+/// is reported Unknown and the cached rest is delivered (draft-18 §Fetch Handling: a
+/// publisher may "indicate the range of unknown Objects and continue serving other known
+/// Objects").
+#[test]
+fn a_refused_upstream_fill_becomes_an_unknown_gap_before_the_cached_rest() {
+    for publisher_version in ALL {
+        let (mut node, mut publisher, track, fetcher) = partly_cached(publisher_version, config());
+        let h = node.peer(fetcher).fetch(track.clone(), loc(1, 2), loc(4, 2), 10).unwrap();
+        node.pump();
+        let code = if publisher_version == DRAFT18 {
+            // Not INTERNAL_ERROR: its code 0 reads as a clean end in `FetchEnded`.
+            RequestErrorCode::UNAUTHORIZED.0
+        } else {
+            sluice::lite::codes::NOT_FOUND
+        };
+        for _ in 0..2 {
+            for (request, ..) in incoming_fetches(&mut publisher, &mut node) {
+                node.peer(publisher.conn).reject(request, code, "no").unwrap();
+            }
+            node.pump();
+        }
+        let f = Fetched::take(&mut node, fetcher, h);
+        assert_eq!(f.accepted, Some(loc(4, 2)), "{publisher_version:?}");
+        assert_eq!(f.ids(), ids([(3, 0..4), (4, 0..2)]), "{publisher_version:?}");
+        f.assert_bytes();
+        // lite refuses group by group: group 1, then group 2, each an Unknown range.
+        let want = if publisher_version == DRAFT18 {
+            vec![(loc(2, GROUP_END), true)]
+        } else {
+            vec![(loc(1, GROUP_END), true), (loc(2, GROUP_END), true)]
+        };
+        assert_eq!(f.gaps, want, "{publisher_version:?}");
+        assert_eq!(f.ended, Some(0), "{publisher_version:?}");
+        assert_eq!(node.relay.forwarded(), 0);
+    }
 }

@@ -37,7 +37,7 @@
 
 use sluice_wire::Version;
 
-use crate::engine::JoinStart;
+use crate::engine::{FetchOptions, JoinStart};
 use crate::error::CommandError;
 use crate::ids::RequestHandle;
 use crate::model::{Location, Namespace, SubscribeOptions, TrackInfo, TrackName};
@@ -138,6 +138,17 @@ impl Authorized<'_> {
         priority: u8,
     ) -> Result<RequestHandle, CommandError> {
         self.run(|s| s.joining_fetch(subscription, start, priority))
+    }
+
+    /// [`Session::fetch_with`] with the tokens in FETCH.
+    pub fn fetch_with(
+        self,
+        track: TrackName,
+        start: Location,
+        end: Location,
+        options: FetchOptions,
+    ) -> Result<RequestHandle, CommandError> {
+        self.run(|s| s.fetch_with(track, start, end, options))
     }
 
     /// [`Session::track_status`] with the tokens in TRACK_STATUS.

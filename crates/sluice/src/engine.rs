@@ -202,6 +202,33 @@ pub enum JoinStart {
     Absolute(u64),
 }
 
+/// What a fetch request asks besides its range (`Session::fetch_with`,
+/// `Session::joining_fetch_with`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FetchOptions {
+    /// Subscriber priority, 0 = most important (MOQT SUBSCRIBER_PRIORITY; lite: mapped).
+    pub priority: u8,
+    /// MOQT FILL_TIMEOUT (draft-18 "FILL TIMEOUT Parameter", 0x0A): how long, in ms, a relay
+    /// may wait for upstream sources to fill objects it does not have before reporting them
+    /// as Unknown gaps; `Some(0)` = only what the relay has at once; `None` = the relay's
+    /// default. moq-lite's FETCH has no such field: `Some(_)` there is
+    /// `CommandError::Unsupported`.
+    pub fill_timeout_ms: Option<u64>,
+}
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        FetchOptions { priority: 128, fill_timeout_ms: None }
+    }
+}
+
+impl FetchOptions {
+    /// Priority `priority`, no FILL_TIMEOUT.
+    pub fn priority(priority: u8) -> Self {
+        FetchOptions { priority, fill_timeout_ms: None }
+    }
+}
+
 /// A wire family's protocol state machine. See the module docs.
 ///
 /// Every method may push outputs into `shared`; every command either succeeds (and has
@@ -367,7 +394,7 @@ pub trait Engine: std::fmt::Debug {
         track: TrackName,
         start: Location,
         end: Location,
-        priority: u8,
+        options: FetchOptions,
     ) -> Result<RequestHandle, CommandError>;
     /// A joining fetch tied to one of our subscriptions (MOQT only).
     fn joining_fetch(
@@ -375,7 +402,7 @@ pub trait Engine: std::fmt::Debug {
         shared: &mut Shared,
         subscription: RequestHandle,
         start: JoinStart,
-        priority: u8,
+        options: FetchOptions,
     ) -> Result<RequestHandle, CommandError>;
     /// Accept a fetch made to us; `end` is the exclusive end of what will be sent.
     fn accept_fetch(

@@ -251,6 +251,10 @@ pub enum Event {
         /// The fetch's subscriber priority, 0 = most important (MOQT sense; MOQT
         /// SUBSCRIBER_PRIORITY, 128 when absent; lite FETCH priority, mapped).
         priority: u8,
+        /// The FETCH's FILL_TIMEOUT in ms (draft-18 "FILL TIMEOUT Parameter"): how long a
+        /// relay may wait for upstream to fill what it lacks; `None` when absent (the relay's
+        /// own default) and always on moq-lite (no such field).
+        fill_timeout_ms: Option<u64>,
     },
     /// A fetch's End of Range marker (MOQT): the locations after the previous object up to
     /// and including `through` do not exist, or (`unknown`) their status is unknown.

@@ -59,7 +59,7 @@ pub mod fuzz;
 
 pub use authorize::{AuthToken, Authorized};
 pub use config::Config;
-pub use engine::{JoinStart, ObjectWrite};
+pub use engine::{FetchOptions, JoinStart, ObjectWrite};
 pub use error::CommandError;
 pub use event::{Event, PresentedToken, Reason};
 pub use ids::{RequestHandle, StreamId};

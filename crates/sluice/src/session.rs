@@ -12,7 +12,7 @@ use bytes::Bytes;
 use sluice_wire::Version;
 
 use crate::config::Config;
-use crate::engine::{Engine, JoinStart, ObjectWrite, Shared};
+use crate::engine::{Engine, FetchOptions, JoinStart, ObjectWrite, Shared};
 use crate::error::CommandError;
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::{Input, Output};
@@ -380,8 +380,20 @@ impl Session {
         end: Location,
         priority: u8,
     ) -> Result<RequestHandle, CommandError> {
+        self.fetch_with(track, start, end, FetchOptions::priority(priority))
+    }
+
+    /// [`Session::fetch`] with every option, FILL_TIMEOUT included (MOQT only; moq-lite
+    /// refuses a FILL_TIMEOUT with `CommandError::Unsupported`).
+    pub fn fetch_with(
+        &mut self,
+        track: TrackName,
+        start: Location,
+        end: Location,
+        options: FetchOptions,
+    ) -> Result<RequestHandle, CommandError> {
         let (e, s) = self.engine()?;
-        e.fetch(s, track, start, end, priority)
+        e.fetch(s, track, start, end, options)
     }
 
     /// A joining fetch for one of our subscriptions (MOQT only).
@@ -391,8 +403,18 @@ impl Session {
         start: JoinStart,
         priority: u8,
     ) -> Result<RequestHandle, CommandError> {
+        self.joining_fetch_with(subscription, start, FetchOptions::priority(priority))
+    }
+
+    /// [`Session::joining_fetch`] with every option, FILL_TIMEOUT included.
+    pub fn joining_fetch_with(
+        &mut self,
+        subscription: RequestHandle,
+        start: JoinStart,
+        options: FetchOptions,
+    ) -> Result<RequestHandle, CommandError> {
         let (e, s) = self.engine()?;
-        e.joining_fetch(s, subscription, start, priority)
+        e.joining_fetch(s, subscription, start, options)
     }
 
     /// Accepts an [`crate::Event::IncomingFetch`]; `end` is exclusive.

@@ -558,7 +558,7 @@ fn fetch_serves_one_group() {
             .unwrap();
         p.run();
         let ev = p.take_events(pub_side);
-        let [Event::IncomingFetch { request: r, track: t, start, end, priority }] = ev.as_slice() else {
+        let [Event::IncomingFetch { request: r, track: t, start, end, priority, .. }] = ev.as_slice() else {
             panic!("{ev:?}")
         };
         assert_eq!(

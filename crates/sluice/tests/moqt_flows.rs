@@ -415,7 +415,8 @@ fn standalone_fetch_delivers_objects_then_ends() {
                 track: track(),
                 start,
                 end: Some(end),
-                priority: 10
+                priority: 10,
+                fill_timeout_ms: None,
             }]
         );
         p.session(fetcher.peer()).accept_fetch(incoming, end).unwrap();

@@ -502,7 +502,9 @@ fn fetch_objects_have_no_delivery_timeout() {
         [Event::IncomingSubscribe { request, .. }] => *request,
         other => panic!("{other:?}"),
     };
-    p.server.accept_subscribe(sub, TrackInfo::default()).unwrap();
+    // Object 0/0 is published (a FETCH of a track with none is INVALID_RANGE).
+    let largest = Some(sluice::Location { group: 0, object: 0 });
+    p.server.accept_subscribe(sub, TrackInfo { largest, ..TrackInfo::default() }).unwrap();
     let (start, end) = (sluice::Location { group: 0, object: 0 }, sluice::Location { group: 1, object: 0 });
     let f = p.client.fetch(track, start, end, 0).unwrap();
     p.run();

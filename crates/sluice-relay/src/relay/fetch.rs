@@ -1,5 +1,25 @@
-//! FETCH through the relay: answered from a track's group cache when the cache covers the
-//! asked range, otherwise forwarded to the track's publisher and the answer relayed back.
+//! FETCH through the relay: answered from a track's group cache for what the cache holds,
+//! the rest fetched from the track's publisher within the fetch's fill budget, and relayed
+//! back on the same downstream fetch stream, in order.
+//!
+//! * Fill budget (draft-18 "FILL TIMEOUT Parameter"): the FETCH's FILL_TIMEOUT, else
+//!   [`crate::RelayConfig::fetch_fill_default`] (every moq-lite FETCH: lite has no such
+//!   field), at most [`crate::RelayConfig::fetch_fill_max`]. It bounds all the upstream
+//!   FETCHes of one request together (a lite publisher's group-by-group ones included).
+//!   When it runs out the upstream fetch is cancelled, what it has not brought is one End
+//!   of Unknown Range marker (0x10C; MOQT downstream only: lite has no marker), and the
+//!   cached rest is still delivered, then FIN. A budget of 0 never contacts upstream: the
+//!   cached objects are sent at once and everything else is Unknown (fill-timeout-1).
+//!   Draft-18 has one marker for both "unknown" and "timed out" (the later editor's copy
+//!   adds 0x20C End of Timed-Out Range; not in draft-18, so not sent).
+//! * Partly cached (the range starts before the cache's contiguous coverage and reaches
+//!   into it): only the part before the cache goes upstream; the downstream FETCH_OK is
+//!   sent at once with the end the cache gives (its largest location; the end is known, so
+//!   §FETCH_OK allows it) but no object goes before upstream has answered for the first
+//!   uncached one (fetch-handling-1); the cached objects follow the upstream part. An
+//!   upstream failure there becomes an Unknown gap, not an abort (§Fetch Handling: "indicate
+//!   the range of unknown Objects and continue serving other known Objects"). With no
+//!   publisher to ask, the cached part is served with the rest Unknown.
 //!
 //! * Served from the cache when the track is relayed (or its cache is still kept after
 //!   the last subscriber left, [`crate::RelayConfig::cache_keep`]) and the cache's
@@ -51,6 +71,8 @@ pub(super) struct Asked {
     pub(super) end: Option<Location>,
     /// Its subscriber priority: the upstream fetch goes at it too.
     pub(super) priority: u8,
+    /// Its FILL_TIMEOUT in ms (MOQT; `None` when absent and on moq-lite).
+    pub(super) fill_timeout_ms: Option<u64>,
 }
 
 /// The largest value a QUIC varint holds: an End of Range marker "to the end of the group".
@@ -76,6 +98,43 @@ pub(super) struct ForwardedFetch {
     written: u64,
     /// The downstream FETCH's subscriber priority, asked upstream.
     priority: u8,
+    /// The end the downstream fetch was accepted with (exclusive).
+    down_end: Option<Location>,
+    /// The last location written downstream (object or End of Range marker).
+    last_written: Option<Location>,
+    /// When the fill budget (FILL_TIMEOUT) runs out: the upstream fetch is cancelled and
+    /// what it did not bring is reported as Unknown.
+    deadline: Time,
+    /// Cached objects after the upstream part (`end` on), delivered once it is complete
+    /// (or has failed or timed out): a fetch served partly from the cache.
+    tail: Vec<(ObjectInfo, Payload)>,
+    /// Part of a fetch the cache serves too: an upstream failure becomes an Unknown gap
+    /// and the cached rest is still delivered (draft-18 §Fetch Handling: "indicate the
+    /// range of unknown Objects and continue serving other known Objects").
+    filled: bool,
+}
+
+/// What of a forwarded FETCH goes upstream, and what the cache adds after it.
+#[derive(Debug)]
+struct Fill {
+    /// The exclusive end of the range asked upstream (the fetch's start is its start).
+    upstream_end: Location,
+    /// The end to accept the downstream fetch with at once (a partly cached range: known
+    /// from the cache); `None` = the upstream's answer gives it.
+    down_end: Option<Location>,
+    /// The cached objects that follow the upstream part.
+    tail: Vec<(ObjectInfo, Payload)>,
+}
+
+/// How a FETCH's range meets a track's cache.
+#[derive(Debug)]
+enum Coverage {
+    /// The cache holds the range from its start on (to the end or the largest cached).
+    Whole,
+    /// The cache holds the range from `from` (after its start) up to before `end`.
+    From { from: Location, end: Location },
+    /// The cache holds nothing of the range.
+    None,
 }
 
 /// A MOQT End Location as on the wire (FETCH, FETCH_OK: the last object plus one, object 0
@@ -100,6 +159,15 @@ fn last_group(end: Location) -> u64 {
     if end.object == 0 { end.group.saturating_sub(1) } else { end.group }
 }
 
+/// The location just before `l` (for an End of Range marker ending there).
+fn prev(l: Location) -> Location {
+    if l.object == 0 {
+        Location { group: l.group.saturating_sub(1), object: VARINT_MAX }
+    } else {
+        Location { group: l.group, object: l.object - 1 }
+    }
+}
+
 /// The location just after `l`.
 fn next(l: Location) -> Location {
     Location { group: l.group, object: l.object.saturating_add(1) }
@@ -107,11 +175,7 @@ fn next(l: Location) -> Location {
 
 /// The last location of a range with exclusive `end` (for an End of Range marker).
 fn last_of(end: Location) -> Location {
-    if end.object == 0 {
-        Location { group: end.group.saturating_sub(1), object: VARINT_MAX }
-    } else {
-        Location { group: end.group, object: end.object - 1 }
-    }
+    prev(end)
 }
 
 /// The write of one fetched object to a downstream of `family`.
@@ -145,6 +209,36 @@ impl Relay {
         }
     }
 
+    /// How the cache of `track` covers `start..end`.
+    fn coverage(&self, track: &TrackName, start: Location, end: Location) -> Coverage {
+        let Some(cache) = self.cache_of(track) else { return Coverage::None };
+        let (Some(from), Some(largest)) = (cache.covered_from(), cache.largest()) else {
+            return Coverage::None;
+        };
+        if start > largest || end <= from {
+            Coverage::None
+        } else if start >= from {
+            Coverage::Whole
+        } else {
+            Coverage::From { from, end: end.min(next(largest)) }
+        }
+    }
+
+    /// The cached objects of `track` in `start..end`, ascending.
+    fn cached_range(&self, track: &TrackName, start: Location, end: Location) -> Vec<(ObjectInfo, Payload)> {
+        self.cache_of(track).map_or_else(Vec::new, |c| {
+            c.range(start, end).into_iter().map(|o| (o.info.clone(), o.payload.clone())).collect()
+        })
+    }
+
+    /// The fill budget of a FETCH: its FILL_TIMEOUT, else the configured default, at most
+    /// [`crate::RelayConfig::fetch_fill_max`].
+    fn fill_budget(&self, fill_timeout_ms: Option<u64>) -> std::time::Duration {
+        fill_timeout_ms
+            .map_or(self.config.fetch_fill_default, std::time::Duration::from_millis)
+            .min(self.config.fetch_fill_max)
+    }
+
     /// A peer's FETCH (`Event::IncomingFetch`).
     pub(super) fn on_incoming_fetch(
         &mut self,
@@ -154,7 +248,7 @@ impl Relay {
         asked: Asked,
         sessions: &mut impl Sessions,
     ) {
-        let Asked { track, start, end, priority } = asked;
+        let Asked { track, start, end, priority, fill_timeout_ms } = asked;
         let family = self.family(id);
         let end = match end {
             Some(e) if family == Family::Moqt => Some(from_wire(e)),
@@ -173,11 +267,75 @@ impl Relay {
             }
             return;
         };
-        if self.serve_from_cache(now, id, request, &track, start, end, sessions) {
+        let budget = self.fill_budget(fill_timeout_ms);
+        let coverage = self.coverage(&track, start, end);
+        if matches!(coverage, Coverage::Whole)
+            && self.serve_from_cache(now, id, request, &track, start, end, sessions)
+        {
             self.stats.fetches_from_cache += 1;
             return;
         }
-        self.forward_fetch(id, request, Asked { track, start, end: Some(end), priority }, sessions);
+        if budget.is_zero() {
+            // FILL_TIMEOUT 0: what the cache has now, the rest Unknown; never upstream.
+            self.stats.fetches_from_cache += 1;
+            self.serve_cached_only(now, id, request, &track, start, end, sessions);
+            return;
+        }
+        let fill = match coverage {
+            Coverage::From { from, end: down_end } => Fill {
+                upstream_end: from,
+                down_end: Some(down_end),
+                tail: self.cached_range(&track, from, down_end),
+            },
+            _ => Fill { upstream_end: end, down_end: None, tail: Vec::new() },
+        };
+        let deadline = now + budget;
+        let asked = Asked { track, start, end: Some(end), priority, fill_timeout_ms };
+        self.forward_fetch(now, id, request, asked, fill, deadline, sessions);
+    }
+
+    /// Answers a fetch with what the cache holds of `start..end` now (FILL_TIMEOUT 0, or
+    /// no upstream to fill from): MOQT gets the uncached locations as End of Unknown Range
+    /// markers (draft-18 "FILL TIMEOUT Parameter": "MUST report any unavailable Objects as
+    /// Unknown gaps"); moq-lite, which has no marker, just the cached frames.
+    #[allow(clippy::too_many_arguments)]
+    fn serve_cached_only(
+        &mut self,
+        now: Time,
+        id: SessionId,
+        request: RequestHandle,
+        track: &TrackName,
+        start: Location,
+        end: Location,
+        sessions: &mut impl Sessions,
+    ) {
+        let family = self.family(id);
+        let timestamps = self.needs_timestamp(id);
+        let (from, end) = match self.coverage(track, start, end) {
+            Coverage::Whole => {
+                (start, end.min(self.cache_of(track).and_then(GroupCache::largest).map_or(end, next)))
+            }
+            Coverage::From { from, end } => (from, end),
+            Coverage::None => (end, end),
+        };
+        let objects = self.cached_range(track, from, end);
+        let Some(session) = sessions.session(id) else { return };
+        let mut ok = session.accept_fetch(request, end_for(family, end)).is_ok();
+        if ok && family == Family::Moqt && start < from {
+            ok = session.write_fetch_gap(request, prev(from), true).is_ok();
+        }
+        for (index, (info, payload)) in (0u64..).zip(objects) {
+            if !ok {
+                break;
+            }
+            let subgroup = if family == Family::Lite { 0 } else { info.subgroup };
+            let write = fetch_write(family, timestamps, index, &info, payload, now);
+            ok = session.write_fetch_object(request, info.group, subgroup, write).is_ok();
+            self.stats.objects_forwarded += u64::from(ok);
+        }
+        if !(ok && session.finish_fetch(request).is_ok()) {
+            self.stats.command_errors += 1;
+        }
     }
 
     /// Answers a fetch from the cache if it covers the range; false when it does not.
@@ -237,22 +395,34 @@ impl Relay {
         )
     }
 
-    /// Sends a fetch the cache cannot answer to the track's publisher.
+    /// Sends what the cache cannot answer of a fetch to the track's publisher: the whole
+    /// range, or (`fill.tail` not empty) the part before the cache, the cached rest to
+    /// follow. A partly cached fetch with no publisher to ask is served from the cache.
+    #[allow(clippy::too_many_arguments)]
     fn forward_fetch(
         &mut self,
+        now: Time,
         id: SessionId,
         request: RequestHandle,
         asked: Asked,
+        fill: Fill,
+        deadline: Time,
         sessions: &mut impl Sessions,
     ) {
-        let Asked { track, start, end, priority } = asked;
-        let Some(end) = end else { return };
+        let Asked { track, start, end: asked_end, priority, .. } = asked;
+        let Some(asked_end) = asked_end else { return };
+        let filled = fill.down_end.is_some();
+        let end = fill.upstream_end;
         let family = self.family(id);
         let publisher = match self.tracks.get(&track) {
             Some(t) if t.publisher != id => Some(t.publisher),
             _ => self.pick_publisher(&track.namespace, id),
         };
         let Some(publisher) = publisher else {
+            if filled {
+                self.serve_cached_only(now, id, request, &track, start, asked_end, sessions);
+                return;
+            }
             if let Some(s) = sessions.session(id) {
                 let _ = s.reject(request, codes::does_not_exist(family), "no publisher for this namespace");
             }
@@ -271,12 +441,17 @@ impl Relay {
             .and_then(|s| s.fetch(track.clone(), start, end_for(up_family, end), priority).ok())
         else {
             self.stats.command_errors += 1;
+            if filled {
+                self.serve_cached_only(now, id, request, &track, start, asked_end, sessions);
+                return;
+            }
             if let Some(s) = sessions.session(id) {
                 let _ = s.reject(request, codes::does_not_exist(family), "publisher unreachable");
             }
             return;
         };
         self.stats.fetches_forwarded += 1;
+        self.stats.fetches_filled += u64::from(filled);
         let mut f = ForwardedFetch {
             down: (id, request),
             down_family: family,
@@ -291,8 +466,16 @@ impl Relay {
             last_group,
             written: 0,
             priority,
+            down_end: None,
+            last_written: None,
+            deadline,
+            tail: fill.tail,
+            filled,
         };
-        if up_family == Family::Lite {
+        if let Some(down_end) = fill.down_end {
+            // Partly cached: the end is known from the cache.
+            self.accept_forwarded(&mut f, down_end, sessions);
+        } else if up_family == Family::Lite {
             // lite has no FETCH_OK: accept downstream at once with the asked end.
             self.accept_forwarded(&mut f, end, sessions);
         }
@@ -305,6 +488,7 @@ impl Relay {
             return;
         }
         f.accepted = true;
+        f.down_end = Some(end);
         if let Some(s) = sessions.session(f.down.0)
             && s.accept_fetch(f.down.1, end_for(f.down_family, end)).is_err()
         {
@@ -358,6 +542,7 @@ impl Relay {
             {
                 Some(Ok(())) => {
                     f.written += 1;
+                    f.last_written = Some(at);
                     self.stats.objects_forwarded += 1;
                 }
                 _ => self.stats.command_errors += 1,
@@ -385,6 +570,7 @@ impl Relay {
             {
                 self.stats.command_errors += 1;
             }
+            f.last_written = Some(through);
         }
         self.fetches.insert((id, request), f);
     }
@@ -419,6 +605,7 @@ impl Relay {
             {
                 self.stats.command_errors += 1;
             }
+            f.last_written = Some(through);
         }
         if more {
             // lite fetches one group at a time: on to the next group of the range.
@@ -439,19 +626,28 @@ impl Relay {
             true => codes::fetch_aborted(Some(f.up_family), f.down_family, reason.code),
             false => codes::map_failure(f.up_family, f.down_family, reason.code),
         });
-        self.end_downstream_fetch(f, failure, &reason.text, sessions);
+        self.end_downstream_fetch(self.now, f, failure, &reason.text, sessions);
     }
 
-    /// Ends a forwarded fetch downstream: FIN when accepted, or, when it failed, an abort
-    /// (the data stream reset with `failure`, the downstream family's code); not accepted
-    /// yet, a refusal with `failure`.
+    /// Ends a forwarded fetch downstream: the cached tail and FIN when accepted, or, when
+    /// it failed, an abort (the data stream reset with `failure`, the downstream family's
+    /// code); not accepted yet, a refusal with `failure`. A partly cached fetch does not
+    /// fail: what upstream did not bring is reported Unknown and the tail still follows.
     fn end_downstream_fetch(
         &mut self,
-        f: ForwardedFetch,
-        failure: Option<u64>,
+        now: Time,
+        mut f: ForwardedFetch,
+        mut failure: Option<u64>,
         text: &str,
         sessions: &mut impl Sessions,
     ) {
+        if failure.is_some() && f.filled {
+            self.mark_rest_unknown(&mut f, sessions);
+            failure = None;
+        }
+        if failure.is_none() && f.accepted {
+            self.write_tail(now, &mut f, sessions);
+        }
         let Some(s) = sessions.session(f.down.0) else { return };
         let result = match (f.accepted, failure) {
             // Complete with nothing sent and no FETCH_OK: an empty answer.
@@ -465,6 +661,60 @@ impl Relay {
         };
         if result.is_err() {
             self.stats.command_errors += 1;
+        }
+    }
+
+    /// Reports what the upstream part of `f` has not delivered as Unknown (MOQT: one End
+    /// of Unknown Range marker up to the upstream part's end; lite has no marker).
+    fn mark_rest_unknown(&mut self, f: &mut ForwardedFetch, sessions: &mut impl Sessions) {
+        let end = f.end;
+        self.accept_forwarded(f, end, sessions);
+        let through = last_of(f.down_end.map_or(f.end, |d| d.min(f.end)));
+        let pending = f.last_written.is_none_or(|l| l < through) && through >= f.start;
+        if f.down_family == Family::Moqt && pending {
+            match sessions.session(f.down.0).map(|s| s.write_fetch_gap(f.down.1, through, true)) {
+                Some(Ok(())) => f.last_written = Some(through),
+                _ => self.stats.command_errors += 1,
+            }
+        }
+    }
+
+    /// Writes the cached objects that follow a fetch's upstream part.
+    fn write_tail(&mut self, now: Time, f: &mut ForwardedFetch, sessions: &mut impl Sessions) {
+        let Some(s) = sessions.session(f.down.0) else { return };
+        for (info, payload) in std::mem::take(&mut f.tail) {
+            let subgroup = if f.down_family == Family::Lite { 0 } else { info.subgroup };
+            let write = fetch_write(f.down_family, f.down_timestamps, f.written, &info, payload, now);
+            if s.write_fetch_object(f.down.1, info.group, subgroup, write).is_err() {
+                self.stats.command_errors += 1;
+                return;
+            }
+            f.written += 1;
+            self.stats.objects_forwarded += 1;
+        }
+    }
+
+    /// The earliest fill deadline of the forwarded fetches.
+    pub(super) fn next_fill_deadline(&self) -> Option<Time> {
+        self.fetches.values().map(|f| f.deadline).min()
+    }
+
+    /// Fetches whose fill budget ran out by `now`: the upstream fetch is cancelled, what it
+    /// did not bring is reported Unknown, and the cached rest is delivered (draft-18 "FILL
+    /// TIMEOUT Parameter": "reports any remaining unavailable Objects as Unknown gaps and
+    /// continues delivering available Objects in the range").
+    pub(super) fn expire_fetch_fills(&mut self, now: Time, sessions: &mut impl Sessions) {
+        let due: Vec<(SessionId, RequestHandle)> =
+            self.fetches.iter().filter(|(_, f)| f.deadline <= now).map(|(k, _)| *k).collect();
+        for up in due {
+            let Some(mut f) = self.fetches.remove(&up) else { continue };
+            self.fetch_down.remove(&f.down);
+            if let Some(s) = sessions.session(up.0) {
+                let _ = s.cancel(up.1);
+            }
+            self.stats.fetch_fills_timed_out += 1;
+            self.mark_rest_unknown(&mut f, sessions);
+            self.end_downstream_fetch(now, f, None, "", sessions);
         }
     }
 
@@ -489,7 +739,7 @@ impl Relay {
                     true => codes::fetch_aborted(None, f.down_family, 0),
                     false => codes::publisher_gone(f.down_family),
                 };
-                self.end_downstream_fetch(f, Some(code), "publisher gone", sessions);
+                self.end_downstream_fetch(self.now, f, Some(code), "publisher gone", sessions);
             }
         }
     }

@@ -92,6 +92,7 @@ impl LiteEngine {
             start: Location { group: msg.group, object: 0 },
             end: Some(Location { group: msg.group.saturating_add(1), object: 0 }),
             priority: from_lite(msg.priority),
+            fill_timeout_ms: None,
         });
         Flow::Continue
     }

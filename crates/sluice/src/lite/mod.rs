@@ -134,7 +134,7 @@ use crate::hash::IdMap;
 use bytes::Bytes;
 use sluice_wire::{Encode, LiteVersion};
 
-use crate::engine::{Engine, JoinStart, ObjectWrite, Shared};
+use crate::engine::{Engine, FetchOptions, JoinStart, ObjectWrite, Shared};
 use crate::error::CommandError;
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::{Input, Output, SendOrder};
@@ -564,9 +564,13 @@ impl Engine for LiteEngine {
         track: TrackName,
         start: Location,
         _end: Location,
-        priority: u8,
+        options: FetchOptions,
     ) -> Result<RequestHandle, CommandError> {
-        self.start_fetch(shared, track, start, priority)
+        if options.fill_timeout_ms.is_some() {
+            // lite FETCH has no FILL_TIMEOUT field.
+            return Err(self.unsupported("fetch FILL_TIMEOUT"));
+        }
+        self.start_fetch(shared, track, start, options.priority)
     }
 
     fn joining_fetch(
@@ -574,7 +578,7 @@ impl Engine for LiteEngine {
         _shared: &mut Shared,
         _subscription: RequestHandle,
         _start: JoinStart,
-        _priority: u8,
+        _options: FetchOptions,
     ) -> Result<RequestHandle, CommandError> {
         Err(self.unsupported("joining_fetch"))
     }

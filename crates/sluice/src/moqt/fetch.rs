@@ -11,6 +11,16 @@
 //!   acceptance and no object written since), is refused with INVALID_RANGE. Otherwise
 //!   `IncomingFetch` reports the start group computed from the Largest Location
 //!   (relative) or given (absolute), and `end: None`.
+//! * FILL_TIMEOUT (`FetchOptions::fill_timeout_ms`) is sent as parameter 0x0A and
+//!   reported in `IncomingFetch::fill_timeout_ms` (for joining fetches too).
+//! * §Fetch Handling "no Objects published, or Start greater than the Largest Object:
+//!   INVALID_RANGE": the engine knows the Largest Object only of a track it publishes on
+//!   this session (an established peer SUBSCRIBE or our accepted PUBLISH of it: the
+//!   TrackInfo the application gave, raised by every object written since); a FETCH of
+//!   such a track is refused here before the application sees it (standalone, and absolute
+//!   joining past the joined subscription's Largest). Any other track is the
+//!   application's to judge (it may serve an archive never sent on this session); it
+//!   answers `reject(request, INVALID_RANGE)`.
 //! * The fetch data stream's send order comes from the FETCH's SUBSCRIBER_PRIORITY (see
 //!   `priority::fetch_order`); a REQUEST_UPDATE can change it (`update`).
 //! * `accept_fetch` sends FETCH_OK (ascending order); `write_fetch_object` opens the
@@ -44,7 +54,7 @@ use super::requests::decode_buffered;
 use super::state::{FetchIn, InStream, Joining, Kind, Phase};
 use super::subscribe::{model_track, unsupported, wire_track};
 use super::track_props::TrackProps;
-use crate::engine::{JoinStart, ObjectWrite, Shared};
+use crate::engine::{FetchOptions, JoinStart, ObjectWrite, Shared};
 use crate::error::CommandError;
 use crate::event::{Event, Reason};
 use crate::ids::{RequestHandle, StreamId};
@@ -63,7 +73,7 @@ impl MoqtEngine {
         track: TrackName,
         start: Location,
         end: Location,
-        priority: u8,
+        options: FetchOptions,
     ) -> Result<RequestHandle, CommandError> {
         if super::reserved::engine_only(&track.namespace) {
             return Err(CommandError::InvalidState("reserved namespace"));
@@ -80,10 +90,7 @@ impl MoqtEngine {
                 start: WireLocation { group: start.group, object: start.object },
                 end: WireLocation { group: end.group, object: end.object },
             },
-            parameters: Self::with_tokens(
-                Parameters(vec![Parameter::SubscriberPriority(priority)]),
-                &checked,
-            ),
+            parameters: Self::with_tokens(fetch_parameters(options), &checked),
         };
         let handle = self.send_new_request(shared, Kind::Fetch, wire_id, &msg, &checked)?;
         if let Some(r) = self.requests.get_mut(&handle) {
@@ -98,7 +105,7 @@ impl MoqtEngine {
         shared: &mut Shared,
         subscription: RequestHandle,
         start: JoinStart,
-        priority: u8,
+        options: FetchOptions,
     ) -> Result<RequestHandle, CommandError> {
         let sub = self.requests.get(&subscription).ok_or(CommandError::UnknownRequest(subscription))?;
         if !(sub.kind == Kind::Subscribe && sub.outbound) {
@@ -114,10 +121,7 @@ impl MoqtEngine {
         let msg = Fetch {
             request_id: wire_id,
             kind,
-            parameters: Self::with_tokens(
-                Parameters(vec![Parameter::SubscriberPriority(priority)]),
-                &checked,
-            ),
+            parameters: Self::with_tokens(fetch_parameters(options), &checked),
         };
         let handle = self.send_new_request(shared, Kind::Fetch, wire_id, &msg, &checked)?;
         if let Some(r) = self.requests.get_mut(&handle) {
@@ -132,6 +136,10 @@ impl MoqtEngine {
     pub(super) fn on_fetch(&mut self, shared: &mut Shared, stream: StreamId, m: Fetch) {
         let priority = m.parameters.iter().find_map(|p| match p {
             Parameter::SubscriberPriority(x) => Some(*x),
+            _ => None,
+        });
+        let fill_timeout_ms = m.parameters.iter().find_map(|p| match p {
+            Parameter::FillTimeout(ms) => Some(*ms),
             _ => None,
         });
         let (track, start, end, joining) = match m.kind {
@@ -158,7 +166,7 @@ impl MoqtEngine {
                     );
                     return;
                 };
-                let joining = Joining { subscription, relative, start: joining_start };
+                let joining = Joining { subscription, relative, start: joining_start, fill_timeout_ms };
                 (TrackName::default(), Location { group: 0, object: 0 }, None, Some(joining))
             }
         };
@@ -166,6 +174,16 @@ impl MoqtEngine {
             && !end_not_before_start(start, end)
         {
             self.refuse_new_request(shared, stream, RequestErrorCode::INVALID_RANGE, "End before Start");
+            return;
+        }
+        if joining.is_none()
+            && let Some(largest) = self.published_largest(&track)
+            && largest.is_none_or(|l| start > l)
+        {
+            // §Fetch Handling: nothing published, or Start past the Largest Object.
+            let why =
+                if largest.is_none() { "no objects published" } else { "Start after the Largest Object" };
+            self.refuse_new_request(shared, stream, RequestErrorCode::INVALID_RANGE, why);
             return;
         }
         let handle = self.add_inbound(stream, Kind::Fetch, m.request_id, shared);
@@ -179,7 +197,14 @@ impl MoqtEngine {
         match joining {
             None => {
                 let priority = priority.unwrap_or(DEFAULT_SUBSCRIBER_PRIORITY);
-                shared.event(Event::IncomingFetch { request: handle, track, start, end, priority })
+                shared.event(Event::IncomingFetch {
+                    request: handle,
+                    track,
+                    start,
+                    end,
+                    priority,
+                    fill_timeout_ms,
+                })
             }
             Some(j) => {
                 let pending = self.requests.get(&j.subscription).is_some_and(|r| r.phase == Phase::Pending);
@@ -189,6 +214,24 @@ impl MoqtEngine {
                 }
             }
         }
+    }
+
+    /// What this session knows of the Largest Object of `track` as its publisher: `None`
+    /// when it does not publish the track here (no established peer SUBSCRIBE or accepted
+    /// PUBLISH of it: the application alone knows, e.g. an archive served only by FETCH);
+    /// `Some(None)` when it does and no object is published (the application's TrackInfo
+    /// said none and nothing was written since); else the largest of what the application
+    /// declared and wrote.
+    fn published_largest(&self, track: &TrackName) -> Option<Option<Location>> {
+        let mut known = None;
+        for r in self.requests.values() {
+            let ours = (r.kind == Kind::Subscribe && !r.outbound) || (r.kind == Kind::Publish && r.outbound);
+            if ours && r.phase == Phase::Established && r.track == *track {
+                let best: Option<Location> = known.flatten();
+                known = Some(best.max(r.info.largest));
+            }
+        }
+        known
     }
 
     /// Evaluates a Joining Fetch against its (now answered) subscription (§10.12.2): the
@@ -211,6 +254,10 @@ impl MoqtEngine {
             }
             Some(s) => match s.info.largest {
                 None => Err((RequestErrorCode::INVALID_RANGE, "no objects published")),
+                // §Fetch Handling: Start greater than the Largest Object.
+                Some(l) if !j.relative && j.start > l.group => {
+                    Err((RequestErrorCode::INVALID_RANGE, "Start after the Largest Object"))
+                }
                 Some(l) => {
                     let group = if j.relative { l.group.saturating_sub(j.start) } else { j.start };
                     Ok((s.track.clone(), Location { group, object: 0 }))
@@ -228,7 +275,14 @@ impl MoqtEngine {
                     r.track = track.clone();
                     priority = r.options.priority;
                 }
-                shared.event(Event::IncomingFetch { request: handle, track, start, end: None, priority });
+                shared.event(Event::IncomingFetch {
+                    request: handle,
+                    track,
+                    start,
+                    end: None,
+                    priority,
+                    fill_timeout_ms: j.fill_timeout_ms,
+                });
             }
         }
     }
@@ -538,6 +592,15 @@ impl MoqtEngine {
             self.forget(shared, handle);
         }
     }
+}
+
+/// A FETCH's parameters: its SUBSCRIBER_PRIORITY and, when given, FILL_TIMEOUT.
+fn fetch_parameters(options: FetchOptions) -> Parameters {
+    // Ascending type order (FILL_TIMEOUT 0x0A before SUBSCRIBER_PRIORITY 0x20).
+    let mut params: Vec<Parameter> =
+        options.fill_timeout_ms.map(Parameter::FillTimeout).into_iter().collect();
+    params.push(Parameter::SubscriberPriority(options.priority));
+    Parameters(params)
 }
 
 /// True when a FETCH_OK End Location is smaller than the FETCH's Start Location (§10.13).

@@ -78,7 +78,7 @@ use bytes::Bytes;
 use sluice_wire::moqt::codes::{SessionErrorCode, session_code};
 use sluice_wire::{DecodeError, MoqtVersion, Violation};
 
-use crate::engine::{Engine, JoinStart, ObjectWrite, Shared};
+use crate::engine::{Engine, FetchOptions, JoinStart, ObjectWrite, Shared};
 use crate::error::CommandError;
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::Input;
@@ -695,18 +695,18 @@ impl Engine for MoqtEngine {
         track: TrackName,
         start: Location,
         end: Location,
-        priority: u8,
+        options: FetchOptions,
     ) -> Result<RequestHandle, CommandError> {
-        self.cmd_fetch(shared, track, start, end, priority)
+        self.cmd_fetch(shared, track, start, end, options)
     }
     fn joining_fetch(
         &mut self,
         shared: &mut Shared,
         subscription: RequestHandle,
         start: JoinStart,
-        priority: u8,
+        options: FetchOptions,
     ) -> Result<RequestHandle, CommandError> {
-        self.cmd_joining_fetch(shared, subscription, start, priority)
+        self.cmd_joining_fetch(shared, subscription, start, options)
     }
     fn accept_fetch(
         &mut self,

@@ -244,6 +244,8 @@ pub(crate) struct Joining {
     pub subscription: RequestHandle,
     pub relative: bool,
     pub start: u64,
+    /// The FETCH's FILL_TIMEOUT, reported when the fetch is.
+    pub fill_timeout_ms: Option<u64>,
 }
 
 impl Request {
