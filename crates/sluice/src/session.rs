@@ -48,6 +48,16 @@ impl Session {
         self.version
     }
 
+    /// Tells the session it runs over WebTransport (`Config::webtransport`): MOQT then
+    /// sends no PATH / AUTHORITY and refuses a peer's (draft-18 §10.3.1). An adapter that
+    /// learns the transport only after creating the session calls it before
+    /// [`Input::Connected`]; afterwards the SETUP is out and it changes nothing.
+    pub fn set_webtransport(&mut self, webtransport: bool) {
+        if self.engine.is_none() {
+            self.shared.config.webtransport = webtransport;
+        }
+    }
+
     /// This session's role.
     pub fn role(&self) -> Role {
         self.shared.role
