@@ -440,4 +440,22 @@ pub trait Engine: std::fmt::Debug {
         let _ = (shared, request);
         Err(CommandError::InvalidState("accept_discovery answers a held MOQT namespace subscription"))
     }
+
+    /// Accepts the peer's held REQUEST_UPDATEs of `request` (MOQT only).
+    fn accept_update(&mut self, shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError> {
+        let _ = (shared, request);
+        Err(CommandError::InvalidState("accept_update answers a held MOQT REQUEST_UPDATE"))
+    }
+
+    /// Refuses the peer's held REQUEST_UPDATEs of `request` (MOQT only).
+    fn reject_update(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        code: u64,
+        reason: &str,
+    ) -> Result<(), CommandError> {
+        let _ = (shared, request, code, reason);
+        Err(CommandError::InvalidState("reject_update answers a held MOQT REQUEST_UPDATE"))
+    }
 }

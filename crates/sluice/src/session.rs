@@ -244,6 +244,27 @@ impl Session {
         e.accept_discovery(s, request)
     }
 
+    /// Accepts the peer's REQUEST_UPDATEs held for the application
+    /// (`Config::hold_request_updates`, [`crate::Event::IncomingRequestUpdate`]): the new
+    /// options apply and each update gets its REQUEST_OK.
+    pub fn accept_update(&mut self, request: RequestHandle) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.accept_update(s, request)
+    }
+
+    /// Refuses the peer's held REQUEST_UPDATEs of an accepted request: REQUEST_ERROR with
+    /// `code` for each, then a subscription ends with PUBLISH_DONE UPDATE_FAILED and a
+    /// fetch has its data stream reset (draft-18 §10.6). The request is then gone.
+    pub fn reject_update(
+        &mut self,
+        request: RequestHandle,
+        code: u64,
+        reason: &str,
+    ) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.reject_update(s, request, code, reason)
+    }
+
     /// Subscribes to a track.
     pub fn subscribe(
         &mut self,
