@@ -9,11 +9,11 @@
 //! which way each object went (subgroup stream or datagram), and writing the same object
 //! the other way is refused with `CommandError::ForwardingPreference` (a subscriber would
 //! see a malformed track, §"Malformed Tracks" item 7: "an Object is received with a
-//! different Forwarding Preference than previously observed"). The record keeps the highest
-//! `Config::max_track_check_entries` locations; older ones are forgotten, so the check is
-//! exact for recent objects and best effort beyond.
+//! different Forwarding Preference than previously observed"). The record keeps the latest
+//! `Config::max_track_check_entries` objects written; older ones are forgotten, so the
+//! check is exact for recent objects and best effort beyond.
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 
 use crate::error::CommandError;
 
@@ -24,28 +24,39 @@ pub(crate) enum Preference {
     Datagram,
 }
 
-/// The preference of the recent objects of one subscription.
+/// The preference of the recent objects of one subscription: the latest written objects in
+/// write order. A subscription that has used only one preference cannot conflict, so the
+/// per-object cost is a push onto this ring (no allocation once it is full); the ring is
+/// searched only when an object goes the other way than some earlier one.
 #[derive(Debug, Default)]
 pub(crate) struct ForwardingRecord {
-    sent: BTreeMap<(u64, u64), Preference>,
+    sent: VecDeque<(u64, u64, Preference)>,
+    used_subgroup: bool,
+    used_datagram: bool,
 }
 
 impl ForwardingRecord {
     /// Refuses object (group, object) sent as `how` when it was sent the other way.
     pub(crate) fn check(&self, group: u64, object: u64, how: Preference) -> Result<(), CommandError> {
-        match self.sent.get(&(group, object)) {
-            Some(p) if *p != how => Err(CommandError::ForwardingPreference { group, object }),
-            _ => Ok(()),
+        let other_used = match how {
+            Preference::Subgroup => self.used_datagram,
+            Preference::Datagram => self.used_subgroup,
+        };
+        if other_used && self.sent.iter().any(|&(g, o, p)| g == group && o == object && p != how) {
+            return Err(CommandError::ForwardingPreference { group, object });
         }
+        Ok(())
     }
 
     /// Records that (group, object) was sent as `how`, keeping at most `bound` entries.
     pub(crate) fn record(&mut self, group: u64, object: u64, how: Preference, bound: usize) {
-        self.sent.insert((group, object), how);
-        while self.sent.len() > bound.max(1) {
-            if self.sent.pop_first().is_none() {
-                break;
-            }
+        match how {
+            Preference::Subgroup => self.used_subgroup = true,
+            Preference::Datagram => self.used_datagram = true,
         }
+        if self.sent.len() >= bound.max(1) {
+            self.sent.pop_front();
+        }
+        self.sent.push_back((group, object, how));
     }
 }
