@@ -125,6 +125,7 @@ impl LiteEngine {
             publisher_priority: None,
             properties: Bytes::new(),
             timestamp: Some(d.timestamp),
+            properties_present: false,
         };
         shared.event(Event::Object { request, info, payload: Payload::One(d.payload) });
     }

@@ -147,6 +147,7 @@ impl FrameReader {
             publisher_priority: None,
             properties: Bytes::new(),
             timestamp,
+            properties_present: false,
         };
         self.next_object = self.next_object.saturating_add(1);
         self.timestamp = timestamp.unwrap_or(self.timestamp);

@@ -388,6 +388,7 @@ impl MoqtEngine {
             publisher_priority: d.publisher_priority,
             properties: d.properties.raw().clone(),
             timestamp: None,
+            properties_present: !d.properties.is_empty(),
         };
         shared.event(Event::Object { request: handle, info, payload: payload.into() });
     }
@@ -473,7 +474,8 @@ impl MoqtEngine {
                 Some(e) => e.encode_header(buf, &header)?,
                 None => {
                     let mut h = out.header;
-                    h.properties_present = !object.properties.is_empty();
+                    h.properties_present =
+                        object.properties_present == Some(true) || !object.properties.is_empty();
                     h.first_object = object.first_in_subgroup.unwrap_or(object.object == 0);
                     h.encode(buf, version)?;
                     let mut e = SubgroupObjectEncoder::new(&h, version);
@@ -706,6 +708,7 @@ pub(super) fn deliver_subgroup(
             publisher_priority: header_priority,
             properties,
             timestamp: None,
+            properties_present: sg.header.properties_present,
         };
         shared.event(Event::Object { request: handle, info, payload });
     }
