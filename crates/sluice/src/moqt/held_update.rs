@@ -93,7 +93,7 @@ impl MoqtEngine {
             }
             _ => Parameters::new(),
         };
-        Ok(self.encode(&RequestOk { parameters, track_properties: Properties::empty() })?)
+        self.encode(&RequestOk { parameters, track_properties: Properties::empty() })
     }
 
     /// The held update of a request we serve, checked answerable: (kind, phase, count).
