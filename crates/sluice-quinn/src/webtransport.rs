@@ -260,7 +260,11 @@ impl Connection {
                 }
                 WtOutput::Ready { protocol, .. } => {
                     match protocol.as_deref().and_then(|p| Version::from_alpn(p.as_bytes())) {
-                        Some(version) => self.input(now, Input::Connected { version }),
+                        Some(version) => {
+                            // PATH / AUTHORITY travel in the CONNECT request (§10.3.1).
+                            self.session().set_webtransport(true);
+                            self.input(now, Input::Connected { version })
+                        }
                         None => {
                             let reason = "no MoQ version negotiated over WebTransport";
                             self.wt_close(now, u64::from(crate::connection::NO_VERSION_CLOSE_CODE), reason);

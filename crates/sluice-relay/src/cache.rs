@@ -199,6 +199,7 @@ mod tests {
             publisher_priority: None,
             properties: Bytes::new(),
             timestamp: None,
+            properties_present: false,
         }
     }
 

@@ -278,7 +278,11 @@ impl Downstream {
                     write.timestamp = Some(info.timestamp.unwrap_or(ctx.now.as_micros() / 1000));
                 }
             }
-            Family::Moqt => write.properties = info.properties.clone(),
+            Family::Moqt => {
+                write.properties = info.properties.clone();
+                // The upstream stream's header type: later objects may carry properties.
+                write.properties_present = Some(info.properties_present);
+            }
         }
         match session.write_object(open.stream, write) {
             Ok(()) => {

@@ -67,6 +67,13 @@ pub struct Config {
     /// [`crate::Session::reject`]), so it can check the subscriber's authorization first
     /// (draft-18 §10.19, §10.21). `false` (default): the engine accepts them at once.
     pub hold_namespace_subscriptions: bool,
+    /// MOQT publisher: hold a peer's REQUEST_UPDATE of a subscription we publish or of a
+    /// FETCH we serve until the application answers ([`crate::Event::IncomingRequestUpdate`],
+    /// then [`crate::Session::accept_update`] or [`crate::Session::reject_update`]), so it can
+    /// refuse one: the subscription then ends with PUBLISH_DONE UPDATE_FAILED, the fetch's
+    /// data stream is reset (draft-18 §10.6 "Updating Subscriptions"). `false` (default):
+    /// every well-formed update is accepted at once ([`crate::Event::SubscribeUpdated`]).
+    pub hold_request_updates: bool,
     /// MOQT: the session runs over WebTransport (set by the adapter). PATH and AUTHORITY are
     /// then never sent, and receiving either closes the session with INVALID_PATH /
     /// INVALID_AUTHORITY (draft-18 §10.3.1).
@@ -102,6 +109,7 @@ impl Default for Config {
             authority: None,
             max_track_check_entries: 256,
             hold_namespace_subscriptions: false,
+            hold_request_updates: false,
             webtransport: false,
             accepted_paths: None,
             accepted_authorities: None,

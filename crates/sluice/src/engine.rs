@@ -167,6 +167,14 @@ pub struct ObjectWrite {
     /// precede it); a publisher whose subgroup starts at another id says `Some(true)`, a
     /// relay that knows it starts mid-subgroup `Some(false)`. lite has no such bit.
     pub first_in_subgroup: Option<bool>,
+    /// MOQT: read from the first object written on a subgroup stream: `Some(true)` gives
+    /// the stream a SUBGROUP_HEADER type whose objects all carry a properties field, so
+    /// later objects may have properties even when this one has none (a relay mirrors
+    /// the upstream stream's type from `ObjectInfo::properties_present`). `None` or
+    /// `Some(false)`: the type says so only when this first object has properties; a
+    /// later object with properties on a stream typed without them is then refused
+    /// (`CommandError::Encode`). Datagrams and fetches ignore it.
+    pub properties_present: Option<bool>,
     /// MOQT: when the object's first payload byte was received from upstream or produced
     /// by the application: the start of its OBJECT_DELIVERY_TIMEOUT (draft-18 §"Delivery
     /// Timeouts and Data Reliability"). `None`: now (the time of the session's latest
@@ -188,6 +196,7 @@ impl ObjectWrite {
             timestamp: None,
             status: crate::model::ObjectStatus::Normal,
             first_in_subgroup: None,
+            properties_present: None,
             first_byte_at: None,
         }
     }
@@ -466,5 +475,23 @@ pub trait Engine: std::fmt::Debug {
     fn accept_discovery(&mut self, shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError> {
         let _ = (shared, request);
         Err(CommandError::InvalidState("accept_discovery answers a held MOQT namespace subscription"))
+    }
+
+    /// Accepts the peer's held REQUEST_UPDATEs of `request` (MOQT only).
+    fn accept_update(&mut self, shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError> {
+        let _ = (shared, request);
+        Err(CommandError::InvalidState("accept_update answers a held MOQT REQUEST_UPDATE"))
+    }
+
+    /// Refuses the peer's held REQUEST_UPDATEs of `request` (MOQT only).
+    fn reject_update(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        code: u64,
+        reason: &str,
+    ) -> Result<(), CommandError> {
+        let _ = (shared, request, code, reason);
+        Err(CommandError::InvalidState("reject_update answers a held MOQT REQUEST_UPDATE"))
     }
 }

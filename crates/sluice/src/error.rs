@@ -43,4 +43,15 @@ pub enum CommandError {
     /// Reliability"), and further writes to it fail with `UnknownStream`.
     #[error("the object's delivery timeout ran out: not sent")]
     DeliveryTimeout,
+    /// MOQT: this object of the subscription was already sent the other way (on a
+    /// subgroup stream vs. as a datagram). An object's Object Forwarding Preference is
+    /// fixed, and a subscription must send it accordingly (draft-18 §"Object Header"). Nothing
+    /// was sent.
+    #[error("object {group}/{object} was already sent with the other forwarding preference")]
+    ForwardingPreference {
+        /// The object's group.
+        group: u64,
+        /// The object id.
+        object: u64,
+    },
 }

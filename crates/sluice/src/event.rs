@@ -216,6 +216,17 @@ pub enum Event {
         /// The new options.
         options: SubscribeOptions,
     },
+    /// The subscriber asks to change a subscription we publish, or the priority of a fetch
+    /// we serve (MOQT REQUEST_UPDATE). Reported only with `Config::hold_request_updates`:
+    /// answer with [`crate::Session::accept_update`] or [`crate::Session::reject_update`].
+    /// Updates that arrive before the answer are coalesced: each is reported with the
+    /// options all of them together give, and one answer covers them all.
+    IncomingRequestUpdate {
+        /// The subscription or fetch.
+        request: RequestHandle,
+        /// Its options once the update applies (a fetch: only `priority` matters).
+        options: SubscribeOptions,
+    },
     /// A group stream we opened for a subscription was reset because the group expired
     /// (moq-lite max latency: a newer group exists and this one is too old). Writes to
     /// `stream` now fail with `UnknownStream`; the subscription goes on.

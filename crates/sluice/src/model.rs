@@ -185,6 +185,12 @@ pub struct ObjectInfo {
     pub properties: Bytes,
     /// lite-05 frame timestamp in the track's timescale (MOQT: `None`).
     pub timestamp: Option<u64>,
+    /// MOQT: the object came with a properties field: on a subgroup stream, the
+    /// SUBGROUP_HEADER type said every object of the stream carries one (even an empty
+    /// one); in a datagram or fetch, the object had properties. A relay passes it on as
+    /// `ObjectWrite::properties_present`, so a stream whose first object has none still
+    /// takes later objects that have some. lite: false.
+    pub properties_present: bool,
 }
 
 /// Where a rejected request may be retried (MOQT REQUEST_ERROR REDIRECT).

@@ -48,6 +48,16 @@ impl Session {
         self.version
     }
 
+    /// Tells the session it runs over WebTransport (`Config::webtransport`): MOQT then
+    /// sends no PATH / AUTHORITY and refuses a peer's (draft-18 §10.3.1). An adapter that
+    /// learns the transport only after creating the session calls it before
+    /// [`Input::Connected`]; afterwards the SETUP is out and it changes nothing.
+    pub fn set_webtransport(&mut self, webtransport: bool) {
+        if self.engine.is_none() {
+            self.shared.config.webtransport = webtransport;
+        }
+    }
+
     /// This session's role.
     pub fn role(&self) -> Role {
         self.shared.role
@@ -232,6 +242,27 @@ impl Session {
     pub fn accept_discovery(&mut self, request: RequestHandle) -> Result<(), CommandError> {
         let (e, s) = self.engine()?;
         e.accept_discovery(s, request)
+    }
+
+    /// Accepts the peer's REQUEST_UPDATEs held for the application
+    /// (`Config::hold_request_updates`, [`crate::Event::IncomingRequestUpdate`]): the new
+    /// options apply and each update gets its REQUEST_OK.
+    pub fn accept_update(&mut self, request: RequestHandle) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.accept_update(s, request)
+    }
+
+    /// Refuses the peer's held REQUEST_UPDATEs of an accepted request: REQUEST_ERROR with
+    /// `code` for each, then a subscription ends with PUBLISH_DONE UPDATE_FAILED and a
+    /// fetch has its data stream reset (draft-18 §10.6). The request is then gone.
+    pub fn reject_update(
+        &mut self,
+        request: RequestHandle,
+        code: u64,
+        reason: &str,
+    ) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.reject_update(s, request, code, reason)
     }
 
     /// Subscribes to a track.

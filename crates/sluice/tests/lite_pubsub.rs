@@ -33,6 +33,7 @@ fn object_info(v: LiteVersion, group: u64, object: u64, ts: u64) -> ObjectInfo {
         publisher_priority: None,
         properties: Bytes::new(),
         timestamp: (v == LiteVersion::Lite05).then_some(ts),
+        properties_present: false,
     }
 }
 

@@ -272,6 +272,8 @@ impl LiteEngine {
                 if self.version == LiteVersion::Lite04 {
                     return self.kill(shared, id, s, codes::PROTOCOL_VIOLATION, "repeated active announce");
                 }
+                // A re-announcement: its tracks' TRACK_INFO may have changed (lite-05 §Track).
+                self.track_infos.invalidate(&namespace);
             }
             AnnounceStatus::Active => {
                 if d.active.len() >= max {
@@ -283,9 +285,11 @@ impl LiteEngine {
                 }
                 d.hops.insert(path.clone(), hops);
                 d.active.insert(path);
+                self.track_infos.invalidate(&namespace);
                 shared.event(Event::NamespaceFound { request, namespace });
             }
             AnnounceStatus::Ended => {
+                self.track_infos.invalidate(&namespace);
                 d.hops.remove(&path);
                 if !d.active.remove(&path) {
                     return self.kill(

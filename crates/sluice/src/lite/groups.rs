@@ -45,6 +45,8 @@ impl LiteEngine {
             State::Group { request, group: group.sequence, since: self.now, frames: Default::default() };
         if let Some(sub) = self.subs_out.get_mut(&request) {
             sub.latest = Some(sub.latest.map_or(group.sequence, |l| l.max(group.sequence)));
+            // Data flows: `Subscribed` waits no longer for TRACK_INFO (see `track_info`).
+            super::track_info::release_subscribed_now(shared, request, sub);
         }
         self.expire_groups(shared);
         Flow::Continue
@@ -117,6 +119,9 @@ impl LiteEngine {
             }
         };
         let Some(request) = self.sub_ids.get(&d.subscribe_id).copied() else { return };
+        if let Some(sub) = self.subs_out.get_mut(&request) {
+            super::track_info::release_subscribed_now(shared, request, sub);
+        }
         let info = ObjectInfo {
             group: d.group,
             subgroup: 0,
@@ -125,6 +130,7 @@ impl LiteEngine {
             publisher_priority: None,
             properties: Bytes::new(),
             timestamp: Some(d.timestamp),
+            properties_present: false,
         };
         shared.event(Event::Object { request, info, payload: Payload::One(d.payload) });
     }

@@ -37,8 +37,9 @@
 //!   recommends); incoming Ordered always gives `Some(..)`.
 //! * `TrackInfo.largest` of `Event::Subscribed` carries the resolved start group of
 //!   SUBSCRIBE_OK (lite has no "largest"); for a latest-group subscription that *is* the
-//!   largest group. lite-05 SUBSCRIBE_OK has no publisher fields (they moved to TRACK_INFO),
-//!   so its other fields are defaults: ask `track_status` for them (see [`track`]).
+//!   largest group. lite-05 SUBSCRIBE_OK has no publisher fields (they moved to TRACK_INFO):
+//!   `Subscribed` takes them from the TRACK_INFO cache, or waits for a `track_status` of
+//!   the track in flight; otherwise they are defaults (see [`track_info`]).
 //! * Track info: MOQT's TRACK_STATUS flow is reused. `track_status` (lite-05) opens a Track
 //!   stream and ends in `Event::TrackStatus`; the peer's TRACK is
 //!   `Event::IncomingTrackStatus`, answered by `accept_subscribe` (TRACK_INFO) or `reject`.
@@ -84,8 +85,9 @@
 //! status objects are refused. Probe: we only answer (Report level, with the adapter's
 //! [`Input::PathEstimate`] values, when `Config::lite_probe` is set; otherwise Probe
 //! streams are reset with [`codes::UNSUPPORTED`] as level None requires); we never open a
-//! Probe stream and never pad (no Increase level). TRACK_INFO is not cached by the engine
-//! (the application owns re-requesting it on re-announcement). The subscriber side of
+//! Probe stream and never pad (no Increase level). TRACK_INFO is cached per session and
+//! dropped on re-announcement ([`track_info`]); the engine never opens a Track stream by
+//! itself. The subscriber side of
 //! expiry uses wall-clock age only. The GOAWAY timeout has no lite field and is ignored.
 //!
 //! # Terminal events
@@ -126,6 +128,7 @@ pub mod setup;
 pub mod streams;
 pub mod subscribe;
 pub mod track;
+pub mod track_info;
 
 use std::collections::BTreeMap;
 
@@ -191,6 +194,8 @@ pub struct LiteEngine {
     pub(crate) track_out: BTreeMap<RequestHandle, StreamId>,
     /// lite-05: the peer's Track-stream requests awaiting our answer → their stream.
     pub(crate) track_in: BTreeMap<RequestHandle, StreamId>,
+    /// lite-05: TRACK_INFO per track and our own lookups for subscriptions (see [`track_info`]).
+    pub(crate) track_infos: track_info::TrackInfos,
     /// The adapter's latest path estimate, reported on Probe streams.
     pub(crate) estimate: sluice_wire::lite::probe::Probe,
     /// The latest time the session told us (inputs and timers): commands carry no time,
@@ -223,6 +228,7 @@ impl LiteEngine {
             buffered: 0,
             track_out: BTreeMap::new(),
             track_in: BTreeMap::new(),
+            track_infos: track_info::TrackInfos::default(),
             estimate: sluice_wire::lite::probe::Probe { bitrate: 0, rtt: 0 },
             now: Time::ZERO,
         }
@@ -326,6 +332,7 @@ impl Engine for LiteEngine {
         self.fetch_in.clear();
         self.track_out.clear();
         self.track_in.clear();
+        self.track_infos.clear();
     }
 
     fn buffered_bytes(&self) -> usize {
@@ -347,6 +354,7 @@ impl Engine for LiteEngine {
             + self.fetch_in.len()
             + self.track_out.len()
             + self.track_in.len()
+            + self.track_infos.len()
     }
 
     fn announce(&mut self, shared: &mut Shared, namespace: Namespace) -> Result<RequestHandle, CommandError> {
@@ -476,6 +484,7 @@ impl Engine for LiteEngine {
             return Ok(());
         }
         if let Some(stream) = self.track_out.remove(&request) {
+            self.lookup_answered(shared, request, None);
             self.abort_stream(shared, stream, codes::CANCELLED);
             return Ok(());
         }

@@ -147,6 +147,7 @@ impl FrameReader {
             publisher_priority: None,
             properties: Bytes::new(),
             timestamp,
+            properties_present: false,
         };
         self.next_object = self.next_object.saturating_add(1);
         self.timestamp = timestamp.unwrap_or(self.timestamp);
@@ -505,8 +506,9 @@ impl LiteEngine {
             State::SubscribeIn { request: Some(request) } => self.subscriber_left(shared, request),
             State::Group { request, .. } => self.end_if_drained(shared, request),
             State::SubscribeOut { request } => {
-                if let Some(sub) = self.subs_out.remove(&request) {
+                if let Some(mut sub) = self.subs_out.remove(&request) {
                     self.sub_ids.remove(&sub.id);
+                    super::track_info::release_subscribed_now(shared, request, &mut sub);
                     if sub.subscribed {
                         shared.event(Event::SubscriptionEnded { request, reason });
                     } else {
@@ -528,6 +530,7 @@ impl LiteEngine {
                 self.track_in.remove(&request);
             }
             State::TrackOut { request: Some(request) } => {
+                self.lookup_answered(shared, request, None);
                 if self.track_out.remove(&request).is_some() {
                     shared.event(Event::TrackStatus { request, result: Err(reason) });
                 }

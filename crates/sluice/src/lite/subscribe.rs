@@ -79,6 +79,12 @@ pub(crate) struct SubOut {
     /// The publisher finished the Subscribe stream while Group streams of this subscription
     /// were still open: they are read to their end, then `SubscriptionEnded` is reported.
     pub draining: bool,
+    /// lite-05: the Track-stream lookup of the publisher fields this subscription waits for.
+    pub lookup: Option<RequestHandle>,
+    /// lite-05: the publisher fields (TRACK_INFO), once known.
+    pub publisher: Option<TrackInfo>,
+    /// lite-05: SUBSCRIBE_OK's start group while `Subscribed` waits for the lookup.
+    pub held_start: Option<u64>,
 }
 
 /// What the accepting publisher said.
@@ -199,6 +205,7 @@ impl LiteEngine {
             State::SubscribeOut { request },
         )?;
         self.next_subscribe_id = id.saturating_add(1);
+        let (publisher, lookup) = self.track_info_for(&track);
         self.subs_out.insert(
             request,
             SubOut {
@@ -211,6 +218,9 @@ impl LiteEngine {
                 latest: None,
                 expired: Default::default(),
                 draining: false,
+                lookup,
+                publisher,
+                held_start: None,
             },
         );
         self.sub_ids.insert(id, request);
@@ -534,9 +544,10 @@ impl LiteEngine {
         if !sub.draining || self.group_streams_open(request) {
             return;
         }
-        if let Some(sub) = self.subs_out.remove(&request) {
+        if let Some(mut sub) = self.subs_out.remove(&request) {
             self.sub_ids.remove(&sub.id);
             let reason = Reason { code: 0, text: "finished".to_owned() };
+            super::track_info::release_subscribed_now(shared, request, &mut sub);
             if sub.subscribed {
                 shared.event(Event::SubscriptionEnded { request, reason });
             } else {
@@ -583,11 +594,7 @@ impl LiteEngine {
                     return violation(shared, "a second SUBSCRIBE_OK");
                 }
                 sub.subscribed = true;
-                let info = TrackInfo {
-                    largest: Some(Location { group: ok.group, object: 0 }),
-                    ..TrackInfo::default()
-                };
-                shared.event(Event::Subscribed { request, info });
+                super::track_info::subscribe_ok(shared, request, sub, ok.group);
             }
             SubscribeResponse::End(end) => sub.end = Some(end.group),
             SubscribeResponse::Drop(d)

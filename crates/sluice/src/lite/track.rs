@@ -68,6 +68,7 @@ impl LiteEngine {
         let state = State::TrackOut { request: Some(request) };
         let stream = self.open_bidi(shared, BidiStreamType::Track, bytes, CONTROL, state)?;
         self.track_out.insert(request, stream);
+        self.track_infos.lookups.insert(request, track);
         Ok(request)
     }
 
@@ -136,9 +137,6 @@ impl LiteEngine {
             Step::Bad(v) => return bad(shared, "TRACK_INFO", &v),
         };
         s.state = State::TrackOut { request: None };
-        if self.track_out.remove(&request).is_none() {
-            return Flow::Continue;
-        }
         let info = TrackInfo {
             publisher_priority: from_lite(msg.priority),
             group_order: if msg.ordered { GroupOrder::Ascending } else { GroupOrder::Descending },
@@ -146,6 +144,10 @@ impl LiteEngine {
             max_latency_ms: msg.max_latency,
             timescale: msg.timescale.get(),
         };
+        self.lookup_answered(shared, request, Some(info.clone()));
+        if self.track_out.remove(&request).is_none() {
+            return Flow::Continue;
+        }
         shared.event(Event::TrackStatus { request, result: Ok(info) });
         Flow::Continue
     }

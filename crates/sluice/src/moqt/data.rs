@@ -43,6 +43,7 @@ use sluice_wire::moqt::subgroup::{
 use sluice_wire::{Decode, Encode};
 
 use super::MoqtEngine;
+use super::forwarding::Preference;
 use super::malformed::Seen;
 use super::priority::data_order;
 use super::requests::{decode_buffered, peek_buffered};
@@ -387,6 +388,7 @@ impl MoqtEngine {
             publisher_priority: d.publisher_priority,
             properties: d.properties.raw().clone(),
             timestamp: None,
+            properties_present: !d.properties.is_empty(),
         };
         shared.event(Event::Object { request: handle, info, payload: payload.into() });
     }
@@ -443,6 +445,11 @@ impl MoqtEngine {
         object: ObjectWrite,
     ) -> Result<(), CommandError> {
         let version = self.version;
+        let out = self.data_out.get(&stream).ok_or(CommandError::UnknownStream(stream))?;
+        let group = out.header.group_id;
+        if let Some(r) = self.requests.get(&out.request) {
+            r.forwarding.check(group, object.object, Preference::Subgroup)?;
+        }
         let properties = super::object_props::object_properties(&object.properties)?;
         if object.first_byte_at.is_some() {
             let out = self.data_out.get(&stream).ok_or(CommandError::UnknownStream(stream))?;
@@ -467,7 +474,8 @@ impl MoqtEngine {
                 Some(e) => e.encode_header(buf, &header)?,
                 None => {
                     let mut h = out.header;
-                    h.properties_present = !object.properties.is_empty();
+                    h.properties_present =
+                        object.properties_present == Some(true) || !object.properties.is_empty();
                     h.first_object = object.first_in_subgroup.unwrap_or(object.object == 0);
                     h.encode(buf, version)?;
                     let mut e = SubgroupObjectEncoder::new(&h, version);
@@ -482,7 +490,9 @@ impl MoqtEngine {
         // One request lookup for the track's Largest Location and the delivery timer.
         let mut r = self.requests.get_mut(&out.request);
         if let Some(r) = r.as_deref_mut() {
-            raise_largest(r, out.header.group_id, object.object);
+            raise_largest(r, group, object.object);
+            let bound = shared.config.max_track_check_entries;
+            r.forwarding.record(group, object.object, Preference::Subgroup, bound);
         }
         let first_props = first.then_some(&header.properties);
         Self::timing_object_written(self.now, r.as_deref(), out, first_props, object.first_byte_at);
@@ -553,6 +563,9 @@ impl MoqtEngine {
         object: ObjectWrite,
     ) -> Result<(), CommandError> {
         let (alias, ..) = self.publishing(request)?;
+        if let Some(r) = self.requests.get(&request) {
+            r.forwarding.check(group, object.object, Preference::Datagram)?;
+        }
         if self.expired(object.first_byte_at, self.datagram_timeout_ms(request)) {
             // Expired before it could be handed to the transport: dropped (§"Delivery
             // Timeouts and Data Reliability").
@@ -577,6 +590,10 @@ impl MoqtEngine {
         d.encode(&mut buf, self.version)?;
         shared.push(Output::Datagram(Bytes::from(buf)));
         self.note_published(request, group, object.object);
+        if let Some(r) = self.requests.get_mut(&request) {
+            let bound = shared.config.max_track_check_entries;
+            r.forwarding.record(group, object.object, Preference::Datagram, bound);
+        }
         Ok(())
     }
 
@@ -691,6 +708,7 @@ pub(super) fn deliver_subgroup(
             publisher_priority: header_priority,
             properties,
             timestamp: None,
+            properties_present: sg.header.properties_present,
         };
         shared.event(Event::Object { request: handle, info, payload });
     }

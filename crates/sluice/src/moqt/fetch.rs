@@ -574,6 +574,7 @@ impl MoqtEngine {
                 publisher_priority: Some(h.publisher_priority),
                 properties: h.properties.raw().clone(),
                 timestamp: None,
+                properties_present: !h.properties.is_empty(),
             };
             shared.event(Event::Object { request: handle, info, payload });
         }

@@ -57,10 +57,13 @@ mod auth;
 mod control;
 mod data;
 mod fetch;
+mod forwarding;
+mod held_update;
 mod malformed;
 mod namespace;
 mod object_props;
 mod priority;
+mod published;
 mod requests;
 mod reserved;
 mod state;
@@ -141,6 +144,9 @@ pub struct MoqtEngine {
     /// when it passes `max_session_buffer` (see `handle_data`), so the session limit is
     /// checked without summing every stream per chunk.
     buffered_bound: usize,
+    /// The largest Location written per track by ended requests (LARGEST_OBJECT); bounded
+    /// by pruning (see `published`), so not counted in `table_sizes`.
+    published: published::Published,
 }
 
 impl MoqtEngine {
@@ -172,6 +178,7 @@ impl MoqtEngine {
             sent_tokens: auth::SentTokens::default(),
             peer_token_cache: 0,
             buffered_bound: 0,
+            published: published::Published::default(),
         }
     }
 
@@ -524,6 +531,7 @@ impl Engine for MoqtEngine {
         self.presented.clear();
         self.sent_tokens.clear();
         self.buffered_bound = 0;
+        self.published.clear();
     }
 
     fn buffered_bytes(&self) -> usize {
@@ -766,5 +774,17 @@ impl Engine for MoqtEngine {
     }
     fn accept_discovery(&mut self, shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError> {
         self.cmd_accept_discovery(shared, request)
+    }
+    fn accept_update(&mut self, shared: &mut Shared, request: RequestHandle) -> Result<(), CommandError> {
+        self.cmd_accept_update(shared, request)
+    }
+    fn reject_update(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        code: u64,
+        reason: &str,
+    ) -> Result<(), CommandError> {
+        self.cmd_reject_update(shared, request, code, reason)
     }
 }

@@ -237,6 +237,15 @@ impl MoqtEngine {
     /// `Discard` until the peer finishes its half, so late bytes are ignored).
     pub(super) fn forget(&mut self, shared: &mut Shared, handle: RequestHandle) {
         let Some(req) = self.requests.remove(&handle) else { return };
+        if req.we_publish()
+            && let Some(l) = req.info.largest
+        {
+            self.published.note(&req.track, l);
+            let requests = &self.requests;
+            self.published.prune(shared.config.max_subscriptions.saturating_mul(2), |t| {
+                requests.values().any(|r| r.track == *t)
+            });
+        }
         self.sent_tokens.request_gone(req.stream);
         self.by_stream.remove(&req.stream);
         self.by_wire_id.remove(&(req.outbound, req.wire_id));

@@ -235,6 +235,11 @@ pub(crate) struct Request {
     /// Our SUBSCRIBE_NAMESPACE: the namespaces the peer reported with NAMESPACE and has
     /// not yet withdrawn (at most `Config::max_discovered_namespaces`).
     pub found: std::collections::HashSet<Namespace>,
+    /// A subscription we publish: how its recent objects were sent (subgroup / datagram).
+    pub forwarding: super::forwarding::ForwardingRecord,
+    /// A subscription we publish / fetch we serve: the peer's updates waiting for the
+    /// application (`Config::hold_request_updates`).
+    pub held_update: Option<super::held_update::HeldUpdate>,
 }
 
 /// A buffered Joining Fetch (draft-18 §10.12.2): the peer SUBSCRIBE it names, not yet
@@ -272,6 +277,8 @@ impl Request {
             joining: None,
             fetch_start: None,
             found: std::collections::HashSet::new(),
+            forwarding: super::forwarding::ForwardingRecord::default(),
+            held_update: None,
         }
     }
 

@@ -194,7 +194,7 @@ pub(super) fn track_info(params: &Parameters, props: &Properties) -> TrackInfo {
     info
 }
 
-fn largest_param(info: &TrackInfo) -> Vec<Parameter> {
+pub(super) fn largest_param(info: &TrackInfo) -> Vec<Parameter> {
     info.largest.map(|l| Parameter::LargestObject(wire_loc(l))).into_iter().collect()
 }
 
@@ -278,6 +278,7 @@ impl MoqtEngine {
             return Err(CommandError::InvalidState("already answered"));
         }
         let (stream, kind) = (req.stream, req.kind);
+        let info = self.with_published_largest(&req.track, info);
         if kind == Kind::TrackStatus {
             let msg = RequestOk {
                 parameters: Parameters(largest_param(&info)),
@@ -357,6 +358,7 @@ impl MoqtEngine {
         }
         let wire_id = self.next_request_id;
         let alias = self.next_alias;
+        let info = self.with_published_largest(&track, info);
         let mut params = vec![Parameter::Forward(true)];
         params.extend(largest_param(&info));
         let checked = self.staged_tokens(shared, None)?;
@@ -593,6 +595,9 @@ impl MoqtEngine {
                     return self.fail_violation(shared, &v);
                 }
                 self.present_tokens(shared, handle);
+                if self.hold_update(shared, handle, &u.parameters) {
+                    return;
+                }
                 let options = match self.requests.get_mut(&handle) {
                     Some(r) => {
                         let order = r.options.group_order;
@@ -605,8 +610,7 @@ impl MoqtEngine {
                     }
                     None => return,
                 };
-                let ok = RequestOk { parameters: Parameters::new(), track_properties: Properties::empty() };
-                if let Ok(bytes) = self.encode(&ok) {
+                if let Ok(bytes) = self.update_ok(handle) {
                     self.send_on(shared, stream, bytes, false);
                 }
                 self.reprioritize(shared, handle);

@@ -67,6 +67,7 @@ impl MoqtEngine {
         }
         self.present_tokens(shared, handle);
         match kind {
+            Kind::Fetch if self.hold_update(shared, handle, &u.parameters) => {}
             Kind::Fetch => {
                 let priority = u.parameters.iter().find_map(|p| match p {
                     Parameter::SubscriberPriority(x) => Some(*x),
