@@ -13,7 +13,7 @@ use sluice::{
 mod fetch;
 mod push;
 mod status;
-mod switchover;
+pub(crate) mod switchover;
 mod track_push;
 mod update;
 
@@ -108,6 +108,8 @@ pub struct Relay {
     fetch_down: BTreeMap<(SessionId, RequestHandle), (SessionId, RequestHandle)>,
     /// Forwarded track statuses: upstream (session, request) → downstream.
     statuses: BTreeMap<(SessionId, RequestHandle), (SessionId, RequestHandle)>,
+    /// SUBSCRIBE_TRACKS sent upstream, by (upstream session, our request there).
+    discovery_forwards: BTreeMap<(SessionId, RequestHandle), track_push::ForwardedDiscovery>,
     /// The latest time the caller gave.
     now: Time,
     stats: RelayStats,
@@ -128,6 +130,7 @@ impl Relay {
             fetches: BTreeMap::new(),
             fetch_down: BTreeMap::new(),
             statuses: BTreeMap::new(),
+            discovery_forwards: BTreeMap::new(),
             now: Time::ZERO,
             stats: RelayStats::default(),
         }
@@ -163,6 +166,7 @@ impl Relay {
         }
         self.fetches_of_gone_session(id, sessions);
         self.statuses_of_gone_session(id, sessions);
+        self.discoveries_of_gone_session(id, sessions);
     }
 
     /// Marks session `id` congested (its transport send buffers are above the caller's
@@ -338,6 +342,7 @@ impl Relay {
                 self.withdraw(sessions);
             }
             Event::DiscoveryEnded { request, .. } => {
+                self.forwarded_discovery_ended(id, request);
                 self.routes.remove_where(|_, o| o.session == id && o.request == request);
                 self.withdraw(sessions);
                 if let Some(p) = self.peers.get_mut(&id)
@@ -402,9 +407,7 @@ impl Relay {
                 self.on_track_discovery(id, request, prefix, forward, sessions)
             }
             Event::IncomingTrackDiscoveryEnded { request } => {
-                if let Some(p) = self.peers.get_mut(&id) {
-                    p.track_discoveries.remove(&request);
-                }
+                self.on_track_discovery_ended(id, request, sessions)
             }
             Event::PublishAccepted { request, options } => {
                 self.on_publish_accepted(now, id, request, options, sessions)
@@ -489,6 +492,7 @@ impl Relay {
             }
         }
         self.take_over(&namespace, sessions);
+        self.forward_discoveries_to(origin.session, &namespace, sessions);
         let (ready, still): (Vec<Waiting>, Vec<Waiting>) = std::mem::take(&mut self.waiting)
             .into_iter()
             .partition(|w| w.track.namespace.starts_with(&namespace) && w.session != origin.session);
@@ -530,6 +534,10 @@ impl Relay {
         sessions: &mut impl Sessions,
     ) {
         let family = self.family(id);
+        if family == Family::Moqt && self.already_subscribed(id, &track) {
+            self.refuse_duplicate(id, request, sessions);
+            return;
+        }
         let needs_timestamp = matches!(
             self.peers.get(&id).and_then(|p| p.version),
             Some(Version::Lite(sluice::LiteVersion::Lite05))
@@ -632,7 +640,7 @@ impl Relay {
                 publisher,
                 upstream,
                 upstream_options,
-                resume_from: None,
+                switch: Default::default(),
                 pushed: false,
                 info: None,
                 subscribers: vec![downstream],
@@ -777,11 +785,12 @@ impl Relay {
         let limits = self.limits();
         let max_open = self.config.max_open_streams_per_subscriber;
         let Some(t) = self.tracks.get_mut(name) else { return };
-        if t.resume_from.is_some_and(|g| info.group < g) {
+        if !t.switch.forwards(&info) {
             // A new publisher after a switchover resending what was already forwarded.
             self.stats.late_objects_dropped += 1;
             return;
         }
+        t.switch.seen(&info);
         // The payload is forwarded (and cached) as the chunks it arrived in: no copy.
         if info.status == sluice::ObjectStatus::Normal {
             // Largest Object counts objects with content, as the cache does: an End of
@@ -820,6 +829,11 @@ impl Relay {
     ) {
         let Some(name) = self.by_upstream.get(&(id, request)) else { return };
         let Some(t) = self.tracks.get_mut(name) else { return };
+        if !t.switch.forwards_end(group, subgroup) {
+            // The new publisher ending a stream of a group cut at the switchover.
+            return;
+        }
+        t.switch.ended(group, subgroup);
         t.cache.subgroup_ended(group, subgroup);
         for d in t.subscribers.iter_mut().filter(|d| d.accepted) {
             let Some(session) = sessions.session(d.session) else { continue };

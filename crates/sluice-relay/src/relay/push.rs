@@ -33,6 +33,12 @@ impl Relay {
         sessions: &mut impl Sessions,
     ) {
         let family = self.family(id);
+        if self.tracks.get(&track).is_some_and(|t| t.publisher == id) {
+            // We subscribed to it on this session already: a second subscription with the
+            // same role (draft-18 §"Subscriptions").
+            self.refuse_duplicate(id, request, sessions);
+            return;
+        }
         if self.tracks.contains_key(&track) {
             if let Some(s) = sessions.session(id) {
                 let _ = s.reject(request, RequestErrorCode::UNINTERESTED.0, "track already relayed");
@@ -62,7 +68,7 @@ impl Relay {
                 publisher: id,
                 upstream: request,
                 upstream_options: options,
-                resume_from: None,
+                switch: Default::default(),
                 pushed: true,
                 info: Some(info),
                 subscribers: Vec::new(),
