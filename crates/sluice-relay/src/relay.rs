@@ -35,6 +35,9 @@ struct Peer {
     bytes_written: u64,
     /// The peer sent GOAWAY: it is leaving, so its tracks move to another publisher.
     going_away: bool,
+    /// The remote relay this session leads to, as the caller said
+    /// ([`Relay::set_neighbour`]).
+    neighbour: Option<u64>,
     /// The peer's SUBSCRIBE_TRACKS requests: namespace prefix and forward state.
     track_discoveries: BTreeMap<RequestHandle, track_push::TrackDiscovery>,
 }
@@ -167,6 +170,28 @@ impl Relay {
         self.fetches_of_gone_session(id, sessions);
         self.statuses_of_gone_session(id, sessions);
         self.discoveries_of_gone_session(id, sessions);
+    }
+
+    /// Ties session `id` to remote relay `neighbour` (a key of the caller's choosing: the
+    /// peer relay's address or authenticated name). Sessions with the same key lead to the
+    /// same relay, and split horizon treats them as one: a namespace learned on any of
+    /// them is not announced back on any of them, and is withdrawn from them when only
+    /// they publish it; subscriptions and SUBSCRIBE_TRACKS from one are not routed to
+    /// another. Needed for two relays peered over more than one MOQT session (each
+    /// dialing the other): MOQT carries no hop list, so without it a withdrawn namespace
+    /// stays alive between them until a session closes. Call it before the session's
+    /// first event.
+    pub fn set_neighbour(&mut self, id: SessionId, neighbour: u64) {
+        if let Some(p) = self.peers.get_mut(&id) {
+            p.neighbour = Some(neighbour);
+        }
+    }
+
+    /// True when sessions `a` and `b` lead to the same peer: the same session, or tied to
+    /// the same remote relay ([`Relay::set_neighbour`]).
+    fn same_neighbour(&self, a: SessionId, b: SessionId) -> bool {
+        let key = |s: SessionId| self.peers.get(&s).and_then(|p| p.neighbour);
+        a == b || key(a).is_some_and(|k| key(b) == Some(k))
     }
 
     /// Marks session `id` congested (its transport send buffers are above the caller's
@@ -432,7 +457,7 @@ impl Relay {
         let known: Vec<Namespace> = self
             .routes
             .namespaces()
-            .filter(|(_, origins)| origins.iter().all(|o| o.session != id))
+            .filter(|(_, origins)| origins.iter().all(|o| !self.same_neighbour(o.session, id)))
             .map(|(ns, _)| ns.clone())
             .collect();
         for ns in known {
@@ -478,11 +503,13 @@ impl Relay {
     /// A publisher registered `namespace`: advertise it if new, and route the subscriptions
     /// that were waiting for it.
     fn register(&mut self, now: Time, namespace: Namespace, origin: Origin, sessions: &mut impl Sessions) {
+        // Announced once, when new: announcing it again when a second publisher (maybe
+        // an echo from another relay) registers it is how a loop of relays would keep it.
         if self.routes.add(namespace.clone(), origin) {
             let targets: Vec<SessionId> = self
                 .peers
                 .iter()
-                .filter(|(id, p)| **id != origin.session && p.version.is_some())
+                .filter(|(id, p)| !self.same_neighbour(**id, origin.session) && p.version.is_some())
                 .map(|(id, _)| *id)
                 .collect();
             for id in targets {
@@ -513,7 +540,7 @@ impl Relay {
             .routes
             .advertised
             .iter()
-            .filter(|((s, ns), _)| !self.routes.published_besides(ns, *s))
+            .filter(|((s, ns), _)| !self.routes.published_by(ns, |o| !self.same_neighbour(o, *s)))
             .map(|(k, h)| (k.clone(), *h))
             .collect();
         for (key, h) in stale {

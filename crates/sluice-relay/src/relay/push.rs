@@ -9,7 +9,9 @@
 //! * It lives until the publisher ends it (PUBLISH_DONE, carried downstream with the
 //!   mapped code) or its session goes; the last downstream subscriber leaving does not
 //!   end it (the relay never asked for it), and the upstream forward state stays 1.
-//! * A PUBLISH of a track the relay already relays from another publisher is refused with
+//! * A PUBLISH of a track the relay already subscribes to on that same session is a second
+//!   subscription with the same role: refused with DUPLICATE_SUBSCRIPTION (0x19, draft-18
+//!   §"Subscriptions"). One the relay relays from another publisher is refused with
 //!   UNINTERESTED (0x20); past [`crate::RelayConfig::max_tracks`] with EXCESSIVE_LOAD.
 //! * Sessions that sent SUBSCRIBE_TRACKS for its namespace get it PUBLISHed on
 //!   (`track_push.rs`), after the waiting subscriptions were served.

@@ -39,8 +39,8 @@ impl Relay {
     pub(super) fn pick_publisher(&self, namespace: &Namespace, subscriber: SessionId) -> Option<SessionId> {
         let going = |s: SessionId| self.peers.get(&s).is_some_and(|p| p.going_away);
         self.routes
-            .route(namespace, |s| s != subscriber && !going(s))
-            .or_else(|| self.routes.route(namespace, |s| s != subscriber))
+            .route(namespace, |s| !self.same_neighbour(s, subscriber) && !going(s))
+            .or_else(|| self.routes.route(namespace, |s| !self.same_neighbour(s, subscriber)))
     }
 
     /// Session `id` sent GOAWAY.

@@ -19,6 +19,20 @@
 //!   subscriber until the peer cancels it.
 //! * The SUBSCRIBE_TRACKS ending stops further PUBLISHes; existing ones stay (§"Cancelling
 //!   SUBSCRIBE_TRACKS": no further PUBLISH without knowing the client is interested).
+//! * Forwarded upstream (issue 4; draft-18 §"Subscribing to Namespaces": a subscriber may
+//!   send SUBSCRIBE_TRACKS to the publishers/relays it is connected to): to every draft-18
+//!   session, other than the asker's neighbour, that published a namespace overlapping the
+//!   prefix, now or when it announces one later. Aggregated per upstream session: a
+//!   prefix under one already asked there joins it; a wider one replaces the narrower
+//!   ones (cancelled first, their downstreams moved to it), since the peer refuses
+//!   overlapping prefixes with PREFIX_OVERLAP. The upstream request is cancelled when its
+//!   last downstream one ends; the PUBLISHes the upstream sends arrive as any PUBLISH
+//!   (`push.rs`) and are pushed on from there, once per session. moq-lite upstreams are
+//!   not asked (no push).
+//! * One subscription per track and session and role (draft-18 §"Subscriptions"): a
+//!   SUBSCRIBE from a MOQT session for a track it already has (PUBLISHed to it, pending or
+//!   accepted, subscribed, or waiting) is refused with DUPLICATE_SUBSCRIPTION, so objects
+//!   reach it once.
 //! * Lossy: the core's PUBLISH always says Forward=1, so a SUBSCRIBE_TRACKS with Forward=0
 //!   is honoured through the peer's PUBLISH_OK only (the relay records the forward state
 //!   and sends no objects to a Forward=0 PUBLISH_OK). Over the relay's subscriber limit
@@ -191,7 +205,7 @@ impl Relay {
             .namespaces()
             .filter(|(ns, _)| overlap(ns, prefix))
             .flat_map(|(_, origins)| origins.iter().map(|o| o.session))
-            .filter(|s| *s != id && only.is_none_or(|o| o == *s) && moqt(s))
+            .filter(|s| !self.same_neighbour(*s, id) && only.is_none_or(|o| o == *s) && moqt(s))
             .collect();
         let member = (id, request);
         for upstream in upstreams {
