@@ -179,8 +179,8 @@ impl Relay {
     /// they publish it; subscriptions and SUBSCRIBE_TRACKS from one are not routed to
     /// another. Needed for two relays peered over more than one MOQT session (each
     /// dialing the other): MOQT carries no hop list, so without it a withdrawn namespace
-    /// stays alive between them until a session closes. Call it before the session's
-    /// first event.
+    /// stays alive between them until a session closes. Call it right after
+    /// [`Relay::add_session`], before namespaces are routed over the session.
     pub fn set_neighbour(&mut self, id: SessionId, neighbour: u64) {
         if let Some(p) = self.peers.get_mut(&id) {
             p.neighbour = Some(neighbour);
@@ -245,6 +245,11 @@ impl Relay {
     /// Fetches and track statuses forwarded upstream and not yet answered.
     pub fn forwarded(&self) -> usize {
         self.forwarded_requests()
+    }
+
+    /// SUBSCRIBE_TRACKS the relay has open upstream for its downstream ones.
+    pub fn forwarded_track_discoveries(&self) -> usize {
+        self.discovery_forwards.len()
     }
 
     /// Subscriptions waiting for a publisher.

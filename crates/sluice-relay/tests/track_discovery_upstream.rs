@@ -99,6 +99,9 @@ fn cascade(announce_first: bool) {
     let track = TrackName::new(Namespace::from_fields(["live", "cam"]), "video");
     let push = mesh.peer(publisher).publish(track.clone(), TrackInfo::default()).unwrap();
     mesh.pump();
+    for r in 0..2 {
+        assert_eq!(mesh.relays[r].forwarded_track_discoveries(), 1, "{tag}: R{r} holds one");
+    }
     let mut pushed = Vec::new();
     for conn in [first, second] {
         let got = publishes(&mesh.events(conn));
@@ -126,6 +129,9 @@ fn cascade(announce_first: bool) {
     mesh.peer(second).cancel(second_discovery).unwrap();
     mesh.pump();
     assert_eq!(discoveries_ended(&mesh.events(publisher)), 1, "{tag}: ended after the last left");
+    for r in 0..2 {
+        assert_eq!(mesh.relays[r].forwarded_track_discoveries(), 0, "{tag}: R{r} holds none");
+    }
 }
 
 #[test]
@@ -165,6 +171,15 @@ fn a_wider_prefix_replaces_the_narrower_upstream_one() {
     for conn in [a, b] {
         assert_eq!(publishes(&node.events(conn)).len(), 1);
     }
+    // Their sessions closing ends the upstream one too.
+    assert_eq!(node.relay.forwarded_track_discoveries(), 1);
+    node.net.disconnect(a, 0, "bye");
+    node.pump();
+    assert_eq!(discoveries_ended(&node.events(publisher)), 0, "b still wants it");
+    node.net.disconnect(b, 0, "bye");
+    node.pump();
+    assert_eq!(discoveries_ended(&node.events(publisher)), 1);
+    assert_eq!(node.relay.forwarded_track_discoveries(), 0);
 }
 
 #[test]
