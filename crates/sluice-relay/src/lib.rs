@@ -113,17 +113,27 @@
 //! * Cascade: a relay's session to another relay is a session like any other (the caller
 //!   adds it with [`Relay::add_session`], client or server side); namespaces announced on
 //!   it are routed to it. Loops: a namespace is withdrawn from a session that is its only
-//!   remaining publisher (split horizon), and on moq-lite the relay carries each
+//!   remaining publisher (split horizon; sessions the caller ties to one remote relay with
+//!   [`Relay::set_neighbour`] count as one), and on moq-lite the relay carries each
 //!   namespace's hop path and ignores its own announce coming back
 //!   ([`RelayConfig::lite_hop_id`]).
 //! * Publisher switchover (`relay/switchover.rs`): a publisher saying GOAWAY, or whose
 //!   session dies, hands its live tracks to another publisher of the namespace (its
 //!   reconnection announcing again, or a second publisher) without the subscribers
-//!   resubscribing; with nobody to take over, MOQT subscribers get PUBLISH_DONE GOING_AWAY.
+//!   resubscribing; the group in progress goes on from the new publisher, its repeats
+//!   dropped, under draft-18's next-object rule (a downstream stream is continued only by
+//!   its next object, else reset and a new one opened); with nobody to take over, MOQT
+//!   subscribers get PUBLISH_DONE GOING_AWAY.
 //! * MOQT PUBLISH (`relay/push.rs`): a pushed track is relayed like a subscribed one.
 //! * SUBSCRIBE_TRACKS (`relay/track_push.rs`): a MOQT session asking for a prefix's tracks
 //!   gets every matching live track PUBLISHed to it, now and as tracks go live; each
-//!   accepted PUBLISH is a downstream subscription like a SUBSCRIBE.
+//!   accepted PUBLISH is a downstream subscription like a SUBSCRIBE. The request is
+//!   forwarded to the draft-18 sessions publishing an overlapping namespace (one upstream
+//!   SUBSCRIBE_TRACKS per upstream session covering every downstream prefix under it,
+//!   cancelled with its last downstream one), and the PUBLISHes they send back are pushed
+//!   on. A second subscription of one session to one track (a SUBSCRIBE for a track
+//!   PUBLISHed to it, or a PUBLISH of a track the relay subscribed to on that session) is
+//!   refused with DUPLICATE_SUBSCRIPTION (draft-18 §"Subscriptions").
 //! * Limits ([`RelayConfig`]): namespaces, tracks, subscribers per track, waiting
 //!   subscriptions, forwarded fetches and statuses, groups of a fetch forwarded to a lite
 //!   publisher, kept caches; past one a request is refused with EXCESSIVE_LOAD (lite: reset
@@ -175,21 +185,28 @@
 //! * SUBSCRIBE_TRACKS → PUBLISH: the core's PUBLISH always says Forward=1, so a
 //!   SUBSCRIBE_TRACKS with Forward=0 is honoured through the peer's PUBLISH_OK only; no
 //!   PUBLISH_BLOCKED is sent (over the per-track subscriber limit a track is simply not
-//!   pushed); a SUBSCRIBE_TRACKS is not forwarded upstream (the relay subscribes
-//!   upstream only for tracks someone asked for).
-//! * Switchover: the group in progress at the switch is cut short; the new publisher's
-//!   objects are forwarded from the next group on.
+//!   pushed). Upstream, SUBSCRIBE_TRACKS goes to draft-18 publishers only: moq-lite has no
+//!   push and announces broadcasts, not tracks, so a lite publisher's tracks reach a
+//!   SUBSCRIBE_TRACKS only once someone subscribed to them (they are then live and
+//!   pushed). The upstream request carries no FORWARD (the relay always takes the
+//!   objects). A track pushed in answer stays until its publisher ends it, even after the
+//!   SUBSCRIBE_TRACKS that asked for it ended (draft-18 §"Subscribing to Namespaces":
+//!   cancelling does not end the PUBLISHes made).
+//! * Switchover: past 64 subgroups in one group the relay stops tracking it, and the group
+//!   in progress at a switch is cut (reset) instead of continued; moq-lite subscribers
+//!   see no object ids, so a gap in a continued group is invisible to them.
 //! * MOQT has no hop list: two relays joined by two sessions (a two-relay loop) keep a
-//!   withdrawn namespace alive for each other until a session closes; rings of three or
-//!   more converge by split horizon.
+//!   withdrawn namespace alive for each other until a session closes unless the caller
+//!   ties the sessions to one neighbour ([`Relay::set_neighbour`]); rings of three or
+//!   more converge by split horizon. A namespace is announced once, when first
+//!   registered, and never re-announced after a split-horizon withdrawal (that is what
+//!   makes rings converge), so a second publisher behind a neighbour is not announced
+//!   back to it when the first one leaves.
 //!
 //! * FETCH fill, lite: a lite FETCH is one whole group with no FILL_TIMEOUT and no
 //!   End of Range marker: the default budget applies, and what did not come in time is
 //!   simply absent (frames renumbered). A lite group is partly cached only when the relay
 //!   joined the track mid-group.
-//!
-//! Not yet: forwarding a peer's SUBSCRIBE_TRACKS upstream (only tracks already live at
-//! the relay are pushed).
 //!
 //! # Where the core API made the relay work around it
 //!

@@ -13,7 +13,7 @@ use sluice::{
 mod fetch;
 mod push;
 mod status;
-mod switchover;
+pub(crate) mod switchover;
 mod track_push;
 mod update;
 
@@ -35,6 +35,9 @@ struct Peer {
     bytes_written: u64,
     /// The peer sent GOAWAY: it is leaving, so its tracks move to another publisher.
     going_away: bool,
+    /// The remote relay this session leads to, as the caller said
+    /// ([`Relay::set_neighbour`]).
+    neighbour: Option<u64>,
     /// The peer's SUBSCRIBE_TRACKS requests: namespace prefix and forward state.
     track_discoveries: BTreeMap<RequestHandle, track_push::TrackDiscovery>,
 }
@@ -108,6 +111,8 @@ pub struct Relay {
     fetch_down: BTreeMap<(SessionId, RequestHandle), (SessionId, RequestHandle)>,
     /// Forwarded track statuses: upstream (session, request) → downstream.
     statuses: BTreeMap<(SessionId, RequestHandle), (SessionId, RequestHandle)>,
+    /// SUBSCRIBE_TRACKS sent upstream, by (upstream session, our request there).
+    discovery_forwards: BTreeMap<(SessionId, RequestHandle), track_push::ForwardedDiscovery>,
     /// The latest time the caller gave.
     now: Time,
     stats: RelayStats,
@@ -128,6 +133,7 @@ impl Relay {
             fetches: BTreeMap::new(),
             fetch_down: BTreeMap::new(),
             statuses: BTreeMap::new(),
+            discovery_forwards: BTreeMap::new(),
             now: Time::ZERO,
             stats: RelayStats::default(),
         }
@@ -163,6 +169,29 @@ impl Relay {
         }
         self.fetches_of_gone_session(id, sessions);
         self.statuses_of_gone_session(id, sessions);
+        self.discoveries_of_gone_session(id, sessions);
+    }
+
+    /// Ties session `id` to remote relay `neighbour` (a key of the caller's choosing: the
+    /// peer relay's address or authenticated name). Sessions with the same key lead to the
+    /// same relay, and split horizon treats them as one: a namespace learned on any of
+    /// them is not announced back on any of them, and is withdrawn from them when only
+    /// they publish it; subscriptions and SUBSCRIBE_TRACKS from one are not routed to
+    /// another. Needed for two relays peered over more than one MOQT session (each
+    /// dialing the other): MOQT carries no hop list, so without it a withdrawn namespace
+    /// stays alive between them until a session closes. Call it right after
+    /// [`Relay::add_session`], before namespaces are routed over the session.
+    pub fn set_neighbour(&mut self, id: SessionId, neighbour: u64) {
+        if let Some(p) = self.peers.get_mut(&id) {
+            p.neighbour = Some(neighbour);
+        }
+    }
+
+    /// True when sessions `a` and `b` lead to the same peer: the same session, or tied to
+    /// the same remote relay ([`Relay::set_neighbour`]).
+    fn same_neighbour(&self, a: SessionId, b: SessionId) -> bool {
+        let key = |s: SessionId| self.peers.get(&s).and_then(|p| p.neighbour);
+        a == b || key(a).is_some_and(|k| key(b) == Some(k))
     }
 
     /// Marks session `id` congested (its transport send buffers are above the caller's
@@ -216,6 +245,11 @@ impl Relay {
     /// Fetches and track statuses forwarded upstream and not yet answered.
     pub fn forwarded(&self) -> usize {
         self.forwarded_requests()
+    }
+
+    /// SUBSCRIBE_TRACKS the relay has open upstream for its downstream ones.
+    pub fn forwarded_track_discoveries(&self) -> usize {
+        self.discovery_forwards.len()
     }
 
     /// Subscriptions waiting for a publisher.
@@ -340,6 +374,7 @@ impl Relay {
                 self.withdraw(sessions);
             }
             Event::DiscoveryEnded { request, .. } => {
+                self.forwarded_discovery_ended(id, request);
                 self.routes.remove_where(|_, o| o.session == id && o.request == request);
                 self.withdraw(sessions);
                 if let Some(p) = self.peers.get_mut(&id)
@@ -404,9 +439,7 @@ impl Relay {
                 self.on_track_discovery(id, request, prefix, forward, sessions)
             }
             Event::IncomingTrackDiscoveryEnded { request } => {
-                if let Some(p) = self.peers.get_mut(&id) {
-                    p.track_discoveries.remove(&request);
-                }
+                self.on_track_discovery_ended(id, request, sessions)
             }
             Event::PublishAccepted { request, options } => {
                 self.on_publish_accepted(now, id, request, options, sessions)
@@ -431,7 +464,7 @@ impl Relay {
         let known: Vec<Namespace> = self
             .routes
             .namespaces()
-            .filter(|(_, origins)| origins.iter().all(|o| o.session != id))
+            .filter(|(_, origins)| origins.iter().all(|o| !self.same_neighbour(o.session, id)))
             .map(|(ns, _)| ns.clone())
             .collect();
         for ns in known {
@@ -477,11 +510,13 @@ impl Relay {
     /// A publisher registered `namespace`: advertise it if new, and route the subscriptions
     /// that were waiting for it.
     fn register(&mut self, now: Time, namespace: Namespace, origin: Origin, sessions: &mut impl Sessions) {
+        // Announced once, when new: announcing it again when a second publisher (maybe
+        // an echo from another relay) registers it is how a loop of relays would keep it.
         if self.routes.add(namespace.clone(), origin) {
             let targets: Vec<SessionId> = self
                 .peers
                 .iter()
-                .filter(|(id, p)| **id != origin.session && p.version.is_some())
+                .filter(|(id, p)| !self.same_neighbour(**id, origin.session) && p.version.is_some())
                 .map(|(id, _)| *id)
                 .collect();
             for id in targets {
@@ -491,6 +526,7 @@ impl Relay {
             }
         }
         self.take_over(&namespace, sessions);
+        self.forward_discoveries_to(origin.session, &namespace, sessions);
         let (ready, still): (Vec<Waiting>, Vec<Waiting>) = std::mem::take(&mut self.waiting)
             .into_iter()
             .partition(|w| w.track.namespace.starts_with(&namespace) && w.session != origin.session);
@@ -511,7 +547,7 @@ impl Relay {
             .routes
             .advertised
             .iter()
-            .filter(|((s, ns), _)| !self.routes.published_besides(ns, *s))
+            .filter(|((s, ns), _)| !self.routes.published_by(ns, |o| !self.same_neighbour(o, *s)))
             .map(|(k, h)| (k.clone(), *h))
             .collect();
         for (key, h) in stale {
@@ -532,6 +568,10 @@ impl Relay {
         sessions: &mut impl Sessions,
     ) {
         let family = self.family(id);
+        if family == Family::Moqt && self.already_subscribed(id, &track) {
+            self.refuse_duplicate(id, request, sessions);
+            return;
+        }
         let needs_timestamp = matches!(
             self.peers.get(&id).and_then(|p| p.version),
             Some(Version::Lite(sluice::LiteVersion::Lite05))
@@ -634,7 +674,7 @@ impl Relay {
                 publisher,
                 upstream,
                 upstream_options,
-                resume_from: None,
+                switch: Default::default(),
                 pushed: false,
                 info: None,
                 subscribers: vec![downstream],
@@ -779,11 +819,12 @@ impl Relay {
         let limits = self.limits();
         let max_open = self.config.max_open_streams_per_subscriber;
         let Some(t) = self.tracks.get_mut(name) else { return };
-        if t.resume_from.is_some_and(|g| info.group < g) {
+        if !t.switch.forwards(&info) {
             // A new publisher after a switchover resending what was already forwarded.
             self.stats.late_objects_dropped += 1;
             return;
         }
+        t.switch.seen(&info);
         // The payload is forwarded (and cached) as the chunks it arrived in: no copy.
         if info.status == sluice::ObjectStatus::Normal {
             // Largest Object counts objects with content, as the cache does: an End of
@@ -822,6 +863,11 @@ impl Relay {
     ) {
         let Some(name) = self.by_upstream.get(&(id, request)) else { return };
         let Some(t) = self.tracks.get_mut(name) else { return };
+        if !t.switch.forwards_end(group, subgroup) {
+            // The new publisher ending a stream of a group cut at the switchover.
+            return;
+        }
+        t.switch.ended(group, subgroup);
         t.cache.subgroup_ended(group, subgroup);
         for d in t.subscribers.iter_mut().filter(|d| d.accepted) {
             let Some(session) = sessions.session(d.session) else { continue };

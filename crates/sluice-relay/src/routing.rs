@@ -8,6 +8,12 @@
 //! session and the request handle that carries it, so its withdrawal (IncomingAnnounceEnded,
 //! NamespaceGone, DiscoveryEnded, session close) removes exactly it.
 //!
+//! Split horizon: a namespace is advertised on a session only while someone other than
+//! that session's *neighbour* publishes it. A neighbour is the session itself, or every
+//! session the caller tied to the same remote relay ([`crate::Relay::set_neighbour`]):
+//! MOQT has no hop list, so two relays peered over two sessions would otherwise keep a
+//! withdrawn namespace alive for each other, each one's announce backing the other's.
+//!
 //! Several sessions may publish the same namespace; the first registered is the one
 //! subscriptions are routed to, later ones are kept as fall-backs that live tracks move to
 //! when their publisher leaves or says GOAWAY (see `relay/switchover.rs`). A track is routed by longest registered namespace prefix (a lite
@@ -105,9 +111,9 @@ impl Routes {
         })
     }
 
-    /// True when some session other than `session` publishes exactly `namespace`.
-    pub(crate) fn published_besides(&self, namespace: &Namespace, session: SessionId) -> bool {
-        self.origins.get(namespace).is_some_and(|list| list.iter().any(|o| o.session != session))
+    /// True when some session for which `other` holds publishes exactly `namespace`.
+    pub(crate) fn published_by(&self, namespace: &Namespace, other: impl Fn(SessionId) -> bool) -> bool {
+        self.origins.get(namespace).is_some_and(|list| list.iter().any(|o| other(o.session)))
     }
 
     /// Every routed namespace with the sessions publishing it.

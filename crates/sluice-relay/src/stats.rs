@@ -41,6 +41,11 @@ pub struct RelayStats {
     pub tracks_pushed: u64,
     /// Tracks the relay PUBLISHed to sessions that sent SUBSCRIBE_TRACKS.
     pub tracks_pushed_downstream: u64,
+    /// SUBSCRIBE_TRACKS the relay sent upstream for its downstream ones.
+    pub track_discoveries_forwarded: u64,
+    /// SUBSCRIBEs refused with DUPLICATE_SUBSCRIPTION: the session already had the track
+    /// (pushed to it, or subscribed).
+    pub duplicate_subscriptions: u64,
     /// Commands a session refused (a session closing under us, a version that cannot
     /// express something); the relay goes on.
     pub command_errors: u64,

@@ -57,6 +57,13 @@ fn drop_code(family: Family) -> u64 {
 /// [`Downstream::accounted`]); a straggler older than that may be reported dropped twice.
 pub(crate) const RECENT_GROUPS: usize = 64;
 
+/// Whether an object continues an open stream (see [`Downstream::forward`]).
+enum Continues {
+    Next,
+    Duplicate,
+    Unknown,
+}
+
 /// One downstream stream the relay has open.
 #[derive(Debug)]
 pub(crate) struct OpenStream {
@@ -71,6 +78,11 @@ pub(crate) struct OpenStream {
     /// The upstream group ended while the subscriber was congested: finish (or reset) it
     /// when the next group starts.
     pub(crate) ended: bool,
+    /// The upstream object id last written on it.
+    pub(crate) last_object: Option<u64>,
+    /// Its upstream stream is gone (publisher switchover): the next object written on it
+    /// must be known to be the next one (draft-18 §Closing Subgroup Streams).
+    pub(crate) switched: bool,
 }
 
 /// One downstream subscription of a track.
@@ -118,8 +130,9 @@ pub(crate) struct Track {
     /// The options of the upstream subscription: the aggregate of the downstream ones
     /// (see [`Track::aggregate`]).
     pub(crate) upstream_options: SubscribeOptions,
-    /// After a publisher switchover: objects of groups before this one are not forwarded.
-    pub(crate) resume_from: Option<u64>,
+    /// Where the upstream is in its newest group, and after a publisher switchover what
+    /// the new publisher's objects may repeat (see `relay/switchover.rs`).
+    pub(crate) switch: crate::relay::switchover::Switch,
     /// Pushed to the relay (MOQT PUBLISH): lives until its publisher ends it.
     pub(crate) pushed: bool,
     /// What the publisher said, once subscribed.
@@ -206,7 +219,22 @@ impl Downstream {
         if self.start_group.is_some_and(|s| info.group < s) {
             return;
         }
-        let index = match self.open.iter().position(|o| o.group == info.group && o.subgroup == subgroup) {
+        let found = self.open.iter().position(|o| o.group == info.group && o.subgroup == subgroup);
+        let found = match found.map(|i| (i, self.continues(i, info.object))) {
+            Some((_, Continues::Duplicate)) => {
+                ctx.stats.late_objects_dropped += 1;
+                return;
+            }
+            Some((i, Continues::Unknown)) => {
+                // Not known to be the next object: reset that stream, open a new one.
+                let o = self.open.remove(i);
+                self.reset(session, o.stream, ctx.now, ctx.stats);
+                None
+            }
+            Some((i, Continues::Next)) => Some(i),
+            None => None,
+        };
+        let index = match found {
             Some(i) => i,
             None => {
                 let older = self.newest_group.is_some_and(|n| info.group < n);
@@ -224,6 +252,14 @@ impl Downstream {
                     // streams end (see the module docs); when congested they are reset and
                     // the new group is skipped.
                     self.newest_group = Some(info.group);
+                    // Streams cut by a publisher switchover and never continued lack
+                    // objects: reset, never finished (draft-18 §Closing Subgroup Streams).
+                    for o in self.open.iter().filter(|o| o.switched && o.group < info.group) {
+                        if session.reset_subgroup(o.stream, drop_code(self.family)).is_ok() {
+                            ctx.stats.streams_reset += 1;
+                        }
+                    }
+                    self.open.retain(|o| !(o.switched && o.group < info.group));
                     if !ctx.congested {
                         // Groups that ended upstream while congested, kept to be reset, are
                         // finished now.
@@ -258,6 +294,8 @@ impl Downstream {
                     written: 0,
                     upstream: Vec::new(),
                     ended: false,
+                    last_object: None,
+                    switched: false,
                 });
                 while self.open.len() > ctx.max_open.max(1) {
                     let oldest = self.open.remove(0);
@@ -287,6 +325,8 @@ impl Downstream {
         match session.write_object(open.stream, write) {
             Ok(()) => {
                 open.written += 1;
+                open.last_object = Some(info.object);
+                open.switched = false;
                 ctx.stats.objects_forwarded += 1;
                 *ctx.bytes_written = ctx.bytes_written.saturating_add(payload.len() as u64);
             }
@@ -350,6 +390,29 @@ impl Downstream {
     fn reset(&self, session: &mut Session, stream: StreamId, _now: Time, stats: &mut RelayStats) {
         if session.reset_subgroup(stream, drop_code(self.family)).is_ok() {
             stats.streams_reset += 1;
+        }
+    }
+
+    /// Whether an object with id `object` may go on open stream `i`: always, unless the
+    /// stream's upstream was switched; then only the next object id (MOQT; lite frames have
+    /// no ids, so a gap cannot be seen and any newer object continues), an already written
+    /// one is a repeat, and anything else is unknown.
+    fn continues(&self, i: usize, object: u64) -> Continues {
+        let Some(o) = self.open.get(i) else { return Continues::Unknown };
+        match o.last_object {
+            _ if !o.switched => Continues::Next,
+            Some(last) if object <= last => Continues::Duplicate,
+            Some(last) if object == last.saturating_add(1) || self.family == Family::Lite => Continues::Next,
+            None if self.family == Family::Lite => Continues::Next,
+            _ => Continues::Unknown,
+        }
+    }
+
+    /// The upstream of every open stream is gone (publisher switchover): each is continued
+    /// only by its next object, else reset (see [`Downstream::forward`]).
+    pub(crate) fn upstream_switched(&mut self) {
+        for o in &mut self.open {
+            o.switched = true;
         }
     }
 

@@ -123,3 +123,122 @@ fn with_nobody_to_take_over_the_end_carries_goaway() {
     r.take(&mut node, sub);
     assert_eq!(r.ended, Some(PublishDoneCode::INTERNAL_ERROR.0));
 }
+
+/// Opens a subgroup stream of `group` on the publisher's latest subscription and writes
+/// `objects` on it, leaving it open unless `close`.
+fn write_objects(node: &mut Node, p: &Publisher, group: u64, objects: std::ops::Range<u64>, close: bool) {
+    let request = *p.subscriptions.last().unwrap();
+    let session = node.peer(p.conn);
+    let stream = session.open_subgroup(request, group, 0, None).unwrap();
+    for object in objects {
+        let mut w = sluice::ObjectWrite::new(object, frame(group, object, 100));
+        w.timestamp = Some(object);
+        session.write_object(stream, w).unwrap();
+    }
+    if close {
+        session.close_subgroup(stream, true).unwrap();
+    }
+    node.pump();
+}
+
+/// The publisher says GOAWAY and reconnects; returns the new one, serving.
+fn switch(node: &mut Node, old: &Publisher, version: Version) -> Publisher {
+    node.peer(old.conn).goaway(bytes::Bytes::new(), std::time::Duration::from_secs(1)).unwrap();
+    node.pump();
+    let mut new = announced(node, version);
+    new.serve(node);
+    assert_eq!(new.subscriptions.len(), 1);
+    new
+}
+
+fn groups_dropped(r: &Received) -> Vec<u64> {
+    r.other
+        .iter()
+        .filter_map(|e| match e {
+            sluice::Event::GroupsDropped { first, .. } => Some(*first),
+            _ => None,
+        })
+        .collect()
+}
+
+fn finished(r: &Received) -> Vec<u64> {
+    r.other
+        .iter()
+        .filter_map(|e| match e {
+            sluice::Event::SubgroupEnded { group, .. } => Some(*group),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_group_in_progress_continues_from_the_new_publisher_on_the_same_stream() {
+    // d18-closing-subgroup-streams-3: the old publisher got objects 0..3 of group 0 out;
+    // the new one resends group 0 from its start. The repeats are dropped and object 3 is
+    // the next object of the open downstream stream (its id is one greater than the last
+    // one sent on it), so group 0 goes on on the same stream: nothing reset, nothing twice.
+    for version in ALL {
+        for sub_version in [DRAFT18, LITE05] {
+            let tag = format!("{version:?} → {sub_version:?}");
+            let mut node = Node::new(RelayConfig::default());
+            let mut old = announced(&mut node, version);
+            let sub = subscriber(&mut node, sub_version);
+            old.serve(&mut node);
+            write_objects(&mut node, &old, 0, 0..3, false);
+            let new = switch(&mut node, &old, version);
+            write_objects(&mut node, &new, 0, 0..6, true);
+            write_objects(&mut node, &new, 1, 0..3, true);
+            let mut r = Received::default();
+            r.take(&mut node, sub);
+            let want: Vec<(u64, u64)> = (0..6).map(|o| (0, o)).chain((0..3).map(|o| (1, o))).collect();
+            assert_eq!(r.ids(), want, "{tag}: continued, each object once");
+            for (g, _, o, payload, _) in &r.objects {
+                assert_eq!(payload, &frame(*g, *o, 100), "{tag}");
+            }
+            assert_eq!(node.relay.stats().streams_reset, 0, "{tag}: the stream went on");
+            assert!(groups_dropped(&r).is_empty(), "{tag}: nothing reported lost");
+            assert_eq!(finished(&r), vec![0, 1], "{tag}: group 0 finished once, whole");
+        }
+    }
+}
+
+#[test]
+fn an_object_not_known_to_be_next_resets_the_stream_and_opens_a_new_one() {
+    // d18-closing-subgroup-streams-4: the new publisher resumes group 0 at object 5, after
+    // objects 0..3 went out: the relay cannot know objects 3 and 4 do not exist, so it
+    // resets the downstream stream and forwards object 5 on a new one.
+    let mut node = Node::new(RelayConfig::default());
+    let mut old = announced(&mut node, DRAFT18);
+    let sub = subscriber(&mut node, DRAFT18);
+    old.serve(&mut node);
+    write_objects(&mut node, &old, 0, 0..3, false);
+    let new = switch(&mut node, &old, DRAFT18);
+    write_objects(&mut node, &new, 0, 5..7, true);
+    let mut r = Received::default();
+    r.take(&mut node, sub);
+    assert_eq!(r.ids(), vec![(0, 0), (0, 1), (0, 2), (0, 5), (0, 6)]);
+    assert_eq!(node.relay.stats().streams_reset, 1, "the old stream was reset");
+    assert_eq!(groups_dropped(&r), vec![0], "the subscriber saw the reset stream");
+    assert_eq!(finished(&r), vec![0], "the new stream was finished");
+}
+
+#[test]
+fn a_cut_group_the_new_publisher_never_continues_is_reset_not_finished() {
+    // The new publisher starts at group 1: group 0's downstream stream lacks objects, so
+    // it is reset when group 1 starts (draft-18 §Closing Subgroup Streams: a stream closed
+    // before all objects were delivered MUST be reset), never finished with a FIN.
+    for sub_version in [DRAFT18, LITE05] {
+        let mut node = Node::new(RelayConfig::default());
+        let mut old = announced(&mut node, DRAFT18);
+        let sub = subscriber(&mut node, sub_version);
+        old.serve(&mut node);
+        write_objects(&mut node, &old, 0, 0..3, false);
+        let new = switch(&mut node, &old, DRAFT18);
+        write_objects(&mut node, &new, 1, 0..2, true);
+        let mut r = Received::default();
+        r.take(&mut node, sub);
+        assert_eq!(r.ids(), vec![(0, 0), (0, 1), (0, 2), (1, 0), (1, 1)], "{sub_version:?}");
+        assert_eq!(node.relay.stats().streams_reset, 1, "{sub_version:?}");
+        assert_eq!(finished(&r), vec![1], "{sub_version:?}: group 0 not claimed complete");
+    }
+}

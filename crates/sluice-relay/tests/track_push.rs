@@ -163,3 +163,70 @@ fn a_track_pushed_to_the_relay_is_pushed_on_and_a_cancelled_discovery_stops_push
     write_group(&mut node, publisher, push, 6);
     assert_eq!(objects_on(&node.events(watcher), pushed[0].0), vec![(6, 0), (6, 1), (6, 2)]);
 }
+
+#[test]
+fn a_subscribe_for_a_track_already_pushed_is_refused_and_objects_arrive_once() {
+    // draft-18 §"Subscriptions": at most one subscription to a Track per role; a second
+    // one (here a SUBSCRIBE for a track the relay PUBLISHed to the session, accepted or
+    // still pending) fails with DUPLICATE_SUBSCRIPTION.
+    for accept_first in [true, false] {
+        let mut node = Node::new(RelayConfig::default());
+        let (_, watcher) = node.connect(DRAFT18, LinkConfig::perfect());
+        node.peer(watcher).discover_tracks(Namespace::from_fields(["pushed"])).unwrap();
+        node.pump();
+        let (_, publisher) = node.connect(DRAFT18, LinkConfig::perfect());
+        let track = TrackName::new(Namespace::from_fields(["pushed"]), "one");
+        let push = node.peer(publisher).publish(track.clone(), TrackInfo::default()).unwrap();
+        node.pump();
+        let pushed = publishes(&node.events(watcher));
+        assert_eq!(pushed.len(), 1);
+        if accept_first {
+            node.peer(watcher).accept_publish(pushed[0].0, SubscribeOptions::default()).unwrap();
+        }
+        let sub = node.peer(watcher).subscribe(track.clone(), SubscribeOptions::default()).unwrap();
+        node.pump();
+        if !accept_first {
+            node.peer(watcher).accept_publish(pushed[0].0, SubscribeOptions::default()).unwrap();
+            node.pump();
+        }
+        write_group(&mut node, publisher, push, 0);
+        let events = node.events(watcher);
+        let refused = events.iter().find_map(|e| match e {
+            Event::SubscribeFailed { request, reason } if *request == sub => Some(reason.code),
+            _ => None,
+        });
+        assert_eq!(refused, Some(0x19), "accepted first: {accept_first}: {events:?}");
+        assert_eq!(objects_on(&events, pushed[0].0), vec![(0, 0), (0, 1), (0, 2)]);
+        assert!(objects_on(&events, sub).is_empty(), "nothing on the refused SUBSCRIBE");
+        assert_eq!(node.relay.subscribers(&track), 1);
+        assert_eq!(node.relay.stats().duplicate_subscriptions, 1);
+    }
+}
+
+#[test]
+fn a_publish_of_a_track_the_relay_subscribed_on_that_session_is_a_duplicate() {
+    // The relay subscribed to the track on the publisher's session; the publisher then
+    // PUBLISHes it: a second subscription with the subscriber role (draft-18
+    // §"Subscriptions") is refused with DUPLICATE_SUBSCRIPTION, and the one SUBSCRIBE
+    // keeps delivering.
+    let mut node = Node::new(RelayConfig::default());
+    let (_, publisher) = node.connect(DRAFT18, LinkConfig::perfect());
+    node.peer(publisher).announce(Namespace::from_fields(["live"])).unwrap();
+    node.pump();
+    let (_, viewer) = node.connect(DRAFT18, LinkConfig::perfect());
+    let track = TrackName::new(Namespace::from_fields(["live"]), "video");
+    let sub = node.peer(viewer).subscribe(track.clone(), SubscribeOptions::default()).unwrap();
+    node.pump();
+    let served = serve(&mut node, publisher);
+    assert_eq!(served.len(), 1);
+    let push = node.peer(publisher).publish(track.clone(), TrackInfo::default()).unwrap();
+    node.pump();
+    let refused = node.events(publisher).into_iter().find_map(|e| match e {
+        Event::SubscribeFailed { request, reason } if request == push => Some(reason.code),
+        Event::PublishRefused { request, reason } if request == push => Some(reason.code),
+        _ => None,
+    });
+    assert_eq!(refused, Some(0x19));
+    write_group(&mut node, publisher, served[0].0, 0);
+    assert_eq!(objects_on(&node.events(viewer), sub), vec![(0, 0), (0, 1), (0, 2)]);
+}

@@ -9,7 +9,9 @@
 //! * It lives until the publisher ends it (PUBLISH_DONE, carried downstream with the
 //!   mapped code) or its session goes; the last downstream subscriber leaving does not
 //!   end it (the relay never asked for it), and the upstream forward state stays 1.
-//! * A PUBLISH of a track the relay already relays from another publisher is refused with
+//! * A PUBLISH of a track the relay already subscribes to on that same session is a second
+//!   subscription with the same role: refused with DUPLICATE_SUBSCRIPTION (0x19, draft-18
+//!   §"Subscriptions"). One the relay relays from another publisher is refused with
 //!   UNINTERESTED (0x20); past [`crate::RelayConfig::max_tracks`] with EXCESSIVE_LOAD.
 //! * Sessions that sent SUBSCRIBE_TRACKS for its namespace get it PUBLISHed on
 //!   (`track_push.rs`), after the waiting subscriptions were served.
@@ -33,6 +35,12 @@ impl Relay {
         sessions: &mut impl Sessions,
     ) {
         let family = self.family(id);
+        if self.tracks.get(&track).is_some_and(|t| t.publisher == id) {
+            // We subscribed to it on this session already: a second subscription with the
+            // same role (draft-18 §"Subscriptions").
+            self.refuse_duplicate(id, request, sessions);
+            return;
+        }
         if self.tracks.contains_key(&track) {
             if let Some(s) = sessions.session(id) {
                 let _ = s.reject(request, RequestErrorCode::UNINTERESTED.0, "track already relayed");
@@ -62,7 +70,7 @@ impl Relay {
                 publisher: id,
                 upstream: request,
                 upstream_options: options,
-                resume_from: None,
+                switch: Default::default(),
                 pushed: true,
                 info: Some(info),
                 subscribers: Vec::new(),

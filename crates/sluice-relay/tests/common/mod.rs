@@ -15,6 +15,8 @@ use sluice::{Config, Event, LiteVersion, MoqtVersion, Session, Time, Version};
 use sluice_relay::{Relay, RelayConfig, SessionId, Sessions};
 use sluice_sim::{ConnId, LinkConfig, Network, Side};
 
+pub mod mesh;
+
 pub const LITE04: Version = Version::Lite(LiteVersion::Lite04);
 pub const LITE05: Version = Version::Lite(LiteVersion::Lite05);
 pub const DRAFT18: Version = Version::Moqt(MoqtVersion::Draft18);

@@ -359,8 +359,9 @@ impl MoqtEngine {
         let wire_id = self.next_request_id;
         let alias = self.next_alias;
         let info = self.with_published_largest(&track, info);
-        let mut params = vec![Parameter::Forward(true)];
-        params.extend(largest_param(&info));
+        // Parameters go in ascending type order: LARGEST_OBJECT (0x09) before FORWARD (0x10).
+        let mut params: Vec<Parameter> = largest_param(&info).into_iter().collect();
+        params.push(Parameter::Forward(true));
         let checked = self.staged_tokens(shared, None)?;
         let msg = Publish {
             request_id: wire_id,
