@@ -168,8 +168,9 @@ fn learn_namespace(s: &mut Actor, v: Version) -> Result<(), String> {
 /// moq-net honours: moq-net-0.2.22 src/lite/publisher.rs `start_at`); on draft-18 until
 /// SUBSCRIBE_OK, because moq-net's draft-18 publisher ignores the AbsoluteStart filter and
 /// starts at its latest group when it begins serving (src/ietf/publisher.rs
-/// `subscribe_range`, "filter not supported before draft-20"), which it does right after
-/// sending SUBSCRIBE_OK. lite-05 withholds SUBSCRIBE_OK until a group exists
+/// `subscribe_range`, "filter not supported before draft-20", then `run_track`), which it
+/// does right after sending SUBSCRIBE_OK: a first group written then is still served (it is
+/// the latest), and callers write more only once it arrived. lite-05 withholds SUBSCRIBE_OK until a group exists
 /// ([`ok_after_data`]); the caller checks it after writing.
 fn subscribe_served(
     rt: &tokio::runtime::Runtime,
@@ -251,10 +252,15 @@ fn server_to_sluice(
                     return Ok(Outcome::Fail(format!("got {got:?}")));
                 }
             } else {
-                for g in 0..n {
+                // Group 0 alone first: once it arrived the server is serving, so the burst
+                // after it cannot fall before the point a draft-18 session starts reading
+                // from (its latest group; see `subscribe_served`).
+                server.write_group(&frames(0, 3))?;
+                let mut got = s.objects(sub, 3, T)?;
+                for g in 1..n {
                     server.write_group(&frames(g, 3))?;
                 }
-                let got = s.objects(sub, n as usize * 3, T)?;
+                got.extend(s.objects(sub, (n as usize - 1) * 3, T)?);
                 check_groups(&got, 0..n)?;
             }
             if ok_after_data(v) {
@@ -389,11 +395,11 @@ fn subscribe_error_outcome(
     })
 }
 
+/// Objects as sluice delivers them: (group, object, payload).
+type Objects = Vec<(u64, u64, Bytes)>;
+
 /// Waits for fetch `req` to end; returns the reason and every object it delivered.
-fn fetch_result(
-    s: &mut Actor,
-    req: sluice::RequestHandle,
-) -> Result<(sluice::Reason, Vec<(u64, u64, Bytes)>), String> {
+fn fetch_result(s: &mut Actor, req: sluice::RequestHandle) -> Result<(sluice::Reason, Objects), String> {
     let end = s.wait(T, |e| match e {
         Event::FetchEnded { request, reason } if *request == req => Some(reason.clone()),
         _ => None,
@@ -421,10 +427,12 @@ fn sluice_to_server(
             Outcome::Pass("sluice announce accepted; the server's origin has the broadcast".into())
         }
         "publish-namespace-done" => {
+            // One cursor from before the announce sees both changes, however fast they come.
+            let mut cursor = server.ingest.consume().announced();
             let ann = publish_namespace(&mut p)?;
-            rt.block_on(server.announced())?;
+            rt.block_on(announce_change(&mut cursor, true))?;
             p.run(move |x| x.cancel(ann))?;
-            rt.block_on(withdrawn(&server))?;
+            rt.block_on(announce_change(&mut cursor, false))?;
             Outcome::Pass("sluice withdrawal removed the broadcast from the server's origin".into())
         }
         "announce-subscribe" | "single-object" | "multiple-groups" => {
@@ -464,23 +472,17 @@ fn sluice_to_server(
     })
 }
 
-/// Waits until the broadcast [`PATH`] announced to `server` is withdrawn.
-async fn withdrawn(server: &NativeServer) -> Result<(), String> {
-    let mut cursor = server.ingest.consume().announced();
-    let mut seen = false;
-    let deadline = tokio::time::Instant::now() + T;
+/// Waits until `cursor` (over the server's ingest origin) reports [`PATH`] announced
+/// (`present`) or withdrawn.
+async fn announce_change(cursor: &mut moq_net::announce::Consumer, present: bool) -> Result<(), String> {
+    let what = if present { "announce" } else { "withdrawal" };
     loop {
-        let next = tokio::time::timeout_at(deadline, cursor.next())
+        let next = tokio::time::timeout(T, cursor.next())
             .await
-            .map_err(|_| format!("withdrawal never reached the server (announced: {seen})"))?
+            .map_err(|_| format!("no {what} of the broadcast reached the server"))?
             .ok_or("announce cursor closed")?;
-        if next.path.as_str().trim_matches('/') != PATH {
-            continue;
-        }
-        match (next.broadcast.is_some(), seen) {
-            (true, _) => seen = true,
-            (false, true) => return Ok(()),
-            (false, false) => {}
+        if next.path.as_str().trim_matches('/') == PATH && next.broadcast.is_some() == present {
+            return Ok(());
         }
     }
 }
