@@ -30,9 +30,10 @@ const SERVER_TO_SLUICE: &str = "moq-native server pub → sluice client sub";
 const SLUICE_TO_SERVER: &str = "sluice client pub → moq-native server sub";
 
 /// The cases of the server-publishes direction.
-const SERVER_PUB_CASES: [&str; 8] = [
+const SERVER_PUB_CASES: [&str; 9] = [
     "setup-only",
     "announce-only",
+    "publish-namespace-done",
     "subscribe-error",
     "single-object",
     "multiple-groups",
@@ -42,8 +43,14 @@ const SERVER_PUB_CASES: [&str; 8] = [
 ];
 
 /// The cases of the server-subscribes direction.
-const SERVER_SUB_CASES: [&str; 5] =
-    ["announce-only", "publish-namespace-done", "announce-subscribe", "single-object", "multiple-groups"];
+const SERVER_SUB_CASES: [&str; 6] = [
+    "announce-only",
+    "publish-namespace-done",
+    "announce-subscribe",
+    "publish-track-only",
+    "single-object",
+    "multiple-groups",
+];
 
 /// moq-net 0.2.22 (moq-native 0.19.19's session layer) never sends GOAWAY.
 const NATIVE_NO_GOAWAY: &str = "moq-native 0.19.19's server cannot send GOAWAY: moq-net-0.2.22 \
@@ -73,7 +80,7 @@ struct NativeServer {
     /// The track of the server's own broadcast.
     track: moq_net::track::Producer,
     /// The server's own broadcast (kept: dropping it withdraws the announce).
-    _broadcast: moq_net::broadcast::Producer,
+    broadcast: Option<moq_net::broadcast::Producer>,
     /// The origin the server publishes to every session.
     _published: moq_net::origin::Producer,
     /// What the sessions announce to the server.
@@ -112,12 +119,19 @@ impl NativeServer {
                 });
             }
         });
-        Ok(NativeServer { addr, track, _broadcast: broadcast, _published: published, ingest, accept })
+        Ok(NativeServer { addr, track, broadcast: Some(broadcast), _published: published, ingest, accept })
     }
 
     /// Writes `frames` as the server track's next group; returns its sequence.
     fn write_group(&mut self, frames: &[Bytes]) -> Result<u64, String> {
         common::peer::native_write_group(&mut self.track, frames)
+    }
+
+    /// Ends the server's broadcast, withdrawing its announce.
+    fn unannounce(&mut self) {
+        if let Some(mut b) = self.broadcast.take() {
+            b.finish();
+        }
     }
 
     /// Waits until a session subscribed to the server's track.
@@ -151,16 +165,18 @@ fn want(range: std::ops::Range<u64>) -> Vec<(u64, Vec<Bytes>)> {
 /// Learns the server's namespace: lite through discovery (ANNOUNCE_INTEREST, answered with
 /// ANNOUNCE); draft-18 through the PUBLISH_NAMESPACE moq-net sends unasked to every session
 /// (moq-net-0.2.22 src/ietf/publisher.rs run_publish_namespaces), which is accepted (an
-/// unanswered one is withdrawn and offered again).
-fn learn_namespace(s: &mut Actor, v: Version) -> Result<(), String> {
+/// unanswered one is withdrawn and offered again). Returns the discovery (lite) or the
+/// incoming announce (draft-18).
+fn learn_namespace(s: &mut Actor, v: Version) -> Result<sluice::RequestHandle, String> {
     if matches!(v, Version::Lite(_)) {
-        return discover(s).map(|_| ());
+        return discover(s);
     }
     let req = s.wait(T, |e| match e {
         Event::IncomingAnnounce { request, namespace: ns } if *ns == namespace() => Some(*request),
         _ => None,
     })?;
-    s.run(move |x| x.accept_announce(req))
+    s.run(move |x| x.accept_announce(req))?;
+    Ok(req)
 }
 
 /// Subscribes the sluice client to the server's track and waits until moq-net serves it:
@@ -224,6 +240,26 @@ fn server_to_sluice(
                 Ok(Err(reason)) => Outcome::Fail(format!("SUBSCRIBE_NAMESPACE refused: {reason:?}")),
                 Err(_) => Outcome::PeerBug(NATIVE_NO_NAMESPACE.into()),
             }
+        }
+        "publish-namespace-done" => {
+            let known = learn_namespace(&mut s, v)?;
+            server.unannounce();
+            // lite: ANNOUNCE with status ended, reported to the discovery; draft-18:
+            // PUBLISH_NAMESPACE_DONE for the accepted PUBLISH_NAMESPACE.
+            s.wait(T, |e| match e {
+                Event::NamespaceGone { request, namespace: ns }
+                    if *request == known && *ns == namespace() =>
+                {
+                    Some(())
+                }
+                Event::IncomingAnnounceEnded { request } if *request == known => Some(()),
+                _ => None,
+            })?;
+            Outcome::Pass(if lite {
+                "the server's withdrawal reported to sluice discovery".into()
+            } else {
+                "the server's PUBLISH_NAMESPACE_DONE ended the accepted announce".into()
+            })
         }
         "subscribe-error" => {
             learn_namespace(&mut s, v)?;
@@ -434,6 +470,28 @@ fn sluice_to_server(
             p.run(move |x| x.cancel(ann))?;
             rt.block_on(announce_change(&mut cursor, false))?;
             Outcome::Pass("sluice withdrawal removed the broadcast from the server's origin".into())
+        }
+        "publish-track-only" if matches!(v, Version::Lite(_)) => {
+            Outcome::NotApplicable("moq-lite has no PUBLISH message (publisher-initiated track)".into())
+        }
+        "publish-track-only" => {
+            publish_namespace(&mut p)?;
+            let req = p.run(|x| x.publish(track(), sluice::TrackInfo::default()))?;
+            let answer = p.wait(T, |e| match e {
+                Event::PublishAccepted { request, .. } if *request == req => Some(Ok(())),
+                Event::PublishRefused { request, reason } if *request == req => Some(Err(reason.clone())),
+                _ => None,
+            })?;
+            match answer {
+                Ok(()) => Outcome::Pass("their server accepted the PUBLISH".into()),
+                // draft-18 §PUBLISH lets a receiver refuse; NOT_SUPPORTED is 0x3.
+                Err(reason) if reason.code == 0x3 => Outcome::NotApplicable(
+                    "their server refuses every PUBLISH with NOT_SUPPORTED (moq-net-0.2.22 \
+                     src/ietf/subscriber.rs run_publish_stream); sluice saw the refusal"
+                        .into(),
+                ),
+                Err(reason) => Outcome::Fail(format!("PUBLISH refused: {reason:?}")),
+            }
         }
         "announce-subscribe" | "single-object" | "multiple-groups" => {
             publish_namespace(&mut p)?;
