@@ -30,11 +30,12 @@ const SERVER_TO_SLUICE: &str = "moq-native server pub → sluice client sub";
 const SLUICE_TO_SERVER: &str = "sluice client pub → moq-native server sub";
 
 /// The cases of the server-publishes direction.
-const SERVER_PUB_CASES: [&str; 9] = [
+const SERVER_PUB_CASES: [&str; 10] = [
     "setup-only",
     "announce-only",
     "publish-namespace-done",
     "subscribe-error",
+    "subscribe-before-announce",
     "single-object",
     "multiple-groups",
     "late-subscriber",
@@ -82,7 +83,7 @@ struct NativeServer {
     /// The server's own broadcast (kept: dropping it withdraws the announce).
     broadcast: Option<moq_net::broadcast::Producer>,
     /// The origin the server publishes to every session.
-    _published: moq_net::origin::Producer,
+    published: moq_net::origin::Producer,
     /// What the sessions announce to the server.
     ingest: moq_net::origin::Producer,
     /// The accept loop; it owns the server and every session task.
@@ -119,7 +120,7 @@ impl NativeServer {
                 });
             }
         });
-        Ok(NativeServer { addr, track, broadcast: Some(broadcast), _published: published, ingest, accept })
+        Ok(NativeServer { addr, track, broadcast: Some(broadcast), published, ingest, accept })
     }
 
     /// Writes `frames` as the server track's next group; returns its sequence.
@@ -132,6 +133,19 @@ impl NativeServer {
         if let Some(mut b) = self.broadcast.take() {
             b.finish();
         }
+    }
+
+    /// Announces a second broadcast, `path`, with a track [`TRACK`].
+    fn announce_later(
+        &self,
+        path: &str,
+    ) -> Result<(moq_net::broadcast::Producer, moq_net::track::Producer), String> {
+        let mut b = self
+            .published
+            .create_broadcast(path, moq_net::broadcast::Route::new().with_announce(true))
+            .map_err(|e| format!("create broadcast: {e}"))?;
+        let t = b.create_track(TRACK, None).map_err(|e| format!("create track: {e}"))?;
+        Ok((b, t))
     }
 
     /// Waits until a session subscribed to the server's track.
@@ -275,6 +289,37 @@ fn server_to_sluice(
                 Err(()) => return Ok(Outcome::Fail("subscription to a missing track accepted".into())),
             };
             subscribe_error_outcome(&mut s, v, wt, &reason)?
+        }
+        "subscribe-before-announce" => {
+            // A broadcast the server announces only after the SUBSCRIBE; on draft-18 the
+            // SUBSCRIBE asks to be held (RENDEZVOUS_TIMEOUT).
+            let later = sluice::TrackName::new(sluice::Namespace::from_fields(["later"]), TRACK);
+            let req = s.run(move |x| x.subscribe(later, common::script::early_options()))?;
+            let answer = |s: &mut Actor, within| {
+                s.wait(within, |e| match e {
+                    Event::Subscribed { request, .. } if *request == req => Some(Ok(())),
+                    Event::SubscribeFailed { request, reason } if *request == req => {
+                        Some(Err(reason.clone()))
+                    }
+                    _ => None,
+                })
+            };
+            // Awaited before announcing: a held SUBSCRIBE is not answered until then.
+            match answer(&mut s, T) {
+                Ok(Err(reason)) => Outcome::NotApplicable(format!(
+                    "their server answers a SUBSCRIBE for a broadcast it has not announced at once \
+                     (code {:#x}) instead of holding it: moq-net-0.2.22 src/ietf/publisher.rs and \
+                     src/lite/publisher.rs resolve it with request_broadcast, which fails Unroutable \
+                     without a broadcast (src/model/origin.rs)",
+                    reason.code
+                )),
+                Ok(Ok(())) => Outcome::Fail("SUBSCRIBE for an unannounced broadcast accepted".into()),
+                Err(_) => {
+                    let _later = server.announce_later("later")?;
+                    answer(&mut s, T)?.map_err(|r| format!("refused after the announce: {r:?}"))?;
+                    Outcome::Pass("SUBSCRIBE held until the server announced the broadcast".into())
+                }
+            }
         }
         "single-object" | "multiple-groups" => {
             learn_namespace(&mut s, v)?;
