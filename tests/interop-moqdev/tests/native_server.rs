@@ -200,8 +200,8 @@ fn learn_namespace(s: &mut Actor, v: Version) -> Result<sluice::RequestHandle, S
 /// starts at its latest group when it begins serving (src/ietf/publisher.rs
 /// `subscribe_range`, "filter not supported before draft-20", then `run_track`), which it
 /// does right after sending SUBSCRIBE_OK: a first group written then is still served (it is
-/// the latest), and callers write more only once it arrived. lite-05 withholds SUBSCRIBE_OK until a group exists
-/// ([`ok_after_data`]); the caller checks it after writing.
+/// the latest), and callers write more only once it arrived. lite-05 withholds SUBSCRIBE_OK
+/// until a group exists ([`ok_after_data`]); the caller checks it after writing.
 fn subscribe_served(
     rt: &tokio::runtime::Runtime,
     server: &NativeServer,
