@@ -457,8 +457,9 @@ fn subscribe_error_outcome(
             format!("refused: Subscribe stream reset with {NATIVE_NOT_FOUND} (moq-net NotFound)")
         } else {
             format!(
-                "refused: Subscribe stream reset with {want:#x}, moq-net's NotFound ({NATIVE_NOT_FOUND}) in its \
-                 HTTP/3 mapping even on raw QUIC (web-transport-quinn-0.12.1 src/send.rs reset)"
+                "refused: Subscribe stream reset with {want:#x}, moq-net's NotFound \
+                 ({NATIVE_NOT_FOUND}) in its HTTP/3 mapping even on raw QUIC \
+                 (web-transport-quinn-0.12.1 src/send.rs reset)"
             )
         }));
     }
