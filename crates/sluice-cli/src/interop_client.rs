@@ -22,13 +22,35 @@
 //! (3.5 s, publisher 500 ms after the subscriber; SUBSCRIBE_OK or REQUEST_ERROR both pass),
 //! `publish-track-only` and `publish-track-subscribe` (10 s each; the PUBLISH flow of
 //! draft-18 §9.5 / §10.10, which moq-lite does not have: those two are `# SKIP` in a run of
-//! every case and exit 127 when asked for alone over moq-lite). Where a case needs a
-//! publisher and a subscriber the client opens both sessions to the relay itself.
+//! every case and exit 127 when asked for alone over moq-lite). publish-track-subscribe's
+//! SUBSCRIBE carries RENDEZVOUS_TIMEOUT 5000 ms (draft-18 §"RENDEZVOUS TIMEOUT Parameter",
+//! `SubscribeOptions::rendezvous_timeout_ms`), so the relay holds it for the publisher that
+//! connects after it; every other SUBSCRIBE sends none (absent = answer at once).
+//!
+//! Then issue 6's data cases ([`data`]; namespace `moq-test/data/<case>-<run id>`, fresh
+//! per case and run, track `test-track`; payloads checked byte for byte and in order), in
+//! every version, each a `not ok` with `expected`/`received` when the relay gets it wrong:
+//! * `single-object` (5 s): group 1 object 0, then the track's end;
+//! * `multiple-groups` (10 s): groups 1..=5 of three objects (one of 3000 bytes);
+//! * `late-subscriber` (10 s): a second subscriber joins after groups 1..=3 with the
+//!   default filter and must get exactly, MOQT (Largest Object, draft-18 §5.1.2): groups 4
+//!   and 5; moq-lite (the latest group): groups 3, 4 and 5;
+//! * `fetch` (10 s): a standalone FETCH of group 2 (MOQT and both lite versions: lite-04
+//!   §Fetch and lite-05 §Fetch both define the whole-group FETCH) and, MOQT only, a
+//!   relative joining FETCH one group back (groups 2 and 3);
+//! * `goaway` (10 s; tracks `old-track`, `new-track`): a relay's GOAWAY cannot be caused by
+//!   a client, so the publisher sends its own, with the empty URI draft-18 §GOAWAY requires
+//!   of a client (lite-04/05 §Goaway: either endpoint may), and checks what the draft gives
+//!   it: its existing subscription keeps flowing ("does not impact subscription state"), a
+//!   reconnected publisher session can announce again, and a new SUBSCRIBE goes to that
+//!   session, not to the one that said GOAWAY (draft-18: the receiver "SHOULD NOT initiate
+//!   new requests"; lite: "MUST NOT open new streams").
+//! Where a case needs a publisher and a subscriber the client opens both sessions to the
+//! relay itself; a failed case's sessions are closed all the same (`Drop`), so the relay
+//! routes nothing of the next case to them.
 //!
 //! Not done: the runner's SHOULD of reporting QUIC connection IDs (quinn-proto does not
-//! expose them through `sluice-quinn`), and publish-track-subscribe's RENDEZVOUS_TIMEOUT
-//! (draft-18 §10.2.6) parameter, which sluice's core does not send: the SUBSCRIBE is held
-//! for as long as the relay's own policy says.
+//! expose them through `sluice-quinn`).
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;

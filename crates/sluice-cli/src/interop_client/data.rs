@@ -3,9 +3,14 @@
 //! for byte and in order. The module docs of [`super`] list names, namespaces and timeouts;
 //! the conventions shared by every case here:
 //!
-//! * Namespace `moq-test/interop`, one track per case and run, `<case>-<run id>` (a relay
-//!   may keep a track's cache after its last subscriber left; a fresh name keeps one run's
-//!   groups out of the next).
+//! * One namespace per case and run, `moq-test/data/<case>-<run id>`, track `test-track`
+//!   (goaway: `old-track` and `new-track`). A relay may keep a track's cache, or a
+//!   publisher's namespace, a while after they are gone; fresh names keep one case's (or
+//!   run's) state out of the next.
+//! * moq-lite has no answer to an announce (the relay learns it when it asks, with
+//!   ANNOUNCE_INTEREST), so a lite subscriber first asks for the announces of the case's
+//!   namespace and subscribes once the relay has announced it; MOQT's REQUEST_OK to
+//!   PUBLISH_NAMESPACE already says the relay has it.
 //! * Groups are numbered from 1 (group 0 is the empty group the lite-05 publisher opens so
 //!   its SUBSCRIBE_OK can name a first group, see `Peer::pump`), one subgroup (0) each,
 //!   objects from 0, every group stream finished with end of group. Payloads differ per
@@ -24,8 +29,15 @@ type Obj = (u64, u64, Bytes);
 /// Objects per group.
 const OBJECTS_PER_GROUP: u64 = 3;
 
+/// The parent of every data case's namespace.
+const DATA_PREFIX: &str = "moq-test/data";
+
+fn data_namespace(ctx: &Ctx, case: &str) -> sluice::Namespace {
+    sluice::Namespace::from_path(&format!("{DATA_PREFIX}/{case}-{}", ctx.run))
+}
+
 fn data_track(ctx: &Ctx, case: &str) -> TrackName {
-    TrackName::new(interop_ns(), &format!("{case}-{}", ctx.run))
+    TrackName::new(data_namespace(ctx, case), "test-track")
 }
 
 /// The payload of `object` in `group` of `case`'s track.
@@ -74,7 +86,7 @@ fn with<'a>(first: &'a mut Peer, others: &'a mut [&mut Peer]) -> Vec<&'a mut Pee
     peers
 }
 
-/// A publisher session that announced `moq-test/interop` and serves `tracks`.
+/// A publisher session that announced the namespace of `tracks` and serves them.
 fn announced_publisher(
     ctx: &Ctx,
     role: &'static str,
@@ -83,22 +95,25 @@ fn announced_publisher(
     deadline: Instant,
 ) -> Result<Peer, Failure> {
     let mut publisher = Peer::connect(ctx, role)?;
+    let namespace = tracks.first().map(|t| t.namespace.clone()).ok_or_else(|| fail("a track", "none"))?;
     publisher.serve = tracks;
     wait_for(&mut with(&mut publisher, others), 0, deadline, &format!("{role} SETUP"), |e| {
         matches!(e, Event::Ready { .. }).then_some(())
     })?;
     let request = publisher
         .session()?
-        .announce(interop_ns())
+        .announce(namespace)
         .map_err(|e| fail("PUBLISH_NAMESPACE sent", e.to_string()))?;
     announce_accepted(&mut with(&mut publisher, others), 0, request, deadline)?;
     Ok(publisher)
 }
 
-/// A subscriber session (collecting its objects), ready.
+/// A subscriber session (collecting its objects), ready to subscribe to tracks in
+/// `namespace` (lite: the relay has announced it to us).
 fn subscriber(
     ctx: &Ctx,
     role: &'static str,
+    namespace: &sluice::Namespace,
     others: &mut [&mut Peer],
     deadline: Instant,
 ) -> Result<Peer, Failure> {
@@ -107,6 +122,25 @@ fn subscriber(
     wait_for(&mut with(&mut sub, others), 0, deadline, &format!("{role} SETUP"), |e| {
         matches!(e, Event::Ready { .. }).then_some(())
     })?;
+    if let Version::Lite(_) = ctx.version {
+        let discovery = sub
+            .session()?
+            .discover(namespace.clone())
+            .map_err(|e| fail("ANNOUNCE_INTEREST sent", e.to_string()))?;
+        let found =
+            wait_for(&mut with(&mut sub, others), 0, deadline, "the namespace announced", |e| match e {
+                Event::NamespaceFound { request, namespace: n }
+                    if *request == discovery && n == namespace =>
+                {
+                    Some(Ok(()))
+                }
+                Event::DiscoveryEnded { request, reason } if *request == discovery => {
+                    Some(Err(format!("ANNOUNCE_INTEREST refused: {} ({})", reason.code, reason.text)))
+                }
+                _ => None,
+            })?;
+        found.map_err(|r| fail("the namespace announced", r))?;
+    }
     Ok(sub)
 }
 
@@ -221,23 +255,34 @@ fn end_track(ctx: &Ctx, publisher: &mut Peer, track: &TrackName) -> Result<(), F
     Ok(())
 }
 
-/// Waits for the end of subscription `request` at `peers[who]`; fails unless it is the
-/// graceful end (MOQT TRACK_ENDED, lite FIN).
+/// Waits for the end of subscription `request` at `peers[who]`, then checks that its
+/// objects were exactly `want` (`what` names them) and the end was the graceful one (MOQT
+/// TRACK_ENDED, lite FIN). Without an end, the failure still says whether the objects
+/// that came were right.
 fn await_end(
     ctx: &Ctx,
     peers: &mut [&mut Peer],
-    who: usize,
-    request: RequestHandle,
+    (who, request): (usize, RequestHandle),
+    (what, want): (&str, &[Obj]),
     deadline: Instant,
 ) -> Result<(), Failure> {
-    let reason = wait_for(peers, who, deadline, "end of the track (PUBLISH_DONE / FIN)", |e| match e {
+    let ended = wait_for(peers, who, deadline, "end of the track (PUBLISH_DONE / FIN)", |e| match e {
         Event::SubscriptionEnded { request: r, reason } if *r == request => Some(reason.clone()),
         _ => None,
+    });
+    let got = peers.get(who).map_or_else(Vec::new, |p| objects_of(p, request));
+    let reason = ended.map_err(|f| {
+        let before = match got == want {
+            true => format!("the {} expected objects, byte-identical and in order", want.len()),
+            false => summary(&got),
+        };
+        fail(&f.expected, format!("{}; before it: {before}", f.received))
     })?;
-    let want = codes::track_ended(ctx.family());
-    if reason.code != want {
+    same(what, want, &got)?;
+    let code = codes::track_ended(ctx.family());
+    if reason.code != code {
         return Err(fail(
-            &format!("track end code {want}"),
+            &format!("track end code {code}"),
             format!("code {} ({})", reason.code, reason.text),
         ));
     }
@@ -250,15 +295,14 @@ pub(super) fn single_object(ctx: &Ctx) -> Result<String, Failure> {
     let deadline = Instant::now() + Duration::from_secs(5);
     let track = data_track(ctx, case);
     let mut publisher = announced_publisher(ctx, "publisher", vec![track.clone()], &mut [], deadline)?;
-    let mut sub = subscriber(ctx, "subscriber", &mut [&mut publisher], deadline)?;
+    let mut sub = subscriber(ctx, "subscriber", &track.namespace, &mut [&mut publisher], deadline)?;
     let peers = &mut [&mut sub, &mut publisher];
     let request = subscribed(peers, 0, &track, deadline)?;
     write_group(peers, 1, case, &track, (1, 1), deadline)?;
     let [_, p] = &mut *peers;
     end_track(ctx, p, &track)?;
-    await_end(ctx, peers, 0, request, deadline)?;
-    let want = vec![(1, 0, payload(case, 1, 0))];
-    same("exactly group 1 object 0", &want, &objects_of(&sub, request))?;
+    let want = [(1, 0, payload(case, 1, 0))];
+    await_end(ctx, peers, (0, request), ("exactly group 1 object 0", &want), deadline)?;
     sub.close();
     publisher.close();
     Ok(String::new())
@@ -271,14 +315,14 @@ pub(super) fn multiple_groups(ctx: &Ctx) -> Result<String, Failure> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let track = data_track(ctx, case);
     let mut publisher = announced_publisher(ctx, "publisher", vec![track.clone()], &mut [], deadline)?;
-    let mut sub = subscriber(ctx, "subscriber", &mut [&mut publisher], deadline)?;
+    let mut sub = subscriber(ctx, "subscriber", &track.namespace, &mut [&mut publisher], deadline)?;
     let peers = &mut [&mut sub, &mut publisher];
     let request = subscribed(peers, 0, &track, deadline)?;
     write_groups(peers, 1, case, &track, 1..=5, &[(0, request)], deadline)?;
     let [_, p] = &mut *peers;
     end_track(ctx, p, &track)?;
-    await_end(ctx, peers, 0, request, deadline)?;
-    same("groups 1..=5, objects 0..3 each", &expected(case, 1..=5), &objects_of(&sub, request))?;
+    let want = expected(case, 1..=5);
+    await_end(ctx, peers, (0, request), ("groups 1..=5, objects 0..3 each", &want), deadline)?;
     sub.close();
     publisher.close();
     Ok(String::new())
@@ -294,10 +338,11 @@ pub(super) fn late_subscriber(ctx: &Ctx) -> Result<String, Failure> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let track = data_track(ctx, case);
     let mut publisher = announced_publisher(ctx, "publisher", vec![track.clone()], &mut [], deadline)?;
-    let mut early = subscriber(ctx, "first subscriber", &mut [&mut publisher], deadline)?;
+    let mut early = subscriber(ctx, "first subscriber", &track.namespace, &mut [&mut publisher], deadline)?;
     let first = subscribed(&mut [&mut early, &mut publisher], 0, &track, deadline)?;
     write_groups(&mut [&mut early, &mut publisher], 1, case, &track, 1..=3, &[(0, first)], deadline)?;
-    let mut late = subscriber(ctx, "late subscriber", &mut [&mut early, &mut publisher], deadline)?;
+    let mut late =
+        subscriber(ctx, "late subscriber", &track.namespace, &mut [&mut early, &mut publisher], deadline)?;
     let peers = &mut [&mut late, &mut early, &mut publisher];
     let second = subscribed(peers, 0, &track, deadline)?;
     let lite = matches!(ctx.version, Version::Lite(_));
@@ -312,15 +357,14 @@ pub(super) fn late_subscriber(ctx: &Ctx) -> Result<String, Failure> {
     write_groups(peers, 2, case, &track, 4..=5, &[(0, second), (1, first)], deadline)?;
     let [_, _, p] = &mut *peers;
     end_track(ctx, p, &track)?;
-    await_end(ctx, peers, 0, second, deadline)?;
-    await_end(ctx, peers, 1, first, deadline)?;
     let which = if lite {
         "late subscriber: the latest group (3), then 4 and 5"
     } else {
         "late subscriber: groups 4 and 5"
     };
-    same(which, &expected(case, late_groups), &objects_of(&late, second))?;
-    same("first subscriber: groups 1..=5", &expected(case, 1..=5), &objects_of(&early, first))?;
+    await_end(ctx, peers, (0, second), (which, &expected(case, late_groups)), deadline)?;
+    let all = expected(case, 1..=5);
+    await_end(ctx, peers, (1, first), ("first subscriber: groups 1..=5", &all), deadline)?;
     late.close();
     early.close();
     publisher.close();
@@ -329,19 +373,20 @@ pub(super) fn late_subscriber(ctx: &Ctx) -> Result<String, Failure> {
 
 /// Waits for the end of fetch `request` at `peers[who]` (code 0) and returns its objects.
 fn fetched(
+    what: &str,
     peers: &mut [&mut Peer],
     who: usize,
     request: RequestHandle,
     deadline: Instant,
 ) -> Result<Vec<Obj>, Failure> {
-    let reason = wait_for(peers, who, deadline, "FETCH objects and the fetch's end", |e| match e {
+    let reason = wait_for(peers, who, deadline, &format!("{what}: objects and the end"), |e| match e {
         Event::FetchEnded { request: r, reason } if *r == request => Some(reason.clone()),
         _ => None,
     })?;
     if reason.code != 0 {
         let got = peers.get(who).map_or_else(Vec::new, |p| objects_of(p, request));
         return Err(fail(
-            "FETCH complete (code 0)",
+            &format!("{what}: complete (code 0)"),
             format!("ended with code {} ({}) after {}", reason.code, reason.text, summary(&got)),
         ));
     }
@@ -359,7 +404,7 @@ pub(super) fn fetch(ctx: &Ctx) -> Result<String, Failure> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let track = data_track(ctx, case);
     let mut publisher = announced_publisher(ctx, "publisher", vec![track.clone()], &mut [], deadline)?;
-    let mut sub = subscriber(ctx, "subscriber", &mut [&mut publisher], deadline)?;
+    let mut sub = subscriber(ctx, "subscriber", &track.namespace, &mut [&mut publisher], deadline)?;
     let live = subscribed(&mut [&mut sub, &mut publisher], 0, &track, deadline)?;
     write_groups(&mut [&mut sub, &mut publisher], 1, case, &track, 1..=3, &[(0, live)], deadline)?;
     let whole_group_2 = sluice::Location { group: 2, object: 0 };
@@ -367,12 +412,18 @@ pub(super) fn fetch(ctx: &Ctx) -> Result<String, Failure> {
         .session()?
         .fetch(track.clone(), whole_group_2, whole_group_2, 128)
         .map_err(|e| fail("FETCH sent", e.to_string()))?;
-    let got = fetched(&mut [&mut sub, &mut publisher], 0, standalone, deadline)?;
+    let got = fetched("standalone FETCH", &mut [&mut sub, &mut publisher], 0, standalone, deadline)?;
     same("standalone FETCH: exactly group 2", &expected(case, 2..=2), &got)?;
     let note = if let Version::Lite(_) = ctx.version {
         format!("standalone FETCH of group 2 passed; {} has no joining FETCH", ctx.version.alpn())
     } else {
-        let mut joiner = subscriber(ctx, "joining subscriber", &mut [&mut sub, &mut publisher], deadline)?;
+        let mut joiner = subscriber(
+            ctx,
+            "joining subscriber",
+            &track.namespace,
+            &mut [&mut sub, &mut publisher],
+            deadline,
+        )?;
         let peers = &mut [&mut joiner, &mut sub, &mut publisher];
         let joined = subscribed(peers, 0, &track, deadline)?;
         let joining = match peers.first_mut() {
@@ -382,20 +433,26 @@ pub(super) fn fetch(ctx: &Ctx) -> Result<String, Failure> {
                 .map_err(|e| fail("joining FETCH sent", e.to_string()))?,
             None => return Err(fail("joining subscriber", "none")),
         };
-        let got = fetched(peers, 0, joining, deadline)?;
+        let got = fetched("relative joining FETCH", peers, 0, joining, deadline)?;
         same("relative joining FETCH (1 group back): exactly groups 2 and 3", &expected(case, 2..=3), &got)?;
         let [_, _, p] = &mut *peers;
         end_track(ctx, p, &track)?;
-        await_end(ctx, peers, 0, joined, deadline)?;
-        same("joining subscriber's subscription: nothing new", &[], &objects_of(&joiner, joined))?;
+        await_end(
+            ctx,
+            peers,
+            (0, joined),
+            ("joining subscriber's subscription: nothing new", &[]),
+            deadline,
+        )?;
         joiner.close();
         "standalone and relative joining FETCH passed".to_owned()
     };
     if matches!(ctx.version, Version::Lite(_)) {
         end_track(ctx, &mut publisher, &track)?;
     }
-    await_end(ctx, &mut [&mut sub, &mut publisher], 0, live, deadline)?;
-    same("live subscription: groups 1..=3", &expected(case, 1..=3), &objects_of(&sub, live))?;
+    let want = expected(case, 1..=3);
+    let what = "live subscription: groups 1..=3";
+    await_end(ctx, &mut [&mut sub, &mut publisher], (0, live), (what, &want), deadline)?;
     sub.close();
     publisher.close();
     Ok(note)
@@ -416,11 +473,12 @@ pub(super) fn fetch(ctx: &Ctx) -> Result<String, Failure> {
 pub(super) fn goaway(ctx: &Ctx) -> Result<String, Failure> {
     let case = "goaway";
     let deadline = Instant::now() + Duration::from_secs(10);
-    let old_track = data_track(ctx, "goaway-old");
-    let new_track = data_track(ctx, "goaway-new");
+    let namespace = data_namespace(ctx, case);
+    let old_track = TrackName::new(namespace.clone(), "old-track");
+    let new_track = TrackName::new(namespace, "new-track");
     let both = vec![old_track.clone(), new_track.clone()];
     let mut leaving = announced_publisher(ctx, "leaving publisher", both.clone(), &mut [], deadline)?;
-    let mut sub = subscriber(ctx, "subscriber", &mut [&mut leaving], deadline)?;
+    let mut sub = subscriber(ctx, "subscriber", &old_track.namespace, &mut [&mut leaving], deadline)?;
     let old = subscribed(&mut [&mut sub, &mut leaving], 0, &old_track, deadline)?;
     write_groups(&mut [&mut sub, &mut leaving], 1, case, &old_track, 1..=1, &[(0, old)], deadline)?;
     leaving
