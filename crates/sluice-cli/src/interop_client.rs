@@ -45,6 +45,7 @@
 //!   reconnected publisher session can announce again, and a new SUBSCRIBE goes to that
 //!   session, not to the one that said GOAWAY (draft-18: the receiver "SHOULD NOT initiate
 //!   new requests"; lite: "MUST NOT open new streams").
+//!
 //! Where a case needs a publisher and a subscriber the client opens both sessions to the
 //! relay itself; a failed case's sessions are closed all the same (`Drop`), so the relay
 //! routes nothing of the next case to them.

@@ -118,7 +118,7 @@ fn lite_points(draft: &str, failing: &[&str]) -> Vec<String> {
             c if c.starts_with("publish-track") => {
                 format!("ok {} - {case} # SKIP needs MOQT PUBLISH, not in {draft}", i + 1)
             }
-            c if failing.contains(&c) => format!("not ok {} - {case}", i + 1),
+            c if failing.contains(c) => format!("not ok {} - {case}", i + 1),
             _ => format!("ok {} - {case}", i + 1),
         })
         .collect()
