@@ -22,13 +22,36 @@
 //! (3.5 s, publisher 500 ms after the subscriber; SUBSCRIBE_OK or REQUEST_ERROR both pass),
 //! `publish-track-only` and `publish-track-subscribe` (10 s each; the PUBLISH flow of
 //! draft-18 §9.5 / §10.10, which moq-lite does not have: those two are `# SKIP` in a run of
-//! every case and exit 127 when asked for alone over moq-lite). Where a case needs a
-//! publisher and a subscriber the client opens both sessions to the relay itself.
+//! every case and exit 127 when asked for alone over moq-lite). publish-track-subscribe's
+//! SUBSCRIBE carries RENDEZVOUS_TIMEOUT 5000 ms (draft-18 §"RENDEZVOUS TIMEOUT Parameter",
+//! `SubscribeOptions::rendezvous_timeout_ms`), so the relay holds it for the publisher that
+//! connects after it; every other SUBSCRIBE sends none (absent = answer at once).
+//!
+//! Then issue 6's data cases ([`data`]; namespace `moq-test/data/<case>-<run id>`, fresh
+//! per case and run, track `test-track`; payloads checked byte for byte and in order), in
+//! every version, each a `not ok` with `expected`/`received` when the relay gets it wrong:
+//! * `single-object` (5 s): group 1 object 0, then the track's end;
+//! * `multiple-groups` (10 s): groups 1..=5 of three objects (one of 3000 bytes);
+//! * `late-subscriber` (10 s): a second subscriber joins after groups 1..=3 with the
+//!   default filter and must get exactly, MOQT (Largest Object, draft-18 §5.1.2): groups 4
+//!   and 5; moq-lite (the latest group): groups 3, 4 and 5;
+//! * `fetch` (10 s): a standalone FETCH of group 2 (MOQT and both lite versions: lite-04
+//!   §Fetch and lite-05 §Fetch both define the whole-group FETCH) and, MOQT only, a
+//!   relative joining FETCH one group back (groups 2 and 3);
+//! * `goaway` (10 s; tracks `old-track`, `new-track`): a relay's GOAWAY cannot be caused by
+//!   a client, so the publisher sends its own, with the empty URI draft-18 §GOAWAY requires
+//!   of a client (lite-04/05 §Goaway: either endpoint may), and checks what the draft gives
+//!   it: its existing subscription keeps flowing ("does not impact subscription state"), a
+//!   reconnected publisher session can announce again, and a new SUBSCRIBE goes to that
+//!   session, not to the one that said GOAWAY (draft-18: the receiver "SHOULD NOT initiate
+//!   new requests"; lite: "MUST NOT open new streams").
+//!
+//! Where a case needs a publisher and a subscriber the client opens both sessions to the
+//! relay itself; a failed case's sessions are closed all the same (`Drop`), so the relay
+//! routes nothing of the next case to them.
 //!
 //! Not done: the runner's SHOULD of reporting QUIC connection IDs (quinn-proto does not
-//! expose them through `sluice-quinn`), and publish-track-subscribe's RENDEZVOUS_TIMEOUT
-//! (draft-18 §10.2.6) parameter, which sluice's core does not send: the SUBSCRIBE is held
-//! for as long as the relay's own policy says.
+//! expose them through `sluice-quinn`).
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
@@ -45,8 +68,10 @@ use sluice_relay::codes::{self, Family};
 use crate::client::{Link, VersionArg, VersionOffer};
 use crate::url::MoqUrl;
 
-/// Every case, in the runner's order.
-pub const CASES: [&str; 8] = [
+mod data;
+
+/// Every case: the runner's eight in its order, then issue 6's data cases ([`data`]).
+pub const CASES: [&str; 13] = [
     "setup-only",
     "announce-only",
     "publish-namespace-done",
@@ -55,6 +80,11 @@ pub const CASES: [&str; 8] = [
     "subscribe-before-announce",
     "publish-track-only",
     "publish-track-subscribe",
+    "single-object",
+    "multiple-groups",
+    "late-subscriber",
+    "fetch",
+    "goaway",
 ];
 
 /// Exit code: every requested case passed.
@@ -196,7 +226,7 @@ pub fn run_with_env(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Outcom
             );
         }
     };
-    let ctx = Ctx { url, offer: VersionOffer::new(vec![version]), verification, version };
+    let ctx = Ctx { url, offer: VersionOffer::new(vec![version]), verification, version, run: run_id() };
     let _ = writeln!(tap, "1..{}", cases.len());
     let mut failed = false;
     for (i, case) in cases.iter().enumerate() {
@@ -260,6 +290,26 @@ struct Ctx {
     offer: VersionOffer,
     verification: ServerVerification,
     version: Version,
+    /// Names this run's data-case tracks apart from an earlier run's that a relay may
+    /// still cache (see [`data`]).
+    run: String,
+}
+
+impl Ctx {
+    /// The wire family of the run's version (for end and error codes).
+    fn family(&self) -> Family {
+        match self.version {
+            Version::Lite(_) => Family::Lite,
+            _ => Family::Moqt,
+        }
+    }
+}
+
+/// A short id unique to this process and moment (hex of the process id and clock).
+fn run_id() -> String {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    format!("{:x}{:x}", std::process::id(), nanos & 0xff_ffff)
 }
 
 /// Why a case failed.
@@ -283,6 +333,11 @@ fn run_case(ctx: &Ctx, case: &str) -> Result<String, Failure> {
         "subscribe-before-announce" => subscribe_before_announce(ctx),
         "publish-track-only" => publish_track_only(ctx),
         "publish-track-subscribe" => publish_track_subscribe(ctx),
+        "single-object" => data::single_object(ctx),
+        "multiple-groups" => data::multiple_groups(ctx),
+        "late-subscriber" => data::late_subscriber(ctx),
+        "fetch" => data::fetch(ctx),
+        "goaway" => data::goaway(ctx),
         other => Err(fail("a known case", other)),
     }
 }
@@ -292,10 +347,19 @@ struct Peer {
     role: &'static str,
     link: Link,
     events: VecDeque<Event>,
-    /// Accept every incoming SUBSCRIBE for this track (the publisher role).
-    serve: Option<TrackName>,
-    /// Subscriptions accepted for `serve`.
-    served: Vec<RequestHandle>,
+    /// Accept every incoming SUBSCRIBE for these tracks (the publisher role).
+    serve: Vec<TrackName>,
+    /// Subscriptions accepted for `serve` (the subscriber gone: removed).
+    served: Vec<(RequestHandle, TrackName)>,
+    /// The track of every SUBSCRIBE the relay sent us, served or not.
+    subscribes_seen: Vec<TrackName>,
+    /// Every object written for a served track (track, group, object, payload): what a
+    /// FETCH forwarded to us is answered from.
+    written: Vec<(TrackName, u64, u64, Bytes)>,
+    /// Objects go to `objects` instead of `events` (the data cases).
+    collect: bool,
+    /// Objects received (with `collect`), per subscription or fetch, in arrival order.
+    objects: Vec<(RequestHandle, (u64, u64, Bytes))>,
     /// The session closed: code, reason, by peer.
     closed: Option<(u64, String, bool)>,
 }
@@ -304,7 +368,18 @@ impl Peer {
     fn connect(ctx: &Ctx, role: &'static str) -> Result<Peer, Failure> {
         let link = Link::connect(&ctx.url, &ctx.offer, ctx.verification.clone())
             .map_err(|e| fail(&format!("{role} connection"), e.to_string()))?;
-        Ok(Peer { role, link, events: VecDeque::new(), serve: None, served: Vec::new(), closed: None })
+        Ok(Peer {
+            role,
+            link,
+            events: VecDeque::new(),
+            serve: Vec::new(),
+            served: Vec::new(),
+            subscribes_seen: Vec::new(),
+            written: Vec::new(),
+            collect: false,
+            objects: Vec::new(),
+            closed: None,
+        })
     }
 
     fn session(&mut self) -> Result<&mut Session, Failure> {
@@ -324,7 +399,8 @@ impl Peer {
         for event in events {
             match event {
                 Event::IncomingSubscribe { request, track, .. } => {
-                    let serve = self.serve.as_ref() == Some(&track);
+                    let serve = self.serve.contains(&track);
+                    self.subscribes_seen.push(track.clone());
                     crate::vlog!("{}: SUBSCRIBE {request:?} for {track:?} (serving it: {serve})", self.role);
                     let session = self.session()?;
                     if serve {
@@ -343,7 +419,7 @@ impl Peer {
                                 .map_err(|e| fail("group 0 opened", e.to_string()))?;
                             let _ = session.close_subgroup(stream, true);
                         }
-                        self.served.push(request);
+                        self.served.push((request, track));
                     } else {
                         let _ = session.reject(request, codes::does_not_exist(Family::Moqt), "not here");
                     }
@@ -351,7 +427,7 @@ impl Peer {
                 Event::IncomingTrackStatus { request, track } => {
                     // A relay may ask for the track's status before subscribing (moq-relay
                     // does on lite-05): the served track exists, nothing published yet.
-                    let serve = self.serve.as_ref() == Some(&track);
+                    let serve = self.serve.contains(&track);
                     crate::vlog!(
                         "{}: TRACK_STATUS {request:?} for {track:?} (serving it: {serve})",
                         self.role
@@ -364,6 +440,20 @@ impl Peer {
                     } else {
                         let _ = session.reject(request, codes::does_not_exist(Family::Moqt), "not here");
                     }
+                }
+                Event::IncomingFetch { request, track, start, end, .. } => {
+                    crate::vlog!("{}: FETCH {request:?} for {track:?} {start:?}..{end:?}", self.role);
+                    self.serve_fetch(request, &track, start, end)?;
+                }
+                Event::SubscriberGone { request } => {
+                    crate::vlog!("{}: subscriber gone {request:?}", self.role);
+                    self.served.retain(|(r, _)| *r != request);
+                }
+                // Status objects (END_OF_GROUP after a group's last object) carry no data.
+                Event::Object { info, .. } if self.collect && info.status != sluice::ObjectStatus::Normal => {
+                }
+                Event::Object { request, info, payload } if self.collect => {
+                    self.objects.push((request, (info.group, info.object, payload.to_bytes())));
                 }
                 Event::Closed { code, reason, by_peer } => {
                     crate::vlog!("{}: closed {code} {reason} (by peer: {by_peer})", self.role);
@@ -379,6 +469,50 @@ impl Peer {
         Ok(())
     }
 
+    /// Answers a FETCH the relay forwarded to us from `written`: the objects of a served
+    /// track from `start` up to `end` (MOQT: the wire End Location, object 0 = the whole
+    /// group; moq-lite: the one group `start.group`), or DOES_NOT_EXIST when there are none.
+    fn serve_fetch(
+        &mut self,
+        request: RequestHandle,
+        track: &TrackName,
+        start: sluice::Location,
+        end: Option<sluice::Location>,
+    ) -> Result<(), Failure> {
+        let lite = matches!(self.link.connection().and_then(|c| c.version()), Some(Version::Lite(_)));
+        let wanted = |g: u64, o: u64| {
+            let from = (g, o) >= (start.group, start.object);
+            let to = match end {
+                _ if lite => g == start.group,
+                None => true,
+                Some(e) if e.object == 0 => g <= e.group,
+                Some(e) => (g, o) < (e.group, e.object),
+            };
+            from && to
+        };
+        let objects: Vec<(u64, u64, Bytes)> = self
+            .written
+            .iter()
+            .filter(|(t, g, o, _)| t == track && wanted(*g, *o))
+            .map(|(_, g, o, p)| (*g, *o, p.clone()))
+            .collect();
+        let family = if lite { Family::Lite } else { Family::Moqt };
+        let session = self.session()?;
+        let Some((last_g, last_o, _)) = objects.last() else {
+            let _ = session.reject(request, codes::does_not_exist(family), "no such objects");
+            return Ok(());
+        };
+        let end = sluice::Location { group: *last_g, object: last_o + 1 };
+        session.accept_fetch(request, end).map_err(|e| fail("FETCH answered", e.to_string()))?;
+        for (g, o, payload) in objects {
+            let object = ObjectWrite { timestamp: Some(g * 1000 + o), ..ObjectWrite::new(o, payload) };
+            session
+                .write_fetch_object(request, g, 0, object)
+                .map_err(|e| fail("fetch object written", e.to_string()))?;
+        }
+        session.finish_fetch(request).map_err(|e| fail("fetch finished", e.to_string()))
+    }
+
     /// Removes and returns the first queued event `pick` maps to something.
     fn take<T>(&mut self, pick: &mut impl FnMut(&Event) -> Option<T>) -> Option<T> {
         let i = self.events.iter().position(|e| pick(e).is_some())?;
@@ -386,7 +520,18 @@ impl Peer {
     }
 
     /// Closes with NO_ERROR and steps until the connection is gone (or [`CLOSE_WAIT`]).
-    fn close(mut self) {
+    fn close(self) {
+        drop(self);
+    }
+}
+
+/// A case that fails returns early: its sessions still close properly, so the relay does
+/// not route the next case's requests to a publisher that is gone.
+impl Drop for Peer {
+    fn drop(&mut self) {
+        if self.link.is_gone() {
+            return;
+        }
         self.link.close("interop test done");
         let until = Instant::now() + CLOSE_WAIT;
         while !self.link.is_gone() && Instant::now() < until {
@@ -549,7 +694,7 @@ fn subscribe_error(ctx: &Ctx) -> Result<String, Failure> {
 fn announce_subscribe(ctx: &Ctx) -> Result<String, Failure> {
     let deadline = Instant::now() + Duration::from_secs(3);
     let mut publisher = Peer::connect(ctx, "publisher")?;
-    publisher.serve = Some(interop_track());
+    publisher.serve = vec![interop_track()];
     ready(&mut publisher, deadline)?;
     let announce = publisher
         .session()?
@@ -608,7 +753,7 @@ fn subscribe_before_announce(ctx: &Ctx) -> Result<String, Failure> {
         answer = subscriber.take(&mut pick);
     }
     let mut publisher = Peer::connect(ctx, "publisher")?;
-    publisher.serve = Some(interop_track());
+    publisher.serve = vec![interop_track()];
     let mut announce = None;
     while answer.is_none() {
         if Instant::now() >= deadline {

@@ -31,8 +31,9 @@ fn relay() -> Relay {
 }
 
 /// Every case over raw QUIC and WebTransport in `version`: the version line first, the
-/// header naming relay and draft, plan `1..8`, and one `ok` point per case in order (the
-/// PUBLISH-flow cases `# SKIP` on moq-lite); exit 0.
+/// header naming relay and draft, the plan, and one `ok` point per case in order (the
+/// PUBLISH-flow cases `# SKIP` on moq-lite); exit 0. The data cases (single-object …
+/// goaway) check payload bytes and order themselves and fail the point otherwise.
 fn every_case(version: &str, draft: &str) {
     let relay = relay();
     for scheme in ["moqt", "https"] {
@@ -45,7 +46,7 @@ fn every_case(version: &str, draft: &str) {
             format!("# sluice interop-client {}", env!("CARGO_PKG_VERSION")),
             format!("# Relay: {url}"),
             format!("# Draft: {draft}"),
-            "1..8".to_owned(),
+            format!("1..{}", CASES.len()),
         ];
         for (i, case) in CASES.iter().enumerate() {
             let skip = version != "d18" && case.starts_with("publish-track");
@@ -55,6 +56,21 @@ fn every_case(version: &str, draft: &str) {
             });
         }
         assert_eq!(lines, expected, "{scheme} {version}:\n{stdout}");
+        // What the data cases say they checked: the late subscriber's filter (MOQT Largest
+        // Object: only groups after SUBSCRIBE_OK's Largest Location; lite: the latest group
+        // first) and which FETCH kinds ran.
+        let (late, fetch) = match version {
+            "d18" => (
+                "late subscriber got groups 4..=5",
+                "standalone and relative joining FETCH passed".to_owned(),
+            ),
+            _ => (
+                "late subscriber got groups 3..=5",
+                format!("standalone FETCH of group 2 passed; {draft} has no joining FETCH"),
+            ),
+        };
+        assert!(stdout.contains(&format!("  message: \"{late}\"\n")), "{scheme} {version}:\n{stdout}");
+        assert!(stdout.contains(&format!("  message: \"{fetch}\"\n")), "{scheme} {version}:\n{stdout}");
     }
 }
 
@@ -108,6 +124,11 @@ fn list_names_every_case_one_a_line() {
             "subscribe-before-announce",
             "publish-track-only",
             "publish-track-subscribe",
+            "single-object",
+            "multiple-groups",
+            "late-subscriber",
+            "fetch",
+            "goaway",
         ]
     );
 }
