@@ -9,9 +9,10 @@
 //! * `subgroup_write`: SUBGROUP_HEADER and 30 whole objects into one buffer (the peer's
 //!   writer takes the payload with the object, so both copy it here; sluice's own send
 //!   path writes headers only and hands payloads over as `Bytes`).
-//! * `subgroup_send`: each side's own send path for the same stream: sluice's header
-//!   encode plus payload `Bytes` handoff (no copy) against the peer's only writer, which
-//!   copies the payloads (see the module for why the work differs).
+//! * `subgroup_send`: each side's own send path for the same stream: sluice's inline
+//!   header encode plus payload `Bytes` handoff (no copy) against the peer's only writer,
+//!   which copies the payloads (see the module for why the work differs);
+//!   `sluice_shared_block` is sluice's previous path (headers cut from a shared block).
 //! * `fetch_read` / `fetch_write`: FETCH_HEADER and 30 fetch object headers (delta
 //!   serialization resolved), payloads stepped over / not written.
 
@@ -171,10 +172,28 @@ mod subgroup_send {
     #[divan::bench]
     fn sluice(b: Bencher<'_, '_>) {
         let (header, objects) = (fx::subgroup_header(), fx::subgroup_objects());
+        let mut chunks = Vec::with_capacity(64);
+        b.bench_local(|| {
+            fx::send_subgroup(black_box(&header), black_box(&objects), &mut chunks).unwrap();
+            chunks.len()
+        });
+    }
+
+    /// The previous sluice path (the core's today): headers cut from a shared block as
+    /// `Bytes`. Not part of the pair; the before figure for `sluice`.
+    #[divan::bench]
+    fn sluice_shared_block(b: Bencher<'_, '_>) {
+        let (header, objects) = (fx::subgroup_header(), fx::subgroup_objects());
         let mut scratch = bytes::BytesMut::new();
         let mut chunks = Vec::with_capacity(64);
         b.bench_local(|| {
-            fx::send_subgroup(black_box(&header), black_box(&objects), &mut scratch, &mut chunks).unwrap();
+            fx::send_subgroup_shared_block(
+                black_box(&header),
+                black_box(&objects),
+                &mut scratch,
+                &mut chunks,
+            )
+            .unwrap();
             chunks.len()
         });
     }
