@@ -44,6 +44,19 @@ mod subscribe_decode {
         let bytes = fx::subscribe().encode_to_vec(fx::V18).unwrap();
         b.bench_local(|| super::moqtap::decode_control(black_box(&bytes)).unwrap());
     }
+
+    /// `sluice` from a `Bytes::from_static` buffer, whose slices take no reference count:
+    /// not part of the pair; the difference to `sluice` is what the four field slices'
+    /// atomic increments cost (see docs/bench-compare.md).
+    #[divan::bench]
+    fn sluice_static_buffer(b: Bencher<'_, '_>) {
+        let encoded: &'static [u8] = fx::subscribe().encode_to_vec(fx::V18).unwrap().leak();
+        let bytes = bytes::Bytes::from_static(encoded);
+        b.bench_local(|| {
+            sluice_wire::moqt::message::Subscribe::decode(&mut Reader::new(black_box(&bytes)), fx::V18)
+                .unwrap()
+        });
+    }
 }
 
 mod subscribe_encode {
@@ -177,6 +190,21 @@ mod subgroup_send {
             fx::send_subgroup(black_box(&header), black_box(&objects), &mut chunks).unwrap();
             chunks.len()
         });
+    }
+
+    /// `sluice` with payloads given away (as a publisher hands them to its session): the
+    /// payload `Bytes` move instead of being cloned, and the chunks are dropped after the
+    /// timing (by the transport, once written). Not part of the pair: it shows what the
+    /// reference counts of the borrowed-payload path cost.
+    #[divan::bench]
+    fn sluice_owned(b: Bencher<'_, '_>) {
+        let (header, objects) = (fx::subgroup_header(), fx::subgroup_objects());
+        b.with_inputs(|| (objects.clone(), Vec::with_capacity(64))).bench_local_values(
+            |(objects, mut chunks)| {
+                fx::send_subgroup_owned(black_box(&header), objects, &mut chunks).unwrap();
+                chunks
+            },
+        );
     }
 
     /// The previous sluice path (the core's today): headers cut from a shared block as

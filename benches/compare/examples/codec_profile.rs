@@ -88,6 +88,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 sink += chunks.len();
             }
         }
+        ("subgroup_send", "sluice_owned") => {
+            // The clones are the caller's; `callgrind_annotate --inclusive=yes` separates
+            // `send_subgroup_owned` from them.
+            let (header, objects) = (fx::subgroup_header(), fx::subgroup_objects());
+            for _ in 0..n {
+                let mut chunks = Vec::with_capacity(64);
+                fx::send_subgroup_owned(black_box(&header), objects.clone(), &mut chunks)?;
+                sink += black_box(chunks).len();
+            }
+        }
         ("subgroup_send", "sluice_shared_block") => {
             let (header, objects) = (fx::subgroup_header(), fx::subgroup_objects());
             let mut scratch = bytes::BytesMut::new();

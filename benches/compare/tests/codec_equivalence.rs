@@ -139,6 +139,9 @@ fn subgroup_send_chunks_are_the_stream_and_payloads_are_not_copied() {
         for ((_, payload), object) in chunks.iter().skip(1).zip(&objects) {
             assert_eq!(payload.as_ptr(), object.payload.as_ptr(), "payload copied");
         }
+        let mut owned_chunks = Vec::new();
+        fx::send_subgroup_owned(&header, objects.clone(), &mut owned_chunks).unwrap();
+        assert_eq!(owned_chunks, chunks);
         fx::send_subgroup_shared_block(&header, &objects, &mut scratch, &mut shared_chunks).unwrap();
         assert_eq!(shared_chunks.len(), chunks.len());
         for ((h, p), (sh, sp)) in chunks.iter().zip(&shared_chunks) {
