@@ -264,6 +264,24 @@ mod tests {
     }
 
     #[test]
+    fn checked_bytes_gives_check_len_errors_and_a_zero_copy_slice() {
+        let buf = Bytes::from_static(b"abcdef");
+        for bounded in [false, true] {
+            let make = || if bounded { Reader::bounded(&buf) } else { Reader::new(&buf) };
+            for (claimed, max) in [(3, 10), (6, 6), (7, 10), (4, 3)] {
+                let (mut a, b) = (make(), make());
+                let expected = b.check_len("f", claimed, max).map(|n| buf.slice(..n));
+                let got = a.checked_bytes("f", claimed, max);
+                assert_eq!(got, expected, "bounded {bounded}, claimed {claimed}, max {max}");
+                if let Ok(slice) = got {
+                    assert_eq!(slice.as_ptr(), buf.as_ptr());
+                    assert_eq!(a.position(), slice.len());
+                }
+            }
+        }
+    }
+
+    #[test]
     fn trailing_bytes_are_reported_with_their_count() {
         let buf = Bytes::from_static(b"abc");
         let mut r = Reader::bounded(&buf);
