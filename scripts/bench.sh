@@ -88,7 +88,7 @@ done
 echo
 echo "subgroup_*: SUBGROUP_HEADER + 30 objects of 1200 bytes (read: headers, payloads stepped"
 echo "over; write: whole objects copied into one buffer, as the peer's writer does; send: each"
-echo "side's own send path, sluice's header encode + payload Bytes handoff without a copy vs the"
+echo "side's own send path, sluice's inline header encode + payload Bytes handoff (no copy) vs the"
 echo "peer's only writer, which copies). fetch_*: FETCH_HEADER + 30 object headers. Same bytes"
 echo "on both sides (tests/codec_equivalence.rs)."
 

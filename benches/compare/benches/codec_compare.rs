@@ -9,9 +9,10 @@
 //! * `subgroup_write`: SUBGROUP_HEADER and 30 whole objects into one buffer (the peer's
 //!   writer takes the payload with the object, so both copy it here; sluice's own send
 //!   path writes headers only and hands payloads over as `Bytes`).
-//! * `subgroup_send`: each side's own send path for the same stream: sluice's header
-//!   encode plus payload `Bytes` handoff (no copy) against the peer's only writer, which
-//!   copies the payloads (see the module for why the work differs).
+//! * `subgroup_send`: each side's own send path for the same stream: sluice's inline
+//!   header encode plus payload `Bytes` handoff (no copy) against the peer's only writer,
+//!   which copies the payloads (see the module for why the work differs);
+//!   `sluice_shared_block` is sluice's previous path (headers cut from a shared block).
 //! * `fetch_read` / `fetch_write`: FETCH_HEADER and 30 fetch object headers (delta
 //!   serialization resolved), payloads stepped over / not written.
 
@@ -42,6 +43,19 @@ mod subscribe_decode {
     fn moqtap(b: Bencher<'_, '_>) {
         let bytes = fx::subscribe().encode_to_vec(fx::V18).unwrap();
         b.bench_local(|| super::moqtap::decode_control(black_box(&bytes)).unwrap());
+    }
+
+    /// `sluice` from a `Bytes::from_static` buffer, whose slices take no reference count:
+    /// not part of the pair; the difference to `sluice` is what the four field slices'
+    /// atomic increments cost (see docs/bench-compare.md).
+    #[divan::bench]
+    fn sluice_static_buffer(b: Bencher<'_, '_>) {
+        let encoded: &'static [u8] = fx::subscribe().encode_to_vec(fx::V18).unwrap().leak();
+        let bytes = bytes::Bytes::from_static(encoded);
+        b.bench_local(|| {
+            sluice_wire::moqt::message::Subscribe::decode(&mut Reader::new(black_box(&bytes)), fx::V18)
+                .unwrap()
+        });
     }
 }
 
@@ -171,10 +185,43 @@ mod subgroup_send {
     #[divan::bench]
     fn sluice(b: Bencher<'_, '_>) {
         let (header, objects) = (fx::subgroup_header(), fx::subgroup_objects());
+        let mut chunks = Vec::with_capacity(64);
+        b.bench_local(|| {
+            fx::send_subgroup(black_box(&header), black_box(&objects), &mut chunks).unwrap();
+            chunks.len()
+        });
+    }
+
+    /// `sluice` with payloads given away (as a publisher hands them to its session): the
+    /// payload `Bytes` move instead of being cloned, and the chunks are dropped after the
+    /// timing (by the transport, once written). Not part of the pair: it shows what the
+    /// reference counts of the borrowed-payload path cost.
+    #[divan::bench]
+    fn sluice_owned(b: Bencher<'_, '_>) {
+        let (header, objects) = (fx::subgroup_header(), fx::subgroup_objects());
+        b.with_inputs(|| (objects.clone(), Vec::with_capacity(64))).bench_local_values(
+            |(objects, mut chunks)| {
+                fx::send_subgroup_owned(black_box(&header), objects, &mut chunks).unwrap();
+                chunks
+            },
+        );
+    }
+
+    /// The previous sluice path (the core's today): headers cut from a shared block as
+    /// `Bytes`. Not part of the pair; the before figure for `sluice`.
+    #[divan::bench]
+    fn sluice_shared_block(b: Bencher<'_, '_>) {
+        let (header, objects) = (fx::subgroup_header(), fx::subgroup_objects());
         let mut scratch = bytes::BytesMut::new();
         let mut chunks = Vec::with_capacity(64);
         b.bench_local(|| {
-            fx::send_subgroup(black_box(&header), black_box(&objects), &mut scratch, &mut chunks).unwrap();
+            fx::send_subgroup_shared_block(
+                black_box(&header),
+                black_box(&objects),
+                &mut scratch,
+                &mut chunks,
+            )
+            .unwrap();
             chunks.len()
         });
     }

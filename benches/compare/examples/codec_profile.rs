@@ -6,7 +6,8 @@
 //! cargo build --release -p sluice-bench-compare --example codec_profile
 //! valgrind --tool=callgrind target/release/examples/codec_profile subscribe_decode sluice 100000
 //! ```
-//! Arguments: the pair (as in the benchmark), the side (`sluice` or `moqtap`), iterations.
+//! Arguments: the pair (as in the benchmark), the side (`sluice` or `moqtap`; for
+//! `subgroup_send` also `sluice_shared_block`, the previous path), iterations.
 
 #[path = "../peer/moqtap.rs"]
 mod moqtap;
@@ -76,6 +77,46 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for _ in 0..n {
                 out.clear();
                 moqtap::encode_control(black_box(&message), &mut out)?;
+                sink += out.len();
+            }
+        }
+        ("subgroup_send", "sluice") => {
+            let (header, objects) = (fx::subgroup_header(), fx::subgroup_objects());
+            let mut chunks = Vec::with_capacity(64);
+            for _ in 0..n {
+                fx::send_subgroup(black_box(&header), black_box(&objects), &mut chunks)?;
+                sink += chunks.len();
+            }
+        }
+        ("subgroup_send", "sluice_owned") => {
+            // The clones are the caller's; `callgrind_annotate --inclusive=yes` separates
+            // `send_subgroup_owned` from them.
+            let (header, objects) = (fx::subgroup_header(), fx::subgroup_objects());
+            for _ in 0..n {
+                let mut chunks = Vec::with_capacity(64);
+                fx::send_subgroup_owned(black_box(&header), objects.clone(), &mut chunks)?;
+                sink += black_box(chunks).len();
+            }
+        }
+        ("subgroup_send", "sluice_shared_block") => {
+            let (header, objects) = (fx::subgroup_header(), fx::subgroup_objects());
+            let mut scratch = bytes::BytesMut::new();
+            let mut chunks = Vec::with_capacity(64);
+            for _ in 0..n {
+                fx::send_subgroup_shared_block(
+                    black_box(&header),
+                    black_box(&objects),
+                    &mut scratch,
+                    &mut chunks,
+                )?;
+                sink += chunks.len();
+            }
+        }
+        ("subgroup_send", "moqtap") => {
+            let (header, objects) = moqtap::subgroup_objects(&fx::subgroup_stream()?)?;
+            for _ in 0..n {
+                out.clear();
+                moqtap::write_subgroup(black_box(&header), black_box(&objects), &mut out)?;
                 sink += out.len();
             }
         }

@@ -18,7 +18,7 @@ use sluice_wire::moqt::params::{self, Parameter, Parameters};
 use sluice_wire::moqt::subgroup::{
     SubgroupHeader, SubgroupId, SubgroupObject, SubgroupObjectDecoder, SubgroupObjectEncoder,
 };
-use sluice_wire::{Decode, DecodeError, Encode, EncodeError, MoqtVersion, Reader};
+use sluice_wire::{Decode, DecodeError, Encode, EncodeError, HeaderBytes, MoqtVersion, Reader};
 
 /// The version every fixture is in.
 pub const V18: MoqtVersion = MoqtVersion::Draft18;
@@ -165,19 +165,54 @@ pub fn write_subgroup(
     Ok(())
 }
 
-/// Room below which [`send_subgroup`] starts a new header block, and the block size: the
-/// same scheme as the core's header encoder (`Shared::encode_header` in `crates/sluice`).
+/// Sluice's own send path for a subgroup stream: SUBGROUP_HEADER and each object header are
+/// encoded as [`HeaderBytes`], held inline (no allocation, no reference count), and each
+/// payload is handed over as the `Bytes` it already is (a reference count, no copy).
+/// `chunks` receives the (header, payload) pairs a sender hands its transport; written one
+/// after the other they are the bytes of [`subgroup_stream`]. Previous contents of `chunks`
+/// are dropped first, as a transport drops what it has written.
+pub fn send_subgroup(
+    header: &SubgroupHeader,
+    objects: &[SubgroupObject],
+    chunks: &mut Vec<(HeaderBytes, Bytes)>,
+) -> Result<(), EncodeError> {
+    chunks.clear();
+    chunks.push((header.encode_header_bytes(V18)?, Bytes::new()));
+    let mut encoder = SubgroupObjectEncoder::new(header, V18);
+    for object in objects {
+        chunks.push((encoder.encode_object_header_bytes(object)?, object.payload.clone()));
+    }
+    Ok(())
+}
+
+/// [`send_subgroup`] for payloads the caller gives away, as a publisher hands each payload
+/// to its session: the `Bytes` move into the chunks, so no reference count is touched at
+/// all (the clones in [`send_subgroup`], and their drops, are two atomic operations per
+/// object). The same chunks.
+pub fn send_subgroup_owned(
+    header: &SubgroupHeader,
+    objects: Vec<SubgroupObject>,
+    chunks: &mut Vec<(HeaderBytes, Bytes)>,
+) -> Result<(), EncodeError> {
+    chunks.push((header.encode_header_bytes(V18)?, Bytes::new()));
+    let mut encoder = SubgroupObjectEncoder::new(header, V18);
+    for object in objects {
+        chunks.push((encoder.encode_object_header_bytes(&object)?, object.payload));
+    }
+    Ok(())
+}
+
+/// Room below which [`send_subgroup_shared_block`] starts a new header block, and the block
+/// size: the same scheme as the core's header encoder (`Shared::encode_header` in
+/// `crates/sluice`).
 const HEADER_MIN_ROOM: usize = 64;
 const HEADER_BLOCK: usize = 4096;
 
-/// Sluice's own send path for a subgroup stream: SUBGROUP_HEADER and each object header are
-/// encoded into `scratch` and cut off as their own `Bytes` (one allocation per 4 KiB block,
-/// not per header), and each payload is handed over as the `Bytes` it already is (a
-/// reference count, no copy). `chunks` receives the (header, payload) pairs a session emits
-/// as `Output::Write`; written one after the other they are the bytes of
-/// [`subgroup_stream`]. Previous contents of `chunks` are dropped first, as a transport
-/// drops what it has written.
-pub fn send_subgroup(
+/// The previous send path, still the core's (`Output::Write { header: Bytes, .. }`): each
+/// header is encoded into `scratch` and cut off as its own `Bytes` (one allocation per 4 KiB
+/// block, but an atomic reference-count increment per cut and a decrement per drop). Kept
+/// to measure [`send_subgroup`] against; the same chunks byte for byte.
+pub fn send_subgroup_shared_block(
     header: &SubgroupHeader,
     objects: &[SubgroupObject],
     scratch: &mut BytesMut,

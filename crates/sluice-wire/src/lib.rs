@@ -35,6 +35,7 @@
 )]
 
 pub mod error;
+pub mod header_bytes;
 pub mod reader;
 pub mod varint;
 pub mod version;
@@ -46,6 +47,7 @@ pub mod moqt;
 pub mod fuzz;
 
 pub use error::{DecodeError, EncodeError, Violation};
+pub use header_bytes::HeaderBytes;
 pub use reader::Reader;
 pub use varint::VarintKind;
 pub use version::{LiteVersion, MoqtVersion, Version};

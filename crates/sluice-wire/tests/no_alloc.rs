@@ -96,6 +96,29 @@ fn subgroup_header_and_object_headers_decode_without_allocating() {
 }
 
 #[test]
+fn inline_subgroup_headers_encode_without_allocating() {
+    let (header, stream) = subgroup_stream();
+    let plain = SubgroupHeader { properties_present: false, ..header };
+    let objects: Vec<_> =
+        (0..30u64).map(|id| SubgroupObject::normal(id * 3, vec![1u8; 1200]).header()).collect();
+    let (encoded, allocs) = allocations_during(|| {
+        let stream_header = plain.encode_header_bytes(V).unwrap();
+        let mut enc = SubgroupObjectEncoder::new(&plain, V);
+        let headers: [_; 30] = std::array::from_fn(|i| enc.encode_header_bytes(&objects[i]).unwrap());
+        (stream_header, headers)
+    });
+    assert_eq!(allocs, 0, "inline header encoding allocated");
+    assert!(encoded.0.is_inline() && encoded.1.iter().all(|h| h.is_inline()));
+    // The properties-carrying stream's first object header is short enough to stay inline too.
+    let mut r = Reader::new(&stream);
+    SubgroupHeader::decode(&mut r, V).unwrap();
+    let first = SubgroupObjectDecoder::new(&header, V).decode_header(&mut r).unwrap();
+    let (h, allocs) =
+        allocations_during(|| SubgroupObjectEncoder::new(&header, V).encode_header_bytes(&first).unwrap());
+    assert_eq!((allocs, h.is_inline()), (0, true));
+}
+
+#[test]
 fn whole_subgroup_objects_decode_without_allocating_or_copying_payloads() {
     let (_, stream) = subgroup_stream();
     let (payload, allocs) = allocations_during(|| {

@@ -102,6 +102,7 @@ impl Encode for SubscriptionFilter {
 impl Decode for SubscriptionFilter {
     type Version = MoqtVersion;
 
+    #[inline]
     fn decode(r: &mut Reader<'_>, version: MoqtVersion) -> Result<Self, DecodeError> {
         let filter_type = r.vi64()?;
         Ok(match filter_type {

@@ -39,6 +39,7 @@ impl Encode for Location {
 impl Decode for Location {
     type Version = MoqtVersion;
 
+    #[inline]
     fn decode(r: &mut Reader<'_>, _version: MoqtVersion) -> Result<Self, DecodeError> {
         let group = r.vi64()?;
         let object = r.vi64()?;

@@ -91,8 +91,7 @@ impl TrackNamespace {
             if total > MAX_FULL_NAME_LEN {
                 return Err(Violation::TrackNamespaceTooLong { len: total }.into());
             }
-            let n = r.check_len("track namespace field", len, MAX_FULL_NAME_LEN)?;
-            fields.push(r.bytes(n)?);
+            fields.push(r.checked_bytes("track namespace field", len, MAX_FULL_NAME_LEN)?);
         }
         Ok((TrackNamespace(fields), total))
     }
@@ -175,7 +174,6 @@ impl Decode for FullTrackName {
         if total > MAX_FULL_NAME_LEN {
             return Err(Violation::FullTrackNameTooLong { len: total }.into());
         }
-        let n = r.check_len("track name", name_len, MAX_FULL_NAME_LEN)?;
-        Ok(FullTrackName { namespace, name: r.bytes(n)? })
+        Ok(FullTrackName { namespace, name: r.checked_bytes("track name", name_len, MAX_FULL_NAME_LEN)? })
     }
 }

@@ -122,6 +122,7 @@ impl Parameter {
         kind == ParameterType::AUTHORIZATION_TOKEN
     }
 
+    #[inline]
     fn decode_value(
         kind: ParameterType,
         r: &mut Reader<'_>,

@@ -26,6 +26,7 @@
 use bytes::{BufMut, Bytes};
 
 use crate::error::{DecodeResult, EncodeError, Violation};
+use crate::header_bytes::{HeaderBytes, INLINE_HEADER_CAP};
 use crate::moqt::kvp::Properties;
 use crate::moqt::object::{self, ObjectStatus};
 use crate::reader::Reader;
@@ -200,6 +201,20 @@ impl SubgroupHeader {
     }
 }
 
+impl SubgroupHeader {
+    /// The most bytes a SUBGROUP_HEADER takes: type (1), alias, group and subgroup (9 each),
+    /// priority (1). Within [`INLINE_HEADER_CAP`].
+    pub const MAX_LEN: usize = 29;
+
+    /// Encodes the header as [`HeaderBytes`] (always inline: at most [`Self::MAX_LEN`]
+    /// bytes): the same bytes as [`Encode::encode`], without a buffer to cut them from.
+    #[inline]
+    pub fn encode_header_bytes(&self, version: MoqtVersion) -> Result<HeaderBytes, EncodeError> {
+        const { assert!(SubgroupHeader::MAX_LEN <= INLINE_HEADER_CAP) };
+        HeaderBytes::encode_inline(|cursor| self.encode(cursor, version))
+    }
+}
+
 impl Decode for SubgroupHeader {
     type Version = MoqtVersion;
 
@@ -344,6 +359,11 @@ impl SubgroupObjectDecoder {
     }
 }
 
+/// The most bytes a subgroup object header without a Properties field takes: Object ID
+/// Delta and Object Payload Length (a vi64 each, at most 9 bytes), Object Status (a vi64
+/// below 0x80 when present: 1 byte).
+pub const MAX_OBJECT_HEADER_LEN_WITHOUT_PROPERTIES: usize = 19;
+
 /// Writes the objects of one subgroup stream, tracking the previous Object ID.
 ///
 /// A write that fails leaves the state untouched and `buf` possibly partly written (see
@@ -372,45 +392,106 @@ impl SubgroupObjectEncoder {
         buf: &mut B,
         header: &SubgroupObjectHeader,
     ) -> Result<(), EncodeError> {
+        self.put_header(buf, header.object_id, &header.properties, header.status, header.payload_len)
+    }
+
+    /// The header fields of one object, checked then written (shared by every form, so a
+    /// whole object is written without building a [`SubgroupObjectHeader`] and cloning its
+    /// properties).
+    #[inline]
+    fn put_header<B: BufMut>(
+        &mut self,
+        buf: &mut B,
+        object_id: u64,
+        properties: &Properties,
+        status: ObjectStatus,
+        payload_len: u64,
+    ) -> Result<(), EncodeError> {
         let delta = match self.prev_object_id {
-            None => header.object_id,
-            Some(prev) if header.object_id > prev => header.object_id.wrapping_sub(prev).wrapping_sub(1),
+            None => object_id,
+            Some(prev) if object_id > prev => object_id.wrapping_sub(prev).wrapping_sub(1),
             Some(prev) => {
-                return Err(
-                    Violation::SubgroupObjectIdNotIncreasing { prev, object_id: header.object_id }.into()
-                );
+                return Err(Violation::SubgroupObjectIdNotIncreasing { prev, object_id }.into());
             }
         };
-        if !header.properties.is_empty() {
+        if !properties.is_empty() {
             if !self.properties_present {
                 return Err(Violation::PropertiesNotAllowedBySubgroupType.into());
             }
-            if !header.status.is_normal() {
+            if !status.is_normal() {
                 return Err(Violation::PropertiesOnNonNormalObject.into());
             }
         }
-        if header.payload_len != 0 && !header.status.is_normal() {
+        if payload_len != 0 && !status.is_normal() {
             return Err(Violation::PayloadOnNonNormalObject.into());
         }
-        object::check_payload_len(header.payload_len)?;
+        object::check_payload_len(payload_len)?;
         if self.properties_present {
-            object::check_properties_len(&header.properties)?;
+            object::check_properties_len(properties)?;
         }
         varint::put_vi64(buf, delta);
         if self.properties_present {
-            object::encode_properties(buf, &header.properties)?;
+            object::encode_properties(buf, properties)?;
         }
-        varint::put_vi64(buf, header.payload_len);
-        if header.payload_len == 0 {
-            header.status.encode(buf);
+        varint::put_vi64(buf, payload_len);
+        if payload_len == 0 {
+            status.encode(buf);
         }
-        self.prev_object_id = Some(header.object_id);
+        self.prev_object_id = Some(object_id);
         Ok(())
+    }
+
+    /// Writes an object header as [`HeaderBytes`]: the same bytes, checks and state change
+    /// as [`SubgroupObjectEncoder::encode_header`], held inline (no allocation, no reference
+    /// count) whenever they fit in [`INLINE_HEADER_CAP`] bytes, which every header without
+    /// Properties does (at most [`MAX_OBJECT_HEADER_LEN_WITHOUT_PROPERTIES`] bytes). A header
+    /// with longer Properties gets an allocation of its own. A sender hands the transport
+    /// (these bytes, the payload `Bytes`).
+    #[inline]
+    pub fn encode_header_bytes(&mut self, header: &SubgroupObjectHeader) -> Result<HeaderBytes, EncodeError> {
+        self.header_bytes(header.object_id, &header.properties, header.status, header.payload_len)
+    }
+
+    /// [`SubgroupObjectEncoder::encode_header_bytes`] for the header of a whole object (its
+    /// payload is not written: the sender hands `object.payload` over next to it).
+    #[inline]
+    pub fn encode_object_header_bytes(
+        &mut self,
+        object: &SubgroupObject,
+    ) -> Result<HeaderBytes, EncodeError> {
+        self.header_bytes(object.object_id, &object.properties, object.status, object.payload.len() as u64)
+    }
+
+    #[inline]
+    fn header_bytes(
+        &mut self,
+        object_id: u64,
+        properties: &Properties,
+        status: ObjectStatus,
+        payload_len: u64,
+    ) -> Result<HeaderBytes, EncodeError> {
+        let properties_len = if self.properties_present {
+            let len = properties.len();
+            varint::vi64_len(len as u64).saturating_add(len)
+        } else {
+            0
+        };
+        let bound = MAX_OBJECT_HEADER_LEN_WITHOUT_PROPERTIES.saturating_add(properties_len);
+        if bound <= INLINE_HEADER_CAP {
+            HeaderBytes::encode_inline(|cursor| {
+                self.put_header(cursor, object_id, properties, status, payload_len)
+            })
+        } else {
+            HeaderBytes::encode_heap(bound, |out| {
+                self.put_header(out, object_id, properties, status, payload_len)
+            })
+        }
     }
 
     /// Writes a whole object.
     pub fn encode<B: BufMut>(&mut self, buf: &mut B, object: &SubgroupObject) -> Result<(), EncodeError> {
-        self.encode_header(buf, &object.header())?;
+        let payload_len = object.payload.len() as u64;
+        self.put_header(buf, object.object_id, &object.properties, object.status, payload_len)?;
         buf.put_slice(&object.payload);
         Ok(())
     }

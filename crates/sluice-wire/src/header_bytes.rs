@@ -1,0 +1,204 @@
+//! [`HeaderBytes`]: the encoded bytes of one stream or object header, held inline when short.
+//!
+//! A sender hands a transport each object as (header bytes, payload `Bytes`). Cutting every
+//! header out of a shared `BytesMut` block as its own `Bytes` costs an atomic reference-count
+//! increment when it is cut and a decrement when it is dropped, for a few bytes. A MOQT
+//! object header without properties is at most 19 bytes (an Object ID delta of up to 9
+//! bytes, a payload length of up to 9, a status byte) and a SUBGROUP_HEADER at most 29, so
+//! [`HeaderBytes`] keeps up to [`INLINE_HEADER_CAP`] bytes in place: no allocation, no
+//! reference count, `Clone` is a copy. A header that does not fit (objects with long
+//! Properties) is kept in a `Bytes` of its own, allocated for it (unique, so dropping it
+//! takes no atomic operation either).
+
+use std::fmt;
+use std::ops::Deref;
+
+use bytes::Bytes;
+
+/// The most bytes a [`HeaderBytes`] holds inline.
+pub const INLINE_HEADER_CAP: usize = 30;
+
+/// The bytes of one encoded header: inline up to [`INLINE_HEADER_CAP`] bytes, else a `Bytes`.
+///
+/// Compares, hashes and prints as its byte slice, whichever way it is held.
+#[derive(Clone)]
+pub struct HeaderBytes(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Inline { len: u8, buf: [u8; INLINE_HEADER_CAP] },
+    Shared(Bytes),
+}
+
+impl HeaderBytes {
+    /// No bytes.
+    pub const fn new() -> Self {
+        HeaderBytes(Repr::Inline { len: 0, buf: [0; INLINE_HEADER_CAP] })
+    }
+
+    /// A copy of `bytes`: inline when it fits, else in a new allocation.
+    pub fn from_slice(bytes: &[u8]) -> Self {
+        let mut buf = [0u8; INLINE_HEADER_CAP];
+        match (buf.get_mut(..bytes.len()), u8::try_from(bytes.len())) {
+            (Some(dst), Ok(len)) => {
+                dst.copy_from_slice(bytes);
+                HeaderBytes(Repr::Inline { len, buf })
+            }
+            _ => HeaderBytes(Repr::Shared(Bytes::copy_from_slice(bytes))),
+        }
+    }
+
+    /// Encodes inline through `encode`, which is given a cursor over [`INLINE_HEADER_CAP`]
+    /// bytes. The caller guarantees `encode` writes at most that many (writing past the end
+    /// of a `&mut [u8]` `BufMut` panics), by bounding the header's length before calling.
+    #[inline]
+    pub(crate) fn encode_inline<E>(encode: impl FnOnce(&mut &mut [u8]) -> Result<(), E>) -> Result<Self, E> {
+        let mut buf = [0u8; INLINE_HEADER_CAP];
+        let mut cursor: &mut [u8] = &mut buf;
+        encode(&mut cursor)?;
+        let written = INLINE_HEADER_CAP.saturating_sub(cursor.len());
+        // `written` <= INLINE_HEADER_CAP < 256.
+        let len = u8::try_from(written).unwrap_or(u8::MAX);
+        Ok(HeaderBytes(Repr::Inline { len, buf }))
+    }
+
+    /// Encodes into a new allocation of `capacity` bytes (for headers too long to be inline).
+    pub(crate) fn encode_heap<E>(
+        capacity: usize,
+        encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+    ) -> Result<Self, E> {
+        let mut out = Vec::with_capacity(capacity);
+        encode(&mut out)?;
+        Ok(HeaderBytes(Repr::Shared(Bytes::from(out))))
+    }
+
+    /// The bytes.
+    #[inline]
+    pub fn as_slice(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, buf } => buf.get(..usize::from(*len)).unwrap_or_default(),
+            Repr::Shared(bytes) => bytes,
+        }
+    }
+
+    /// How many bytes.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    /// True when there are no bytes.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True when the bytes are held inline (no allocation, no reference count).
+    pub fn is_inline(&self) -> bool {
+        matches!(self.0, Repr::Inline { .. })
+    }
+
+    /// The bytes as a `Bytes`, for transports that take only `Bytes`: a copy into a new
+    /// allocation when inline, the held `Bytes` otherwise.
+    pub fn into_bytes(self) -> Bytes {
+        match self.0 {
+            Repr::Inline { .. } => Bytes::copy_from_slice(self.as_slice()),
+            Repr::Shared(bytes) => bytes,
+        }
+    }
+}
+
+impl Default for HeaderBytes {
+    fn default() -> Self {
+        HeaderBytes::new()
+    }
+}
+
+impl From<Bytes> for HeaderBytes {
+    /// Keeps `bytes` as it is (no copy, even when short).
+    fn from(bytes: Bytes) -> Self {
+        HeaderBytes(Repr::Shared(bytes))
+    }
+}
+
+impl Deref for HeaderBytes {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl AsRef<[u8]> for HeaderBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl PartialEq for HeaderBytes {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for HeaderBytes {}
+
+impl PartialEq<[u8]> for HeaderBytes {
+    fn eq(&self, other: &[u8]) -> bool {
+        self.as_slice() == other
+    }
+}
+
+impl std::hash::Hash for HeaderBytes {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
+    }
+}
+
+impl fmt::Debug for HeaderBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HeaderBytes")
+            .field("inline", &self.is_inline())
+            .field("bytes", &self.as_slice())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_slice_is_inline_up_to_the_cap_and_allocated_past_it() {
+        let long = [7u8; INLINE_HEADER_CAP + 1];
+        for n in [0, 1, INLINE_HEADER_CAP - 1, INLINE_HEADER_CAP, INLINE_HEADER_CAP + 1] {
+            let h = HeaderBytes::from_slice(&long[..n]);
+            assert_eq!(h.as_slice(), &long[..n]);
+            assert_eq!(h.len(), n);
+            assert_eq!(h.is_inline(), n <= INLINE_HEADER_CAP, "n = {n}");
+            assert_eq!(h.clone().into_bytes(), Bytes::copy_from_slice(&long[..n]));
+        }
+    }
+
+    #[test]
+    fn equality_is_by_bytes_whichever_way_they_are_held() {
+        let a = HeaderBytes::from_slice(b"abc");
+        let b = HeaderBytes::from(Bytes::from_static(b"abc"));
+        assert!(a.is_inline() && !b.is_inline());
+        assert_eq!(a, b);
+        assert_ne!(a, HeaderBytes::from_slice(b"abd"));
+        assert!(HeaderBytes::new().is_empty());
+    }
+
+    #[test]
+    fn encode_inline_keeps_what_was_written_and_passes_errors_through() {
+        let h = HeaderBytes::encode_inline(|c| -> Result<(), ()> {
+            bytes::BufMut::put_slice(c, b"xyz");
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(h.as_slice(), b"xyz");
+        assert_eq!(HeaderBytes::encode_inline(|_| Err::<(), _>(5)), Err(5));
+    }
+}
