@@ -210,9 +210,8 @@
 //!
 //! # Where the core API made the relay work around it
 //!
-//! * No event says an upstream group/subgroup stream finished (lite never, MOQT only via an
-//!   END_OF_GROUP object): downstream streams are finished when a newer group starts, and
-//!   late objects of a finished group are dropped (counted in [`RelayStats`]).
+//! * Until `Event::SubgroupEnded` existed, no event said an upstream group/subgroup stream
+//!   finished; downstream streams now end exactly when their upstream stream does.
 //! * The core forgets a stream once it is finished, so a finished stream still queued in a
 //!   slow transport cannot be reset; the relay keeps a congested subscriber's ended groups
 //!   open until the next group starts for that reason.
