@@ -145,6 +145,7 @@ impl LiteEngine {
             largest: None,
             max_latency_ms: msg.max_latency,
             timescale: msg.timescale.get(),
+            ..TrackInfo::default()
         };
         shared.event(Event::TrackStatus { request, result: Ok(info) });
         Flow::Continue
