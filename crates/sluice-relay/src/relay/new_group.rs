@@ -1,5 +1,5 @@
 //! NEW_GROUP_REQUEST through the relay (draft-18 "NEW GROUP REQUEST Parameter", Relay
-//! Handling). A downstream SUBSCRIBE or REQUEST_UPDATE may ask the original publisher for
+//! Handling). A downstream SUBSCRIBE, PUBLISH_OK or REQUEST_UPDATE may ask the original publisher for
 //! a new group; the relay passes the wish upstream at most once per Largest Group:
 //!
 //! * no upstream subscription yet: the upstream SUBSCRIBE carries it (see `on_subscribe`);

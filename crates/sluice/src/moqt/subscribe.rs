@@ -2,9 +2,13 @@
 //!
 //! * SUBSCRIBE carries SUBSCRIBER_PRIORITY, GROUP_ORDER (when chosen), FORWARD,
 //!   SUBSCRIPTION_FILTER and, when `max_latency_ms` is non-zero, OBJECT_DELIVERY_TIMEOUT.
+//! * SUBSCRIBE, PUBLISH_OK and REQUEST_UPDATE carry NEW_GROUP_REQUEST when the options
+//!   ask; PUBLISH_OK and REQUEST_UPDATE only for a track that said DYNAMIC_GROUPS=1 (else
+//!   the command fails, draft-18 "NEW GROUP REQUEST Parameter"). Received, it is reported
+//!   in that message's event only.
 //! * SUBSCRIBE_OK carries the publisher-chosen Track Alias (a per-session counter, so
-//!   never reused), LARGEST_OBJECT when known, and the track properties
-//!   DEFAULT_PUBLISHER_PRIORITY and DEFAULT_PUBLISHER_GROUP_ORDER. A second SUBSCRIBE_OK
+//!   never reused), LARGEST_OBJECT when known, and the Track Properties of the `TrackInfo`
+//!   (see `track_props`). A second SUBSCRIBE_OK
 //!   or PUBLISH naming a live alias closes the session with DUPLICATE_TRACK_ALIAS.
 //! * REQUEST_UPDATE travels on the subscription's stream with a new Request ID and is
 //!   answered with REQUEST_OK by the engine itself (the application sees SubscribeUpdated).
