@@ -128,9 +128,11 @@ impl GroupCache {
         self.bytes = self.groups.iter().map(|g| g.bytes).sum();
     }
 
-    /// When the oldest cached group expires.
+    /// When the oldest cached group expires: the first instant [`GroupCache::expire`]
+    /// drops it (a group exactly `max_age` old is still kept, so a timer set at that age
+    /// would fire without dropping anything, and fire again at once).
     pub(crate) fn next_expiry(&self, max_age: Duration) -> Option<Time> {
-        self.groups.iter().map(|g| g.first_seen + max_age).min()
+        self.groups.iter().map(|g| g.first_seen + max_age + Duration::from_micros(1)).min()
     }
 
     /// The largest location cached.

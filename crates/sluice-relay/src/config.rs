@@ -39,7 +39,8 @@ pub struct RelayConfig {
     pub cache_groups: usize,
     /// Payload bytes kept per track. A group larger than this on its own is not cached.
     pub cache_bytes: usize,
-    /// A cached group older than this (since its first object arrived) is dropped.
+    /// A cached group older than this (since its first object arrived) is dropped; a
+    /// track's MAX_CACHE_DURATION Track Property shortens it for that track.
     pub cache_max_age: Duration,
     /// How long a track's cache is kept after its last subscriber left (or its upstream
     /// subscription ended), for FETCH and TRACK_STATUS; zero forgets it at once.

@@ -147,8 +147,14 @@
 //!   arrival order), object ids (lite frames are numbered 0, 1, 2… in arrival order, so
 //!   gaps vanish), object properties, status objects (END_OF_GROUP becomes the group
 //!   stream's FIN), and lite-05 timestamps are invented (relay arrival time in ms);
-//!   namespace fields containing `/` or non-UTF-8 bytes (lite paths are `/`-joined text).
+//!   namespace fields containing `/` or non-UTF-8 bytes (lite paths are `/`-joined text);
+//!   every Track Property but priority, group order and OBJECT_DELIVERY_TIMEOUT (lite's
+//!   max latency), NEW_GROUP_REQUEST (see docs/wire.md).
 //! * lite → MOQT: the lite-05 frame timestamp and TRACK_INFO timescale (MOQT has neither).
+//! * MOQT → MOQT: Track Properties the relay does not type (unknown ones, Immutable
+//!   Properties) are forwarded and cached with the track unchanged (`TrackInfo::properties`);
+//!   MAX_CACHE_DURATION shortens the track's cache age; NEW_GROUP_REQUEST follows the
+//!   draft's relay rules (`relay/new_group.rs`).
 //! * Error/end codes: graceful ends map to graceful ends, anything else to the target
 //!   family's generic code ([`codes`]).
 //!

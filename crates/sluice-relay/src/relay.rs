@@ -11,6 +11,7 @@ use sluice::{
 };
 
 mod fetch;
+mod new_group;
 mod push;
 mod status;
 pub(crate) mod switchover;
@@ -90,6 +91,18 @@ impl Kept {
             info.largest = Some(info.largest.map_or(l, |x| x.max(l)));
         }
         info
+    }
+}
+
+/// How long a track's objects may be served from the cache: [`RelayConfig::cache_max_age`],
+/// shortened by the publisher's MAX_CACHE_DURATION Track Property (draft-18 §MAX CACHE
+/// DURATION: no object may start being forwarded after that many ms since it was
+/// received). A cached group goes once its first object (received first) is that old, so
+/// no expired object is ever served and a group never has a hole at its start.
+fn cache_age(config: Duration, info: Option<&TrackInfo>) -> Duration {
+    match info.and_then(|i| i.max_cache_duration_ms) {
+        Some(ms) => config.min(Duration::from_millis(ms)),
+        None => config,
     }
 }
 
@@ -263,9 +276,10 @@ impl Relay {
         self.waiting
             .iter()
             .map(|w| w.deadline)
-            .chain(self.tracks.values().filter_map(|t| t.cache.next_expiry(age)))
+            .chain(self.tracks.values().filter_map(|t| t.cache.next_expiry(cache_age(age, t.info.as_ref()))))
             .chain(self.kept.values().map(|k| k.until))
             .chain(self.next_fill_deadline())
+            .chain(self.kept.values().filter_map(|k| k.cache.next_expiry(cache_age(age, k.info.as_ref()))))
             .min()
     }
 
@@ -286,12 +300,12 @@ impl Relay {
             }
         }
         self.expire_fetch_fills(now, sessions);
-        for t in self.tracks.values_mut() {
-            t.cache.expire(now, self.config.cache_max_age);
-        }
         let age = self.config.cache_max_age;
+        for t in self.tracks.values_mut() {
+            t.cache.expire(now, cache_age(age, t.info.as_ref()));
+        }
         self.kept.retain(|_, k| {
-            k.cache.expire(now, age);
+            k.cache.expire(now, cache_age(age, k.info.as_ref()));
             k.until > now && k.cache.len() > 0
         });
     }
@@ -334,6 +348,19 @@ impl Relay {
             groups: self.config.cache_groups,
             bytes: self.config.cache_bytes,
             max_age: self.config.cache_max_age,
+        }
+    }
+
+    /// Drops what of `name`'s cache (live or kept) is too old to be served at `now`: a
+    /// caller may run [`Relay::handle_timeout`] late, and an expired object must not be
+    /// served (draft-18 §MAX CACHE DURATION: it is then treated as not cached).
+    fn expire_cache(&mut self, now: Time, name: &TrackName) {
+        let age = self.config.cache_max_age;
+        if let Some(t) = self.tracks.get_mut(name) {
+            t.cache.expire(now, cache_age(age, t.info.as_ref()));
+        }
+        if let Some(k) = self.kept.get_mut(name) {
+            k.cache.expire(now, cache_age(age, k.info.as_ref()));
         }
     }
 
@@ -604,6 +631,9 @@ impl Relay {
             self.by_downstream.insert((id, request), track.clone());
             let live = t.info.is_some();
             self.reaggregate(&track, sessions);
+            if let Some(value) = options.new_group_request {
+                self.on_new_group_request(&track, value, sessions);
+            }
             if live {
                 self.accept_downstream(now, &track, id, request, sessions);
             }
@@ -651,9 +681,15 @@ impl Relay {
             forward: options.forward,
             max_latency_ms: 0,
             rendezvous_timeout_ms: None,
+            new_group_request: None,
         };
+        // draft-18 "NEW GROUP REQUEST Parameter": with no Established subscription, the
+        // upstream SUBSCRIBE carries the subscriber's NEW_GROUP_REQUEST (a one-shot: later
+        // updates do not repeat it).
+        let subscribe_options =
+            SubscribeOptions { new_group_request: options.new_group_request, ..upstream_options.clone() };
         let upstream =
-            match sessions.session(publisher).map(|s| s.subscribe(track.clone(), upstream_options.clone())) {
+            match sessions.session(publisher).map(|s| s.subscribe(track.clone(), subscribe_options)) {
                 Some(Ok(h)) => h,
                 _ => {
                     self.stats.command_errors += 1;
@@ -681,6 +717,8 @@ impl Relay {
                 cache: Default::default(),
                 newest_group: None,
                 largest_received: None,
+                new_group_outstanding: options.new_group_request.map(|v| (v, None)),
+                new_group_waiting: None,
             },
         );
     }
@@ -711,6 +749,7 @@ impl Relay {
         sessions: &mut impl Sessions,
     ) {
         let max_open = self.config.max_open_streams_per_subscriber;
+        self.expire_cache(now, name);
         let Some(t) = self.tracks.get_mut(name) else { return };
         let info = t.downstream_info();
         let Some(d) = t.subscribers.iter_mut().find(|d| d.session == id && d.request == request) else {
@@ -803,6 +842,9 @@ impl Relay {
         for (s, r) in pending {
             self.accept_downstream(now, &name, s, r, sessions);
         }
+        if let Some(value) = self.tracks.get_mut(&name).and_then(|t| t.new_group_waiting.take()) {
+            self.on_new_group_request(&name, value, sessions);
+        }
         self.push_to_discoveries(&name, sessions);
     }
 
@@ -835,6 +877,7 @@ impl Relay {
             // streams). Until it arrives nobody is accepted, so the cache is all the waiting
             // subscribers will get: it keeps every group then, bounded by bytes and age only.
             let limits = if t.info.is_none() { Limits { groups: usize::MAX, ..limits } } else { limits };
+            let limits = Limits { max_age: cache_age(limits.max_age, t.info.as_ref()), ..limits };
             t.cache.insert(now, &info, &payload, limits);
             t.newest_group = Some(t.newest_group.map_or(info.group, |g| g.max(info.group)));
         }

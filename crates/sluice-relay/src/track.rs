@@ -144,6 +144,11 @@ pub(crate) struct Track {
     /// The largest location of any object received upstream, cached or not: a
     /// downstream's LARGEST_OBJECT is at least this (draft-18 "LARGEST OBJECT Parameter").
     pub(crate) largest_received: Option<Location>,
+    /// The NEW_GROUP_REQUEST last sent upstream and the Largest Group known then: it is
+    /// outstanding until the Largest Group increases (see `relay/new_group.rs`).
+    pub(crate) new_group_outstanding: Option<(u64, Option<u64>)>,
+    /// The largest NEW_GROUP_REQUEST value asked while the upstream SUBSCRIBE was unanswered.
+    pub(crate) new_group_waiting: Option<u64>,
 }
 
 impl Track {

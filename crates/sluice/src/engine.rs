@@ -420,6 +420,18 @@ pub trait Engine: std::fmt::Debug {
         request: RequestHandle,
         end: Location,
     ) -> Result<(), CommandError>;
+    /// [`Engine::accept_fetch`] with the Track Properties of `info` in FETCH_OK (MOQT); an
+    /// engine without track properties (moq-lite) ignores `info`.
+    fn accept_fetch_with_info(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        end: Location,
+        info: &TrackInfo,
+    ) -> Result<(), CommandError> {
+        let _ = info;
+        self.accept_fetch(shared, request, end)
+    }
     /// Write one object of an accepted fetch.
     fn write_fetch_object(
         &mut self,

@@ -113,6 +113,14 @@ pub struct SubscribeOptions {
     /// `None`: absent, which the draft reads as 0 (answer at once). Sent in SUBSCRIBE
     /// only; PUBLISH_OK, REQUEST_UPDATE and moq-lite have no such field.
     pub rendezvous_timeout_ms: Option<u64>,
+    /// MOQT NEW_GROUP_REQUEST (draft-18 "NEW GROUP REQUEST Parameter"): the largest group
+    /// the subscriber knows plus 1 (0: none known), asking the original publisher to start
+    /// a new group. A one-shot request, not a lasting option: received, it is reported in
+    /// the event of the SUBSCRIBE / PUBLISH_OK / REQUEST_UPDATE that carried it and is
+    /// `None` in every other. Sent in SUBSCRIBE always; in PUBLISH_OK and REQUEST_UPDATE
+    /// only for a track whose properties said DYNAMIC_GROUPS=1 (else
+    /// [`crate::CommandError::InvalidState`]). moq-lite has no such field (ignored).
+    pub new_group_request: Option<u64>,
 }
 
 impl Default for SubscribeOptions {
@@ -124,6 +132,7 @@ impl Default for SubscribeOptions {
             forward: true,
             max_latency_ms: 0,
             rendezvous_timeout_ms: None,
+            new_group_request: None,
         }
     }
 }
@@ -143,6 +152,22 @@ pub struct TrackInfo {
     /// `ObjectInfo::timestamp`): lite-05 TRACK_INFO Timescale, which must be non-zero.
     /// Default 1000 (milliseconds). MOQT has no such field and ignores it.
     pub timescale: u64,
+    /// MOQT MAX_CACHE_DURATION Track Property (draft-18 §MAX CACHE DURATION): how many ms
+    /// after it was received an object may still be served from a cache. `None`: absent
+    /// (cache until evicted). lite has no such field.
+    pub max_cache_duration_ms: Option<u64>,
+    /// MOQT DYNAMIC_GROUPS Track Property = 1 (draft-18 §DYNAMIC GROUPS): subscribers may
+    /// send NEW_GROUP_REQUEST in PUBLISH_OK / REQUEST_UPDATE. lite has no such field.
+    pub dynamic_groups: bool,
+    /// The MOQT Track Properties the fields above do not type, as received: an encoded
+    /// list of Key-Value-Pairs (draft-18 §1.4.3, types ascending, delta-coded from 0) with
+    /// unknown types and IMMUTABLE_PROPERTIES (whose contents keep their serialization
+    /// byte for byte). Sent unchanged after the typed ones, so a relay that forwards a
+    /// received `TrackInfo` forwards them. A typed property found only inside Immutable
+    /// Properties is reported in its field and not sent again outside it. Sending refuses
+    /// (`CommandError::InvalidState`) bytes that are not valid pairs or that repeat a
+    /// typed property at top level. lite has no track properties (ignored).
+    pub properties: Bytes,
 }
 
 impl Default for TrackInfo {
@@ -153,6 +178,9 @@ impl Default for TrackInfo {
             largest: None,
             max_latency_ms: 0,
             timescale: 1000,
+            max_cache_duration_ms: None,
+            dynamic_groups: false,
+            properties: Bytes::new(),
         }
     }
 }

@@ -454,6 +454,18 @@ impl Session {
         e.accept_fetch(s, request, end)
     }
 
+    /// [`Session::accept_fetch`] whose MOQT FETCH_OK carries the Track Properties of `info`
+    /// (typed ones and `info.properties`; `largest` is not sent). moq-lite ignores `info`.
+    pub fn accept_fetch_with_info(
+        &mut self,
+        request: RequestHandle,
+        end: Location,
+        info: &TrackInfo,
+    ) -> Result<(), CommandError> {
+        let (e, s) = self.engine()?;
+        e.accept_fetch_with_info(s, request, end, info)
+    }
+
     /// Writes one object of an accepted fetch.
     pub fn write_fetch_object(
         &mut self,

@@ -127,6 +127,7 @@ fn subscribe_accept_carries_options_and_info() {
             forward: true,
             max_latency_ms: 300,
             rendezvous_timeout_ms: None,
+            new_group_request: None,
         };
         let s = p.session(sub_side).subscribe(track(), options.clone()).unwrap();
         p.run();
@@ -241,6 +242,7 @@ fn subscribe_reject_update_unsubscribe_end() {
             filter: Filter::AbsoluteStart(Location { group: 3, object: 0 }),
             forward: true,
             rendezvous_timeout_ms: None,
+            new_group_request: None,
         };
         p.session(sub_side).update_subscription(s, new.clone()).unwrap();
         p.run();

@@ -23,6 +23,7 @@ fn publisher_info() -> TrackInfo {
         largest: None,
         max_latency_ms: 250,
         timescale: 90_000,
+        ..TrackInfo::default()
     }
 }
 

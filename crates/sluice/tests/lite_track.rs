@@ -30,6 +30,7 @@ fn info() -> TrackInfo {
         largest: None,
         max_latency_ms: 250,
         timescale: 90_000,
+        ..TrackInfo::default()
     }
 }
 

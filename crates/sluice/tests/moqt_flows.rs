@@ -74,6 +74,7 @@ fn subscribe_accept_and_objects_flow_for_both_roles() {
             max_latency_ms: 250,
             // Carried as SUBSCRIBE's RENDEZVOUS_TIMEOUT and reported as sent.
             rendezvous_timeout_ms: Some(1500),
+            new_group_request: None,
         };
         let s = p.session(sub).subscribe(track(), options.clone()).unwrap();
         p.run();

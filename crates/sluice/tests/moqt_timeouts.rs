@@ -534,3 +534,16 @@ fn fetch_objects_have_no_delivery_timeout() {
         .collect();
     assert_eq!(got, vec![(f, 0, Bytes::from_static(b"d"))]);
 }
+
+/// draft-18 §13 "Immutable Properties": a processor looking for a property searches the
+/// contents of Immutable Properties too, so an OBJECT_DELIVERY_TIMEOUT there applies.
+#[test]
+fn an_object_timeout_inside_immutable_properties_applies() {
+    let (mut s, h) = publisher(vec![Parameter::ObjectDeliveryTimeout(300)], TrackInfo::default());
+    let inner = props(&[KeyValue::varint(PropertyType::OBJECT_DELIVERY_TIMEOUT.0, 50)]);
+    let p = props(&[KeyValue::bytes(PropertyType::IMMUTABLE_PROPERTIES.0, inner.raw().clone())]);
+    let stream = write_first(&mut s, h, ms(1000), p);
+    assert_eq!(s.poll_timeout(), Some(ms(1050)));
+    s.handle_timeout(ms(1050));
+    assert_eq!(resets(&drain(&mut s)), vec![(stream, DELIVERY_TIMEOUT)]);
+}

@@ -250,6 +250,8 @@ impl Relay {
     ) {
         let Asked { track, start, end, priority, fill_timeout_ms } = asked;
         let family = self.family(id);
+        // MAX_CACHE_DURATION: an expired object is not cached (never served from here).
+        self.expire_cache(now, &track);
         let end = match end {
             Some(e) if family == Family::Moqt => Some(from_wire(e)),
             Some(e) => Some(e),

@@ -77,6 +77,8 @@ impl Relay {
                 cache: Default::default(),
                 newest_group,
                 largest_received: None,
+                new_group_outstanding: None,
+                new_group_waiting: None,
             },
         );
         let (ready, still): (Vec<Waiting>, Vec<Waiting>) =

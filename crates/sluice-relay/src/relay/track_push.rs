@@ -180,9 +180,14 @@ impl Relay {
         if d.accepted {
             return;
         }
+        let new_group = options.new_group_request;
         d.options = options;
         self.reaggregate(&name, sessions);
         self.accept_downstream(now, &name, id, request, sessions);
+        // A PUBLISH_OK may carry NEW_GROUP_REQUEST (the track said DYNAMIC_GROUPS=1).
+        if let Some(value) = new_group {
+            self.on_new_group_request(&name, value, sessions);
+        }
     }
 
     /// Forwards session `id`'s SUBSCRIBE_TRACKS `request` for `prefix` upstream: to every

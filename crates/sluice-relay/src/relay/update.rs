@@ -40,8 +40,12 @@ impl Relay {
             // mid-group.
             d.skipped_group = current_group;
         }
+        let new_group = options.new_group_request;
         d.options = options;
         self.reaggregate(&name, sessions);
+        if let Some(value) = new_group {
+            self.on_new_group_request(&name, value, sessions);
+        }
     }
 
     /// Updates the upstream subscription of `name` if the downstream set calls for other

@@ -161,6 +161,7 @@ pub(crate) fn options_from_wire(
         forward: true,
         max_latency_ms: max_latency,
         rendezvous_timeout_ms: None,
+        new_group_request: None,
     }
 }
 

@@ -143,6 +143,7 @@ impl LiteEngine {
             largest: None,
             max_latency_ms: msg.max_latency,
             timescale: msg.timescale.get(),
+            ..TrackInfo::default()
         };
         self.lookup_answered(shared, request, Some(info.clone()));
         if self.track_out.remove(&request).is_none() {

@@ -59,7 +59,7 @@ use crate::error::CommandError;
 use crate::event::{Event, Reason};
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::Output;
-use crate::model::{Location, ObjectInfo, ObjectStatus, TrackName};
+use crate::model::{Location, ObjectInfo, ObjectStatus, TrackInfo, TrackName};
 use crate::recv::Payload;
 
 /// A FETCH's subscriber priority when it carries no SUBSCRIBER_PRIORITY (draft-18
@@ -306,6 +306,7 @@ impl MoqtEngine {
         shared: &mut Shared,
         handle: RequestHandle,
         end: Location,
+        info: Option<&TrackInfo>,
     ) -> Result<(), CommandError> {
         let req = self.requests.get(&handle).ok_or(CommandError::UnknownRequest(handle))?;
         if req.outbound || req.kind != Kind::Fetch {
@@ -319,7 +320,10 @@ impl MoqtEngine {
             end_of_track: false,
             end_location: WireLocation { group: end.group, object: end.object },
             parameters: Parameters::new(),
-            track_properties: Properties::empty(),
+            track_properties: match info {
+                Some(info) => super::track_props::track_properties(info)?,
+                None => Properties::empty(),
+            },
         };
         let bytes = self.encode(&msg)?;
         self.send_on(shared, stream, bytes, false);
@@ -471,6 +475,7 @@ impl MoqtEngine {
                 }
                 if let Some(r) = self.requests.get_mut(&handle) {
                     r.phase = Phase::Established;
+                    super::track_props::read_track_properties(&mut r.info, &ok.track_properties);
                 }
                 let end = Location { group: ok.end_location.group, object: ok.end_location.object };
                 shared.event(Event::FetchAccepted { request: handle, end });

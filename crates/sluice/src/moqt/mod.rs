@@ -722,7 +722,16 @@ impl Engine for MoqtEngine {
         request: RequestHandle,
         end: Location,
     ) -> Result<(), CommandError> {
-        self.cmd_accept_fetch(shared, request, end)
+        self.cmd_accept_fetch(shared, request, end, None)
+    }
+    fn accept_fetch_with_info(
+        &mut self,
+        shared: &mut Shared,
+        request: RequestHandle,
+        end: Location,
+        info: &TrackInfo,
+    ) -> Result<(), CommandError> {
+        self.cmd_accept_fetch(shared, request, end, Some(info))
     }
     fn write_fetch_object(
         &mut self,

@@ -2,9 +2,13 @@
 //!
 //! * SUBSCRIBE carries SUBSCRIBER_PRIORITY, GROUP_ORDER (when chosen), FORWARD,
 //!   SUBSCRIPTION_FILTER and, when `max_latency_ms` is non-zero, OBJECT_DELIVERY_TIMEOUT.
+//! * SUBSCRIBE, PUBLISH_OK and REQUEST_UPDATE carry NEW_GROUP_REQUEST when the options
+//!   ask; PUBLISH_OK and REQUEST_UPDATE only for a track that said DYNAMIC_GROUPS=1 (else
+//!   the command fails, draft-18 "NEW GROUP REQUEST Parameter"). Received, it is reported
+//!   in that message's event only.
 //! * SUBSCRIBE_OK carries the publisher-chosen Track Alias (a per-session counter, so
-//!   never reused), LARGEST_OBJECT when known, and the track properties
-//!   DEFAULT_PUBLISHER_PRIORITY and DEFAULT_PUBLISHER_GROUP_ORDER. A second SUBSCRIBE_OK
+//!   never reused), LARGEST_OBJECT when known, and the Track Properties of the `TrackInfo`
+//!   (see `track_props`). A second SUBSCRIBE_OK
 //!   or PUBLISH naming a live alias closes the session with DUPLICATE_TRACK_ALIAS.
 //! * REQUEST_UPDATE travels on the subscription's stream with a new Request ID and is
 //!   answered with REQUEST_OK by the engine itself (the application sees SubscribeUpdated).
@@ -24,7 +28,7 @@ use bytes::Bytes;
 use sluice_wire::moqt::codes::{PropertyType, PublishDoneCode, SessionErrorCode};
 use sluice_wire::moqt::control::ControlMessage;
 use sluice_wire::moqt::filter::SubscriptionFilter;
-use sluice_wire::moqt::kvp::{KeyValue, Properties};
+use sluice_wire::moqt::kvp::Properties;
 use sluice_wire::moqt::location::Location as WireLocation;
 use sluice_wire::moqt::message::{
     Publish, PublishDone, RequestOk, RequestUpdate, Subscribe, SubscribeOk, TrackStatus,
@@ -37,7 +41,7 @@ use super::MoqtEngine;
 use super::requests::reason;
 use super::state::{Done, Kind, Phase};
 use super::timeouts::{subgroup_timeout_param, varint_property};
-use super::track_props::TrackProps;
+use super::track_props::{TrackProps, read_track_properties, track_properties};
 use crate::engine::Shared;
 use crate::error::CommandError;
 use crate::event::{Event, Reason};
@@ -120,6 +124,9 @@ pub(super) fn subscriber_params(o: &SubscribeOptions, with_order: bool) -> Resul
     if with_order && let Some(order) = o.group_order {
         p.push(Parameter::GroupOrder(wire_order(order)));
     }
+    if let Some(v) = o.new_group_request {
+        p.push(Parameter::NewGroupRequest(v));
+    }
     Ok(Parameters(p))
 }
 
@@ -144,26 +151,10 @@ pub(super) fn apply_params(base: &mut SubscribeOptions, params: &Parameters) {
             Parameter::SubscriptionFilter(f) => base.filter = model_filter(*f),
             Parameter::GroupOrder(o) => base.group_order = Some(model_order(*o)),
             Parameter::RendezvousTimeout(ms) => base.rendezvous_timeout_ms = Some(*ms),
+            Parameter::NewGroupRequest(v) => base.new_group_request = Some(*v),
             _ => {}
         }
     }
-}
-
-/// Track properties describing `info`.
-pub(super) fn track_properties(info: &TrackInfo) -> Result<Properties, CommandError> {
-    let mut pairs = Vec::new();
-    if info.max_latency_ms > 0 {
-        pairs.push(KeyValue::varint(PropertyType::OBJECT_DELIVERY_TIMEOUT.0, info.max_latency_ms));
-    }
-    pairs.push(KeyValue::varint(
-        PropertyType::DEFAULT_PUBLISHER_PRIORITY.0,
-        u64::from(info.publisher_priority),
-    ));
-    pairs.push(KeyValue::varint(
-        PropertyType::DEFAULT_PUBLISHER_GROUP_ORDER.0,
-        u64::from(wire_order(info.group_order).code()),
-    ));
-    Ok(Properties::from_pairs(&pairs)?)
 }
 
 /// TrackInfo from parameters and track properties.
@@ -174,23 +165,7 @@ pub(super) fn track_info(params: &Parameters, props: &Properties) -> TrackInfo {
             info.largest = Some(model_loc(*l));
         }
     }
-    for kv in props.iter() {
-        let v = kv.as_varint();
-        match PropertyType(kv.kind) {
-            PropertyType::DEFAULT_PUBLISHER_PRIORITY => {
-                if let Some(v) = v.and_then(|v| u8::try_from(v).ok()) {
-                    info.publisher_priority = v;
-                }
-            }
-            PropertyType::DEFAULT_PUBLISHER_GROUP_ORDER => {
-                if let Some(o) = v.and_then(WireOrder::from_code) {
-                    info.group_order = model_order(o);
-                }
-            }
-            PropertyType::OBJECT_DELIVERY_TIMEOUT => info.max_latency_ms = v.unwrap_or(0),
-            _ => {}
-        }
-    }
+    read_track_properties(&mut info, props);
     info
 }
 
@@ -323,6 +298,9 @@ impl MoqtEngine {
         if req.phase != Phase::Established {
             return Err(CommandError::InvalidState("subscription not established yet"));
         }
+        if options.new_group_request.is_some() && !req.info.dynamic_groups {
+            return Err(NO_DYNAMIC_GROUPS);
+        }
         let stream = req.stream;
         let checked = self.staged_tokens(shared, Some(stream))?;
         let wire_id = self.next_request_id;
@@ -340,6 +318,8 @@ impl MoqtEngine {
             let order = r.options.group_order;
             r.options = options;
             r.options.group_order = order;
+            // A one-shot request, not a lasting option.
+            r.options.new_group_request = None;
         }
         Ok(())
     }
@@ -437,6 +417,9 @@ impl MoqtEngine {
         }
         if req.phase != Phase::Pending {
             return Err(CommandError::InvalidState("already answered"));
+        }
+        if options.new_group_request.is_some() && !req.info.dynamic_groups {
+            return Err(NO_DYNAMIC_GROUPS);
         }
         let stream = req.stream;
         let msg = RequestOk {
@@ -602,6 +585,8 @@ impl MoqtEngine {
                 let options = match self.requests.get_mut(&handle) {
                     Some(r) => {
                         let order = r.options.group_order;
+                        // NEW_GROUP_REQUEST is reported only with the update carrying it.
+                        r.options.new_group_request = None;
                         apply_params(&mut r.options, &u.parameters);
                         r.options.group_order = order;
                         if let Some(ms) = subgroup_timeout_param(&u.parameters) {
@@ -728,6 +713,11 @@ impl MoqtEngine {
         self.forget(shared, handle);
     }
 }
+
+/// NEW_GROUP_REQUEST in PUBLISH_OK or REQUEST_UPDATE for a track without DYNAMIC_GROUPS=1,
+/// which draft-18 "NEW GROUP REQUEST Parameter" forbids the subscriber to send.
+const NO_DYNAMIC_GROUPS: CommandError =
+    CommandError::InvalidState("NEW_GROUP_REQUEST needs a track with DYNAMIC_GROUPS=1");
 
 /// The failure reported for a track carrying a Mandatory Track Property we do not know.
 pub(super) fn unsupported(kind: u64) -> Reason {

@@ -110,9 +110,9 @@ pub(super) fn subgroup_timeout_param(params: &Parameters) -> Option<u64> {
     })
 }
 
-/// A varint property of `kind` among `props`, if present.
+/// A varint property of `kind` among `props` or inside its Immutable Properties, if present.
 pub(super) fn varint_property(props: &Properties, kind: PropertyType) -> Option<u64> {
-    props.iter().find(|kv| kv.kind == kind.0).and_then(|kv| kv.as_varint())
+    super::track_props::find_property(props, kind.0).and_then(|kv| kv.as_varint())
 }
 
 /// The object timeout in ms in force for a subgroup stream `out` we write for `r`.
