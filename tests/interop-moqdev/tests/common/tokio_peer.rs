@@ -12,6 +12,15 @@ use sluice::{LiteVersion, MoqtVersion, Version};
 
 use super::{Dial, PATH, T, TRACK};
 
+/// The max age of every moq-tokio subscription. Not moq-net 0.3's zero default, which
+/// delivers only the newest group (src/model/subscription.rs `Subscription::max_age`), and
+/// short: on lite-04, whose Subscribe stream FIN carries no group count, moq-net's subscriber
+/// ends the track only after this long a grace for straggling group streams
+/// (moq-net-0.3.18 src/lite/subscriber.rs "subscribe complete" → `ServeMode::Tail`, grace =
+/// the subscription's max age). Frames are stamped when written, milliseconds apart, so no
+/// group of a case ages out.
+pub const MAX_AGE: Duration = Duration::from_secs(2);
+
 /// Groups as moq-net reads them: (sequence, frames).
 pub type Groups = Vec<(u64, Vec<Bytes>)>;
 
@@ -142,31 +151,35 @@ impl TokioSub {
             .map_err(|e| format!("broadcast: {e}"))
     }
 
-    /// Waits until [`PATH`] is announced and then withdrawn.
-    pub async fn announced_then_gone(&self) -> Result<(), String> {
-        let mut cursor = self.origin.consume().announced();
-        let mut seen = false;
-        let deadline = tokio::time::Instant::now() + T * 2;
-        loop {
-            let next = tokio::time::timeout_at(deadline, cursor.next())
-                .await
-                .map_err(|_| format!("timed out (announced: {seen})"))?
-                .ok_or("announce cursor closed")?;
-            if next.prefix.as_str().trim_matches('/') != PATH {
-                continue;
-            }
-            match (next.kind.is_active(), seen) {
-                (true, _) => seen = true,
-                (false, true) => return Ok(()),
-                (false, false) => {}
-            }
+    /// An announce cursor, to be taken before the withdrawal it is to see (it replays the
+    /// routes active when taken).
+    pub fn watch(&self) -> moq_net::announce::Consumer {
+        self.origin.consume().announced()
+    }
+}
+
+/// Waits until `cursor` reports [`PATH`] announced and then withdrawn.
+pub async fn announced_then_gone(mut cursor: moq_net::announce::Consumer) -> Result<(), String> {
+    let mut seen = false;
+    let deadline = tokio::time::Instant::now() + T * 2;
+    loop {
+        let next = tokio::time::timeout_at(deadline, cursor.next())
+            .await
+            .map_err(|_| format!("timed out (announced: {seen})"))?
+            .ok_or("announce cursor closed")?;
+        if next.prefix.as_str().trim_matches('/') != PATH {
+            continue;
+        }
+        match (next.kind.is_active(), seen) {
+            (true, _) => seen = true,
+            (false, true) => return Ok(()),
+            (false, false) => {}
         }
     }
 }
 
-/// Subscribes to `name` in `broadcast` from group `start` (`None`: the latest), with a
-/// generous max age so no group of a case is skipped (moq-net 0.3's zero default delivers
-/// only the newest group: src/model/subscription.rs `Subscription::max_age`).
+/// Subscribes to `name` in `broadcast` from group `start` (`None`: the latest), with a max
+/// age of [`MAX_AGE`].
 pub async fn subscribe_to(
     broadcast: &moq_net::broadcast::Consumer,
     name: &str,
@@ -174,7 +187,7 @@ pub async fn subscribe_to(
 ) -> Result<moq_net::track::Subscriber, String> {
     let track = broadcast.track(name).map_err(|e| format!("track: {e}"))?;
     let subscription = moq_net::track::Subscription::default()
-        .with_max_age(Duration::from_secs(10))
+        .with_max_age(MAX_AGE)
         .with_start(start.map(moq_net::track::Position::group));
     tokio::time::timeout(T, track.subscribe(subscription))
         .await
@@ -250,13 +263,17 @@ pub fn spawn_reader(
     })
 }
 
-/// Waits up to `d` for the relay's GOAWAY on `conn`; `Ok(None)` if none came in time,
-/// `Err` if the session closed without one.
-pub async fn goaway_within(conn: &moq_tokio::Connection, d: Duration) -> Result<Option<String>, String> {
-    let draining = conn.draining().ok_or("no live session")?;
-    match tokio::time::timeout(d, draining.recv()).await {
-        Ok(Some(g)) => Ok(Some(g.uri().to_owned())),
+/// The GOAWAY watch of `conn`'s session, taken before the GOAWAY is sent (a one-shot
+/// connection's session may end at the GOAWAY's deadline, after which it has none).
+pub fn goaway_watch(conn: &moq_tokio::Connection) -> Result<moq_net::goaway::Consumer, String> {
+    conn.draining().ok_or_else(|| "no live session".to_owned())
+}
+
+/// Waits for the relay's GOAWAY on `watch`: its URI, or why none came.
+pub async fn goaway_within(watch: &moq_net::goaway::Consumer) -> Result<String, String> {
+    match tokio::time::timeout(T, watch.recv()).await {
+        Ok(Some(g)) => Ok(g.uri().to_owned()),
         Ok(None) => Err("session closed without a GOAWAY".into()),
-        Err(_) => Ok(None),
+        Err(_) => Err("no GOAWAY arrived".into()),
     }
 }
