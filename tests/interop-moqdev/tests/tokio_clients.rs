@@ -17,7 +17,7 @@ use common::script::{
 };
 use common::sluice_side::RelayThread;
 use common::tokio_peer::{
-    Groups, TokioPub, TokioSub, announced_then_gone, fetch_group, goaway_watch, goaway_within, read_groups,
+    Groups, TokioPub, TokioSub, announce_state, fetch_group, goaway_watch, goaway_within, read_groups,
     spawn_reader, subscribe_to, tokio_version,
 };
 use common::{CASES, Dial, T, TRACK, TRANSPORTS, VERSIONS, alpn, frames, track};
@@ -131,6 +131,24 @@ async fn tokio_fetch(addr: Dial, v: Version, via: &str) -> Result<Outcome, Strin
     })
 }
 
+/// [`tokio_late`] on a task, for a publisher that must keep answering FETCHes meanwhile:
+/// `first` fires once the joiner has read its first group, then it waits for `published`.
+async fn tokio_late_signalled(
+    addr: Dial,
+    v: Version,
+    first: std::sync::mpsc::Sender<()>,
+    published: tokio::sync::oneshot::Receiver<()>,
+) -> Result<Outcome, String> {
+    let late = TokioSub::connect(addr, v).await?;
+    let lb = late.announced().await?;
+    let mut sub = subscribe_to(&lb, TRACK, None).await?;
+    let mut got = read_groups(&mut sub, 1, 3).await?;
+    let _ = first.send(());
+    published.await.map_err(|_| "publisher gone".to_owned())?;
+    got.extend(read_late(&mut sub).await?);
+    Ok(late_outcome(&sorted(got), "their"))
+}
+
 /// A moq-tokio late joiner on `addr` (no start group): subscribes, reads its first group
 /// (the relay's latest, 2, proving the subscription live), then `publish` writes groups 3
 /// and 4, which it must read intact.
@@ -173,10 +191,10 @@ fn tokio_both(
             }
             "publish-namespace-done" => {
                 p.announce()?;
-                s.announced().await?;
-                let cursor = s.watch();
+                let mut cursor = s.watch();
+                announce_state(&mut cursor, true).await?;
                 p.unannounce();
-                announced_then_gone(cursor).await?;
+                announce_state(&mut cursor, false).await?;
                 Outcome::Pass("withdrawal relayed to the other client".into())
             }
             "subscribe-error" => {
@@ -461,10 +479,10 @@ fn sluice_to_tokio(
         }
         "publish-namespace-done" => {
             let ann = publish_namespace(&mut p)?;
-            rt.block_on(s.announced())?;
-            let cursor = s.watch();
+            let mut cursor = s.watch();
+            rt.block_on(announce_state(&mut cursor, true))?;
             p.run(move |x| x.cancel(ann))?;
-            rt.block_on(announced_then_gone(cursor))?;
+            rt.block_on(announce_state(&mut cursor, false))?;
             Outcome::Pass("sluice withdrawal reached their subscriber".into())
         }
         "subscribe-error" => {
@@ -639,13 +657,60 @@ fn sluice_via_moq_relay(
         return Ok(Outcome::Fail("their subscriber got differing groups".into()));
     }
     Ok(match case {
-        "late-subscriber" => rt.block_on(tokio_late(addr, v, || publish_groups(&p, &[up], 3..5)))?,
+        "late-subscriber" => {
+            let (first_tx, first_rx) = std::sync::mpsc::channel();
+            let (published_tx, published_rx) = tokio::sync::oneshot::channel();
+            let late = rt.spawn(tokio_late_signalled(addr, v, first_tx, published_rx));
+            serve_fetches(&mut p, 0..n, || first_rx.try_recv().is_ok() || late.is_finished())?;
+            publish_groups(&p, &[up], 3..5)?;
+            let _ = published_tx.send(());
+            serve_fetches(&mut p, 0..5, || late.is_finished())?;
+            rt.block_on(late).map_err(|e| e.to_string())??
+        }
         "fetch" if v == Version::Lite(sluice::LiteVersion::Lite04) => {
             Outcome::NotApplicable(common::LITE04_NO_FETCH.into())
         }
-        "fetch" => rt.block_on(tokio_fetch(addr, v, "through moq-relay"))?,
+        "fetch" => {
+            let fetch = rt.spawn(async move { tokio_fetch(addr, v, "through moq-relay").await });
+            serve_fetches(&mut p, 0..n, || fetch.is_finished())?;
+            rt.block_on(fetch).map_err(|e| e.to_string())??
+        }
         _ => Outcome::Pass(format!("{n} group(s) byte-identical at their subscriber through moq-relay")),
     })
+}
+
+/// Answers every FETCH the relay forwards to the sluice publisher `p` from the groups
+/// `published` (3 frames each) until `done`.
+fn serve_fetches(
+    p: &mut common::sluice_side::Actor,
+    published: std::ops::Range<u64>,
+    done: impl Fn() -> bool,
+) -> Result<(), String> {
+    while !done() {
+        let Ok((req, start, end)) = p.wait(Duration::from_millis(20), |e| match e {
+            Event::IncomingFetch { request, start, end, .. } => Some((*request, *start, *end)),
+            _ => None,
+        }) else {
+            continue;
+        };
+        // Wire End Location: object 0 = the whole group `end.group`; none = to the largest.
+        let last =
+            end.map_or(published.end.saturating_sub(1), |e| if e.object == 0 { e.group } else { e.group });
+        let groups: Vec<u64> = (start.group..=last).filter(|g| published.contains(g)).collect();
+        p.run_client(move |c| {
+            let s = c.session()?;
+            let through = groups.last().map_or(start, |g| Location { group: g + 1, object: 0 });
+            s.accept_fetch(req, through).map_err(|e| e.to_string())?;
+            for g in groups {
+                for (o, fr) in frames(g, 3).into_iter().enumerate() {
+                    s.write_fetch_object(req, g, 0, sluice::ObjectWrite::new(o as u64, fr))
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            s.finish_fetch(req).map_err(|e| e.to_string())
+        })?;
+    }
+    Ok(())
 }
 
 type Scenario = fn(&tokio::runtime::Runtime, &RelayThread, Version, bool, &str) -> Result<Outcome, String>;

@@ -110,13 +110,20 @@ impl TokioPub {
         Ok(sequence)
     }
 
-    /// Waits until someone (the relay, upstream) subscribes to the track.
-    pub async fn used(&self) -> Result<(), String> {
-        let track = self.track.as_ref().ok_or("not announced")?;
-        tokio::time::timeout(T, track.used())
-            .await
-            .map_err(|_| "the relay never subscribed upstream".to_owned())?
-            .map_err(|e| format!("track: {e}"))
+    /// Waits until the relay's upstream subscription is live on the track: its aggregate
+    /// subscription exists. Not `track::Producer::used`, which any consumer handle satisfies
+    /// (moq-net-0.3.18 src/model/track.rs `used`: "at least one active consumer") and which
+    /// resolved before the relay's SUBSCRIBE had arrived, so groups written then were older
+    /// than the subscription.
+    pub async fn used(&mut self) -> Result<(), String> {
+        let track = self.track.as_mut().ok_or("not announced")?;
+        let live = async {
+            while track.subscription().is_none() {
+                track.subscription_changed().await.map_err(|e| format!("track: {e}"))?;
+            }
+            Ok(())
+        };
+        tokio::time::timeout(T, live).await.map_err(|_| "the relay never subscribed upstream".to_owned())?
     }
 
     /// Finishes the track (subscribers see its end).
@@ -158,22 +165,20 @@ impl TokioSub {
     }
 }
 
-/// Waits until `cursor` reports [`PATH`] announced and then withdrawn.
-pub async fn announced_then_gone(mut cursor: moq_net::announce::Consumer) -> Result<(), String> {
-    let mut seen = false;
-    let deadline = tokio::time::Instant::now() + T * 2;
+/// Waits until `cursor` reports [`PATH`] active (`true`) or withdrawn (`false`). The cursor
+/// coalesces updates it has not handed out, so a watcher takes the announce before the
+/// withdrawal is sent, or it may see neither.
+pub async fn announce_state(cursor: &mut moq_net::announce::Consumer, active: bool) -> Result<(), String> {
+    let deadline = tokio::time::Instant::now() + T;
     loop {
         let next = tokio::time::timeout_at(deadline, cursor.next())
             .await
-            .map_err(|_| format!("timed out (announced: {seen})"))?
+            .map_err(|_| {
+                format!("timed out waiting for the broadcast {}", if active { "announced" } else { "gone" })
+            })?
             .ok_or("announce cursor closed")?;
-        if next.prefix.as_str().trim_matches('/') != PATH {
-            continue;
-        }
-        match (next.kind.is_active(), seen) {
-            (true, _) => seen = true,
-            (false, true) => return Ok(()),
-            (false, false) => {}
+        if next.prefix.as_str().trim_matches('/') == PATH && next.kind.is_active() == active {
+            return Ok(());
         }
     }
 }
