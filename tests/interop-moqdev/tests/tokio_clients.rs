@@ -431,8 +431,26 @@ fn sluice_fetch(addr: Dial, v: Version, from: &str) -> Result<Outcome, String> {
     })
 }
 
+/// The reader task of [`tokio_reader`]: the session, the still open subscription, the groups.
+type Reader = tokio::task::JoinHandle<(
+    TokioSub,
+    Option<moq_tokio::moq_net::track::Subscriber>,
+    Result<Groups, String>,
+)>;
+
+/// Waits until `reader`'s subscription resolved (moq-net resolves it on the relay's
+/// SUBSCRIBE_OK), so what is published next is live for it: draft-18 moq-net joins with
+/// NextObject plus a joining FETCH of the current group only (src/ietf/subscriber.rs
+/// `subscribe_join`), so groups published before its SUBSCRIBE_OK but older than the current
+/// one would be outside both.
+fn await_subscribed(live: &std::sync::mpsc::Receiver<()>, reader: &Reader) -> Result<(), String> {
+    live.recv_timeout(T)
+        .or_else(|_| if reader.is_finished() { Ok(()) } else { Err("subscription unanswered".into()) })
+}
+
 /// Subscribes `s` to `name` on the runtime and reads `groups` groups of 3 frames there,
-/// handing back the session and the still open subscription with the result.
+/// handing back the session and the still open subscription with the result; `live` gets
+/// a message once the subscription resolved.
 fn tokio_reader(
     rt: &tokio::runtime::Runtime,
     s: TokioSub,
@@ -440,13 +458,14 @@ fn tokio_reader(
     name: &'static str,
     start: Option<u64>,
     groups: usize,
-) -> tokio::task::JoinHandle<(TokioSub, Option<moq_tokio::moq_net::track::Subscriber>, Result<Groups, String>)>
-{
-    rt.spawn(async move {
+) -> (Reader, std::sync::mpsc::Receiver<()>) {
+    let (live_tx, live) = std::sync::mpsc::channel();
+    let reader = rt.spawn(async move {
         let mut sub = match subscribe_to(&b, name, start).await {
             Ok(sub) => sub,
             Err(e) => return (s, None, Err(e)),
         };
+        let _ = live_tx.send(());
         let mut got = Vec::new();
         while got.len() < groups {
             match read_groups(&mut sub, 1, 3).await {
@@ -455,7 +474,8 @@ fn tokio_reader(
             }
         }
         (s, Some(sub), Ok(sorted(got)))
-    })
+    });
+    (reader, live)
 }
 
 fn sluice_to_tokio(
@@ -488,7 +508,7 @@ fn sluice_to_tokio(
         "subscribe-error" => {
             publish_namespace(&mut p)?;
             let b = rt.block_on(s.announced())?;
-            let reader = tokio_reader(rt, s, b, "no-such-track", None, 1);
+            let (reader, _) = tokio_reader(rt, s, b, "no-such-track", None, 1);
             let incoming = p.wait(T, |e| match e {
                 Event::IncomingSubscribe { request, track: t, .. } if t.name.as_ref() == b"no-such-track" => {
                     Some(*request)
@@ -525,7 +545,8 @@ fn sluice_to_tokio(
                 Outcome::Pass("sluice relay accepted the PUBLISH".into())
             } else {
                 let b = rt.block_on(s.announced())?;
-                let reader = tokio_reader(rt, s, b, TRACK, Some(0), 2);
+                let (reader, live) = tokio_reader(rt, s, b, TRACK, Some(0), 2);
+                await_subscribed(&live, &reader)?;
                 publish_groups(&p, &[pubreq], 0..2)?;
                 let got = rt.block_on(reader).map_err(|e| e.to_string())?.2?;
                 if got != want(0..2) {
@@ -541,9 +562,10 @@ fn sluice_to_tokio(
             publish_namespace(&mut p)?;
             let b = rt.block_on(s.announced())?;
             let n: u64 = if matches!(case, "announce-subscribe" | "single-object") { 1 } else { 3 };
-            let reader = tokio_reader(rt, s, b, TRACK, Some(0), n as usize);
+            let (reader, live) = tokio_reader(rt, s, b, TRACK, Some(0), n as usize);
             let up = accept_incoming(&mut p, T)?
                 .ok_or_else(|| format!("relay forwarded no SUBSCRIBE: {}", p.log()))?;
+            await_subscribed(&live, &reader)?;
             publish_groups(&p, &[up], 0..n)?;
             let (s, _sub, got) = rt.block_on(reader).map_err(|e| e.to_string())?;
             let got = got?;
@@ -648,9 +670,10 @@ fn sluice_via_moq_relay(
     publish_namespace(&mut p)?;
     let b = rt.block_on(s.announced())?;
     let n: u64 = if case == "single-object" { 1 } else { 3 };
-    let reader = tokio_reader(rt, s, b, TRACK, Some(0), n as usize);
+    let (reader, live) = tokio_reader(rt, s, b, TRACK, Some(0), n as usize);
     let up =
         accept_incoming(&mut p, T)?.ok_or_else(|| format!("relay forwarded no SUBSCRIBE: {}", p.log()))?;
+    await_subscribed(&live, &reader)?;
     publish_groups(&p, &[up], 0..n)?;
     let (_s, _sub, got) = rt.block_on(reader).map_err(|e| e.to_string())?;
     if got? != want(0..n) {
