@@ -42,6 +42,14 @@ const TOKIO_NO_EARLY_SUBSCRIBE: &str = "moq-net subscribes only to announced bro
 const TOKIO_NO_PUBLISH: &str = "moq-net-0.3.18 publishes tracks only by PUBLISH_NAMESPACE + answering \
     SUBSCRIBE: src/ietf/publisher.rs encodes no PUBLISH (and src/ietf/subscriber.rs run_publish_stream \
     refuses one, Error::Unsupported)";
+/// The first stream error code of the WebTransport range in HTTP/3's code space
+/// (draft-ietf-webtrans-http3: WebTransport codes are mapped to 0x52e4a40fa8db + n + n/0x1e).
+const WT_FIRST_CODE: u64 = 0x52e4_a40f_a8db;
+/// moq-tokio applies that mapping on raw QUIC too.
+const RAW_QUIC_WT_CODES: &str = "moq-tokio maps stream reset codes into the WebTransport/HTTP3 range on raw \
+    QUIC too, and reads plain ones as invalid (web-transport-moq-1.3.5 src/send.rs reset, src/recv.rs stop: \
+    error_to_http3 for every session; src/error.rs ReadError::InvalidReset), where moq-lite over raw QUIC \
+    uses QUIC's own codes (lite-04 §Connection, §Termination: the mapping is WebTransport's)";
 const LITE_NO_PUBLISH: &str = "moq-lite has no PUBLISH message (publisher-initiated track)";
 
 /// The payload frames of groups `range`, as moq-net reads them.
@@ -316,11 +324,18 @@ fn tokio_to_sluice(
             discover(&mut s)?;
             let missing = sluice::TrackName::new(common::namespace(), "no-such-track");
             let req = s.run(move |x| x.subscribe(missing, options()))?;
-            match subscribed(&mut s, req) {
-                Err(e) if e.starts_with("refused") => {
-                    Outcome::Pass(format!("publisher's refusal relayed: {e}"))
-                }
-                other => Outcome::Fail(format!("{other:?}")),
+            let answer = s.wait(T, |e| match e {
+                Event::SubscribeFailed { request, reason } if *request == req => Some(Ok(reason.clone())),
+                Event::Subscribed { request, .. } if *request == req => Some(Err(())),
+                _ => None,
+            })?;
+            match answer {
+                Ok(reason) if lite && !wt && reason.code >= WT_FIRST_CODE => Outcome::PeerBug(format!(
+                    "{RAW_QUIC_WT_CODES}; refusal relayed as reset code {:#x}",
+                    reason.code
+                )),
+                Ok(reason) => Outcome::Pass(format!("publisher's refusal relayed: code {:#x}", reason.code)),
+                Err(()) => Outcome::Fail("subscription to a missing track accepted".into()),
             }
         }
         "announce-subscribe" | "subscribe-before-announce" => {
@@ -522,6 +537,9 @@ fn sluice_to_tokio(
             let code = if lite { 0x4 } else { 0x10 };
             p.run(move |x| x.reject(incoming, code, "no such track"))?;
             match rt.block_on(reader).map_err(|e| e.to_string())?.2 {
+                Err(e) if !wt && e.contains("invalid RESET_STREAM") => {
+                    Outcome::PeerBug(format!("{RAW_QUIC_WT_CODES}; the relayed reset surfaced as: {e}"))
+                }
                 Err(e) => Outcome::Pass(format!("sluice refusal relayed: {e}")),
                 Ok(_) => Outcome::Fail("refused subscription delivered groups".into()),
             }
