@@ -104,7 +104,8 @@ fn write_markdown(dir: &std::path::Path) {
     let mut md = String::from(
         "# sluice × moq-dev interop matrix\n\n\
          Written by `cargo test -p sluice-interop-moqdev`. Peers: moq-relay 0.17.10 \
-         (`test_relay()`), moq-native 0.19.19 (client and server), on 127.0.0.1.\n\n\
+         (`test_relay()`), moq-native 0.19.19 (client and server), moq-tokio 0.19.31 \
+         (moq-net 0.3.18) clients, on 127.0.0.1.\n\n\
          | peer | version | transport | case | direction | result |\n\
          |---|---|---|---|---|---|\n",
     );

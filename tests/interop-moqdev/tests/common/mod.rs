@@ -9,6 +9,7 @@ pub mod native;
 pub mod peer;
 pub mod script;
 pub mod sluice_side;
+pub mod tokio_peer;
 
 use std::net::SocketAddr;
 use std::time::Duration;
