@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::matrix::{Cell, Outcome, record};
-use common::native::{read_groups, subscribe_to};
+use common::native::{announced_with_track, read_groups, subscribe_to};
 use common::script::{
     accept_incoming, check_groups, client, discover, ended, latest, objects_until, ok_after_data, options,
     publish_groups, publish_namespace, subscribed,
@@ -140,12 +140,7 @@ impl NativeServer {
         &self,
         path: &str,
     ) -> Result<(moq_net::broadcast::Producer, moq_net::track::Producer), String> {
-        let mut b = self
-            .published
-            .create_broadcast(path, moq_net::broadcast::Route::new().with_announce(true))
-            .map_err(|e| format!("create broadcast: {e}"))?;
-        let t = b.create_track(TRACK, None).map_err(|e| format!("create track: {e}"))?;
-        Ok((b, t))
+        announced_with_track(&self.published, path)
     }
 
     /// Waits until a session subscribed to the server's track.

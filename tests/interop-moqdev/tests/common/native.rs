@@ -30,11 +30,8 @@ impl NativePub {
 
     /// Announces the broadcast and creates its track.
     pub fn announce(&mut self) -> Result<(), String> {
-        let mut b = self
-            .origin
-            .create_broadcast(PATH, moq_net::broadcast::Route::new().with_announce(true))
-            .map_err(|e| format!("create broadcast: {e}"))?;
-        self.track = Some(b.create_track(TRACK, None).map_err(|e| format!("create track: {e}"))?);
+        let (b, t) = announced_with_track(&self.origin, PATH)?;
+        self.track = Some(t);
         self.broadcast = Some(b);
         Ok(())
     }
@@ -188,4 +185,21 @@ pub async fn read_groups(
 /// Waits up to `d` for `session` to close; returns its error if it did.
 pub async fn closed_within(session: &moq_net::Session, d: Duration) -> Option<String> {
     tokio::time::timeout(d, session.closed()).await.ok().map(|e| format!("{e}"))
+}
+
+/// Creates broadcast `path` with its track [`TRACK`], and only then announces it. Announcing
+/// first (`Route::with_announce(true)` at creation) races: a relay that subscribes as soon
+/// as the announce reaches it can find the track not created yet, and moq-net answers
+/// "not found" (seen on a loaded 2-core machine, moq-net-0.2.22 `origin_impl`: "every
+/// source refused track").
+pub fn announced_with_track(
+    origin: &moq_net::origin::Producer,
+    path: &str,
+) -> Result<(moq_net::broadcast::Producer, moq_net::track::Producer), String> {
+    let mut b = origin
+        .create_broadcast(path, moq_net::broadcast::Route::new())
+        .map_err(|e| format!("create broadcast: {e}"))?;
+    let t = b.create_track(TRACK, None).map_err(|e| format!("create track: {e}"))?;
+    b.set_route(moq_net::broadcast::Route::new().with_announce(true)).map_err(|e| format!("announce: {e}"))?;
+    Ok((b, t))
 }

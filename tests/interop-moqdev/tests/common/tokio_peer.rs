@@ -81,8 +81,10 @@ impl TokioPub {
     /// Announces the broadcast and creates its track.
     pub fn announce(&mut self) -> Result<(), String> {
         let b = self.origin.create_broadcast(PATH).map_err(|e| format!("create broadcast: {e}"))?;
-        b.announce(Default::default()).map_err(|e| format!("announce: {e}"))?;
+        // The track exists before the announce goes out: a relay subscribing as soon as the
+        // announce reaches it must find it (see `native::announced_with_track`).
         self.track = Some(b.create_track(TRACK, None).map_err(|e| format!("create track: {e}"))?);
+        b.announce(Default::default()).map_err(|e| format!("announce: {e}"))?;
         self.broadcast = Some(b);
         Ok(())
     }
