@@ -202,7 +202,7 @@ fn empty_subgroup_closed_as_end_of_group_uses_the_header_bit() {
         }
     }
     // SUBGROUP type 0x10 | END_OF_GROUP 0x08 | DEFAULT_PRIORITY 0x20 = 0x38, alias 0, group 2.
-    assert_eq!(header.unwrap(), Bytes::from_static(&[0x38, 0x00, 0x02]));
+    assert_eq!(header.unwrap().as_slice(), &[0x38, 0x00, 0x02]);
 }
 
 #[test]
