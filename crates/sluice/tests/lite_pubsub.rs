@@ -140,7 +140,7 @@ fn subscribe_accept_carries_options_and_info() {
         let [Event::IncomingSubscribe { request: r, track: t, options: o }] = ev.as_slice() else {
             panic!("{ev:?}")
         };
-        assert_eq!((t, o), (&track(), &options));
+        assert_eq!((t, &**o), (&track(), &options));
         let info = TrackInfo {
             publisher_priority: 20,
             group_order: GroupOrder::Descending,
@@ -570,7 +570,7 @@ fn fetch_serves_one_group() {
             panic!("{ev:?}")
         };
         assert_eq!(
-            (t, *start, *end),
+            (&**t, *start, *end),
             (&track(), Location { group: 4, object: 0 }, Some(Location { group: 5, object: 0 }))
         );
         assert_eq!(*priority, 7, "the fetch priority survives the lite-sense mapping both ways");

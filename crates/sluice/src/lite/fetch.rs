@@ -88,7 +88,7 @@ impl LiteEngine {
         };
         shared.event(Event::IncomingFetch {
             request,
-            track,
+            track: Box::new(track),
             start: Location { group: msg.group, object: 0 },
             end: Some(Location { group: msg.group.saturating_add(1), object: 0 }),
             priority: from_lite(msg.priority),

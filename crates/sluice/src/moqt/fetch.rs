@@ -199,7 +199,7 @@ impl MoqtEngine {
                 let priority = priority.unwrap_or(DEFAULT_SUBSCRIBER_PRIORITY);
                 shared.event(Event::IncomingFetch {
                     request: handle,
-                    track,
+                    track: Box::new(track),
                     start,
                     end,
                     priority,
@@ -277,7 +277,7 @@ impl MoqtEngine {
                 }
                 shared.event(Event::IncomingFetch {
                     request: handle,
-                    track,
+                    track: Box::new(track),
                     start,
                     end: None,
                     priority,
