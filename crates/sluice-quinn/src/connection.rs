@@ -11,7 +11,11 @@
 //!   are named by their QUIC stream id (always below 2^62).
 //! * **Send queues.** `Output::Write` bytes (header, then payload, then FIN) are queued per
 //!   stream and handed to quinn-proto with `write_chunks`, which takes the `Bytes` without
-//!   copying; whatever flow control refuses stays queued, in order, until
+//!   copying. The header comes from the core as inline bytes ([`sluice::HeaderBytes`]); it
+//!   is copied into a per-connection block and cut off as a `Bytes`, many headers to one
+//!   allocation (quinn-proto's `write(&[u8])` would instead allocate a `Vec` per call:
+//!   `ByteSlice::pop_chunk` in quinn-proto 0.11's `streams/send.rs`). Whatever flow control
+//!   refuses stays queued, in order, until
 //!   `StreamEvent::Writable`, and [`Input::Writable`] is reported when a blocked queue
 //!   drains. Writes to a stream still waiting for credit are queued the same way.
 //! * **Receive.** Every readable stream is read to exhaustion in order; each quinn-proto
@@ -28,7 +32,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use quinn_proto::{ConnectionError, ConnectionHandle, Dir, ReadError, StreamEvent, VarInt, WriteError};
 use sluice::{Config, Event, Input, Output, Role, SendOrder, Session, StreamId, Version};
 
@@ -112,6 +116,8 @@ pub struct Connection {
     /// Streams finished (FIN handed to quinn-proto) whose data the peer has not yet
     /// acknowledged in full (`StreamEvent::Finished` removes them).
     pub(crate) unacked: HashSet<quinn_proto::StreamId>,
+    /// Where written headers are copied to become `Bytes` for `write_chunks`.
+    header_block: BytesMut,
 }
 
 fn dir_index(bidi: bool) -> usize {
@@ -147,6 +153,7 @@ impl Connection {
             last_path: None,
             wt: None,
             unacked: HashSet::new(),
+            header_block: BytesMut::new(),
         }
     }
 
@@ -536,6 +543,7 @@ impl Connection {
             }
             Output::Write { stream, header, payload, fin } => {
                 let queue = self.send.entry(stream).or_default();
+                let header = header.to_bytes_in(&mut self.header_block);
                 for bytes in [header, payload] {
                     if !bytes.is_empty() {
                         queue.push_back(bytes);

@@ -414,7 +414,7 @@ impl Relay {
                 self.routes.advertised.retain(|(s, _), r| !(*s == id && *r == request));
             }
             Event::IncomingSubscribe { request, track, options } => {
-                self.on_subscribe(now, id, request, track, options, sessions)
+                self.on_subscribe(now, id, request, track, *options, sessions)
             }
             // A subscriber left, or refused a track the relay PUBLISHed to it.
             Event::SubscriberGone { request } | Event::PublishRefused { request, .. } => {
@@ -447,7 +447,7 @@ impl Relay {
                 self.on_subgroup_ended(id, request, group, subgroup, sessions)
             }
             Event::IncomingFetch { request, track, start, end, priority, fill_timeout_ms } => {
-                let asked = fetch::Asked { track, start, end, priority, fill_timeout_ms };
+                let asked = fetch::Asked { track: *track, start, end, priority, fill_timeout_ms };
                 self.on_incoming_fetch(now, id, request, asked, sessions)
             }
             Event::FetchAccepted { request, end } => self.on_fetch_accepted(id, request, end, sessions),
@@ -460,7 +460,7 @@ impl Relay {
             }
             Event::TrackStatus { request, result } => self.on_status(id, request, result, sessions),
             Event::IncomingPublish { request, track, info } => {
-                self.on_incoming_publish(now, id, request, track, info, sessions)
+                self.on_incoming_publish(now, id, request, track, *info, sessions)
             }
             Event::IncomingTrackDiscovery { request, prefix, forward } => {
                 self.on_track_discovery(id, request, prefix, forward, sessions)

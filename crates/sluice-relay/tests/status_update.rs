@@ -122,7 +122,7 @@ fn upstream_options(node: &mut Node, p: &mut Publisher) -> Vec<SubscribeOptions>
             Event::IncomingSubscribe { request, options, .. } => {
                 node.peer(p.conn).accept_subscribe(*request, TrackInfo::default()).unwrap();
                 p.subscriptions.push(*request);
-                out.push(options.clone());
+                out.push((**options).clone());
             }
             Event::SubscribeUpdated { options, .. } => out.push(options.clone()),
             _ => {}

@@ -73,7 +73,7 @@ fn serve(node: &mut Node, publisher: &mut Publisher, info: &TrackInfo) -> Vec<Su
         if let Event::IncomingSubscribe { request, options, .. } = event {
             node.peer(publisher.conn).accept_subscribe(request, info.clone()).unwrap();
             publisher.subscriptions.push(request);
-            asked.push(options);
+            asked.push(*options);
         }
     }
     node.pump();

@@ -164,7 +164,7 @@ impl SessionRelay {
                     net.session(conn, Side::Server).accept_subscribe(request, TrackInfo::default()).unwrap();
                     self.subscribers.push(Downstream { conn, request, open: None });
                     if self.upstream_request.is_none() {
-                        let up = net.session(self.upstream, Side::Server).subscribe(track, options).unwrap();
+                        let up = net.session(self.upstream, Side::Server).subscribe(track, *options).unwrap();
                         self.upstream_request = Some(up);
                     }
                 }

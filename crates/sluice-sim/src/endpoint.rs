@@ -11,7 +11,7 @@
 use std::collections::VecDeque;
 
 use bytes::Bytes;
-use sluice::{Input, Output, SendOrder, Session, StreamId, Time};
+use sluice::{HeaderBytes, Input, Output, SendOrder, Session, StreamId, Time};
 
 /// One end of a simulated connection: a sans-IO state machine.
 ///
@@ -101,7 +101,7 @@ impl ScriptedEndpoint {
 
     /// Queues a write of `data` (as payload, with an empty header).
     pub fn write(&mut self, stream: StreamId, data: Bytes, fin: bool) {
-        self.push(Output::Write { stream, header: Bytes::new(), payload: data, fin });
+        self.push(Output::Write { stream, header: HeaderBytes::new(), payload: data, fin });
     }
 
     /// Queues a datagram.

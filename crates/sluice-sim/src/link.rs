@@ -38,7 +38,7 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use sluice::{Event, Input, Output, SendOrder, StreamId, Time};
 
 use crate::config::LinkConfig;
@@ -205,6 +205,9 @@ pub(crate) struct Link {
     active: [ActiveSet; 2],
     /// Scratch list of active streams for [`Link::pump`] (kept, so pumping does not allocate).
     scratch: Vec<usize>,
+    /// Where written headers (inline bytes in the core's output) are copied to become the
+    /// `Bytes` chunks the link carries, many to one allocation.
+    header_block: BytesMut,
 }
 
 /// A set of stream keys iterated in ascending order (as a `BTreeSet` would be), kept in a
@@ -255,6 +258,7 @@ impl Link {
             held: [VecDeque::new(), VecDeque::new()],
             active: [ActiveSet::default(), ActiveSet::default()],
             scratch: Vec::new(),
+            header_block: BytesMut::new(),
         }
     }
 
@@ -412,6 +416,7 @@ impl Link {
                 }
                 ctx.record(from, Traced::Output(output.clone()));
                 let Output::Write { header, payload, fin, .. } = output else { return };
+                let header = header.to_bytes_in(&mut self.header_block);
                 for data in [header, payload] {
                     if !data.is_empty() {
                         dir.queue.push_back(Chunk { data, fin: false });

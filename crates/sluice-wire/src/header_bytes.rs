@@ -13,7 +13,7 @@
 use std::fmt;
 use std::ops::Deref;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 /// The most bytes a [`HeaderBytes`] holds inline.
 pub const INLINE_HEADER_CAP: usize = 30;
@@ -106,7 +106,28 @@ impl HeaderBytes {
             Repr::Shared(bytes) => bytes,
         }
     }
+
+    /// The bytes as a `Bytes` cut from `block`, a buffer the caller reuses for many headers
+    /// (an in-memory transport handing them to a receiver as `Bytes`): a copy appended to
+    /// `block` and split off, so short headers share one allocation of
+    /// [`COPY_BLOCK_LEN`] bytes. A header already held as a `Bytes` is handed out as is.
+    pub fn to_bytes_in(&self, block: &mut BytesMut) -> Bytes {
+        match &self.0 {
+            Repr::Inline { len: 0, .. } => Bytes::new(),
+            Repr::Inline { .. } => {
+                if block.capacity().saturating_sub(block.len()) < INLINE_HEADER_CAP {
+                    *block = BytesMut::with_capacity(COPY_BLOCK_LEN);
+                }
+                block.extend_from_slice(self.as_slice());
+                block.split().freeze()
+            }
+            Repr::Shared(bytes) => bytes.clone(),
+        }
+    }
 }
+
+/// Size of the blocks [`HeaderBytes::to_bytes_in`] starts when its block is full.
+pub const COPY_BLOCK_LEN: usize = 4096;
 
 impl Default for HeaderBytes {
     fn default() -> Self {
@@ -179,6 +200,19 @@ mod tests {
             assert_eq!(h.is_inline(), n <= INLINE_HEADER_CAP, "n = {n}");
             assert_eq!(h.clone().into_bytes(), Bytes::copy_from_slice(&long[..n]));
         }
+    }
+
+    #[test]
+    fn to_bytes_in_copies_inline_bytes_into_one_block_and_hands_shared_bytes_on() {
+        let mut block = BytesMut::new();
+        let a = HeaderBytes::from_slice(b"abc").to_bytes_in(&mut block);
+        let b = HeaderBytes::from_slice(b"defg").to_bytes_in(&mut block);
+        assert_eq!((&a[..], &b[..]), (&b"abc"[..], &b"defg"[..]));
+        // Both cut from the same allocation, one after the other.
+        assert_eq!(a.as_ptr().wrapping_add(3), b.as_ptr());
+        let long = Bytes::from(vec![9u8; 40]);
+        let c = HeaderBytes::from(long.clone()).to_bytes_in(&mut block);
+        assert_eq!(c.as_ptr(), long.as_ptr());
     }
 
     #[test]

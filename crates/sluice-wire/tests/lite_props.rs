@@ -349,6 +349,19 @@ proptest! {
         prop_assert_eq!(r.position(), wire.len());
     }
 
+    /// `FrameHeader::encode_header_bytes` writes inline exactly the bytes `encode` writes,
+    /// never more than `FrameHeader::MAX_LEN`, and refuses what `encode` refuses (a header
+    /// of the other version's shape).
+    #[test]
+    fn frame_header_bytes_are_the_encoded_bytes((v, h) in version().prop_flat_map(|v| (Just(v), frame_header(v)))) {
+        let inline = h.encode_header_bytes(v).unwrap();
+        prop_assert!(inline.is_inline());
+        prop_assert!(inline.len() <= FrameHeader::MAX_LEN);
+        prop_assert_eq!(&inline[..], &h.encode_to_vec(v).unwrap()[..]);
+        let other = if v == Lite04 { Lite05 } else { Lite04 };
+        prop_assert_eq!(h.encode_header_bytes(other).err(), h.encode_to_vec(other).err());
+    }
+
     /// Concatenated messages decode to the same values whatever the chunk splits.
     #[test]
     fn split_stream_decodes_the_same((v, items) in items_in_version(), cuts in prop::collection::vec(any::<Index>(), 0..10)) {

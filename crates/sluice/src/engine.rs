@@ -8,7 +8,8 @@
 
 use std::collections::VecDeque;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
+use sluice_wire::HeaderBytes;
 
 use crate::config::Config;
 use crate::error::CommandError;
@@ -34,7 +35,7 @@ pub struct Shared {
     /// Set once the session is closed; engines must then emit nothing more.
     pub closed: bool,
     /// Where headers are encoded: see [`Shared::encode_header`].
-    header_scratch: BytesMut,
+    header_scratch: Vec<u8>,
     /// AUTHORIZATION_TOKENs the request command being run attaches (set only for the
     /// duration of one command by [`crate::Authorized`]; engines that cannot send tokens
     /// never see it non-empty).
@@ -51,30 +52,27 @@ impl Shared {
             next_stream: 0,
             next_request: 0,
             closed: false,
-            header_scratch: BytesMut::new(),
+            header_scratch: Vec::new(),
             auth_tokens: Vec::new(),
         }
     }
 
     /// Encodes a header (object header, frame header, small message) and returns it as
-    /// `Bytes` without an allocation per header: headers are carved out of shared blocks of
-    /// [`HEADER_BLOCK`] bytes, so the object path allocates once per block, not per object.
-    /// A block stays alive until every header cut from it has been written and dropped.
-    /// On error nothing is kept.
+    /// [`HeaderBytes`]: encoded into a reused scratch buffer, then copied inline when it
+    /// fits (no allocation, no reference count), else into an allocation of its own. On
+    /// error nothing is kept. The hottest headers (MOQT subgroup object headers) skip the
+    /// scratch buffer through `SubgroupObjectEncoder::encode_header_bytes`.
     pub fn encode_header<E>(
         &mut self,
-        encode: impl FnOnce(&mut BytesMut) -> Result<(), E>,
-    ) -> Result<Bytes, E> {
-        if self.header_scratch.capacity().saturating_sub(self.header_scratch.len()) < HEADER_MIN_ROOM {
-            self.header_scratch.reserve(HEADER_BLOCK);
+        encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+    ) -> Result<HeaderBytes, E> {
+        self.header_scratch.clear();
+        let result = encode(&mut self.header_scratch);
+        let header = HeaderBytes::from_slice(&self.header_scratch);
+        if self.header_scratch.capacity() > HEADER_SCRATCH_KEEP {
+            self.header_scratch = Vec::new();
         }
-        match encode(&mut self.header_scratch) {
-            Ok(()) => Ok(self.header_scratch.split().freeze()),
-            Err(e) => {
-                self.header_scratch.clear();
-                Err(e)
-            }
-        }
+        result.map(|()| header)
     }
 
     /// A new handle for a stream the core opens.
@@ -103,7 +101,7 @@ impl Shared {
     /// order, as one [`Output::Write`] per chunk (the first also carries the header), so a
     /// payload in several chunks goes out without being joined. `fin` goes on the last.
     #[inline]
-    pub fn write_payload(&mut self, stream: StreamId, header: Bytes, payload: Payload, fin: bool) {
+    pub fn write_payload(&mut self, stream: StreamId, header: HeaderBytes, payload: Payload, fin: bool) {
         match payload {
             Payload::One(payload) => self.push(Output::Write { stream, header, payload, fin }),
             Payload::Chunks(chunks) if chunks.is_empty() => {
@@ -139,10 +137,9 @@ impl Shared {
     }
 }
 
-/// Size of the blocks headers are encoded into ([`Shared::encode_header`]).
-pub const HEADER_BLOCK: usize = 4096;
-/// Room below which a new header block is started.
-const HEADER_MIN_ROOM: usize = 256;
+/// The scratch buffer of [`Shared::encode_header`] is released after a header longer than
+/// this (a long control message), so one large message does not pin its size.
+const HEADER_SCRATCH_KEEP: usize = 4096;
 
 /// One object the application writes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -134,8 +134,9 @@ pub enum Event {
         request: RequestHandle,
         /// The track.
         track: TrackName,
-        /// What the publisher says about it.
-        info: TrackInfo,
+        /// What the publisher says about it (boxed, like the other large fields of rare
+        /// events, so that every `Event` and `Output`, objects included, stays 128 bytes).
+        info: Box<TrackInfo>,
     },
     /// An object of a subscription (or of a fetch).
     Object {
@@ -206,8 +207,8 @@ pub enum Event {
         request: RequestHandle,
         /// The track.
         track: TrackName,
-        /// What the subscriber asks for.
-        options: SubscribeOptions,
+        /// What the subscriber asks for (boxed: see `IncomingPublish::info`).
+        options: Box<SubscribeOptions>,
     },
     /// The subscriber changed its subscription.
     SubscribeUpdated {
@@ -251,8 +252,8 @@ pub enum Event {
     IncomingFetch {
         /// Handle for the answer.
         request: RequestHandle,
-        /// The track.
-        track: TrackName,
+        /// The track (boxed: see `IncomingPublish::info`).
+        track: Box<TrackName>,
         /// First location wanted.
         start: Location,
         /// End location as on the wire (draft-18 FETCH End Location): the last object

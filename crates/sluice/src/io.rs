@@ -1,7 +1,7 @@
 //! What the transport adapter feeds in ([`Input`]) and what it carries out ([`Output`]).
 
 use bytes::Bytes;
-use sluice_wire::Version;
+use sluice_wire::{HeaderBytes, Version};
 
 use crate::event::Event;
 use crate::ids::StreamId;
@@ -116,8 +116,10 @@ pub enum Output {
     Write {
         /// The stream.
         stream: StreamId,
-        /// Encoded headers/messages.
-        header: Bytes,
+        /// Encoded headers/messages: inline when short (every object header without long
+        /// properties), so an object's header costs no allocation and no reference count;
+        /// a long control message is held as a `Bytes`. Derefs to `&[u8]`.
+        header: HeaderBytes,
         /// Object payload.
         payload: Bytes,
         /// Finish the stream after these bytes.

@@ -70,5 +70,5 @@ pub use model::{
 };
 pub use recv::Payload;
 pub use session::{Role, Session};
-pub use sluice_wire::{LiteVersion, MoqtVersion, Version};
+pub use sluice_wire::{HeaderBytes, LiteVersion, MoqtVersion, Version};
 pub use time::Time;

@@ -45,7 +45,9 @@ fn fin_at(out: &[Output], stream: StreamId) -> Option<usize> {
 fn writes(out: &[Output], stream: StreamId) -> Vec<(Bytes, bool)> {
     out.iter()
         .filter_map(|o| match o {
-            Output::Write { stream: s, header, fin, .. } if *s == stream => Some((header.clone(), *fin)),
+            Output::Write { stream: s, header, fin, .. } if *s == stream => {
+                Some((header.clone().into_bytes(), *fin))
+            }
             _ => None,
         })
         .collect()

@@ -78,7 +78,7 @@ fn publisher_resets_a_stale_group_with_the_expiry_code_and_reports_it() {
                 Output::Reset { stream: g0, code: codes::EXPIRED },
                 Output::Write {
                     stream: sub_stream,
-                    header: Bytes::from(drop_bytes(v, 0)),
+                    header: Bytes::from(drop_bytes(v, 0)).into(),
                     payload: Bytes::new(),
                     fin: false
                 },
@@ -157,7 +157,7 @@ fn lite05_timestamp_age_expires_with_the_track_timescale() {
             Output::Reset { stream: g0, code: codes::EXPIRED },
             Output::Write {
                 stream: sub_stream,
-                header: Bytes::from(drop_bytes(LiteVersion::Lite05, 0)),
+                header: Bytes::from(drop_bytes(LiteVersion::Lite05, 0)).into(),
                 payload: Bytes::new(),
                 fin: false
             },

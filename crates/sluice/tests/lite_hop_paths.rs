@@ -29,7 +29,12 @@ fn relayed_announce_bytes_carry_the_path() {
         let (id, out) = raw.stream(true, &[0x01, 0x03, 0x01, b'x', 0x00]);
         assert_eq!(
             out,
-            vec![Output::Write { stream: id, header: Bytes::from(want), payload: Bytes::new(), fin: false }],
+            vec![Output::Write {
+                stream: id,
+                header: Bytes::from(want).into(),
+                payload: Bytes::new(),
+                fin: false
+            }],
             "{v:?}"
         );
     }

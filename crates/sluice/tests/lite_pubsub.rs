@@ -109,7 +109,12 @@ fn announce_bytes_carry_hop_ids() {
         let (id, out) = raw.stream(true, &[0x01, 0x03, 0x01, b'x', 0x00]);
         assert_eq!(
             out,
-            vec![Output::Write { stream: id, header: Bytes::from(want), payload: Bytes::new(), fin: false }],
+            vec![Output::Write {
+                stream: id,
+                header: Bytes::from(want).into(),
+                payload: Bytes::new(),
+                fin: false
+            }],
             "{v:?}"
         );
     }
@@ -135,7 +140,7 @@ fn subscribe_accept_carries_options_and_info() {
         let [Event::IncomingSubscribe { request: r, track: t, options: o }] = ev.as_slice() else {
             panic!("{ev:?}")
         };
-        assert_eq!((t, o), (&track(), &options));
+        assert_eq!((t, &**o), (&track(), &options));
         let info = TrackInfo {
             publisher_priority: 20,
             group_order: GroupOrder::Descending,
@@ -295,7 +300,7 @@ fn lite05_subscribe_end_names_the_last_group() {
         out,
         vec![Output::Write {
             stream: id,
-            header: Bytes::from_static(&[0x01, 0x01, 0x04]),
+            header: Bytes::from_static(&[0x01, 0x01, 0x04]).into(),
             payload: Bytes::new(),
             fin: true
         }]
@@ -497,7 +502,7 @@ fn group_streams_are_ordered_by_lite_priority_rules() {
                 // client's first bidirectional stream, QUIC id 0 (sluice-sim names peer
                 // streams as RFC 9000 §2.1 does).
                 let sid = StreamId(0);
-                p.server.handle(p.now(), Input::StreamData { stream: sid, data: header });
+                p.server.handle(p.now(), Input::StreamData { stream: sid, data: header.into_bytes() });
             }
         }
         let out: Vec<Output> = std::iter::from_fn(|| p.server.poll()).collect();
@@ -565,7 +570,7 @@ fn fetch_serves_one_group() {
             panic!("{ev:?}")
         };
         assert_eq!(
-            (t, *start, *end),
+            (&**t, *start, *end),
             (&track(), Location { group: 4, object: 0 }, Some(Location { group: 5, object: 0 }))
         );
         assert_eq!(*priority, 7, "the fetch priority survives the lite-sense mapping both ways");

@@ -36,7 +36,7 @@ fn lite05_sends_an_empty_setup_and_is_ready_on_the_peer_setup() {
                 Output::OpenStream { stream, bidi: false, order: SendOrder(i32::MAX) },
                 Output::Write {
                     stream,
-                    header: Bytes::from_static(&[0x01, 0x01, 0x00]),
+                    header: Bytes::from_static(&[0x01, 0x01, 0x00]).into(),
                     payload: Bytes::new(),
                     fin: true
                 },

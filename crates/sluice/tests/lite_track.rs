@@ -35,7 +35,7 @@ fn info() -> TrackInfo {
 }
 
 fn write(stream: StreamId, bytes: &[u8], fin: bool) -> Output {
-    Output::Write { stream, header: Bytes::copy_from_slice(bytes), payload: Bytes::new(), fin }
+    Output::Write { stream, header: sluice::HeaderBytes::from_slice(bytes), payload: Bytes::new(), fin }
 }
 
 #[test]

@@ -26,7 +26,7 @@ fn track() -> TrackName {
 
 fn incoming_subscribe(events: &[Event]) -> (RequestHandle, SubscribeOptions) {
     match events {
-        [Event::IncomingSubscribe { request, options, .. }] => (*request, options.clone()),
+        [Event::IncomingSubscribe { request, options, .. }] => (*request, (**options).clone()),
         other => panic!("expected IncomingSubscribe, got {other:?}"),
     }
 }
@@ -79,7 +79,14 @@ fn subscribe_accept_and_objects_flow_for_both_roles() {
         let s = p.session(sub).subscribe(track(), options.clone()).unwrap();
         p.run();
         let ev = p.take_events(sub.peer());
-        assert_eq!(ev, vec![Event::IncomingSubscribe { request: ev_req(&ev), track: track(), options }]);
+        assert_eq!(
+            ev,
+            vec![Event::IncomingSubscribe {
+                request: ev_req(&ev),
+                track: track(),
+                options: Box::new(options)
+            }]
+        );
         let incoming = ev_req(&ev);
         let info = TrackInfo {
             publisher_priority: 9,
@@ -202,7 +209,7 @@ fn empty_subgroup_closed_as_end_of_group_uses_the_header_bit() {
         }
     }
     // SUBGROUP type 0x10 | END_OF_GROUP 0x08 | DEFAULT_PRIORITY 0x20 = 0x38, alias 0, group 2.
-    assert_eq!(header.unwrap(), Bytes::from_static(&[0x38, 0x00, 0x02]));
+    assert_eq!(header.unwrap().as_slice(), &[0x38, 0x00, 0x02]);
 }
 
 #[test]
@@ -333,7 +340,10 @@ fn publish_push_is_accepted_and_objects_flow() {
         p.run();
         let ev = p.take_events(publisher.peer());
         let incoming = ev_req(&ev);
-        assert_eq!(ev, vec![Event::IncomingPublish { request: incoming, track: track(), info }]);
+        assert_eq!(
+            ev,
+            vec![Event::IncomingPublish { request: incoming, track: track(), info: Box::new(info) }]
+        );
         // Objects sent before PUBLISH_OK wait for the subscriber's answer.
         let st = p.session(publisher).open_subgroup(h, 0, 0, None).unwrap();
         p.session(publisher).write_object(st, ObjectWrite::new(0, Bytes::from_static(b"early"))).unwrap();
@@ -413,7 +423,7 @@ fn standalone_fetch_delivers_objects_then_ends() {
             ev,
             vec![Event::IncomingFetch {
                 request: incoming,
-                track: track(),
+                track: Box::new(track()),
                 start,
                 end: Some(end),
                 priority: 10,
@@ -463,7 +473,7 @@ fn joining_fetch_refers_to_the_subscription() {
     p.run();
     match p.take_events(Side::Server).as_slice() {
         [Event::IncomingFetch { track: t, start, end: None, .. }] => {
-            assert_eq!(t, &track());
+            assert_eq!(**t, track());
             assert_eq!(*start, Location { group: 7, object: 0 });
         }
         other => panic!("{other:?}"),
@@ -673,7 +683,7 @@ fn absolute_joining_fetch_and_joining_an_unaccepted_subscription() {
     p.run();
     match p.take_events(Side::Server).as_slice() {
         [Event::IncomingFetch { request, track: t, start, end: None, .. }] => {
-            assert_eq!(t, &track());
+            assert_eq!(**t, track());
             assert_eq!(*start, Location { group: 2, object: 0 });
             p.server.accept_fetch(*request, Location { group: 5, object: 2 }).unwrap();
         }

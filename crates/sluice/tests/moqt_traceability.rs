@@ -214,7 +214,8 @@ fn publisher_track_aliases_are_distinct() {
         .iter()
         .filter_map(|o| match o {
             Output::Write { header, .. } => {
-                let mut r = Reader::new(header);
+                let bytes = header.clone().into_bytes();
+                let mut r = Reader::new(&bytes);
                 match ControlMessage::decode(&mut r, D18) {
                     Ok(ControlMessage::Publish(p)) => Some(p.track_alias),
                     _ => None,
@@ -281,10 +282,12 @@ fn server_setup_carries_no_path_or_authority() {
     let setups: Vec<Setup> = outs
         .iter()
         .filter_map(|o| match o {
-            Output::Write { header, .. } => match ControlMessage::decode(&mut Reader::new(header), D18) {
-                Ok(ControlMessage::Setup(setup)) => Some(setup),
-                _ => None,
-            },
+            Output::Write { header, .. } => {
+                match ControlMessage::decode(&mut Reader::new(&header.clone().into_bytes()), D18) {
+                    Ok(ControlMessage::Setup(setup)) => Some(setup),
+                    _ => None,
+                }
+            }
             _ => None,
         })
         .collect();

@@ -108,10 +108,12 @@ fn our_setup(outs: &[Output]) -> Setup {
     let setups: Vec<Setup> = outs
         .iter()
         .filter_map(|o| match o {
-            Output::Write { header, .. } => match ControlMessage::decode(&mut Reader::new(header), D18) {
-                Ok(ControlMessage::Setup(setup)) => Some(setup),
-                _ => None,
-            },
+            Output::Write { header, .. } => {
+                match ControlMessage::decode(&mut Reader::new(&header.clone().into_bytes()), D18) {
+                    Ok(ControlMessage::Setup(setup)) => Some(setup),
+                    _ => None,
+                }
+            }
             _ => None,
         })
         .collect();

@@ -32,7 +32,8 @@
 use bytes::{BufMut, Bytes};
 
 use crate::error::{DecodeResult, EncodeError, Violation};
-use crate::lite::framing::{decode_message, encode_message};
+use crate::header_bytes::{HeaderBytes, INLINE_HEADER_CAP};
+use crate::lite::framing::decode_message;
 use crate::reader::Reader;
 use crate::version::LiteVersion;
 use crate::{Decode, Encode, varint};
@@ -70,11 +71,15 @@ impl Decode for Group {
 impl Encode for Group {
     type Version = LiteVersion;
 
+    /// The body's length is known from the two varints, so it is written in place (no
+    /// scratch buffer: a publisher writes one GROUP per group stream).
     fn encode<B: BufMut>(&self, buf: &mut B, _version: LiteVersion) -> Result<(), EncodeError> {
-        encode_message(buf, |out| {
-            varint::put_quic(out, self.subscribe_id)?;
-            varint::put_quic(out, self.sequence)
-        })
+        let id_len =
+            varint::quic_len(self.subscribe_id).ok_or(EncodeError::VarintTooLarge(self.subscribe_id))?;
+        let seq_len = varint::quic_len(self.sequence).ok_or(EncodeError::VarintTooLarge(self.sequence))?;
+        varint::put_quic(buf, id_len.saturating_add(seq_len) as u64)?;
+        varint::put_quic(buf, self.subscribe_id)?;
+        varint::put_quic(buf, self.sequence)
     }
 }
 
@@ -117,6 +122,21 @@ impl Decode for FrameHeader {
             .into());
         }
         Ok(FrameHeader { timestamp_delta, payload_len })
+    }
+}
+
+impl FrameHeader {
+    /// The most bytes a FRAME header takes: Timestamp Delta and Size, one QUIC varint
+    /// (at most 8 bytes) each. Within [`INLINE_HEADER_CAP`].
+    pub const MAX_LEN: usize = 16;
+
+    /// Encodes the header as [`HeaderBytes`] (always inline: at most [`Self::MAX_LEN`]
+    /// bytes): the same bytes and checks as [`Encode::encode`], without a buffer to cut
+    /// them from. A sender hands the transport (these bytes, the payload `Bytes`).
+    #[inline]
+    pub fn encode_header_bytes(&self, version: LiteVersion) -> Result<HeaderBytes, EncodeError> {
+        const { assert!(FrameHeader::MAX_LEN <= INLINE_HEADER_CAP) };
+        HeaderBytes::encode_inline(|cursor| self.encode(cursor, version))
     }
 }
 

@@ -88,7 +88,7 @@ impl LiteEngine {
         };
         shared.event(Event::IncomingFetch {
             request,
-            track,
+            track: Box::new(track),
             start: Location { group: msg.group, object: 0 },
             end: Some(Location { group: msg.group.saturating_add(1), object: 0 }),
             priority: from_lite(msg.priority),
@@ -118,7 +118,7 @@ impl LiteEngine {
             return Err(CommandError::InvalidState("a lite fetch serves exactly the requested group"));
         }
         let (header, timestamp) = frame_header(version, f.next_object, f.timestamp, &object)?;
-        let header = shared.encode_header(|b| sluice_wire::Encode::encode(&header, b, version))?;
+        let header = header.encode_header_bytes(version)?;
         f.next_object = f.next_object.saturating_add(1);
         f.timestamp = timestamp;
         shared.write_payload(f.stream, header, object.payload, false);

@@ -260,7 +260,12 @@ impl LiteEngine {
         header.extend_from_slice(&first);
         let stream = shared.next_stream();
         shared.push(Output::OpenStream { stream, bidi: true, order });
-        shared.push(Output::Write { stream, header: Bytes::from(header), payload: Bytes::new(), fin: false });
+        shared.push(Output::Write {
+            stream,
+            header: Bytes::from(header).into(),
+            payload: Bytes::new(),
+            fin: false,
+        });
         self.streams.insert(stream, Stream::local(state));
         Ok(stream)
     }
@@ -273,7 +278,7 @@ impl LiteEngine {
 
     /// Writes encoded bytes to a stream.
     pub(crate) fn write(shared: &mut Shared, stream: StreamId, header: Vec<u8>, fin: bool) {
-        shared.push(Output::Write { stream, header: Bytes::from(header), payload: Bytes::new(), fin });
+        shared.push(Output::Write { stream, header: Bytes::from(header).into(), payload: Bytes::new(), fin });
     }
 }
 

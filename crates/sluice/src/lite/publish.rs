@@ -17,7 +17,7 @@ use bytes::Bytes;
 use sluice_wire::lite::datagram::Datagram;
 use sluice_wire::lite::group::{FrameHeader, Group};
 use sluice_wire::lite::stream::UniStreamType;
-use sluice_wire::{Encode, LiteVersion};
+use sluice_wire::{Encode, HeaderBytes, LiteVersion};
 
 use super::LiteEngine;
 use super::priority::{group_order, to_lite};
@@ -100,7 +100,8 @@ impl LiteEngine {
         if sub.ending.is_some() {
             return Err(CommandError::InvalidState("subscription ending"));
         }
-        // STREAM_TYPE + GROUP, carved from the shared header block (no allocation of its own).
+        // STREAM_TYPE + GROUP, through the session's header scratch into inline bytes (no
+        // allocation).
         let version = self.version;
         let group_header = Group { subscribe_id: sub.id, sequence: group };
         let header = shared.encode_header(|b| {
@@ -143,7 +144,7 @@ impl LiteEngine {
         let version = self.version;
         let w = self.writers.get_mut(&stream).ok_or(CommandError::UnknownStream(stream))?;
         let (header, timestamp) = frame_header(version, w.next_object, w.timestamp, &object)?;
-        let header = shared.encode_header(|b| header.encode(b, version))?;
+        let header = header.encode_header_bytes(version)?;
         let first = w.next_object == 0 && version == LiteVersion::Lite05;
         w.next_object = w.next_object.saturating_add(1);
         w.timestamp = timestamp;
@@ -161,7 +162,7 @@ impl LiteEngine {
     /// `close_subgroup`.
     pub(crate) fn close_group(&mut self, shared: &mut Shared, stream: StreamId) -> Result<(), CommandError> {
         let w = self.writers.remove(&stream).ok_or(CommandError::UnknownStream(stream))?;
-        shared.push(Output::Write { stream, header: Bytes::new(), payload: Bytes::new(), fin: true });
+        shared.push(Output::Write { stream, header: HeaderBytes::new(), payload: Bytes::new(), fin: true });
         if self.acks_reported {
             self.unacked.insert(stream, w.request);
         }

@@ -46,7 +46,7 @@ impl LiteEngine {
                 shared.push(Output::OpenStream { stream, bidi: false, order: CONTROL });
                 shared.push(Output::Write {
                     stream,
-                    header: Bytes::from(header),
+                    header: Bytes::from(header).into(),
                     payload: Bytes::new(),
                     fin: true,
                 });

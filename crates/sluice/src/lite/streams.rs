@@ -18,7 +18,7 @@
 
 use sluice_wire::lite::framing::MAX_MESSAGE_LEN;
 use sluice_wire::lite::group::FrameHeader;
-use sluice_wire::{Decode, DecodeError, LiteVersion, Reader, Violation};
+use sluice_wire::{Decode, DecodeError, HeaderBytes, LiteVersion, Reader, Violation};
 
 use crate::ids::RequestHandle;
 use crate::recv::RecvBuffer;
@@ -472,7 +472,12 @@ impl LiteEngine {
     /// Closes our send side gracefully (FIN), once.
     pub(crate) fn close_send(shared: &mut Shared, id: StreamId, s: &mut Stream) {
         if s.bidi && s.send_open {
-            shared.push(Output::Write { stream: id, header: Bytes::new(), payload: Bytes::new(), fin: true });
+            shared.push(Output::Write {
+                stream: id,
+                header: HeaderBytes::new(),
+                payload: Bytes::new(),
+                fin: true,
+            });
             s.send_open = false;
         }
     }

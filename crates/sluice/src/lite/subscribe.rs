@@ -296,7 +296,7 @@ impl LiteEngine {
                 }),
             );
             s.state = State::SubscribeIn { request: Some(request) };
-            shared.event(Event::IncomingSubscribe { request, track, options });
+            shared.event(Event::IncomingSubscribe { request, track, options: Box::new(options) });
             return Flow::Continue;
         };
         let msg = match read_message::<SubscribeUpdate>(&mut s.buf, self.version, false) {

@@ -64,7 +64,12 @@ impl MoqtEngine {
         let stream = shared.next_stream();
         self.control_out = Some(stream);
         shared.push(Output::OpenStream { stream, bidi: false, order: SendOrder(i32::MAX) });
-        shared.push(Output::Write { stream, header: Bytes::from(buf), payload: Bytes::new(), fin: false });
+        shared.push(Output::Write {
+            stream,
+            header: Bytes::from(buf).into(),
+            payload: Bytes::new(),
+            fin: false,
+        });
     }
 
     /// The peer's control stream: SETUP first, then GOAWAY messages.
@@ -186,7 +191,7 @@ impl MoqtEngine {
         // On the control stream the Request ID is the smallest peer request not processed.
         let msg = GoAway { new_session_uri: uri, timeout: ms, request_id: Some(self.peer_id_floor) };
         let header = self.encode(&msg)?;
-        shared.push(Output::Write { stream, header, payload: Bytes::new(), fin: false });
+        shared.push(Output::Write { stream, header: header.into(), payload: Bytes::new(), fin: false });
         self.going_away = true;
         if !timeout.is_zero() {
             self.goaway_deadline = Some(self.now + timeout);

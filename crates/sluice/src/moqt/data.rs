@@ -40,7 +40,7 @@ use sluice_wire::moqt::stream_type::UniStreamType;
 use sluice_wire::moqt::subgroup::{
     SubgroupHeader, SubgroupId, SubgroupObjectDecoder, SubgroupObjectEncoder, SubgroupObjectHeader,
 };
-use sluice_wire::{Decode, Encode};
+use sluice_wire::{Decode, Encode, HeaderBytes};
 
 use super::MoqtEngine;
 use super::forwarding::Preference;
@@ -469,23 +469,23 @@ impl MoqtEngine {
             payload_len: object.payload.len() as u64,
         };
         let first = out.encoder.is_none();
-        let buf = shared.encode_header(|buf| -> Result<(), sluice_wire::EncodeError> {
-            match &mut out.encoder {
-                Some(e) => e.encode_header(buf, &header)?,
-                None => {
-                    let mut h = out.header;
-                    h.properties_present =
-                        object.properties_present == Some(true) || !object.properties.is_empty();
-                    h.first_object = object.first_in_subgroup.unwrap_or(object.object == 0);
-                    h.encode(buf, version)?;
-                    let mut e = SubgroupObjectEncoder::new(&h, version);
-                    e.encode_header(buf, &header)?;
-                    out.header = h;
-                    out.encoder = Some(e);
-                }
-            }
-            Ok(())
-        })?;
+        let buf = match &mut out.encoder {
+            // Every object after the first: the header straight into inline bytes.
+            Some(e) => e.encode_header_bytes(&header)?,
+            // The first: SUBGROUP_HEADER and object header together.
+            None => shared.encode_header(|buf| -> Result<(), sluice_wire::EncodeError> {
+                let mut h = out.header;
+                h.properties_present =
+                    object.properties_present == Some(true) || !object.properties.is_empty();
+                h.first_object = object.first_in_subgroup.unwrap_or(object.object == 0);
+                h.encode(buf, version)?;
+                let mut e = SubgroupObjectEncoder::new(&h, version);
+                e.encode_header(buf, &header)?;
+                out.header = h;
+                out.encoder = Some(e);
+                Ok(())
+            })?,
+        };
         out.last_object = Some(object.object);
         // One request lookup for the track's Largest Location and the delivery timer.
         let mut r = self.requests.get_mut(&out.request);
@@ -513,7 +513,7 @@ impl MoqtEngine {
             if out.header.encode(&mut buf, self.version).is_ok() {
                 shared.push(Output::Write {
                     stream,
-                    header: Bytes::from(buf),
+                    header: HeaderBytes::from_slice(&buf),
                     payload: Bytes::new(),
                     fin: false,
                 });
@@ -534,7 +534,7 @@ impl MoqtEngine {
             (None, eog) => {
                 let mut h = out.header;
                 h.end_of_group = eog;
-                shared.encode_header(|buf| h.encode(buf, version))?
+                h.encode_header_bytes(version)?
             }
             (Some(e), true) => {
                 let next = out.last_object.map_or(0, |l| l.saturating_add(1));
@@ -544,9 +544,9 @@ impl MoqtEngine {
                     status: WireStatus::EndOfGroup,
                     payload_len: 0,
                 };
-                shared.encode_header(|buf| e.encode_header(buf, &status))?
+                e.encode_header_bytes(&status)?
             }
-            (Some(_), false) => Bytes::new(),
+            (Some(_), false) => HeaderBytes::new(),
         };
         if let Some(out) = self.data_out.remove(&stream) {
             self.timing_finished(stream, &out);

@@ -35,7 +35,6 @@
 //!   stream or the request ends it with that code.
 
 use bytes::Bytes;
-use sluice_wire::Encode;
 use sluice_wire::moqt::codes::{RequestErrorCode, SessionErrorCode};
 use sluice_wire::moqt::control::ControlMessage;
 use sluice_wire::moqt::fetch_stream::{
@@ -46,6 +45,7 @@ use sluice_wire::moqt::kvp::Properties;
 use sluice_wire::moqt::location::Location as WireLocation;
 use sluice_wire::moqt::message::{Fetch, FetchKind, FetchOk};
 use sluice_wire::moqt::params::{Parameter, Parameters};
+use sluice_wire::{Encode, HeaderBytes};
 
 use super::MoqtEngine;
 use super::malformed::Seen;
@@ -199,7 +199,7 @@ impl MoqtEngine {
                 let priority = priority.unwrap_or(DEFAULT_SUBSCRIBER_PRIORITY);
                 shared.event(Event::IncomingFetch {
                     request: handle,
-                    track,
+                    track: Box::new(track),
                     start,
                     end,
                     priority,
@@ -277,7 +277,7 @@ impl MoqtEngine {
                 }
                 shared.event(Event::IncomingFetch {
                     request: handle,
-                    track,
+                    track: Box::new(track),
                     start,
                     end: None,
                     priority,
@@ -405,7 +405,7 @@ impl MoqtEngine {
         if let Some((_, e)) = self.requests.get_mut(&handle).and_then(|r| r.fetch_out.as_mut()) {
             e.encode_header(&mut buf, header)?;
         }
-        shared.write_payload(stream, Bytes::from(buf), payload, false);
+        shared.write_payload(stream, HeaderBytes::from_slice(&buf), payload, false);
         Ok(())
     }
 
@@ -434,7 +434,12 @@ impl MoqtEngine {
     ) -> Result<(), CommandError> {
         let mut buf = Vec::new();
         let stream = self.fetch_stream(shared, handle, &mut buf)?;
-        shared.push(Output::Write { stream, header: Bytes::from(buf), payload: Bytes::new(), fin: true });
+        shared.push(Output::Write {
+            stream,
+            header: Bytes::from(buf).into(),
+            payload: Bytes::new(),
+            fin: true,
+        });
         let req_stream = self.requests.get_mut(&handle).map(|r| {
             r.fetch_out = None;
             r.stream

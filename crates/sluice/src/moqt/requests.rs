@@ -202,7 +202,7 @@ impl MoqtEngine {
         let stream = shared.next_stream();
         let handle = shared.next_request();
         shared.push(Output::OpenStream { stream, bidi: true, order: REQUEST_ORDER });
-        shared.push(Output::Write { stream, header: first, payload: Bytes::new(), fin: false });
+        shared.push(Output::Write { stream, header: first.into(), payload: Bytes::new(), fin: false });
         self.streams.insert(stream, InStream::request_in());
         self.by_stream.insert(stream, handle);
         self.by_wire_id.insert((true, wire_id), handle);
@@ -230,7 +230,7 @@ impl MoqtEngine {
 
     /// Writes a message on a request's stream.
     pub(super) fn send_on(&mut self, shared: &mut Shared, stream: StreamId, msg: Bytes, fin: bool) {
-        shared.push(Output::Write { stream, header: msg, payload: Bytes::new(), fin });
+        shared.push(Output::Write { stream, header: msg.into(), payload: Bytes::new(), fin });
     }
 
     /// Forgets a request: its tables, its alias, and its stream's receive state (kept as

@@ -236,7 +236,7 @@ impl MoqtEngine {
             r.options = options.clone();
             r.peer_subgroup_timeout_ms = subgroup_timeout_param(&m.parameters).unwrap_or(0);
         }
-        shared.event(Event::IncomingSubscribe { request: handle, track, options });
+        shared.event(Event::IncomingSubscribe { request: handle, track, options: Box::new(options) });
     }
 
     pub(super) fn cmd_accept_subscribe(
@@ -402,7 +402,7 @@ impl MoqtEngine {
                 varint_property(&m.track_properties, PropertyType::SUBGROUP_DELIVERY_TIMEOUT).unwrap_or(0);
         }
         self.aliases_in.insert(m.track_alias, handle);
-        shared.event(Event::IncomingPublish { request: handle, track, info });
+        shared.event(Event::IncomingPublish { request: handle, track, info: Box::new(info) });
     }
 
     pub(super) fn cmd_accept_publish(

@@ -9,7 +9,9 @@
 //! peer (RFC 9000 §2.1: bit 0 = server-initiated, bit 1 = unidirectional) and opens at
 //! once; `Output::Write`'s header and payload arrive as two `StreamData` chunks, the
 //! payload being the publisher's own `Bytes` (no copy), as a zero-copy transport would
-//! hand them over.
+//! hand them over, the header a copy cut from the pump's receive block (the core hands
+//! headers over inline, as bytes, not as `Bytes`; a transport's receive buffer would hold
+//! them in the same way).
 //!
 //! The pump itself does not allocate per object once warm: its stream map keeps its
 //! capacity (unidirectional entries are removed when the stream finishes) and received
@@ -17,7 +19,7 @@
 //! (`sluice::hash::IdMap`), not SipHash, so the pump's own share of the figures stays small.
 #![allow(dead_code)]
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use sluice::hash::IdMap;
 use sluice::{
     Config, Event, Input, LiteVersion, MoqtVersion, Namespace, ObjectStatus, ObjectWrite, Output, Payload,
@@ -70,6 +72,8 @@ pub struct CorePump {
     pub last_payload: [Option<Payload>; 2],
     /// Every other event each side received (setup, subscription answers), in order.
     pub events: [Vec<Event>; 2],
+    /// Where received headers are copied to become `Bytes` (see `HeaderBytes::to_bytes_in`).
+    rx_block: BytesMut,
 }
 
 impl CorePump {
@@ -89,6 +93,7 @@ impl CorePump {
             payload_bytes: [0; 2],
             last_payload: [None, None],
             events: [Vec::new(), Vec::new()],
+            rx_block: BytesMut::new(),
         };
         for s in &mut pump.sessions {
             s.handle(Time::ZERO, Input::Connected { version });
@@ -153,7 +158,8 @@ impl CorePump {
             Output::Write { stream, header, payload, fin } => {
                 let Some(&peer) = self.peer_name[from].get(&stream) else { return };
                 if !header.is_empty() {
-                    self.feed(to, Input::StreamData { stream: peer, data: header });
+                    let data = header.to_bytes_in(&mut self.rx_block);
+                    self.feed(to, Input::StreamData { stream: peer, data });
                 }
                 if !payload.is_empty() {
                     self.feed(to, Input::StreamData { stream: peer, data: payload });
