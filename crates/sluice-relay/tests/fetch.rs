@@ -305,6 +305,22 @@ fn a_refused_upstream_fetch_is_refused_or_marked_unknown_downstream() {
     assert_eq!(f.ended, Some(RequestErrorCode::INVALID_RANGE.0));
     assert_eq!(f.accepted, None);
 
+    // A refusal with INTERNAL_ERROR has code 0, like a clean end: it is still a refusal
+    // (no FETCH_OK came), not an empty answer accepted downstream.
+    let small_too = RelayConfig { cache_groups: 1, ..RelayConfig::default() };
+    let (mut node, mut publisher, track, _sub) = live_track(DRAFT18, DRAFT18, small_too, 3);
+    let (_, fetcher) = node.connect(DRAFT18, LinkConfig::perfect());
+    let h = node.peer(fetcher).fetch(track.clone(), loc(0, 0), loc(1, 0), 10).unwrap();
+    node.pump();
+    for (request, ..) in incoming_fetches(&mut publisher, &mut node) {
+        node.peer(publisher.conn).reject(request, RequestErrorCode::INTERNAL_ERROR.0, "broken").unwrap();
+    }
+    node.pump();
+    let f = Fetched::take(&mut node, fetcher, h);
+    assert_eq!(f.accepted, None, "a refusal must not be accepted downstream");
+    assert_eq!(f.ended, Some(RequestErrorCode::INTERNAL_ERROR.0));
+    assert!(f.objects.is_empty());
+
     // lite → MOQT: the downstream fetch was accepted at once (lite has no FETCH_OK), so the
     // refused group becomes an End of Unknown Range marker and the fetch completes.
     let (mut node, mut publisher, track, _sub) = live_track(LITE05, DRAFT18, small, 3);

@@ -91,6 +91,10 @@ pub(super) struct ForwardedFetch {
     /// Exclusive end of the range.
     end: Location,
     accepted: bool,
+    /// MOQT upstream: FETCH_OK arrived. The core reports a MOQT fetch's end only after
+    /// its FETCH_OK, so an end without it is a refusal, whatever its code (REQUEST_ERROR
+    /// INTERNAL_ERROR is code 0, like a clean end).
+    up_accepted: bool,
     /// lite upstream: the group being fetched now, and the last one to fetch.
     group: u64,
     last_group: u64,
@@ -464,6 +468,7 @@ impl Relay {
             start,
             end,
             accepted: false,
+            up_accepted: false,
             group: start.group,
             last_group,
             written: 0,
@@ -517,6 +522,7 @@ impl Relay {
         sessions: &mut impl Sessions,
     ) {
         let Some(mut f) = self.fetches.remove(&(id, request)) else { return };
+        f.up_accepted = true;
         self.accept_forwarded(&mut f, from_wire(end), sessions);
         self.fetches.insert((id, request), f);
     }
@@ -595,6 +601,7 @@ impl Relay {
             return;
         }
         let Some(mut f) = self.fetches.remove(&(id, request)) else { return };
+        let refused = f.up_family == Family::Moqt && !f.up_accepted;
         let more = f.up_family == Family::Lite && f.group < f.last_group;
         // A lite publisher refusing one group of a range served to MOQT: say that group
         // (or, at the last one, the rest of the range) is unknown and go on.
@@ -624,7 +631,7 @@ impl Relay {
             self.stats.command_errors += 1;
         }
         self.fetch_down.remove(&f.down);
-        let failure = (reason.code != 0 && !marked).then(|| match f.accepted {
+        let failure = ((reason.code != 0 || refused) && !marked).then(|| match f.accepted {
             true => codes::fetch_aborted(Some(f.up_family), f.down_family, reason.code),
             false => codes::map_failure(f.up_family, f.down_family, reason.code),
         });

@@ -484,6 +484,9 @@ impl MoqtEngine {
                 }
                 let end = Location { group: ok.end_location.group, object: ok.end_location.object };
                 shared.event(Event::FetchAccepted { request: handle, end });
+                if self.requests.get(&handle).is_some_and(|r| r.fetch_data_done) {
+                    self.fetch_complete(shared, handle);
+                }
             }
             ControlMessage::RequestError(e) if phase == Phase::Pending => {
                 let Some(why) = self.refusal(shared, handle, &e) else { return };
@@ -493,6 +496,16 @@ impl MoqtEngine {
             }
             _ => self.unexpected(shared),
         }
+    }
+
+    /// Our fetch's data stream ended cleanly (and FETCH_OK has arrived): `FetchEnded` with
+    /// code 0, and our request half finished too.
+    fn fetch_complete(&mut self, shared: &mut Shared, handle: RequestHandle) {
+        shared.event(Event::FetchEnded { request: handle, reason: Reason { code: 0, text: String::new() } });
+        if let Some(s) = self.requests.get(&handle).map(|r| r.stream) {
+            self.send_on(shared, s, Bytes::new(), true);
+        }
+        self.forget(shared, handle);
     }
 
     /// Delivers every complete object of a fetch stream.
@@ -520,15 +533,11 @@ impl MoqtEngine {
                         if f.fin {
                             if f.buf.is_empty() {
                                 self.streams.remove(&stream);
-                                shared.event(Event::FetchEnded {
-                                    request: handle,
-                                    reason: Reason { code: 0, text: String::new() },
-                                });
-                                // The fetch is complete: finish our (request) half too.
-                                if let Some(s) = self.requests.get(&handle).map(|r| r.stream) {
-                                    self.send_on(shared, s, Bytes::new(), true);
+                                match self.requests.get_mut(&handle) {
+                                    // FETCH_OK not here yet: the end waits for it.
+                                    Some(r) if r.phase == Phase::Pending => r.fetch_data_done = true,
+                                    _ => self.fetch_complete(shared, handle),
                                 }
-                                self.forget(shared, handle);
                             } else {
                                 self.fail(
                                     shared,

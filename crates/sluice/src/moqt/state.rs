@@ -240,6 +240,10 @@ pub(crate) struct Request {
     /// A subscription we publish / fetch we serve: the peer's updates waiting for the
     /// application (`Config::hold_request_updates`).
     pub held_update: Option<super::held_update::HeldUpdate>,
+    /// Our FETCH: its data stream ended before FETCH_OK arrived (the two travel on different
+    /// streams). The end is reported after `FetchAccepted`, so `FetchEnded` before
+    /// `FetchAccepted` always means the peer refused the fetch.
+    pub fetch_data_done: bool,
 }
 
 /// A buffered Joining Fetch (draft-18 §10.12.2): the peer SUBSCRIBE it names, not yet
@@ -279,6 +283,7 @@ impl Request {
             found: std::collections::HashSet::new(),
             forwarding: super::forwarding::ForwardingRecord::default(),
             held_update: None,
+            fetch_data_done: false,
         }
     }
 
