@@ -285,11 +285,13 @@ pub enum Event {
         /// The end of the range the publisher will send.
         end: Location,
     },
-    /// A fetch (ours or the peer's) ended or failed. Terminal.
+    /// A fetch (ours or the peer's) ended or failed. Terminal. A MOQT fetch of ours that
+    /// ends without a `FetchAccepted` before it was refused, whatever the code (REQUEST_ERROR
+    /// INTERNAL_ERROR is 0): the core holds a data stream's end until FETCH_OK has arrived.
     FetchEnded {
         /// The fetch.
         request: RequestHandle,
-        /// Why (code 0 = complete).
+        /// Why (code 0 = complete, or a refusal with INTERNAL_ERROR: see above).
         reason: Reason,
     },
 

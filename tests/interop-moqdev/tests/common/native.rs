@@ -200,6 +200,7 @@ pub fn announced_with_track(
         .create_broadcast(path, moq_net::broadcast::Route::new())
         .map_err(|e| format!("create broadcast: {e}"))?;
     let t = b.create_track(TRACK, None).map_err(|e| format!("create track: {e}"))?;
-    b.set_route(moq_net::broadcast::Route::new().with_announce(true)).map_err(|e| format!("announce: {e}"))?;
+    b.set_route(moq_net::broadcast::Route::new().with_announce(true))
+        .map_err(|e| format!("announce: {e}"))?;
     Ok((b, t))
 }
