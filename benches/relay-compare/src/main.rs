@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use sluice::{LiteVersion, MoqtVersion, Version};
 
-use load::Flags;
+use load::{Flags, now_us};
 use relay_process::{RelayKind, RelayProcess, ticks_per_second};
 
 /// The command line.
@@ -190,6 +190,12 @@ fn run_once(
         got.objects += r.objects;
         got.bytes += r.bytes;
         got.latencies_us.extend(r.latencies_us);
+        got.samples.extend(r.samples);
+    }
+    if let Some(dir) = std::env::var_os("RELAY_COMPARE_DUMP") {
+        let name = format!("{}-{}-n{n}-{}.txt", kind.name().replace(' ', "_"), version.alpn(), now_us());
+        let text: String = got.samples.iter().map(|(seq, sent, lat)| format!("{seq} {sent} {lat}\n")).collect();
+        let _ = std::fs::write(std::path::Path::new(&dir).join(name), text);
     }
     drop(relay);
     got.latencies_us.sort_unstable();
