@@ -368,3 +368,33 @@ fn send(socket: &UdpSocket, buf: &[u8], transmit: &quinn_proto::Transmit) -> Res
         Err(e) => Err(e.into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tls::{ServerVerification, client_config};
+
+    /// The kernel's cap on a socket buffer, where it can be read.
+    fn kernel_cap(name: &str) -> Option<usize> {
+        std::fs::read_to_string(format!("/proc/sys/net/core/{name}")).ok()?.trim().parse().ok()
+    }
+
+    /// The endpoint's socket gets the buffers it asks for, up to the kernel's cap (Linux
+    /// reports twice the size it grants, for its bookkeeping, so at least the size itself).
+    #[test]
+    fn socket_buffers_are_enlarged_up_to_the_kernel_cap() {
+        let (Some(rmem_max), Some(wmem_max)) = (kernel_cap("rmem_max"), kernel_cap("wmem_max")) else {
+            return; // not Linux: nothing to compare against
+        };
+        let tls = client_config(
+            ServerVerification::Insecure,
+            &[sluice::Version::Moqt(sluice::MoqtVersion::Draft18)],
+        )
+        .unwrap();
+        let endpoint =
+            Endpoint::client(SocketAddr::from(([127, 0, 0, 1], 0)), tls, Config::default()).unwrap();
+        let sock = socket2::SockRef::from(&endpoint.socket);
+        assert!(sock.recv_buffer_size().unwrap() >= SOCKET_BUFFER.min(rmem_max));
+        assert!(sock.send_buffer_size().unwrap() >= SOCKET_BUFFER.min(wmem_max));
+    }
+}
