@@ -95,7 +95,8 @@ pub fn run(
                             let latency = now_us().saturating_sub(sent).min(u32::MAX as u64) as u32;
                             got.latencies_us.push(latency);
                             if dump {
-                                let seq = first.get(..8).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes);
+                                let seq =
+                                    first.get(..8).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes);
                                 got.samples.push((seq.unwrap_or_default(), sent, latency));
                             }
                         }
