@@ -10,6 +10,10 @@
 //!     relay-compare --sluice PATH --moq-relay PATH [--versions lite-04,d18]
 //!         [--subscribers 1,10,100@200 (N, or N@RATE for its own objects/s)] [--rounds 2] [--seconds 5] [--warmup 1]
 //!         [--rate 2000] [--size 1200] [--group 30] [--threads 2]
+//!
+//! With `RELAY_COMPARE_DUMP=DIR` each run also writes `DIR/<relay>-<version>-n<N>-<t>.txt`, one
+//! line per received object: sequence number, send time (µs), latency (µs), for a breakdown
+//! by object index in the group or over time.
 
 mod load;
 mod publisher;
@@ -22,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use sluice::{LiteVersion, MoqtVersion, Version};
 
-use load::Flags;
+use load::{Flags, now_us};
 use relay_process::{RelayKind, RelayProcess, ticks_per_second};
 
 /// The command line.
@@ -190,6 +194,13 @@ fn run_once(
         got.objects += r.objects;
         got.bytes += r.bytes;
         got.latencies_us.extend(r.latencies_us);
+        got.samples.extend(r.samples);
+    }
+    if let Some(dir) = std::env::var_os("RELAY_COMPARE_DUMP") {
+        let name = format!("{}-{}-n{n}-{}.txt", kind.name().replace(' ', "_"), version.alpn(), now_us());
+        let text: String =
+            got.samples.iter().map(|(seq, sent, lat)| format!("{seq} {sent} {lat}\n")).collect();
+        let _ = std::fs::write(std::path::Path::new(&dir).join(name), text);
     }
     drop(relay);
     got.latencies_us.sort_unstable();

@@ -24,6 +24,9 @@ pub struct Received {
     pub bytes: u64,
     /// Publish → receive latency of each object, in microseconds.
     pub latencies_us: Vec<u32>,
+    /// With `RELAY_COMPARE_DUMP` set: (sequence number, send time, latency) of each object,
+    /// for a latency breakdown by object index or over time.
+    pub samples: Vec<(u64, u64, u32)>,
 }
 
 #[derive(Debug)]
@@ -56,6 +59,7 @@ pub fn run(
         subs.push(Sub { conn, request: None, subscribed: false, retry_at: Some(Instant::now()) });
     }
     let mut got = Received::default();
+    let dump = std::env::var_os("RELAY_COMPARE_DUMP").is_some();
     let mut ready = vec![false; count];
     while !flags.stop.load(Ordering::Acquire) {
         endpoint.step(Duration::from_millis(5)).map_err(|e| format!("subscriber: {e}"))?;
@@ -88,7 +92,13 @@ pub fn run(
                             _ => payload.to_bytes(),
                         };
                         if let Some(sent) = sent_us(&first) {
-                            got.latencies_us.push(now_us().saturating_sub(sent).min(u32::MAX as u64) as u32);
+                            let latency = now_us().saturating_sub(sent).min(u32::MAX as u64) as u32;
+                            got.latencies_us.push(latency);
+                            if dump {
+                                let seq =
+                                    first.get(..8).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes);
+                                got.samples.push((seq.unwrap_or_default(), sent, latency));
+                            }
                         }
                     }
                     _ => {}

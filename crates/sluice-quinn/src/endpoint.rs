@@ -37,6 +37,12 @@ use crate::transport::Transport;
 const RECV_BUF: usize = 65_536;
 /// Datagrams taken in per step before timers and outputs get their turn.
 const MAX_DATAGRAMS_PER_STEP: usize = 256;
+/// Socket receive and send buffer asked for (the kernel caps it at `net.core.rmem_max` /
+/// `wmem_max`). Linux's default of 208 KiB holds about 90 full-size datagrams: a client
+/// socket carrying 50 subscriptions overflowed it whenever a relay's fan-out burst met a
+/// busy step, and each dropped datagram cost one subscriber a loss recovery (the relay
+/// benchmark's p99, docs/bench-relay.md).
+const SOCKET_BUFFER: usize = 4 << 20;
 
 /// A UDP socket, a quinn-proto endpoint and its MoQ connections. See the module docs.
 #[derive(Debug)]
@@ -62,6 +68,10 @@ impl Endpoint {
         session_config: Config,
     ) -> Result<Endpoint, Error> {
         let socket = UdpSocket::bind(addr)?;
+        // Best effort: a smaller buffer than asked for only costs more drops under bursts.
+        let sock = socket2::SockRef::from(&socket);
+        let _ = sock.set_recv_buffer_size(SOCKET_BUFFER);
+        let _ = sock.set_send_buffer_size(SOCKET_BUFFER);
         let endpoint = quinn_proto::Endpoint::new(
             Arc::new(EndpointConfig::default()),
             server.map(Arc::new),
@@ -356,5 +366,35 @@ fn send(socket: &UdpSocket, buf: &[u8], transmit: &quinn_proto::Transmit) -> Res
             Ok(())
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tls::{ServerVerification, client_config};
+
+    /// The kernel's cap on a socket buffer, where it can be read.
+    fn kernel_cap(name: &str) -> Option<usize> {
+        std::fs::read_to_string(format!("/proc/sys/net/core/{name}")).ok()?.trim().parse().ok()
+    }
+
+    /// The endpoint's socket gets the buffers it asks for, up to the kernel's cap (Linux
+    /// reports twice the size it grants, for its bookkeeping, so at least the size itself).
+    #[test]
+    fn socket_buffers_are_enlarged_up_to_the_kernel_cap() {
+        let (Some(rmem_max), Some(wmem_max)) = (kernel_cap("rmem_max"), kernel_cap("wmem_max")) else {
+            return; // not Linux: nothing to compare against
+        };
+        let tls = client_config(
+            ServerVerification::Insecure,
+            &[sluice::Version::Moqt(sluice::MoqtVersion::Draft18)],
+        )
+        .unwrap();
+        let endpoint =
+            Endpoint::client(SocketAddr::from(([127, 0, 0, 1], 0)), tls, Config::default()).unwrap();
+        let sock = socket2::SockRef::from(&endpoint.socket);
+        assert!(sock.recv_buffer_size().unwrap() >= SOCKET_BUFFER.min(rmem_max));
+        assert!(sock.send_buffer_size().unwrap() >= SOCKET_BUFFER.min(wmem_max));
     }
 }
