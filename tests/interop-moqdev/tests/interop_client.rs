@@ -22,6 +22,11 @@
 //!   in multiple-groups and late-subscriber (10 s) the end arrived in our runs, ~5 s late,
 //!   so there either outcome is accepted as long as a failure is exactly that one.
 //!
+//! goaway is `ok` in most runs; sometimes moq-relay resets the new subscriber's SUBSCRIBE
+//! while the successor publisher's announce of the same broadcast replaces the leaving one's
+//! (timing-dependent, inside moq-relay: the SUBSCRIBE reached neither sluice publisher), which
+//! [`goaway_failed_in_source_switch`] accepts in exactly that shape.
+//!
 //! subscribe-before-announce passes either way by the runner's definition; against
 //! moq-relay it gets REQUEST_ERROR at once (moq-net answers a SUBSCRIBE for a broadcast not
 //! yet announced immediately), which the diagnostics show.
@@ -108,6 +113,24 @@ fn failed_only_at_the_end(tap: &str, case: &str, role: &str, objects: usize) -> 
         && b.contains(&received)
 }
 
+/// goaway against moq-relay: `ok`, or (timing-dependent) the new subscriber's SUBSCRIBE
+/// reset by moq-relay while the successor publisher's announce of the same broadcast replaces
+/// the leaving one's (two sessions announcing one path: moq-net's origin switching the
+/// broadcast's source). The SUBSCRIBE never reached either sluice publisher (it would have been
+/// answered), so sluice is not involved; the sluice relay passes this case in every run.
+/// Returns whether the case failed that way (then it counts as failing).
+fn goaway_failed_in_source_switch(tap: &str) -> bool {
+    let b = block(tap, "goaway");
+    if b.starts_with("ok ") {
+        return false;
+    }
+    assert!(
+        b.contains("  expected: \"SUBSCRIBE_OK\"\n") && b.contains("(reset by the peer)\"\n"),
+        "goaway failed otherwise:\n{tap}"
+    );
+    true
+}
+
 /// The points of a lite run: the PUBLISH-flow cases `# SKIP`, every other case `ok` except
 /// those in `failing`, which are `not ok`.
 fn lite_points(draft: &str, failing: &[&str]) -> Vec<String> {
@@ -134,6 +157,9 @@ fn moq_relay_lite04_every_case_fetch_and_track_end_limited_by_peer() {
         // late subscriber first, which gets groups 3..=5 (three objects each).
         let late_end = [("multiple-groups", "subscriber", 15), ("late-subscriber", "late subscriber", 9)];
         let mut failing = vec!["single-object", "fetch"];
+        if goaway_failed_in_source_switch(&tap) {
+            failing.push("goaway");
+        }
         for (case, role, objects) in late_end {
             if block(&tap, case).starts_with("not ok ") {
                 assert!(failed_only_at_the_end(&tap, case, role, objects), "{scheme} {case}:\n{tap}");
@@ -157,7 +183,8 @@ fn moq_relay_lite04_every_case_fetch_and_track_end_limited_by_peer() {
 fn moq_relay_lite05_every_case() {
     for scheme in ["moqt", "https"] {
         let (code, tap) = run_all(VersionArg::Lite05, scheme);
-        assert_eq!(points(&tap), lite_points("moq-lite-05", &[]), "{scheme}:\n{tap}");
+        let failing: &[&str] = if goaway_failed_in_source_switch(&tap) { &["goaway"] } else { &[] };
+        assert_eq!(points(&tap), lite_points("moq-lite-05", failing), "{scheme}:\n{tap}");
         // lite: the late subscriber starts with the latest group; lite-05 FETCH is whole-group.
         assert!(
             block(&tap, "late-subscriber").contains("  message: \"late subscriber got groups 3..=5\"\n"),
@@ -165,7 +192,7 @@ fn moq_relay_lite05_every_case() {
         );
         let fetch = "  message: \"standalone FETCH of group 2 passed; moq-lite-05 has no joining FETCH\"\n";
         assert!(block(&tap, "fetch").contains(fetch), "{scheme}:\n{tap}");
-        assert_eq!(code, 0, "{scheme}:\n{tap}");
+        assert_eq!(code, if failing.is_empty() { 0 } else { 1 }, "{scheme}:\n{tap}");
     }
 }
 
@@ -173,12 +200,18 @@ fn moq_relay_lite05_every_case() {
 fn moq_relay_draft18_every_case_publish_refused_by_peer() {
     for scheme in ["moqt", "https"] {
         let (code, tap) = run_all(VersionArg::D18, scheme);
+        let goaway_failed = goaway_failed_in_source_switch(&tap);
         let expected: Vec<String> = CASES
             .iter()
             .enumerate()
-            .map(|(i, case)| match case.starts_with("publish-track") || *case == "fetch" {
-                true => format!("not ok {} - {case}", i + 1),
-                false => format!("ok {} - {case}", i + 1),
+            .map(|(i, case)| {
+                match case.starts_with("publish-track")
+                    || *case == "fetch"
+                    || (*case == "goaway" && goaway_failed)
+                {
+                    true => format!("not ok {} - {case}", i + 1),
+                    false => format!("ok {} - {case}", i + 1),
+                }
             })
             .collect();
         assert_eq!(points(&tap), expected, "{scheme}:\n{tap}");
