@@ -15,7 +15,8 @@
 //!
 //! Callers embed `step` in their own loop, or use [`Endpoint::run_until`]. Two endpoints in
 //! one thread can be stepped alternately with a short `max_wait` (the tests do that).
-//! Outgoing datagrams are sent one per `send_to` (no GSO), which keeps the driver portable.
+//! Outgoing datagrams go out in GSO batches of up to ten where the kernel supports it (one
+//! `sendmsg` per batch, see [`crate::udp_send`]), else one per `send_to`.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io;
@@ -32,6 +33,7 @@ use crate::connection::Connection;
 use crate::error::Error;
 use crate::tls::ClientTls;
 use crate::transport::Transport;
+use crate::udp_send::UdpSender;
 
 /// Largest UDP payload we receive (QUIC datagrams are at most 65527 bytes).
 const RECV_BUF: usize = 65_536;
@@ -48,6 +50,7 @@ const SOCKET_BUFFER: usize = 4 << 20;
 #[derive(Debug)]
 pub struct Endpoint {
     socket: UdpSocket,
+    sender: UdpSender,
     endpoint: quinn_proto::Endpoint,
     client_config: Option<ClientTls>,
     session_config: Config,
@@ -78,8 +81,10 @@ impl Endpoint {
             false,
             None,
         );
+        let sender = UdpSender::new(&socket);
         Ok(Endpoint {
             socket,
+            sender,
             endpoint,
             client_config: client,
             session_config,
@@ -304,12 +309,14 @@ impl Endpoint {
                     }
                     Err(e) => {
                         if let Some(transmit) = e.response {
-                            send(&self.socket, &self.send_buf, &transmit)?;
+                            send(&self.socket, &mut self.sender, &self.send_buf, &transmit)?;
                         }
                     }
                 }
             }
-            Some(DatagramEvent::Response(transmit)) => send(&self.socket, &self.send_buf, &transmit)?,
+            Some(DatagramEvent::Response(transmit)) => {
+                send(&self.socket, &mut self.sender, &self.send_buf, &transmit)?
+            }
             None => {}
         }
         Ok(())
@@ -337,8 +344,10 @@ impl Endpoint {
                 // congestion controller and pacer).
                 let mut sent = false;
                 self.send_buf.clear();
-                while let Some(transmit) = conn.poll_transmit(now, &mut self.send_buf) {
-                    send(&self.socket, &self.send_buf, &transmit)?;
+                while let Some(transmit) =
+                    conn.poll_transmit(now, self.sender.max_segments(), &mut self.send_buf)
+                {
+                    send(&self.socket, &mut self.sender, &self.send_buf, &transmit)?;
                     self.send_buf.clear();
                     sent = true;
                 }
@@ -351,10 +360,16 @@ impl Endpoint {
     }
 }
 
-/// Sends one datagram; a full socket buffer drops it (QUIC retransmits).
-fn send(socket: &UdpSocket, buf: &[u8], transmit: &quinn_proto::Transmit) -> Result<(), Error> {
+/// Sends one transmit (a datagram or a GSO batch); a full socket buffer drops it (QUIC
+/// retransmits).
+fn send(
+    socket: &UdpSocket,
+    sender: &mut UdpSender,
+    buf: &[u8],
+    transmit: &quinn_proto::Transmit,
+) -> Result<(), Error> {
     let data = buf.get(..transmit.size).unwrap_or(buf);
-    match socket.send_to(data, transmit.destination) {
+    match sender.send(socket, transmit.destination, data, transmit.segment_size) {
         Ok(_) => Ok(()),
         // Interrupted by a signal: dropped like a full buffer (QUIC retransmits).
         Err(e)
