@@ -33,9 +33,10 @@ use crate::connection::Connection;
 use crate::error::Error;
 use crate::tls::ClientTls;
 use crate::transport::Transport;
+use crate::udp_recv::UdpReceiver;
 use crate::udp_send::UdpSender;
 
-/// Largest UDP payload we receive (QUIC datagrams are at most 65527 bytes).
+/// Room for one transmit (a QUIC datagram is at most 65527 bytes, a GSO batch about 64 KiB).
 const RECV_BUF: usize = 65_536;
 /// Datagrams taken in per step before timers and outputs get their turn.
 const MAX_DATAGRAMS_PER_STEP: usize = 256;
@@ -57,7 +58,7 @@ pub struct Endpoint {
     clock: Clock,
     connections: BTreeMap<ConnectionHandle, Connection>,
     accepted: VecDeque<ConnectionHandle>,
-    recv_buf: Vec<u8>,
+    receiver: UdpReceiver,
     send_buf: Vec<u8>,
 }
 
@@ -91,7 +92,7 @@ impl Endpoint {
             clock: Clock::new(Instant::now()),
             connections: BTreeMap::new(),
             accepted: VecDeque::new(),
-            recv_buf: vec![0; RECV_BUF],
+            receiver: UdpReceiver::new(),
             send_buf: Vec::with_capacity(RECV_BUF),
         })
     }
@@ -250,19 +251,22 @@ impl Endpoint {
         }
     }
 
-    /// Waits up to `wait` for the first datagram, then takes in whatever else is queued.
+    /// Waits up to `wait` for the first datagram, then takes in whatever else is queued, in
+    /// batches ([`crate::udp_recv`]).
     fn receive(&mut self, wait: Duration) -> Result<(), Error> {
         // A zero read timeout is an error for std; one microsecond is "poll".
         self.socket.set_nonblocking(false)?;
         self.socket.set_read_timeout(Some(wait.max(Duration::from_micros(1))))?;
-        for n in 0..MAX_DATAGRAMS_PER_STEP {
-            if n == 1 {
-                self.socket.set_nonblocking(true)?;
-            }
-            match self.socket.recv_from(&mut self.recv_buf) {
-                Ok((len, from)) => {
-                    let data = BytesMut::from(self.recv_buf.get(..len).unwrap_or_default());
-                    self.on_datagram(Instant::now(), from, data)?;
+        let mut taken = 0;
+        while taken < MAX_DATAGRAMS_PER_STEP {
+            match self.receiver.recv(&self.socket, taken == 0) {
+                Ok(count) => {
+                    taken += count.max(1);
+                    for index in 0..count {
+                        let Some((from, data)) = self.receiver.datagram(index) else { continue };
+                        let data = BytesMut::from(data);
+                        self.on_datagram(Instant::now(), from, data)?;
+                    }
                 }
                 // A signal interrupting the wait ends it early, like a timeout, so the caller's
                 // loop gets to look at whatever the signal handler set.
@@ -276,11 +280,10 @@ impl Endpoint {
                 }
                 // ICMP port unreachable and the like surface as errors on some systems; QUIC's
                 // own timers deal with an unreachable peer.
-                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => continue,
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => taken += 1,
                 Err(e) => return Err(e.into()),
             }
         }
-        self.socket.set_nonblocking(false)?;
         Ok(())
     }
 
