@@ -257,8 +257,14 @@ impl Connection {
         self.quic.poll_endpoint_events()
     }
 
-    pub(crate) fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<quinn_proto::Transmit> {
-        self.quic.poll_transmit(now, 1, buf)
+    /// The next transmit: up to `max_datagrams` equally sized datagrams (a GSO batch).
+    pub(crate) fn poll_transmit(
+        &mut self,
+        now: Instant,
+        max_datagrams: usize,
+        buf: &mut Vec<u8>,
+    ) -> Option<quinn_proto::Transmit> {
+        self.quic.poll_transmit(now, max_datagrams, buf)
     }
 
     /// Moves everything that is ready between quinn-proto and the session: QUIC events

@@ -15,7 +15,8 @@
 //!
 //! Callers embed `step` in their own loop, or use [`Endpoint::run_until`]. Two endpoints in
 //! one thread can be stepped alternately with a short `max_wait` (the tests do that).
-//! Outgoing datagrams are sent one per `send_to` (no GSO), which keeps the driver portable.
+//! Outgoing datagrams go out in GSO batches of up to ten where the kernel supports it (one
+//! `sendmsg` per batch, see [`crate::udp_send`]), else one per `send_to`.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io;
@@ -32,8 +33,10 @@ use crate::connection::Connection;
 use crate::error::Error;
 use crate::tls::ClientTls;
 use crate::transport::Transport;
+use crate::udp_recv::UdpReceiver;
+use crate::udp_send::UdpSender;
 
-/// Largest UDP payload we receive (QUIC datagrams are at most 65527 bytes).
+/// Room for one transmit (a QUIC datagram is at most 65527 bytes, a GSO batch about 64 KiB).
 const RECV_BUF: usize = 65_536;
 /// Datagrams taken in per step before timers and outputs get their turn.
 const MAX_DATAGRAMS_PER_STEP: usize = 256;
@@ -48,13 +51,14 @@ const SOCKET_BUFFER: usize = 4 << 20;
 #[derive(Debug)]
 pub struct Endpoint {
     socket: UdpSocket,
+    sender: UdpSender,
     endpoint: quinn_proto::Endpoint,
     client_config: Option<ClientTls>,
     session_config: Config,
     clock: Clock,
     connections: BTreeMap<ConnectionHandle, Connection>,
     accepted: VecDeque<ConnectionHandle>,
-    recv_buf: Vec<u8>,
+    receiver: UdpReceiver,
     send_buf: Vec<u8>,
 }
 
@@ -78,15 +82,17 @@ impl Endpoint {
             false,
             None,
         );
+        let sender = UdpSender::new(&socket);
         Ok(Endpoint {
             socket,
+            sender,
             endpoint,
             client_config: client,
             session_config,
             clock: Clock::new(Instant::now()),
             connections: BTreeMap::new(),
             accepted: VecDeque::new(),
-            recv_buf: vec![0; RECV_BUF],
+            receiver: UdpReceiver::new(),
             send_buf: Vec::with_capacity(RECV_BUF),
         })
     }
@@ -245,19 +251,22 @@ impl Endpoint {
         }
     }
 
-    /// Waits up to `wait` for the first datagram, then takes in whatever else is queued.
+    /// Waits up to `wait` for the first datagram, then takes in whatever else is queued, in
+    /// batches ([`crate::udp_recv`]).
     fn receive(&mut self, wait: Duration) -> Result<(), Error> {
         // A zero read timeout is an error for std; one microsecond is "poll".
         self.socket.set_nonblocking(false)?;
         self.socket.set_read_timeout(Some(wait.max(Duration::from_micros(1))))?;
-        for n in 0..MAX_DATAGRAMS_PER_STEP {
-            if n == 1 {
-                self.socket.set_nonblocking(true)?;
-            }
-            match self.socket.recv_from(&mut self.recv_buf) {
-                Ok((len, from)) => {
-                    let data = BytesMut::from(self.recv_buf.get(..len).unwrap_or_default());
-                    self.on_datagram(Instant::now(), from, data)?;
+        let mut taken = 0;
+        while taken < MAX_DATAGRAMS_PER_STEP {
+            match self.receiver.recv(&self.socket, taken == 0) {
+                Ok(count) => {
+                    taken += count.max(1);
+                    for index in 0..count {
+                        let Some((from, data)) = self.receiver.datagram(index) else { continue };
+                        let data = BytesMut::from(data);
+                        self.on_datagram(Instant::now(), from, data)?;
+                    }
                 }
                 // A signal interrupting the wait ends it early, like a timeout, so the caller's
                 // loop gets to look at whatever the signal handler set.
@@ -271,11 +280,10 @@ impl Endpoint {
                 }
                 // ICMP port unreachable and the like surface as errors on some systems; QUIC's
                 // own timers deal with an unreachable peer.
-                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => continue,
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => taken += 1,
                 Err(e) => return Err(e.into()),
             }
         }
-        self.socket.set_nonblocking(false)?;
         Ok(())
     }
 
@@ -304,12 +312,14 @@ impl Endpoint {
                     }
                     Err(e) => {
                         if let Some(transmit) = e.response {
-                            send(&self.socket, &self.send_buf, &transmit)?;
+                            send(&self.socket, &mut self.sender, &self.send_buf, &transmit)?;
                         }
                     }
                 }
             }
-            Some(DatagramEvent::Response(transmit)) => send(&self.socket, &self.send_buf, &transmit)?,
+            Some(DatagramEvent::Response(transmit)) => {
+                send(&self.socket, &mut self.sender, &self.send_buf, &transmit)?
+            }
             None => {}
         }
         Ok(())
@@ -337,8 +347,10 @@ impl Endpoint {
                 // congestion controller and pacer).
                 let mut sent = false;
                 self.send_buf.clear();
-                while let Some(transmit) = conn.poll_transmit(now, &mut self.send_buf) {
-                    send(&self.socket, &self.send_buf, &transmit)?;
+                while let Some(transmit) =
+                    conn.poll_transmit(now, self.sender.max_segments(), &mut self.send_buf)
+                {
+                    send(&self.socket, &mut self.sender, &self.send_buf, &transmit)?;
                     self.send_buf.clear();
                     sent = true;
                 }
@@ -351,10 +363,16 @@ impl Endpoint {
     }
 }
 
-/// Sends one datagram; a full socket buffer drops it (QUIC retransmits).
-fn send(socket: &UdpSocket, buf: &[u8], transmit: &quinn_proto::Transmit) -> Result<(), Error> {
+/// Sends one transmit (a datagram or a GSO batch); a full socket buffer drops it (QUIC
+/// retransmits).
+fn send(
+    socket: &UdpSocket,
+    sender: &mut UdpSender,
+    buf: &[u8],
+    transmit: &quinn_proto::Transmit,
+) -> Result<(), Error> {
     let data = buf.get(..transmit.size).unwrap_or(buf);
-    match socket.send_to(data, transmit.destination) {
+    match sender.send(socket, transmit.destination, data, transmit.segment_size) {
         Ok(_) => Ok(()),
         // Interrupted by a signal: dropped like a full buffer (QUIC retransmits).
         Err(e)

@@ -11,6 +11,8 @@
 //!   full) tell an application when everything it finished has reached the peer.
 //! * [`tls`]: self-signed server identities, SHA-256 certificate pinning, ALPN per version.
 //! * [`Clock`]: `Instant` ↔ [`sluice::Time`].
+//! * `udp_send` / `udp_recv`: GSO-batched sends (one `sendmsg` per batch) and `recvmmsg`
+//!   receives on Linux, the crate's only `unsafe` code.
 //!
 //! * [`webtransport`]: the same session inside WebTransport over HTTP/3 ([`sluice_wt`]).
 //!
@@ -29,6 +31,8 @@ pub mod endpoint;
 pub mod error;
 pub mod tls;
 pub mod transport;
+mod udp_recv;
+mod udp_send;
 pub mod webtransport;
 
 pub use clock::Clock;
