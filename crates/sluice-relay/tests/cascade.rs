@@ -3,119 +3,16 @@
 //! in every version and in a mixed chain, and loops of relays that must neither bounce
 //! announces forever nor keep a namespace alive after its publisher left.
 
-use std::collections::BTreeMap;
+mod common;
 
+use common::mesh::Mesh;
 use sluice::{
-    Config, Event, LiteVersion, MoqtVersion, Namespace, ObjectWrite, Session, SubscribeOptions, TrackInfo,
-    TrackName, Version,
+    Event, LiteVersion, MoqtVersion, Namespace, ObjectWrite, SubscribeOptions, TrackInfo, TrackName, Version,
 };
-use sluice_relay::{Relay, RelayConfig, SessionId, Sessions};
-use sluice_sim::{ConnId, LinkConfig, Network, Side};
 
 const LITE04: Version = Version::Lite(LiteVersion::Lite04);
 const LITE05: Version = Version::Lite(LiteVersion::Lite05);
 const DRAFT18: Version = Version::Moqt(MoqtVersion::Draft18);
-
-/// Several relays on one network; each owns one side of some connections.
-struct Mesh {
-    net: Network,
-    relays: Vec<Relay>,
-    conns: Vec<BTreeMap<SessionId, (ConnId, Side)>>,
-    next_id: u64,
-}
-
-struct MeshSessions<'a> {
-    net: &'a mut Network,
-    conns: &'a BTreeMap<SessionId, (ConnId, Side)>,
-}
-
-impl Sessions for MeshSessions<'_> {
-    fn session(&mut self, id: SessionId) -> Option<&mut Session> {
-        let (conn, side) = *self.conns.get(&id)?;
-        Some(self.net.session(conn, side))
-    }
-}
-
-/// Each relay's lite Hop ID (non-zero, distinct).
-fn config_of(relay: usize) -> Config {
-    Config { lite_hop_id: 100 + relay as u64, ..Config::default() }
-}
-
-impl Mesh {
-    fn new(relays: usize) -> Mesh {
-        Mesh {
-            net: Network::new(7),
-            relays: (0..relays)
-                .map(|r| {
-                    Relay::new(RelayConfig {
-                        lite_hop_id: config_of(r).lite_hop_id,
-                        ..RelayConfig::default()
-                    })
-                })
-                .collect(),
-            conns: (0..relays).map(|_| BTreeMap::new()).collect(),
-            next_id: 0,
-        }
-    }
-
-    fn add(&mut self, relay: usize, conn: ConnId, side: Side) {
-        let id = SessionId(self.next_id);
-        self.next_id += 1;
-        self.relays[relay].add_session(id);
-        self.conns[relay].insert(id, (conn, side));
-    }
-
-    /// Relay `client` connects to relay `server` (its upstream for what `server` announces).
-    fn link(&mut self, client: usize, server: usize, version: Version) -> ConnId {
-        let conn =
-            self.net.connect_sessions(version, config_of(client), config_of(server), LinkConfig::perfect());
-        self.add(client, conn, Side::Client);
-        self.add(server, conn, Side::Server);
-        self.pump();
-        conn
-    }
-
-    /// A test-driven peer connects to relay `relay`; the peer is the client side.
-    fn attach(&mut self, relay: usize, version: Version) -> ConnId {
-        let conn =
-            self.net.connect_sessions(version, Config::default(), config_of(relay), LinkConfig::perfect());
-        self.add(relay, conn, Side::Server);
-        self.pump();
-        conn
-    }
-
-    fn peer(&mut self, conn: ConnId) -> &mut Session {
-        self.net.session(conn, Side::Client)
-    }
-
-    fn events(&mut self, conn: ConnId) -> Vec<Event> {
-        self.net.take_events(conn, Side::Client)
-    }
-
-    /// Feeds every relay its sessions' events until quiet; a loop that never settles fails.
-    fn pump(&mut self) {
-        for _ in 0..10_000 {
-            self.net.run();
-            let now = self.net.now();
-            let mut moved = false;
-            for r in 0..self.relays.len() {
-                let ids: Vec<(SessionId, (ConnId, Side))> =
-                    self.conns[r].iter().map(|(i, c)| (*i, *c)).collect();
-                for (id, (conn, side)) in ids {
-                    for event in self.net.take_events(conn, side) {
-                        moved = true;
-                        let mut s = MeshSessions { net: &mut self.net, conns: &self.conns[r] };
-                        self.relays[r].on_event(now, id, event, &mut s);
-                    }
-                }
-            }
-            if !moved {
-                return;
-            }
-        }
-        panic!("the mesh never settles: announces or data loop between relays");
-    }
-}
 
 fn frame(group: u64, object: u64) -> bytes::Bytes {
     bytes::Bytes::from((0..200u64).map(|i| ((group * 13 + object * 5 + i) % 251) as u8).collect::<Vec<u8>>())

@@ -26,11 +26,24 @@ impl Sessions for MeshSessions<'_> {
     }
 }
 
+/// Each relay's session configuration: its own lite Hop ID (non-zero, distinct), so lite
+/// announces carry a path that loop detection can read.
+pub fn config_of(relay: usize) -> Config {
+    Config { lite_hop_id: 100 + relay as u64, ..Config::default() }
+}
+
 impl Mesh {
     pub fn new(relays: usize) -> Mesh {
         Mesh {
-            net: Network::new(11),
-            relays: (0..relays).map(|_| Relay::new(RelayConfig::default())).collect(),
+            net: Network::new(7),
+            relays: (0..relays)
+                .map(|r| {
+                    Relay::new(RelayConfig {
+                        lite_hop_id: config_of(r).lite_hop_id,
+                        ..RelayConfig::default()
+                    })
+                })
+                .collect(),
             conns: (0..relays).map(|_| BTreeMap::new()).collect(),
             next_id: 0,
         }
@@ -47,7 +60,7 @@ impl Mesh {
     /// Relay `client` connects to relay `server`; returns (client's id, server's id) of it.
     pub fn link(&mut self, client: usize, server: usize, version: Version) -> (SessionId, SessionId) {
         let conn =
-            self.net.connect_sessions(version, Config::default(), Config::default(), LinkConfig::perfect());
+            self.net.connect_sessions(version, config_of(client), config_of(server), LinkConfig::perfect());
         let c = self.add(client, conn, Side::Client);
         let s = self.add(server, conn, Side::Server);
         self.pump();
@@ -57,7 +70,7 @@ impl Mesh {
     /// A test-driven peer connects to relay `relay`; the peer is the client side.
     pub fn attach(&mut self, relay: usize, version: Version) -> ConnId {
         let conn =
-            self.net.connect_sessions(version, Config::default(), Config::default(), LinkConfig::perfect());
+            self.net.connect_sessions(version, Config::default(), config_of(relay), LinkConfig::perfect());
         self.add(relay, conn, Side::Server);
         self.pump();
         conn
