@@ -4,11 +4,15 @@
 //! (§"LARGEST OBJECT Parameter") and each object's Object Forwarding Preference (§"Object
 //! Header"). The peer is raw bytes fed to one server `Session`, its output decoded back.
 
+mod moqt_common;
+
 use bytes::Bytes;
+use moqt_common::written;
 use sluice::{
     CommandError, Config, Event, Input, Location, MoqtVersion, ObjectWrite, Output, RequestHandle, Role,
     Session, StreamId, Time, TrackInfo, Version,
 };
+use sluice_wire::Encode;
 use sluice_wire::moqt::codes::{PublishDoneCode, StreamResetCode};
 use sluice_wire::moqt::control::ControlMessage;
 use sluice_wire::moqt::location::Location as WireLocation;
@@ -16,7 +20,6 @@ use sluice_wire::moqt::message::{Fetch, FetchKind, RequestUpdate, Subscribe, Tra
 use sluice_wire::moqt::namespace::{FullTrackName, TrackNamespace};
 use sluice_wire::moqt::params::{Parameter, Parameters};
 use sluice_wire::moqt::setup::Setup;
-use sluice_wire::{Decode, Encode, Reader};
 
 const D18: MoqtVersion = MoqtVersion::Draft18;
 
@@ -68,28 +71,6 @@ fn update(id: u64, priority: u8) -> Bytes {
         request_id: id,
         parameters: Parameters(vec![Parameter::SubscriberPriority(priority)]),
     })
-}
-
-/// The control messages written on `stream`, and whether a FIN followed.
-fn written(out: &[Output], stream: u64) -> (Vec<ControlMessage>, bool) {
-    let mut bytes = Vec::new();
-    let mut fin = false;
-    for o in out {
-        if let Output::Write { stream: s, header, payload, fin: f } = o
-            && s.0 == stream
-        {
-            bytes.extend_from_slice(header);
-            bytes.extend_from_slice(payload);
-            fin |= *f;
-        }
-    }
-    let buf = Bytes::from(bytes);
-    let mut r = Reader::new(&buf);
-    let mut msgs = Vec::new();
-    while !r.is_empty() {
-        msgs.push(ControlMessage::decode(&mut r, D18).unwrap());
-    }
-    (msgs, fin)
 }
 
 fn largest(params: &Parameters) -> Option<(u64, u64)> {

@@ -3,11 +3,15 @@
 //! TRACK_NAMESPACE_PREFIX with the overlap rule, and a fetch's priority change. The peer is
 //! raw bytes fed to one server `Session`.
 
+mod moqt_common;
+
 use bytes::Bytes;
+use moqt_common::written;
 use sluice::{
     Config, Event, Input, Location, MoqtVersion, Namespace, ObjectWrite, Output, Role, Session, StreamId,
     Time, Version,
 };
+use sluice_wire::Encode;
 use sluice_wire::moqt::codes::RequestErrorCode;
 use sluice_wire::moqt::control::ControlMessage;
 use sluice_wire::moqt::location::Location as WireLocation;
@@ -18,7 +22,6 @@ use sluice_wire::moqt::message::{
 use sluice_wire::moqt::namespace::{FullTrackName, TrackNamespace};
 use sluice_wire::moqt::params::{Parameter, Parameters};
 use sluice_wire::moqt::setup::Setup;
-use sluice_wire::{Decode, Encode, Reader};
 
 const D18: MoqtVersion = MoqtVersion::Draft18;
 
@@ -51,28 +54,6 @@ fn events(out: &[Output]) -> Vec<Event> {
             _ => None,
         })
         .collect()
-}
-
-/// The control messages written on `stream`, and whether a FIN followed.
-fn written(out: &[Output], stream: u64) -> (Vec<ControlMessage>, bool) {
-    let mut bytes = Vec::new();
-    let mut fin = false;
-    for o in out {
-        if let Output::Write { stream: s, header, payload, fin: f } = o
-            && s.0 == stream
-        {
-            bytes.extend_from_slice(header);
-            bytes.extend_from_slice(payload);
-            fin |= *f;
-        }
-    }
-    let buf = Bytes::from(bytes);
-    let mut r = Reader::new(&buf);
-    let mut msgs = Vec::new();
-    while !r.is_empty() {
-        msgs.push(ControlMessage::decode(&mut r, D18).unwrap());
-    }
-    (msgs, fin)
 }
 
 fn request_ok() -> ControlMessage {
