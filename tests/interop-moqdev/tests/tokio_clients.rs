@@ -11,16 +11,17 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::matrix::{Cell, Outcome, record};
+use common::peer_to_sluice::peer_to_sluice;
 use common::script::{
-    accept_incoming, check_groups, client, discover, early_options, ended, gone, objects_until,
-    ok_after_data, options, publish_groups, publish_namespace, subscribed,
+    accept_incoming, check_groups, client, discover, objects_until, ok_after_data, options, publish_groups,
+    publish_namespace, sluice_fetch, subscribed,
 };
 use common::sluice_side::RelayThread;
 use common::tokio_peer::{
-    Groups, TokioPub, TokioSub, announce_state, fetch_group, goaway_watch, goaway_within, read_groups,
-    spawn_reader, subscribe_to, tokio_version,
+    Groups, RAW_QUIC_WT_CODES, TOKIO_NO_PUBLISH, TokioPub, TokioSub, announce_state, fetch_group,
+    goaway_outcome, read_groups, spawn_reader, subscribe_to, tokio_version,
 };
-use common::{CASES, Dial, T, TRACK, TRANSPORTS, VERSIONS, alpn, frames, track};
+use common::{CASES, Dial, LITE_NO_PUBLISH, T, TRACK, TRANSPORTS, VERSIONS, alpn, frames, track};
 use sluice::{Event, Location, TrackInfo, Version};
 
 const PEER: &str = "moq-tokio 0.19.31 (moq-net 0.3.18)";
@@ -38,19 +39,6 @@ const TOKIO_NO_EARLY_SUBSCRIBE: &str = "moq-net subscribes only to announced bro
     origin::Consumer::request_broadcast fails with Error::Unroutable at once when no announced route \
     covers the path (moq-net-0.3.18 src/model/origin.rs request_broadcast), and a track::Consumer comes \
     only from a resolved broadcast::Consumer";
-/// moq-net 0.3's draft-18 publisher never sends PUBLISH.
-const TOKIO_NO_PUBLISH: &str = "moq-net-0.3.18 publishes tracks only by PUBLISH_NAMESPACE + answering \
-    SUBSCRIBE: src/ietf/publisher.rs encodes no PUBLISH (and src/ietf/subscriber.rs run_publish_stream \
-    refuses one, Error::Unsupported)";
-/// The first stream error code of the WebTransport range in HTTP/3's code space
-/// (draft-ietf-webtrans-http3: WebTransport codes are mapped to 0x52e4a40fa8db + n + n/0x1e).
-const WT_FIRST_CODE: u64 = 0x52e4_a40f_a8db;
-/// moq-tokio applies that mapping on raw QUIC too.
-const RAW_QUIC_WT_CODES: &str = "moq-tokio maps stream reset codes into the WebTransport/HTTP3 range on raw \
-    QUIC too, and reads plain ones as invalid (web-transport-moq-1.3.5 src/send.rs reset, src/recv.rs stop: \
-    error_to_http3 for every session; src/error.rs ReadError::InvalidReset), where moq-lite over raw QUIC \
-    uses QUIC's own codes (lite-04 §Connection, §Termination: the mapping is WebTransport's)";
-const LITE_NO_PUBLISH: &str = "moq-lite has no PUBLISH message (publisher-initiated track)";
 
 /// The payload frames of groups `range`, as moq-net reads them.
 fn want(range: std::ops::Range<u64>) -> Groups {
@@ -88,19 +76,6 @@ fn late_outcome(got: &Groups, who: &str) -> Outcome {
         Outcome::Pass(format!("{who} late subscriber started at group {first}; later groups intact"))
     } else {
         Outcome::Fail(format!("late subscriber got groups {:?}", got.iter().map(|g| g.0).collect::<Vec<_>>()))
-    }
-}
-
-/// Sends the relay's GOAWAY and checks that it reached the moq-tokio session of `conn`.
-async fn goaway_outcome(relay: &RelayThread, conn: &moq_tokio::Connection) -> Outcome {
-    let watch = match goaway_watch(conn) {
-        Ok(w) => w,
-        Err(e) => return Outcome::Fail(e),
-    };
-    relay.send_goaway();
-    match goaway_within(&watch).await {
-        Ok(uri) => Outcome::Pass(format!("GOAWAY (uri {uri:?}) reached the moq-tokio session")),
-        Err(e) => Outcome::Fail(format!("GOAWAY: {e}")),
     }
 }
 
@@ -286,163 +261,9 @@ fn tokio_both(
                 let publish = || (3..5).try_for_each(|g| p.write_group(&frames(g, 3)).map(|_| ()));
                 tokio_late(addr, v, publish).await?
             }
-            "goaway" => goaway_outcome(relay, &s.conn).await,
+            "goaway" => goaway_outcome(&s.conn, || relay.send_goaway()).await,
             other => Outcome::Fail(format!("unknown case {other}")),
         })
-    })
-}
-
-fn tokio_to_sluice(
-    rt: &tokio::runtime::Runtime,
-    relay: &RelayThread,
-    v: Version,
-    wt: bool,
-    case: &str,
-) -> Result<Outcome, String> {
-    let addr = Dial { addr: relay.addr, wt };
-    let lite = matches!(v, Version::Lite(_));
-    // moq-net spawns tasks, so its calls need the runtime's context.
-    let _runtime = rt.enter();
-    let mut p = rt.block_on(TokioPub::connect(addr, v))?;
-    let mut s = client(addr, v)?;
-    Ok(match case {
-        "setup-only" => Outcome::Pass("both clients completed SETUP on the offered version".into()),
-        "announce-only" => {
-            p.announce()?;
-            discover(&mut s)?;
-            Outcome::Pass("their announce reached the sluice subscriber's discovery".into())
-        }
-        "publish-namespace-done" => {
-            p.announce()?;
-            let disc = discover(&mut s)?;
-            p.unannounce();
-            gone(&mut s, disc)?;
-            Outcome::Pass("their withdrawal reached the sluice subscriber".into())
-        }
-        "subscribe-error" => {
-            p.announce()?;
-            discover(&mut s)?;
-            let missing = sluice::TrackName::new(common::namespace(), "no-such-track");
-            let req = s.run(move |x| x.subscribe(missing, options()))?;
-            let answer = s.wait(T, |e| match e {
-                Event::SubscribeFailed { request, reason } if *request == req => Some(Ok(reason.clone())),
-                Event::Subscribed { request, .. } if *request == req => Some(Err(())),
-                _ => None,
-            })?;
-            match answer {
-                Ok(reason) if lite && !wt && reason.code >= WT_FIRST_CODE => Outcome::PeerBug(format!(
-                    "{RAW_QUIC_WT_CODES}; refusal relayed as reset code {:#x}",
-                    reason.code
-                )),
-                Ok(reason) => Outcome::Pass(format!("publisher's refusal relayed: code {:#x}", reason.code)),
-                Err(()) => Outcome::Fail("subscription to a missing track accepted".into()),
-            }
-        }
-        "announce-subscribe" | "subscribe-before-announce" => {
-            let early = case == "subscribe-before-announce";
-            let req = if early { Some(s.run(|x| x.subscribe(track(), early_options()))?) } else { None };
-            if early {
-                // The relay holds the SUBSCRIBE (draft-18 §RENDEZVOUS_TIMEOUT); nothing to
-                // await on its side, so let it arrive before the announce.
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            p.announce()?;
-            let req = match req {
-                Some(r) => r,
-                None => {
-                    discover(&mut s)?;
-                    s.run(|x| x.subscribe(track(), options()))?
-                }
-            };
-            rt.block_on(p.used())?;
-            if ok_after_data(v) {
-                // lite-05 §SUBSCRIBE: a publisher MAY withhold SUBSCRIBE_OK until the first
-                // group resolves the start.
-                p.write_group(&frames(0, 3))?;
-            }
-            subscribed(&mut s, req)?;
-            Outcome::Pass(
-                if early { "relay held the early SUBSCRIBE until their announce" } else { "accepted" }.into(),
-            )
-        }
-        "publish-track-only" | "publish-track-subscribe" => {
-            Outcome::NotApplicable(if lite { LITE_NO_PUBLISH } else { TOKIO_NO_PUBLISH }.into())
-        }
-        "fetch" if v == Version::Lite(sluice::LiteVersion::Lite04) => {
-            Outcome::NotApplicable(common::LITE04_NO_FETCH.into())
-        }
-        "single-object" | "multiple-groups" | "late-subscriber" | "fetch" => {
-            p.announce()?;
-            discover(&mut s)?;
-            let req = s.run(|x| x.subscribe(track(), options()))?;
-            rt.block_on(p.used())?;
-            if !ok_after_data(v) {
-                subscribed(&mut s, req)?;
-            }
-            let n = if case == "single-object" { 1 } else { 3 };
-            for g in 0..n {
-                p.write_group(&frames(g, 3))?;
-            }
-            let got = s.objects(req, n as usize * 3, T)?;
-            check_groups(&got, 0..n)?;
-            if ok_after_data(v) {
-                subscribed(&mut s, req)?;
-            }
-            match case {
-                "late-subscriber" => {
-                    let mut late = client(addr, v)?;
-                    let lreq = late.run(|x| x.subscribe(track(), common::script::latest()))?;
-                    subscribed(&mut late, lreq)?;
-                    for g in 3..5 {
-                        p.write_group(&frames(g, 3))?;
-                    }
-                    let got = objects_until(&mut late, lreq, &[(3, 2), (4, 2)])?;
-                    let first = got.iter().map(|o| o.0).min().unwrap_or(0);
-                    let tail: Vec<_> = got.into_iter().filter(|o| o.0 >= 3).collect();
-                    check_groups(&tail, 3..5)?;
-                    if first < 2 {
-                        return Ok(Outcome::Fail(format!("late subscriber got old group {first}")));
-                    }
-                    Outcome::Pass(format!(
-                        "late sluice subscriber started at group {first}; later groups intact"
-                    ))
-                }
-                "fetch" => sluice_fetch(addr, v, "from the relay")?,
-                _ => {
-                    p.finish_track()?;
-                    ended(&mut s, req)?;
-                    Outcome::Pass(format!("{n} group(s) byte-identical; their end of track relayed"))
-                }
-            }
-        }
-        "goaway" => {
-            let theirs = rt.block_on(goaway_outcome(relay, &p.conn));
-            let sluice_got = s.wait(T, |e| matches!(e, Event::GoAway { .. }).then_some(()));
-            match (sluice_got, theirs) {
-                (Ok(()), Outcome::Pass(w)) => Outcome::Pass(format!("sluice subscriber and {w}")),
-                (got, theirs) => Outcome::Fail(format!("sluice: {got:?}; theirs: {theirs}")),
-            }
-        }
-        other => Outcome::Fail(format!("unknown case {other}")),
-    })
-}
-
-/// A sluice client fetches group 1 of the track and checks it byte for byte.
-fn sluice_fetch(addr: Dial, v: Version, from: &str) -> Result<Outcome, String> {
-    let mut f = client(addr, v)?;
-    let freq =
-        f.run(|x| x.fetch(track(), Location { group: 1, object: 0 }, Location { group: 1, object: 3 }, 0))?;
-    let end = f.wait(T, |e| match e {
-        Event::FetchEnded { request, reason } if *request == freq => Some(reason.clone()),
-        _ => None,
-    })?;
-    let got: Vec<_> =
-        std::iter::from_fn(|| f.objects(freq, 1, Duration::from_millis(1)).ok().map(|mut v| v.remove(0)))
-            .collect();
-    Ok(if end.code == 0 && check_groups(&got, 1..2).is_ok() {
-        Outcome::Pass(format!("group 1 fetched {from}, byte-identical"))
-    } else {
-        Outcome::Fail(format!("fetch ended {end:?} with {} objects; {}", got.len(), f.log()))
     })
 }
 
@@ -602,7 +423,7 @@ fn sluice_to_tokio(
                 }
             }
         }
-        "goaway" => rt.block_on(goaway_outcome(relay, &s.conn)),
+        "goaway" => rt.block_on(goaway_outcome(&s.conn, || relay.send_goaway())),
         other => Outcome::Fail(format!("unknown case {other}")),
     })
 }
@@ -830,9 +651,9 @@ macro_rules! moq_relay_test {
 matrix_test!(tokio_both_lite04, VERSIONS[0], TOKIO_BOTH, tokio_both);
 matrix_test!(tokio_both_lite05, VERSIONS[1], TOKIO_BOTH, tokio_both);
 matrix_test!(tokio_both_moqt18, VERSIONS[2], TOKIO_BOTH, tokio_both);
-matrix_test!(tokio_to_sluice_lite04, VERSIONS[0], TOKIO_TO_SLUICE, tokio_to_sluice);
-matrix_test!(tokio_to_sluice_lite05, VERSIONS[1], TOKIO_TO_SLUICE, tokio_to_sluice);
-matrix_test!(tokio_to_sluice_moqt18, VERSIONS[2], TOKIO_TO_SLUICE, tokio_to_sluice);
+matrix_test!(tokio_to_sluice_lite04, VERSIONS[0], TOKIO_TO_SLUICE, peer_to_sluice::<TokioPub>);
+matrix_test!(tokio_to_sluice_lite05, VERSIONS[1], TOKIO_TO_SLUICE, peer_to_sluice::<TokioPub>);
+matrix_test!(tokio_to_sluice_moqt18, VERSIONS[2], TOKIO_TO_SLUICE, peer_to_sluice::<TokioPub>);
 matrix_test!(sluice_to_tokio_lite04, VERSIONS[0], SLUICE_TO_TOKIO, sluice_to_tokio);
 matrix_test!(sluice_to_tokio_lite05, VERSIONS[1], SLUICE_TO_TOKIO, sluice_to_tokio);
 matrix_test!(sluice_to_tokio_moqt18, VERSIONS[2], SLUICE_TO_TOKIO, sluice_to_tokio);

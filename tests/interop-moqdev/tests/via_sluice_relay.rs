@@ -9,14 +9,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::matrix::{Cell, Outcome, record};
-use common::native::{NativePub, NativeSub, closed_within, read_groups, spawn_reader};
-use common::script::{
-    accept_incoming, check_groups, client, discover, early_options, ended, gone, latest, objects_until,
-    ok_after_data, options, publish_groups, publish_namespace, subscribed,
-};
+use common::native::{NATIVE_NO_PUBLISH, NativePub, NativeSub, closed_within, read_groups, spawn_reader};
+use common::peer_to_sluice::peer_to_sluice;
+use common::script::{accept_incoming, client, publish_groups, publish_namespace};
 use common::sluice_side::RelayThread;
-use common::{CASES, Dial, T, TRACK, TRANSPORTS, VERSIONS, alpn, frames, track};
-use sluice::{Event, Location, TrackInfo, Version};
+use common::{CASES, Dial, LITE_NO_PUBLISH, T, TRACK, TRANSPORTS, VERSIONS, alpn, frames, track};
+use sluice::{Event, TrackInfo, Version};
 
 const PEER: &str = "moq-native 0.19.19";
 const NATIVE_BOTH: &str = "moq-native pub + moq-native sub → sluice relay";
@@ -27,14 +25,10 @@ const SLUICE_TO_NATIVE: &str = "sluice pub → sluice relay → moq-native sub";
 const NATIVE_NO_EARLY_SUBSCRIBE: &str = "moq-net subscribes only to announced broadcasts: a \
     track::Consumer comes from a broadcast::Consumer, which origin::Consumer hands out once announced \
     (moq-net-0.2.22 src/model/origin.rs announced_broadcast / request_broadcast)";
-/// moq-native's API has no publisher-initiated PUBLISH.
-const NATIVE_NO_PUBLISH: &str = "moq-native/moq-net 0.2 expose no API to send MOQT PUBLISH (tracks are \
-    published by announcing a broadcast; moq-net-0.2.22 src/ietf/publisher.rs answers SUBSCRIBEs only)";
 /// moq-native's draft-18 subscriber sends no FETCH.
 const NATIVE_IETF_NO_FETCH: &str = "moq-net-0.2.22's draft-18 subscriber sends no FETCH (src/ietf/subscriber.rs \
     reads only draft-20 fill fetch streams); track::Consumer::fetch_group then resolves NotFound from its \
     local cache (src/model/track.rs fetch_group: no Dynamic on the track)";
-const LITE_NO_PUBLISH: &str = "moq-lite has no PUBLISH message (publisher-initiated track)";
 
 /// The payload frames of groups `range`, as moq-native reads them.
 fn want(range: std::ops::Range<u64>) -> Vec<(u64, Vec<Bytes>)> {
@@ -289,150 +283,6 @@ async fn goaway_outcome(session: &moq_native::moq_net::Session, lite: bool) -> O
     }
 }
 
-fn native_to_sluice(
-    rt: &tokio::runtime::Runtime,
-    relay: &RelayThread,
-    v: Version,
-    wt: bool,
-    case: &str,
-) -> Result<Outcome, String> {
-    let addr = Dial { addr: relay.addr, wt };
-    let lite = matches!(v, Version::Lite(_));
-    // moq-net spawns a task per broadcast, so its calls need the runtime's context.
-    let _runtime = rt.enter();
-    let mut p = rt.block_on(NativePub::connect(addr, v))?;
-    let mut s = client(addr, v)?;
-    Ok(match case {
-        "setup-only" => Outcome::Pass("both clients completed SETUP on the offered version".into()),
-        "announce-only" => {
-            p.announce()?;
-            discover(&mut s)?;
-            Outcome::Pass("their announce reached the sluice subscriber's discovery".into())
-        }
-        "publish-namespace-done" => {
-            p.announce()?;
-            let disc = discover(&mut s)?;
-            p.unannounce();
-            gone(&mut s, disc)?;
-            Outcome::Pass("their withdrawal reached the sluice subscriber".into())
-        }
-        "subscribe-error" => {
-            p.announce()?;
-            discover(&mut s)?;
-            let missing = sluice::TrackName::new(common::namespace(), "no-such-track");
-            let req = s.run(move |x| x.subscribe(missing, options()))?;
-            match subscribed(&mut s, req) {
-                Err(e) if e.starts_with("refused") => {
-                    Outcome::Pass(format!("publisher's refusal relayed: {e}"))
-                }
-                other => Outcome::Fail(format!("{other:?}")),
-            }
-        }
-        "announce-subscribe" | "subscribe-before-announce" => {
-            let early = case == "subscribe-before-announce";
-            let req = if early { Some(s.run(|x| x.subscribe(track(), early_options()))?) } else { None };
-            if early {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            p.announce()?;
-            let req = match req {
-                Some(r) => r,
-                None => {
-                    discover(&mut s)?;
-                    s.run(|x| x.subscribe(track(), options()))?
-                }
-            };
-            if ok_after_data(v) {
-                // lite-05 §SUBSCRIBE: a publisher MAY withhold SUBSCRIBE_OK until the first
-                // group resolves the start; moq-net does.
-                p.write_group(&frames(0, 3))?;
-            }
-            subscribed(&mut s, req)?;
-            Outcome::Pass(
-                if early { "relay held the early SUBSCRIBE until their announce" } else { "accepted" }.into(),
-            )
-        }
-        "publish-track-only" | "publish-track-subscribe" => {
-            Outcome::NotApplicable(if lite { LITE_NO_PUBLISH } else { NATIVE_NO_PUBLISH }.into())
-        }
-        "single-object" | "multiple-groups" | "late-subscriber" | "fetch" => {
-            p.announce()?;
-            discover(&mut s)?;
-            let req = s.run(|x| x.subscribe(track(), options()))?;
-            if !ok_after_data(v) {
-                subscribed(&mut s, req)?;
-            }
-            let n = if case == "single-object" { 1 } else { 3 };
-            for g in 0..n {
-                p.write_group(&frames(g, 3))?;
-            }
-            let got = s.objects(req, n as usize * 3, T)?;
-            check_groups(&got, 0..n)?;
-            if ok_after_data(v) {
-                subscribed(&mut s, req)?;
-            }
-            match case {
-                "late-subscriber" => {
-                    let mut late = client(addr, v)?;
-                    let lreq = late.run(|x| x.subscribe(track(), latest()))?;
-                    // The relay has groups: it resolves the start at once on every version.
-                    subscribed(&mut late, lreq)?;
-                    for g in 3..5 {
-                        p.write_group(&frames(g, 3))?;
-                    }
-                    let got = objects_until(&mut late, lreq, &[(3, 2), (4, 2)])?;
-                    let first = got.iter().map(|o| o.0).min().unwrap_or(0);
-                    let tail: Vec<_> = got.into_iter().filter(|o| o.0 >= 3).collect();
-                    check_groups(&tail, 3..5)?;
-                    if first < 2 {
-                        return Ok(Outcome::Fail(format!("late subscriber got old group {first}")));
-                    }
-                    Outcome::Pass(format!(
-                        "late sluice subscriber started at group {first}; later groups intact"
-                    ))
-                }
-                "fetch" => {
-                    let mut f = client(addr, v)?;
-                    let freq = f.run(|x| {
-                        x.fetch(
-                            track(),
-                            Location { group: 1, object: 0 },
-                            Location { group: 1, object: 3 },
-                            0,
-                        )
-                    })?;
-                    let end = f.wait(T, |e| match e {
-                        Event::FetchEnded { request, reason } if *request == freq => Some(reason.clone()),
-                        _ => None,
-                    })?;
-                    let got: Vec<_> = std::iter::from_fn(|| {
-                        f.objects(freq, 1, Duration::from_millis(1)).ok().map(|mut v| v.remove(0))
-                    })
-                    .collect();
-                    if end.code == 0 && check_groups(&got, 1..2).is_ok() {
-                        Outcome::Pass("group 1 fetched from the relay, byte-identical".into())
-                    } else {
-                        Outcome::Fail(format!("fetch ended {end:?} with {} objects; {}", got.len(), f.log()))
-                    }
-                }
-                _ => {
-                    p.finish_track()?;
-                    ended(&mut s, req)?;
-                    Outcome::Pass(format!("{n} group(s) byte-identical; their end of track relayed"))
-                }
-            }
-        }
-        "goaway" => {
-            relay.send_goaway();
-            s.wait(T, |e| matches!(e, Event::GoAway { .. }).then_some(()))?;
-            Outcome::Pass(
-                "sluice relay GOAWAY reached the sluice subscriber while their publisher was attached".into(),
-            )
-        }
-        other => Outcome::Fail(format!("unknown case {other}")),
-    })
-}
-
 /// Groups as moq-native reads them: (sequence, frames).
 type Groups = Vec<(u64, Vec<Bytes>)>;
 
@@ -673,9 +523,9 @@ macro_rules! matrix_test {
 matrix_test!(native_both_lite04, VERSIONS[0], NATIVE_BOTH, native_both);
 matrix_test!(native_both_lite05, VERSIONS[1], NATIVE_BOTH, native_both);
 matrix_test!(native_both_moqt18, VERSIONS[2], NATIVE_BOTH, native_both);
-matrix_test!(native_to_sluice_lite04, VERSIONS[0], NATIVE_TO_SLUICE, native_to_sluice);
-matrix_test!(native_to_sluice_lite05, VERSIONS[1], NATIVE_TO_SLUICE, native_to_sluice);
-matrix_test!(native_to_sluice_moqt18, VERSIONS[2], NATIVE_TO_SLUICE, native_to_sluice);
+matrix_test!(native_to_sluice_lite04, VERSIONS[0], NATIVE_TO_SLUICE, peer_to_sluice::<NativePub>);
+matrix_test!(native_to_sluice_lite05, VERSIONS[1], NATIVE_TO_SLUICE, peer_to_sluice::<NativePub>);
+matrix_test!(native_to_sluice_moqt18, VERSIONS[2], NATIVE_TO_SLUICE, peer_to_sluice::<NativePub>);
 matrix_test!(sluice_to_native_lite04, VERSIONS[0], SLUICE_TO_NATIVE, sluice_to_native);
 matrix_test!(sluice_to_native_lite05, VERSIONS[1], SLUICE_TO_NATIVE, sluice_to_native);
 matrix_test!(sluice_to_native_moqt18, VERSIONS[2], SLUICE_TO_NATIVE, sluice_to_native);

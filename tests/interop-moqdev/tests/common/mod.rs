@@ -7,6 +7,7 @@
 pub mod matrix;
 pub mod native;
 pub mod peer;
+pub mod peer_to_sluice;
 pub mod script;
 pub mod sluice_side;
 pub mod tokio_peer;
@@ -84,6 +85,9 @@ pub const LITE04_NO_FETCH: &str = "moq-net implements lite FETCH from lite-05 on
     src/lite/publisher.rs:297 and moq-net-0.2.22 src/lite/publisher.rs recv_fetch reset a lite-04 Fetch \
     Stream; moq-net-0.2.22 src/lite/subscriber.rs TrackServe::run refuses to send one, Error::Version; \
     src/lite/version.rs has_track_stream), though lite-04 §Fetch defines it";
+
+/// moq-lite has no PUBLISH message.
+pub const LITE_NO_PUBLISH: &str = "moq-lite has no PUBLISH message (publisher-initiated track)";
 
 /// The broadcast path / namespace every case publishes.
 pub const PATH: &str = "interop";

@@ -204,3 +204,7 @@ pub fn announced_with_track(
         .map_err(|e| format!("announce: {e}"))?;
     Ok((b, t))
 }
+
+/// moq-native's API has no publisher-initiated PUBLISH.
+pub const NATIVE_NO_PUBLISH: &str = "moq-native/moq-net 0.2 expose no API to send MOQT PUBLISH (tracks are \
+    published by announcing a broadcast; moq-net-0.2.22 src/ietf/publisher.rs answers SUBSCRIBEs only)";

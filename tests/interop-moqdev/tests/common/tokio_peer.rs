@@ -10,6 +10,7 @@ use bytes::Bytes;
 use moq_tokio::moq_net;
 use sluice::{LiteVersion, MoqtVersion, Version};
 
+use super::matrix::Outcome;
 use super::{Dial, PATH, T, TRACK};
 
 /// The max age of every moq-tokio subscription. Not moq-net 0.3's zero default, which
@@ -282,5 +283,32 @@ pub async fn goaway_within(watch: &moq_net::goaway::Consumer) -> Result<String, 
         Ok(Some(g)) => Ok(g.uri().to_owned()),
         Ok(None) => Err("session closed without a GOAWAY".into()),
         Err(_) => Err("no GOAWAY arrived".into()),
+    }
+}
+
+/// moq-net 0.3's draft-18 publisher never sends PUBLISH.
+pub const TOKIO_NO_PUBLISH: &str = "moq-net-0.3.18 publishes tracks only by PUBLISH_NAMESPACE + answering \
+    SUBSCRIBE: src/ietf/publisher.rs encodes no PUBLISH (and src/ietf/subscriber.rs run_publish_stream \
+    refuses one, Error::Unsupported)";
+/// The first stream error code of the WebTransport range in HTTP/3's code space
+/// (draft-ietf-webtrans-http3: WebTransport codes are mapped to 0x52e4a40fa8db + n + n/0x1e).
+pub const WT_FIRST_CODE: u64 = 0x52e4_a40f_a8db;
+/// moq-tokio applies that mapping on raw QUIC too.
+pub const RAW_QUIC_WT_CODES: &str = "moq-tokio maps stream reset codes into the WebTransport/HTTP3 range on raw \
+    QUIC too, and reads plain ones as invalid (web-transport-moq-1.3.5 src/send.rs reset, src/recv.rs stop: \
+    error_to_http3 for every session; src/error.rs ReadError::InvalidReset), where moq-lite over raw QUIC \
+    uses QUIC's own codes (lite-04 §Connection, §Termination: the mapping is WebTransport's)";
+
+/// Sends the relay's GOAWAY with `send` and checks that it reached the moq-tokio session of
+/// `conn`.
+pub async fn goaway_outcome(conn: &moq_tokio::Connection, send: impl FnOnce()) -> Outcome {
+    let watch = match goaway_watch(conn) {
+        Ok(w) => w,
+        Err(e) => return Outcome::Fail(e),
+    };
+    send();
+    match goaway_within(&watch).await {
+        Ok(uri) => Outcome::Pass(format!("GOAWAY (uri {uri:?}) reached the moq-tokio session")),
+        Err(e) => Outcome::Fail(format!("GOAWAY: {e}")),
     }
 }
