@@ -11,10 +11,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::matrix::{Cell, Outcome, record};
-use common::peer_to_sluice::peer_to_sluice;
+use common::peer_to_sluice::{late_sluice_outcome, peer_to_sluice, stream_groups};
 use common::script::{
-    accept_incoming, check_groups, client, discover, objects_until, ok_after_data, options, publish_groups,
-    publish_namespace, sluice_fetch, subscribed,
+    accept_incoming, client, objects_until, publish_groups, publish_namespace, sluice_fetch, subscribed,
 };
 use common::sluice_side::RelayThread;
 use common::tokio_peer::{
@@ -455,22 +454,8 @@ fn tokio_via_moq_relay(
     let _runtime = rt.enter();
     let mut p = rt.block_on(TokioPub::connect(addr, v))?;
     let mut s = client(addr, v)?;
-    p.announce()?;
-    discover(&mut s)?;
-    let req = s.run(|x| x.subscribe(track(), options()))?;
-    rt.block_on(p.used())?;
-    if !ok_after_data(v) {
-        subscribed(&mut s, req)?;
-    }
     let n = if case == "single-object" { 1 } else { 3 };
-    for g in 0..n {
-        p.write_group(&frames(g, 3))?;
-    }
-    let got = s.objects(req, n as usize * 3, T)?;
-    check_groups(&got, 0..n)?;
-    if ok_after_data(v) {
-        subscribed(&mut s, req)?;
-    }
+    stream_groups(rt, &mut p, &mut s, v, n)?;
     Ok(match case {
         "late-subscriber" => {
             let mut late = client(addr, v)?;
@@ -483,13 +468,7 @@ fn tokio_via_moq_relay(
             let mut got = objects_until(&mut late, lreq, &[(3, 2)])?;
             p.write_group(&frames(4, 3))?;
             got.extend(objects_until(&mut late, lreq, &[(4, 2)])?);
-            let first = got.iter().map(|o| o.0).min().unwrap_or(0);
-            let tail: Vec<_> = got.into_iter().filter(|o| o.0 >= 3).collect();
-            check_groups(&tail, 3..5)?;
-            if first < 2 {
-                return Ok(Outcome::Fail(format!("late subscriber got old group {first}")));
-            }
-            Outcome::Pass(format!("late sluice subscriber joined at group {first}; later groups intact"))
+            late_sluice_outcome(got, "joined")?
         }
         "fetch" if v == Version::Lite(sluice::LiteVersion::Lite04) => {
             Outcome::NotApplicable(common::LITE04_NO_FETCH.into())

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use sluice::{Event, LiteVersion, Reason, Version};
+use sluice::{Event, LiteVersion, Reason, RequestHandle, Version};
 
 use super::matrix::Outcome;
 use super::native::{NATIVE_NO_PUBLISH, NativePub};
@@ -14,7 +14,7 @@ use super::script::{
     check_groups, client, discover, early_options, ended, gone, latest, objects_until, ok_after_data,
     options, sluice_fetch, subscribed,
 };
-use super::sluice_side::RelayThread;
+use super::sluice_side::{Actor, RelayThread};
 use super::tokio_peer::{RAW_QUIC_WT_CODES, TOKIO_NO_PUBLISH, TokioPub, WT_FIRST_CODE, goaway_outcome};
 use super::{Dial, LITE_NO_PUBLISH, LITE04_NO_FETCH, T, frames, track};
 
@@ -187,22 +187,8 @@ pub fn peer_to_sluice<P: PeerPublisher>(
             Outcome::NotApplicable(P::LITE04_NO_FETCH.unwrap_or_default().into())
         }
         "single-object" | "multiple-groups" | "late-subscriber" | "fetch" => {
-            p.announce()?;
-            discover(&mut s)?;
-            let req = s.run(|x| x.subscribe(track(), options()))?;
-            rt.block_on(p.used())?;
-            if !ok_after_data(v) {
-                subscribed(&mut s, req)?;
-            }
             let n = if case == "single-object" { 1 } else { 3 };
-            for g in 0..n {
-                p.write_group(&frames(g, 3))?;
-            }
-            let got = s.objects(req, n as usize * 3, T)?;
-            check_groups(&got, 0..n)?;
-            if ok_after_data(v) {
-                subscribed(&mut s, req)?;
-            }
+            let req = stream_groups(rt, &mut p, &mut s, v, n)?;
             match case {
                 "late-subscriber" => {
                     let mut late = client(addr, v)?;
@@ -213,15 +199,7 @@ pub fn peer_to_sluice<P: PeerPublisher>(
                         p.write_group(&frames(g, 3))?;
                     }
                     let got = objects_until(&mut late, lreq, &[(3, 2), (4, 2)])?;
-                    let first = got.iter().map(|o| o.0).min().unwrap_or(0);
-                    let tail: Vec<_> = got.into_iter().filter(|o| o.0 >= 3).collect();
-                    check_groups(&tail, 3..5)?;
-                    if first < 2 {
-                        return Ok(Outcome::Fail(format!("late subscriber got old group {first}")));
-                    }
-                    Outcome::Pass(format!(
-                        "late sluice subscriber started at group {first}; later groups intact"
-                    ))
+                    late_sluice_outcome(got, "started")?
                 }
                 "fetch" => sluice_fetch(addr, v, "from the relay")?,
                 _ => {
@@ -244,5 +222,48 @@ pub fn peer_to_sluice<P: PeerPublisher>(
             }
         }
         other => Outcome::Fail(format!("unknown case {other}")),
+    })
+}
+
+/// Their publisher `p` announces; the sluice subscriber `s` discovers it, subscribes to the
+/// track and must read groups `0..n` (3 frames each) byte for byte, and be answered
+/// SUBSCRIBE_OK (after the first group where the version lets the publisher wait for it).
+/// Returns the subscription.
+pub fn stream_groups<P: PeerPublisher>(
+    rt: &tokio::runtime::Runtime,
+    p: &mut P,
+    s: &mut Actor,
+    v: Version,
+    n: u64,
+) -> Result<RequestHandle, String> {
+    p.announce()?;
+    discover(s)?;
+    let req = s.run(|x| x.subscribe(track(), options()))?;
+    rt.block_on(p.used())?;
+    if !ok_after_data(v) {
+        subscribed(s, req)?;
+    }
+    for g in 0..n {
+        p.write_group(&frames(g, 3))?;
+    }
+    let got = s.objects(req, n as usize * 3, T)?;
+    check_groups(&got, 0..n)?;
+    if ok_after_data(v) {
+        subscribed(s, req)?;
+    }
+    Ok(req)
+}
+
+/// Checks what a sluice late joiner read after groups 0..3 while 3..5 were published: groups
+/// 3 and 4 intact and nothing older than group 2 (its latest when it joined). `verb` says
+/// how it joined, for the outcome's message.
+pub fn late_sluice_outcome(got: Vec<(u64, u64, Bytes)>, verb: &str) -> Result<Outcome, String> {
+    let first = got.iter().map(|o| o.0).min().unwrap_or(0);
+    let tail: Vec<_> = got.into_iter().filter(|o| o.0 >= 3).collect();
+    check_groups(&tail, 3..5)?;
+    Ok(if first < 2 {
+        Outcome::Fail(format!("late subscriber got old group {first}"))
+    } else {
+        Outcome::Pass(format!("late sluice subscriber {verb} at group {first}; later groups intact"))
     })
 }
