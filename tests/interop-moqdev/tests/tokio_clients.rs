@@ -15,13 +15,14 @@ use common::peer_to_sluice::{late_sluice_outcome, peer_to_sluice, stream_groups}
 use common::script::{
     accept_incoming, client, objects_until, publish_groups, publish_namespace, sluice_fetch, subscribed,
 };
-use common::sluice_side::RelayThread;
+use common::sluice_side::{Actor, RelayThread};
+use common::sluice_to_peer::{PeerSubscriber, await_subscribed, reader, sluice_to_peer, want};
 use common::tokio_peer::{
     Groups, RAW_QUIC_WT_CODES, TOKIO_NO_PUBLISH, TokioPub, TokioSub, announce_state, fetch_group,
     goaway_outcome, read_groups, spawn_reader, subscribe_to, tokio_version,
 };
 use common::{CASES, Dial, LITE_NO_PUBLISH, T, TRACK, TRANSPORTS, VERSIONS, alpn, frames, track};
-use sluice::{Event, Location, TrackInfo, Version};
+use sluice::{Event, Location, RequestHandle, Version};
 
 const PEER: &str = "moq-tokio 0.19.31 (moq-net 0.3.18)";
 const TOKIO_BOTH: &str = "moq-tokio pub + moq-tokio sub → sluice relay";
@@ -38,11 +39,6 @@ const TOKIO_NO_EARLY_SUBSCRIBE: &str = "moq-net subscribes only to announced bro
     origin::Consumer::request_broadcast fails with Error::Unroutable at once when no announced route \
     covers the path (moq-net-0.3.18 src/model/origin.rs request_broadcast), and a track::Consumer comes \
     only from a resolved broadcast::Consumer";
-
-/// The payload frames of groups `range`, as moq-net reads them.
-fn want(range: std::ops::Range<u64>) -> Groups {
-    range.map(|g| (g, frames(g, 3))).collect()
-}
 
 /// Sorts groups read in arrival order by sequence.
 fn sorted(mut got: Groups) -> Groups {
@@ -266,165 +262,60 @@ fn tokio_both(
     })
 }
 
-/// The reader task of [`tokio_reader`]: the session, the still open subscription, the groups.
-type Reader = tokio::task::JoinHandle<(
-    TokioSub,
-    Option<moq_tokio::moq_net::track::Subscriber>,
-    Result<Groups, String>,
-)>;
+impl PeerSubscriber for TokioSub {
+    type Broadcast = moq_tokio::moq_net::broadcast::Consumer;
+    type Subscription = moq_tokio::moq_net::track::Subscriber;
+    const NO_EARLY_SUBSCRIBE: &'static str = TOKIO_NO_EARLY_SUBSCRIBE;
+    const IETF_NO_FETCH: Option<&'static str> = None;
 
-/// Waits until `reader`'s subscription resolved (moq-net resolves it on the relay's
-/// SUBSCRIBE_OK), so what is published next is live for it: draft-18 moq-net joins with
-/// NextObject plus a joining FETCH of the current group only (src/ietf/subscriber.rs
-/// `subscribe_join`), so groups published before its SUBSCRIBE_OK but older than the current
-/// one would be outside both.
-fn await_subscribed(live: &std::sync::mpsc::Receiver<()>, reader: &Reader) -> Result<(), String> {
-    live.recv_timeout(T)
-        .or_else(|_| if reader.is_finished() { Ok(()) } else { Err("subscription unanswered".into()) })
-}
-
-/// Subscribes `s` to `name` on the runtime and reads `groups` groups of 3 frames there,
-/// handing back the session and the still open subscription with the result; `live` gets
-/// a message once the subscription resolved.
-fn tokio_reader(
-    rt: &tokio::runtime::Runtime,
-    s: TokioSub,
-    b: moq_tokio::moq_net::broadcast::Consumer,
-    name: &'static str,
-    start: Option<u64>,
-    groups: usize,
-) -> (Reader, std::sync::mpsc::Receiver<()>) {
-    let (live_tx, live) = std::sync::mpsc::channel();
-    let reader = rt.spawn(async move {
-        let mut sub = match subscribe_to(&b, name, start).await {
-            Ok(sub) => sub,
-            Err(e) => return (s, None, Err(e)),
-        };
-        let _ = live_tx.send(());
-        let mut got = Vec::new();
-        while got.len() < groups {
-            match read_groups(&mut sub, 1, 3).await {
-                Ok(g) => got.extend(g),
-                Err(e) => return (s, Some(sub), Err(e)),
-            }
+    async fn connect(addr: Dial, v: Version) -> Result<Self, String> {
+        TokioSub::connect(addr, v).await
+    }
+    async fn announced(&self) -> Result<Self::Broadcast, String> {
+        TokioSub::announced(self).await
+    }
+    async fn announced_then_gone(&self, withdraw: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+        let mut cursor = self.watch();
+        announce_state(&mut cursor, true).await?;
+        withdraw()?;
+        announce_state(&mut cursor, false).await
+    }
+    async fn subscribe(
+        b: &Self::Broadcast,
+        name: &str,
+        start: Option<u64>,
+    ) -> Result<Self::Subscription, String> {
+        subscribe_to(b, name, start).await
+    }
+    async fn read_groups(
+        sub: &mut Self::Subscription,
+        groups: usize,
+        frames: usize,
+    ) -> Result<Groups, String> {
+        read_groups(sub, groups, frames).await
+    }
+    fn refusal(e: String, wt: bool) -> Outcome {
+        if !wt && e.contains("invalid RESET_STREAM") {
+            Outcome::PeerBug(format!("{RAW_QUIC_WT_CODES}; the relayed reset surfaced as: {e}"))
+        } else {
+            Outcome::Pass(format!("sluice refusal relayed: {e}"))
         }
-        (s, Some(sub), Ok(sorted(got)))
-    });
-    (reader, live)
-}
-
-fn sluice_to_tokio(
-    rt: &tokio::runtime::Runtime,
-    relay: &RelayThread,
-    v: Version,
-    wt: bool,
-    case: &str,
-) -> Result<Outcome, String> {
-    let addr = Dial { addr: relay.addr, wt };
-    let lite = matches!(v, Version::Lite(_));
-    let _runtime = rt.enter();
-    let mut p = client(addr, v)?;
-    let s = rt.block_on(TokioSub::connect(addr, v))?;
-    Ok(match case {
-        "setup-only" => Outcome::Pass("both clients completed SETUP on the offered version".into()),
-        "announce-only" => {
-            publish_namespace(&mut p)?;
-            rt.block_on(s.announced())?;
-            Outcome::Pass("sluice announce reached their subscriber".into())
-        }
-        "publish-namespace-done" => {
-            let ann = publish_namespace(&mut p)?;
-            let mut cursor = s.watch();
-            rt.block_on(announce_state(&mut cursor, true))?;
-            p.run(move |x| x.cancel(ann))?;
-            rt.block_on(announce_state(&mut cursor, false))?;
-            Outcome::Pass("sluice withdrawal reached their subscriber".into())
-        }
-        "subscribe-error" => {
-            publish_namespace(&mut p)?;
-            let b = rt.block_on(s.announced())?;
-            let (reader, _) = tokio_reader(rt, s, b, "no-such-track", None, 1);
-            let incoming = p.wait(T, |e| match e {
-                Event::IncomingSubscribe { request, track: t, .. } if t.name.as_ref() == b"no-such-track" => {
-                    Some(*request)
-                }
-                Event::IncomingTrackStatus { request, track: t } if t.name.as_ref() == b"no-such-track" => {
-                    Some(*request)
-                }
-                _ => None,
-            })?;
-            // DOES_NOT_EXIST (draft-18 §REQUEST_ERROR codes: 0x10); lite: a stream reset.
-            let code = if lite { 0x4 } else { 0x10 };
-            p.run(move |x| x.reject(incoming, code, "no such track"))?;
-            match rt.block_on(reader).map_err(|e| e.to_string())?.2 {
-                Err(e) if !wt && e.contains("invalid RESET_STREAM") => {
-                    Outcome::PeerBug(format!("{RAW_QUIC_WT_CODES}; the relayed reset surfaced as: {e}"))
-                }
-                Err(e) => Outcome::Pass(format!("sluice refusal relayed: {e}")),
-                Ok(_) => Outcome::Fail("refused subscription delivered groups".into()),
-            }
-        }
-        "subscribe-before-announce" => Outcome::NotApplicable(TOKIO_NO_EARLY_SUBSCRIBE.into()),
-        "publish-track-only" | "publish-track-subscribe" if lite => {
-            Outcome::NotApplicable(LITE_NO_PUBLISH.into())
-        }
-        "publish-track-only" | "publish-track-subscribe" => {
-            publish_namespace(&mut p)?;
-            let pubreq = p.run(|x| x.publish(track(), TrackInfo::default()))?;
-            let accepted = p.wait(T, |e| match e {
-                Event::PublishAccepted { request, .. } if *request == pubreq => Some(true),
-                Event::SubscriberGone { request } if *request == pubreq => Some(false),
-                _ => None,
-            })?;
-            if !accepted {
-                return Ok(Outcome::Fail(format!("sluice relay refused the PUBLISH: {}", p.log())));
-            }
-            if case == "publish-track-only" {
-                Outcome::Pass("sluice relay accepted the PUBLISH".into())
-            } else {
-                let b = rt.block_on(s.announced())?;
-                let (reader, live) = tokio_reader(rt, s, b, TRACK, Some(0), 2);
-                await_subscribed(&live, &reader)?;
-                publish_groups(&p, &[pubreq], 0..2)?;
-                let got = rt.block_on(reader).map_err(|e| e.to_string())?.2?;
-                if got != want(0..2) {
-                    return Ok(Outcome::Fail("pushed track differs at their subscriber".into()));
-                }
-                Outcome::Pass("pushed track reached their subscriber byte-identical".into())
-            }
-        }
-        "fetch" if v == Version::Lite(sluice::LiteVersion::Lite04) => {
-            Outcome::NotApplicable(common::LITE04_NO_FETCH.into())
-        }
-        "announce-subscribe" | "single-object" | "multiple-groups" | "late-subscriber" | "fetch" => {
-            publish_namespace(&mut p)?;
-            let b = rt.block_on(s.announced())?;
-            let n: u64 = if matches!(case, "announce-subscribe" | "single-object") { 1 } else { 3 };
-            let (reader, live) = tokio_reader(rt, s, b, TRACK, Some(0), n as usize);
-            let up = accept_incoming(&mut p, T)?
-                .ok_or_else(|| format!("relay forwarded no SUBSCRIBE: {}", p.log()))?;
-            await_subscribed(&live, &reader)?;
-            publish_groups(&p, &[up], 0..n)?;
-            let (s, _sub, got) = rt.block_on(reader).map_err(|e| e.to_string())?;
-            let got = got?;
-            if got != want(0..n) {
-                return Ok(Outcome::Fail(format!("their subscriber got {} differing groups", got.len())));
-            }
-            match case {
-                "announce-subscribe" => {
-                    Outcome::Pass("their subscription accepted by the sluice publisher".into())
-                }
-                "late-subscriber" => rt.block_on(tokio_late(addr, v, || publish_groups(&p, &[up], 3..5)))?,
-                "fetch" => rt.block_on(tokio_fetch(addr, v, "from the sluice relay"))?,
-                _ => {
-                    drop(s);
-                    Outcome::Pass(format!("{n} group(s) byte-identical at their subscriber"))
-                }
-            }
-        }
-        "goaway" => rt.block_on(goaway_outcome(&s.conn, || relay.send_goaway())),
-        other => Outcome::Fail(format!("unknown case {other}")),
-    })
+    }
+    fn late(
+        rt: &tokio::runtime::Runtime,
+        addr: Dial,
+        v: Version,
+        p: &mut Actor,
+        up: RequestHandle,
+    ) -> Result<Outcome, String> {
+        rt.block_on(tokio_late(addr, v, || publish_groups(p, &[up], 3..5)))
+    }
+    fn fetch(rt: &tokio::runtime::Runtime, addr: Dial, v: Version) -> Result<Outcome, String> {
+        rt.block_on(tokio_fetch(addr, v, "from the sluice relay"))
+    }
+    async fn goaway(&self, _lite: bool, send: impl FnOnce()) -> Outcome {
+        goaway_outcome(&self.conn, send).await
+    }
 }
 
 /// moq-relay's `test_relay()` on this runtime; dropping the trigger's relay shuts it down.
@@ -491,7 +382,7 @@ fn sluice_via_moq_relay(
     publish_namespace(&mut p)?;
     let b = rt.block_on(s.announced())?;
     let n: u64 = if case == "single-object" { 1 } else { 3 };
-    let (reader, live) = tokio_reader(rt, s, b, TRACK, Some(0), n as usize);
+    let (reader, live) = reader(rt, s, b, TRACK, Some(0), n as usize);
     let up =
         accept_incoming(&mut p, T)?.ok_or_else(|| format!("relay forwarded no SUBSCRIBE: {}", p.log()))?;
     await_subscribed(&live, &reader)?;
@@ -633,9 +524,9 @@ matrix_test!(tokio_both_moqt18, VERSIONS[2], TOKIO_BOTH, tokio_both);
 matrix_test!(tokio_to_sluice_lite04, VERSIONS[0], TOKIO_TO_SLUICE, peer_to_sluice::<TokioPub>);
 matrix_test!(tokio_to_sluice_lite05, VERSIONS[1], TOKIO_TO_SLUICE, peer_to_sluice::<TokioPub>);
 matrix_test!(tokio_to_sluice_moqt18, VERSIONS[2], TOKIO_TO_SLUICE, peer_to_sluice::<TokioPub>);
-matrix_test!(sluice_to_tokio_lite04, VERSIONS[0], SLUICE_TO_TOKIO, sluice_to_tokio);
-matrix_test!(sluice_to_tokio_lite05, VERSIONS[1], SLUICE_TO_TOKIO, sluice_to_tokio);
-matrix_test!(sluice_to_tokio_moqt18, VERSIONS[2], SLUICE_TO_TOKIO, sluice_to_tokio);
+matrix_test!(sluice_to_tokio_lite04, VERSIONS[0], SLUICE_TO_TOKIO, sluice_to_peer::<TokioSub>);
+matrix_test!(sluice_to_tokio_lite05, VERSIONS[1], SLUICE_TO_TOKIO, sluice_to_peer::<TokioSub>);
+matrix_test!(sluice_to_tokio_moqt18, VERSIONS[2], SLUICE_TO_TOKIO, sluice_to_peer::<TokioSub>);
 moq_relay_test!(tokio_via_moq_relay_lite04, VERSIONS[0], TOKIO_VIA_MOQ_RELAY, tokio_via_moq_relay);
 moq_relay_test!(tokio_via_moq_relay_lite05, VERSIONS[1], TOKIO_VIA_MOQ_RELAY, tokio_via_moq_relay);
 moq_relay_test!(tokio_via_moq_relay_moqt18, VERSIONS[2], TOKIO_VIA_MOQ_RELAY, tokio_via_moq_relay);

@@ -10,6 +10,7 @@ pub mod peer;
 pub mod peer_to_sluice;
 pub mod script;
 pub mod sluice_side;
+pub mod sluice_to_peer;
 pub mod tokio_peer;
 
 use std::net::SocketAddr;
