@@ -21,7 +21,7 @@ use common::tokio_peer::{
     Groups, RAW_QUIC_WT_CODES, TOKIO_NO_PUBLISH, TokioPub, TokioSub, announce_state, fetch_group,
     goaway_outcome, read_groups, spawn_reader, subscribe_to, tokio_version,
 };
-use common::{CASES, Dial, LITE_NO_PUBLISH, T, TRACK, TRANSPORTS, VERSIONS, alpn, frames, track};
+use common::{Dial, LITE_NO_PUBLISH, T, TRACK, TRANSPORTS, VERSIONS, frames, track};
 use sluice::{Event, Location, RequestHandle, Version};
 
 const PEER: &str = "moq-tokio 0.19.31 (moq-net 0.3.18)";
@@ -449,38 +449,14 @@ fn serve_fetches(
     Ok(())
 }
 
-type Scenario = fn(&tokio::runtime::Runtime, &RelayThread, Version, bool, &str) -> Result<Outcome, String>;
 type MoqRelayScenario = fn(&tokio::runtime::Runtime, Dial, Version, &str) -> Result<Outcome, String>;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
-}
-
 fn cell(v: Version, wt: bool, case: &'static str, direction: &'static str, outcome: Outcome) -> Cell {
-    let transport = Dial { addr: ([127, 0, 0, 1], 0).into(), wt }.name();
-    Cell { peer: PEER, version: alpn(v), transport, case, direction, outcome }
-}
-
-fn cells_for(v: Version, direction: &'static str, scenario: Scenario) -> Vec<Cell> {
-    let rt = runtime();
-    let mut cells = Vec::new();
-    for wt in TRANSPORTS {
-        for case in CASES.into_iter().filter(|c| common::selected(c)) {
-            let outcome = RelayThread::start()
-                .and_then(|relay| {
-                    let out = scenario(&rt, &relay, v, wt, case);
-                    relay.stop()?;
-                    out
-                })
-                .unwrap_or_else(Outcome::Fail);
-            cells.push(cell(v, wt, case, direction, outcome));
-        }
-    }
-    cells
+    common::cell(PEER, v, wt, case, direction, outcome)
 }
 
 fn moq_relay_cells_for(v: Version, direction: &'static str, scenario: MoqRelayScenario) -> Vec<Cell> {
-    let rt = runtime();
+    let rt = common::runtime();
     let mut cells = Vec::new();
     for wt in TRANSPORTS {
         for case in DATA_CASES.into_iter().filter(|c| common::selected(c)) {
@@ -504,7 +480,7 @@ macro_rules! matrix_test {
     ($name:ident, $v:expr, $direction:expr, $scenario:expr) => {
         #[test]
         fn $name() {
-            record(stringify!($name), &cells_for($v, $direction, $scenario));
+            record(stringify!($name), &common::relay_cells(PEER, $v, $direction, $scenario));
         }
     };
 }

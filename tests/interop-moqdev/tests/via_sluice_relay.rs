@@ -8,13 +8,13 @@ mod common;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::matrix::{Cell, Outcome, record};
+use common::matrix::{Outcome, record};
 use common::native::{NATIVE_NO_PUBLISH, NativePub, NativeSub, closed_within, read_groups, spawn_reader};
 use common::peer_to_sluice::peer_to_sluice;
 use common::script::{accept_incoming, publish_groups};
 use common::sluice_side::{Actor, RelayThread};
 use common::sluice_to_peer::{Groups, PeerSubscriber, sluice_to_peer, want};
-use common::{CASES, Dial, LITE_NO_PUBLISH, T, TRACK, TRANSPORTS, VERSIONS, alpn, frames};
+use common::{Dial, LITE_NO_PUBLISH, T, TRACK, VERSIONS, frames};
 use sluice::{RequestHandle, Version};
 
 const PEER: &str = "moq-native 0.19.19";
@@ -376,33 +376,11 @@ impl PeerSubscriber for NativeSub {
     }
 }
 
-type Scenario = fn(&tokio::runtime::Runtime, &RelayThread, Version, bool, &str) -> Result<Outcome, String>;
-
-fn cells_for(v: Version, direction: &'static str, scenario: Scenario) -> Vec<Cell> {
-    let rt =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let mut cells = Vec::new();
-    for wt in TRANSPORTS {
-        for case in CASES.into_iter().filter(|c| common::selected(c)) {
-            let outcome = RelayThread::start()
-                .and_then(|relay| {
-                    let out = scenario(&rt, &relay, v, wt, case);
-                    relay.stop()?;
-                    out
-                })
-                .unwrap_or_else(Outcome::Fail);
-            let transport = Dial { addr: ([127, 0, 0, 1], 0).into(), wt }.name();
-            cells.push(Cell { peer: PEER, version: alpn(v), transport, case, direction, outcome });
-        }
-    }
-    cells
-}
-
 macro_rules! matrix_test {
     ($name:ident, $v:expr, $direction:expr, $scenario:expr) => {
         #[test]
         fn $name() {
-            record(stringify!($name), &cells_for($v, $direction, $scenario));
+            record(stringify!($name), &common::relay_cells(PEER, $v, $direction, $scenario));
         }
     };
 }

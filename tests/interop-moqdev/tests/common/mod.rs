@@ -135,3 +135,52 @@ pub fn selected(case: &str) -> bool {
     });
     std::env::var("MOQDEV_CASE").map_or(true, |c| c == case)
 }
+
+/// The tokio runtime the moq-dev side of a test runs on.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
+}
+
+/// The matrix cell of `peer` for one version, transport, case and direction.
+pub fn cell(
+    peer: &'static str,
+    v: Version,
+    wt: bool,
+    case: &'static str,
+    direction: &'static str,
+    outcome: matrix::Outcome,
+) -> matrix::Cell {
+    let transport = Dial { addr: ([127, 0, 0, 1], 0).into(), wt }.name();
+    matrix::Cell { peer, version: alpn(v), transport, case, direction, outcome }
+}
+
+/// Runs `scenario` for every transport and (selected) case, each on a fresh sluice relay,
+/// and gives the cells of `peer` in `direction`.
+pub fn relay_cells(
+    peer: &'static str,
+    v: Version,
+    direction: &'static str,
+    scenario: fn(
+        &tokio::runtime::Runtime,
+        &sluice_side::RelayThread,
+        Version,
+        bool,
+        &str,
+    ) -> Result<matrix::Outcome, String>,
+) -> Vec<matrix::Cell> {
+    let rt = runtime();
+    let mut cells = Vec::new();
+    for wt in TRANSPORTS {
+        for case in CASES.into_iter().filter(|c| selected(c)) {
+            let outcome = sluice_side::RelayThread::start()
+                .and_then(|relay| {
+                    let out = scenario(&rt, &relay, v, wt, case);
+                    relay.stop()?;
+                    out
+                })
+                .unwrap_or_else(matrix::Outcome::Fail);
+            cells.push(cell(peer, v, wt, case, direction, outcome));
+        }
+    }
+    cells
+}
