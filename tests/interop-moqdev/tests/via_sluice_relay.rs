@@ -346,23 +346,7 @@ impl PeerSubscriber for NativeSub {
         let t = rt.block_on(async {
             let f = NativeSub::connect(addr, v).await?;
             let fb = f.announced().await?;
-            let t = fb.track(TRACK).map_err(|e| e.to_string())?;
-            let mut group = tokio::time::timeout(T, t.fetch_group(1, None))
-                .await
-                .map_err(|_| "fetch unanswered".to_owned())?
-                .map_err(|e| format!("fetch refused: {e}"))?;
-            let mut got = Vec::new();
-            while got.len() < 3 {
-                match tokio::time::timeout(T, group.read_frame())
-                    .await
-                    .map_err(|_| "fetch stalled".to_owned())?
-                    .map_err(|e| e.to_string())?
-                {
-                    Some(fr) => got.push(fr.payload),
-                    None => break,
-                }
-            }
-            Ok::<_, String>(got)
+            common::native::fetch_group(&fb, 1, 3).await
         })?;
         Ok(if t == frames(1, 3) {
             Outcome::Pass("their fetch of group 1 answered by the sluice relay, byte-identical".into())

@@ -4,6 +4,69 @@
 // Each test binary uses a subset of these helpers.
 #![allow(dead_code)]
 
+// moq-net 0.2 (under moq-native) and 0.3 (under moq-tokio) share the shape of their
+// group/frame API but not its types, so each step below is written once as a macro and
+// expanded in `peer.rs` / `native.rs` (0.2) and `tokio_peer.rs` (0.3).
+
+/// Writes `$frames` as the next group of track producer `$track` (stamped by `$net`'s
+/// clock), finishes it and evaluates to `Ok(sequence)`.
+macro_rules! moq_net_write_group {
+    ($net:ident, $track:expr, $frames:expr) => {{
+        let mut group = $track.append_group().map_err(|e| format!("append group: {e}"))?;
+        let sequence = group.sequence;
+        for f in $frames {
+            group.write_frame($net::Timestamp::now(), f.clone()).map_err(|e| format!("write frame: {e}"))?;
+        }
+        group.finish().map_err(|e| format!("finish group: {e}"))?;
+        Ok(sequence)
+    }};
+}
+
+/// Reads `$groups` groups of track subscriber `$sub` in arrival order, `$frames` frames each
+/// (counted rather than read to each group's end): `Ok(vec![(sequence, frames)])`.
+macro_rules! moq_net_read_groups {
+    ($sub:expr, $groups:expr, $frames:expr) => {{
+        let mut out = Vec::new();
+        while out.len() < $groups {
+            let Some(mut group) = $sub.recv_group().await.map_err(|e| format!("recv group: {e}"))? else {
+                return Err(format!("track ended after {} groups", out.len()));
+            };
+            let mut got = Vec::new();
+            while got.len() < $frames {
+                match group.read_frame().await.map_err(|e| format!("read frame: {e}"))? {
+                    Some(frame) => got.push(frame.payload),
+                    None => break,
+                }
+            }
+            out.push((group.sequence, got));
+        }
+        Ok(out)
+    }};
+}
+
+/// Fetches group `$g` of track consumer `$track` and reads its first `$frames` frames, each
+/// step within [`T`]: `Ok(frames)`.
+macro_rules! moq_net_fetch_group {
+    ($track:expr, $g:expr, $frames:expr) => {{
+        let mut group = tokio::time::timeout(T, $track.fetch_group($g, None))
+            .await
+            .map_err(|_| "fetch unanswered".to_owned())?
+            .map_err(|e| format!("fetch refused: {e}"))?;
+        let mut got = Vec::new();
+        while got.len() < $frames {
+            match tokio::time::timeout(T, group.read_frame())
+                .await
+                .map_err(|_| "fetch stalled".to_owned())?
+                .map_err(|e| e.to_string())?
+            {
+                Some(fr) => got.push(fr.payload),
+                None => break,
+            }
+        }
+        Ok(got)
+    }};
+}
+
 pub mod matrix;
 pub mod native;
 pub mod peer;

@@ -208,3 +208,13 @@ pub fn announced_with_track(
 /// moq-native's API has no publisher-initiated PUBLISH.
 pub const NATIVE_NO_PUBLISH: &str = "moq-native/moq-net 0.2 expose no API to send MOQT PUBLISH (tracks are \
     published by announcing a broadcast; moq-net-0.2.22 src/ietf/publisher.rs answers SUBSCRIBEs only)";
+
+/// Fetches group `g` of [`TRACK`] in `broadcast` and reads its `frames` frames.
+pub async fn fetch_group(
+    broadcast: &moq_net::broadcast::Consumer,
+    g: u64,
+    frames: usize,
+) -> Result<Vec<Bytes>, String> {
+    let t = broadcast.track(TRACK).map_err(|e| e.to_string())?;
+    moq_net_fetch_group!(t, g, frames)
+}

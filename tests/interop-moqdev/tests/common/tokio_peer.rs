@@ -102,15 +102,7 @@ impl TokioPub {
     /// Writes `frames` as the track's next group and finishes it; returns its sequence.
     pub fn write_group(&mut self, frames: &[Bytes]) -> Result<u64, String> {
         let track = self.track.as_mut().ok_or("not announced")?;
-        let mut group = track.append_group().map_err(|e| format!("append group: {e}"))?;
-        let sequence = group.sequence;
-        for f in frames {
-            group
-                .write_frame(moq_net::Timestamp::now(), f.clone())
-                .map_err(|e| format!("write frame: {e}"))?;
-        }
-        group.finish().map_err(|e| format!("finish group: {e}"))?;
-        Ok(sequence)
+        moq_net_write_group!(moq_net, track, frames)
     }
 
     /// Waits until the relay's upstream subscription is live on the track: its aggregate
@@ -210,23 +202,7 @@ pub async fn read_groups(
     groups: usize,
     frames: usize,
 ) -> Result<Groups, String> {
-    let read = async {
-        let mut out = Vec::new();
-        while out.len() < groups {
-            let Some(mut group) = sub.recv_group().await.map_err(|e| format!("recv group: {e}"))? else {
-                return Err(format!("track ended after {} groups", out.len()));
-            };
-            let mut got = Vec::new();
-            while got.len() < frames {
-                match group.read_frame().await.map_err(|e| format!("read frame: {e}"))? {
-                    Some(frame) => got.push(frame.payload),
-                    None => break,
-                }
-            }
-            out.push((group.sequence, got));
-        }
-        Ok(out)
-    };
+    let read = async { moq_net_read_groups!(sub, groups, frames) };
     tokio::time::timeout(T * 2, read).await.map_err(|_| "groups did not arrive".to_owned())?
 }
 
@@ -237,22 +213,7 @@ pub async fn fetch_group(
     frames: usize,
 ) -> Result<Vec<Bytes>, String> {
     let t = broadcast.track(TRACK).map_err(|e| e.to_string())?;
-    let mut group = tokio::time::timeout(T, t.fetch_group(g, None))
-        .await
-        .map_err(|_| "fetch unanswered".to_owned())?
-        .map_err(|e| format!("fetch refused: {e}"))?;
-    let mut got = Vec::new();
-    while got.len() < frames {
-        match tokio::time::timeout(T, group.read_frame())
-            .await
-            .map_err(|_| "fetch stalled".to_owned())?
-            .map_err(|e| e.to_string())?
-        {
-            Some(fr) => got.push(fr.payload),
-            None => break,
-        }
-    }
-    Ok(got)
+    moq_net_fetch_group!(t, g, frames)
 }
 
 /// Subscribes to [`TRACK`] from `start` and reads `groups` groups of `frames` frames on a task
