@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::matrix::{Cell, Outcome, record};
-use common::peer_to_sluice::{late_sluice_outcome, peer_to_sluice, stream_groups};
+use common::peer_to_sluice::{PeerPublisher, late_sluice_outcome, peer_to_sluice, stream_groups};
 use common::script::{
     accept_incoming, client, objects_until, publish_groups, publish_namespace, sluice_fetch, subscribed,
 };

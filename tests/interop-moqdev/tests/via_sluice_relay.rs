@@ -10,7 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::matrix::{Outcome, record};
 use common::native::{NATIVE_NO_PUBLISH, NativePub, NativeSub, closed_within, read_groups, spawn_reader};
-use common::peer_to_sluice::peer_to_sluice;
+use common::peer_to_sluice::{PeerPublisher, peer_to_sluice};
 use common::script::{accept_incoming, publish_groups};
 use common::sluice_side::{Actor, RelayThread};
 use common::sluice_to_peer::{Groups, PeerSubscriber, sluice_to_peer, want};

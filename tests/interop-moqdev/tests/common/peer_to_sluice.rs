@@ -2,6 +2,7 @@
 //! moq-dev client library: [`PeerPublisher`] is what a case needs of their publisher, and
 //! [`peer_to_sluice`] runs a case with any of them. Where the libraries differ (a cited peer
 //! behaviour, an outcome), the difference is a trait item, not a second copy of the cases.
+//! `native::NativePub` and `tokio_peer::TokioPub` implement it where they are defined.
 
 use std::time::Duration;
 
@@ -9,14 +10,12 @@ use bytes::Bytes;
 use sluice::{Event, LiteVersion, Reason, RequestHandle, Version};
 
 use super::matrix::Outcome;
-use super::native::{NATIVE_NO_PUBLISH, NativePub};
 use super::script::{
     check_groups, client, discover, early_options, ended, gone, latest, objects_until, ok_after_data,
     options, sluice_fetch, subscribed,
 };
 use super::sluice_side::{Actor, RelayThread};
-use super::tokio_peer::{RAW_QUIC_WT_CODES, TOKIO_NO_PUBLISH, TokioPub, WT_FIRST_CODE, goaway_outcome};
-use super::{Dial, LITE_NO_PUBLISH, LITE04_NO_FETCH, T, frames, track};
+use super::{Dial, LITE_NO_PUBLISH, T, frames, track};
 
 /// A moq-dev publisher client of the [`super::PATH`] broadcast with track [`super::TRACK`].
 pub trait PeerPublisher: Sized {
@@ -42,71 +41,6 @@ pub trait PeerPublisher: Sized {
     /// Sends the relay's GOAWAY with `send` and checks, where the library reports one, that
     /// it reached this session: `None` where it does not.
     async fn goaway_seen(&self, send: impl FnOnce()) -> Option<Outcome>;
-}
-
-impl PeerPublisher for NativePub {
-    const NO_PUBLISH: &'static str = NATIVE_NO_PUBLISH;
-    const LITE04_NO_FETCH: Option<&'static str> = None;
-
-    async fn connect(addr: Dial, v: Version) -> Result<Self, String> {
-        NativePub::connect(addr, v).await
-    }
-    fn announce(&mut self) -> Result<(), String> {
-        NativePub::announce(self)
-    }
-    fn unannounce(&mut self) {
-        NativePub::unannounce(self)
-    }
-    fn write_group(&mut self, frames: &[Bytes]) -> Result<u64, String> {
-        NativePub::write_group(self, frames)
-    }
-    fn finish_track(&mut self) -> Result<(), String> {
-        NativePub::finish_track(self)
-    }
-    async fn used(&mut self) -> Result<(), String> {
-        NativePub::used(self).await
-    }
-    fn relayed_refusal(reason: &Reason, _lite: bool, _wt: bool) -> Outcome {
-        Outcome::Pass(format!("publisher's refusal relayed: refused: {reason:?}"))
-    }
-    async fn goaway_seen(&self, send: impl FnOnce()) -> Option<Outcome> {
-        send();
-        None
-    }
-}
-
-impl PeerPublisher for TokioPub {
-    const NO_PUBLISH: &'static str = TOKIO_NO_PUBLISH;
-    const LITE04_NO_FETCH: Option<&'static str> = Some(LITE04_NO_FETCH);
-
-    async fn connect(addr: Dial, v: Version) -> Result<Self, String> {
-        TokioPub::connect(addr, v).await
-    }
-    fn announce(&mut self) -> Result<(), String> {
-        TokioPub::announce(self)
-    }
-    fn unannounce(&mut self) {
-        TokioPub::unannounce(self)
-    }
-    fn write_group(&mut self, frames: &[Bytes]) -> Result<u64, String> {
-        TokioPub::write_group(self, frames)
-    }
-    fn finish_track(&mut self) -> Result<(), String> {
-        TokioPub::finish_track(self)
-    }
-    async fn used(&mut self) -> Result<(), String> {
-        TokioPub::used(self).await
-    }
-    fn relayed_refusal(reason: &Reason, lite: bool, wt: bool) -> Outcome {
-        if lite && !wt && reason.code >= WT_FIRST_CODE {
-            Outcome::PeerBug(format!("{RAW_QUIC_WT_CODES}; refusal relayed as reset code {:#x}", reason.code))
-        } else {
-            Outcome::Pass(format!("publisher's refusal relayed: code {:#x}", reason.code))
-        }
-    }
-    async fn goaway_seen(&self, send: impl FnOnce()) -> Option<Outcome> {
-        Some(goaway_outcome(&self.conn, send).await)
-    }
 }
 
 /// Their publisher `P` → the sluice relay → a sluice subscriber: runs `case` on `v` over

@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use moq_tokio::moq_net;
-use sluice::{LiteVersion, MoqtVersion, Version};
+use sluice::{LiteVersion, MoqtVersion, Reason, Version};
 
 use super::matrix::Outcome;
-use super::{Dial, PATH, T, TRACK};
+use super::peer_to_sluice::PeerPublisher;
+use super::{Dial, LITE04_NO_FETCH, PATH, T, TRACK};
 
 /// The max age of every moq-tokio subscription. Not moq-net 0.3's zero default, which
 /// delivers only the newest group (src/model/subscription.rs `Subscription::max_age`), and
@@ -70,9 +71,12 @@ pub struct TokioPub {
     track: Option<moq_net::track::Producer>,
 }
 
-impl TokioPub {
+impl PeerPublisher for TokioPub {
+    const NO_PUBLISH: &'static str = TOKIO_NO_PUBLISH;
+    const LITE04_NO_FETCH: Option<&'static str> = Some(LITE04_NO_FETCH);
+
     /// Connects to `addr` offering only `v`.
-    pub async fn connect(addr: Dial, v: Version) -> Result<TokioPub, String> {
+    async fn connect(addr: Dial, v: Version) -> Result<Self, String> {
         let origin = moq_tokio::origin::spawn();
         let client = tokio_client(v)?.with_publisher(&origin);
         let conn = dial(&client, addr).await?;
@@ -80,7 +84,7 @@ impl TokioPub {
     }
 
     /// Announces the broadcast and creates its track.
-    pub fn announce(&mut self) -> Result<(), String> {
+    fn announce(&mut self) -> Result<(), String> {
         let b = self.origin.create_broadcast(PATH).map_err(|e| format!("create broadcast: {e}"))?;
         // The track exists before the announce goes out: a relay subscribing as soon as the
         // announce reaches it must find it (see `native::announced_with_track`).
@@ -91,7 +95,7 @@ impl TokioPub {
     }
 
     /// Withdraws the announce (the broadcast ends).
-    pub fn unannounce(&mut self) {
+    fn unannounce(&mut self) {
         self.track.take();
         if let Some(b) = self.broadcast.take() {
             b.unannounce();
@@ -100,7 +104,7 @@ impl TokioPub {
     }
 
     /// Writes `frames` as the track's next group and finishes it; returns its sequence.
-    pub fn write_group(&mut self, frames: &[Bytes]) -> Result<u64, String> {
+    fn write_group(&mut self, frames: &[Bytes]) -> Result<u64, String> {
         let track = self.track.as_mut().ok_or("not announced")?;
         moq_net_write_group!(moq_net, track, frames)
     }
@@ -110,7 +114,7 @@ impl TokioPub {
     /// (moq-net-0.3.18 src/model/track.rs `used`: "at least one active consumer") and which
     /// resolved before the relay's SUBSCRIBE had arrived, so groups written then were older
     /// than the subscription.
-    pub async fn used(&mut self) -> Result<(), String> {
+    async fn used(&mut self) -> Result<(), String> {
         let track = self.track.as_mut().ok_or("not announced")?;
         let live = async {
             while track.subscription().is_none() {
@@ -122,9 +126,19 @@ impl TokioPub {
     }
 
     /// Finishes the track (subscribers see its end).
-    pub fn finish_track(&mut self) -> Result<(), String> {
+    fn finish_track(&mut self) -> Result<(), String> {
         let track = self.track.as_mut().ok_or("not announced")?;
         track.finish().map_err(|e| format!("finish track: {e}"))
+    }
+    fn relayed_refusal(reason: &Reason, lite: bool, wt: bool) -> Outcome {
+        if lite && !wt && reason.code >= WT_FIRST_CODE {
+            Outcome::PeerBug(format!("{RAW_QUIC_WT_CODES}; refusal relayed as reset code {:#x}", reason.code))
+        } else {
+            Outcome::Pass(format!("publisher's refusal relayed: code {:#x}", reason.code))
+        }
+    }
+    async fn goaway_seen(&self, send: impl FnOnce()) -> Option<Outcome> {
+        Some(goaway_outcome(&self.conn, send).await)
     }
 }
 
