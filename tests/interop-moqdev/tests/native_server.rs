@@ -211,6 +211,18 @@ fn subscribe_served(
     Ok(sub)
 }
 
+/// Starts their server and connects a sluice client to it on `v` (WebTransport if `wt`);
+/// the caller has entered `rt` (moq-native's server needs its context).
+fn server_and_client(
+    rt: &tokio::runtime::Runtime,
+    v: Version,
+    wt: bool,
+) -> Result<(NativeServer, Actor), String> {
+    let server = rt.block_on(NativeServer::start())?;
+    let client = client(Dial { addr: server.addr, wt }, v)?;
+    Ok((server, client))
+}
+
 fn server_to_sluice(
     rt: &tokio::runtime::Runtime,
     v: Version,
@@ -218,10 +230,8 @@ fn server_to_sluice(
     case: &str,
 ) -> Result<Outcome, String> {
     let _runtime = rt.enter();
-    let mut server = rt.block_on(NativeServer::start())?;
-    let addr = Dial { addr: server.addr, wt };
+    let (mut server, mut s) = server_and_client(rt, v, wt)?;
     let lite = matches!(v, Version::Lite(_));
-    let mut s = client(addr, v)?;
     Ok(match case {
         "setup-only" => Outcome::Pass("SETUP completed with their server on the offered version".into()),
         "announce-only" if lite => {
@@ -494,9 +504,7 @@ fn sluice_to_server(
     case: &str,
 ) -> Result<Outcome, String> {
     let _runtime = rt.enter();
-    let server = rt.block_on(NativeServer::start())?;
-    let addr = Dial { addr: server.addr, wt };
-    let mut p = client(addr, v)?;
+    let (server, mut p) = server_and_client(rt, v, wt)?;
     Ok(match case {
         "announce-only" => {
             publish_namespace(&mut p)?;

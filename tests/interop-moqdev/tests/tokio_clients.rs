@@ -11,17 +11,18 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::matrix::{Cell, Outcome, record};
+use common::peer_to_sluice::{PeerPublisher, late_sluice_outcome, peer_to_sluice, stream_groups};
 use common::script::{
-    accept_incoming, check_groups, client, discover, early_options, ended, gone, objects_until,
-    ok_after_data, options, publish_groups, publish_namespace, subscribed,
+    accept_incoming, client, objects_until, publish_groups, publish_namespace, sluice_fetch, subscribed,
 };
-use common::sluice_side::RelayThread;
+use common::sluice_side::{Actor, RelayThread};
+use common::sluice_to_peer::{PeerSubscriber, await_subscribed, reader, sluice_to_peer, want};
 use common::tokio_peer::{
-    Groups, TokioPub, TokioSub, announce_state, fetch_group, goaway_watch, goaway_within, read_groups,
-    spawn_reader, subscribe_to, tokio_version,
+    Groups, RAW_QUIC_WT_CODES, TOKIO_NO_PUBLISH, TokioPub, TokioSub, announce_state, fetch_group,
+    goaway_outcome, read_groups, spawn_reader, subscribe_to, tokio_version,
 };
-use common::{CASES, Dial, T, TRACK, TRANSPORTS, VERSIONS, alpn, frames, track};
-use sluice::{Event, Location, TrackInfo, Version};
+use common::{Dial, LITE_NO_PUBLISH, T, TRACK, TRANSPORTS, VERSIONS, frames, track};
+use sluice::{Event, Location, RequestHandle, Version};
 
 const PEER: &str = "moq-tokio 0.19.31 (moq-net 0.3.18)";
 const TOKIO_BOTH: &str = "moq-tokio pub + moq-tokio sub → sluice relay";
@@ -38,24 +39,6 @@ const TOKIO_NO_EARLY_SUBSCRIBE: &str = "moq-net subscribes only to announced bro
     origin::Consumer::request_broadcast fails with Error::Unroutable at once when no announced route \
     covers the path (moq-net-0.3.18 src/model/origin.rs request_broadcast), and a track::Consumer comes \
     only from a resolved broadcast::Consumer";
-/// moq-net 0.3's draft-18 publisher never sends PUBLISH.
-const TOKIO_NO_PUBLISH: &str = "moq-net-0.3.18 publishes tracks only by PUBLISH_NAMESPACE + answering \
-    SUBSCRIBE: src/ietf/publisher.rs encodes no PUBLISH (and src/ietf/subscriber.rs run_publish_stream \
-    refuses one, Error::Unsupported)";
-/// The first stream error code of the WebTransport range in HTTP/3's code space
-/// (draft-ietf-webtrans-http3: WebTransport codes are mapped to 0x52e4a40fa8db + n + n/0x1e).
-const WT_FIRST_CODE: u64 = 0x52e4_a40f_a8db;
-/// moq-tokio applies that mapping on raw QUIC too.
-const RAW_QUIC_WT_CODES: &str = "moq-tokio maps stream reset codes into the WebTransport/HTTP3 range on raw \
-    QUIC too, and reads plain ones as invalid (web-transport-moq-1.3.5 src/send.rs reset, src/recv.rs stop: \
-    error_to_http3 for every session; src/error.rs ReadError::InvalidReset), where moq-lite over raw QUIC \
-    uses QUIC's own codes (lite-04 §Connection, §Termination: the mapping is WebTransport's)";
-const LITE_NO_PUBLISH: &str = "moq-lite has no PUBLISH message (publisher-initiated track)";
-
-/// The payload frames of groups `range`, as moq-net reads them.
-fn want(range: std::ops::Range<u64>) -> Groups {
-    range.map(|g| (g, frames(g, 3))).collect()
-}
 
 /// Sorts groups read in arrival order by sequence.
 fn sorted(mut got: Groups) -> Groups {
@@ -88,19 +71,6 @@ fn late_outcome(got: &Groups, who: &str) -> Outcome {
         Outcome::Pass(format!("{who} late subscriber started at group {first}; later groups intact"))
     } else {
         Outcome::Fail(format!("late subscriber got groups {:?}", got.iter().map(|g| g.0).collect::<Vec<_>>()))
-    }
-}
-
-/// Sends the relay's GOAWAY and checks that it reached the moq-tokio session of `conn`.
-async fn goaway_outcome(relay: &RelayThread, conn: &moq_tokio::Connection) -> Outcome {
-    let watch = match goaway_watch(conn) {
-        Ok(w) => w,
-        Err(e) => return Outcome::Fail(e),
-    };
-    relay.send_goaway();
-    match goaway_within(&watch).await {
-        Ok(uri) => Outcome::Pass(format!("GOAWAY (uri {uri:?}) reached the moq-tokio session")),
-        Err(e) => Outcome::Fail(format!("GOAWAY: {e}")),
     }
 }
 
@@ -286,325 +256,66 @@ fn tokio_both(
                 let publish = || (3..5).try_for_each(|g| p.write_group(&frames(g, 3)).map(|_| ()));
                 tokio_late(addr, v, publish).await?
             }
-            "goaway" => goaway_outcome(relay, &s.conn).await,
+            "goaway" => goaway_outcome(&s.conn, || relay.send_goaway()).await,
             other => Outcome::Fail(format!("unknown case {other}")),
         })
     })
 }
 
-fn tokio_to_sluice(
-    rt: &tokio::runtime::Runtime,
-    relay: &RelayThread,
-    v: Version,
-    wt: bool,
-    case: &str,
-) -> Result<Outcome, String> {
-    let addr = Dial { addr: relay.addr, wt };
-    let lite = matches!(v, Version::Lite(_));
-    // moq-net spawns tasks, so its calls need the runtime's context.
-    let _runtime = rt.enter();
-    let mut p = rt.block_on(TokioPub::connect(addr, v))?;
-    let mut s = client(addr, v)?;
-    Ok(match case {
-        "setup-only" => Outcome::Pass("both clients completed SETUP on the offered version".into()),
-        "announce-only" => {
-            p.announce()?;
-            discover(&mut s)?;
-            Outcome::Pass("their announce reached the sluice subscriber's discovery".into())
-        }
-        "publish-namespace-done" => {
-            p.announce()?;
-            let disc = discover(&mut s)?;
-            p.unannounce();
-            gone(&mut s, disc)?;
-            Outcome::Pass("their withdrawal reached the sluice subscriber".into())
-        }
-        "subscribe-error" => {
-            p.announce()?;
-            discover(&mut s)?;
-            let missing = sluice::TrackName::new(common::namespace(), "no-such-track");
-            let req = s.run(move |x| x.subscribe(missing, options()))?;
-            let answer = s.wait(T, |e| match e {
-                Event::SubscribeFailed { request, reason } if *request == req => Some(Ok(reason.clone())),
-                Event::Subscribed { request, .. } if *request == req => Some(Err(())),
-                _ => None,
-            })?;
-            match answer {
-                Ok(reason) if lite && !wt && reason.code >= WT_FIRST_CODE => Outcome::PeerBug(format!(
-                    "{RAW_QUIC_WT_CODES}; refusal relayed as reset code {:#x}",
-                    reason.code
-                )),
-                Ok(reason) => Outcome::Pass(format!("publisher's refusal relayed: code {:#x}", reason.code)),
-                Err(()) => Outcome::Fail("subscription to a missing track accepted".into()),
-            }
-        }
-        "announce-subscribe" | "subscribe-before-announce" => {
-            let early = case == "subscribe-before-announce";
-            let req = if early { Some(s.run(|x| x.subscribe(track(), early_options()))?) } else { None };
-            if early {
-                // The relay holds the SUBSCRIBE (draft-18 §RENDEZVOUS_TIMEOUT); nothing to
-                // await on its side, so let it arrive before the announce.
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            p.announce()?;
-            let req = match req {
-                Some(r) => r,
-                None => {
-                    discover(&mut s)?;
-                    s.run(|x| x.subscribe(track(), options()))?
-                }
-            };
-            rt.block_on(p.used())?;
-            if ok_after_data(v) {
-                // lite-05 §SUBSCRIBE: a publisher MAY withhold SUBSCRIBE_OK until the first
-                // group resolves the start.
-                p.write_group(&frames(0, 3))?;
-            }
-            subscribed(&mut s, req)?;
-            Outcome::Pass(
-                if early { "relay held the early SUBSCRIBE until their announce" } else { "accepted" }.into(),
-            )
-        }
-        "publish-track-only" | "publish-track-subscribe" => {
-            Outcome::NotApplicable(if lite { LITE_NO_PUBLISH } else { TOKIO_NO_PUBLISH }.into())
-        }
-        "fetch" if v == Version::Lite(sluice::LiteVersion::Lite04) => {
-            Outcome::NotApplicable(common::LITE04_NO_FETCH.into())
-        }
-        "single-object" | "multiple-groups" | "late-subscriber" | "fetch" => {
-            p.announce()?;
-            discover(&mut s)?;
-            let req = s.run(|x| x.subscribe(track(), options()))?;
-            rt.block_on(p.used())?;
-            if !ok_after_data(v) {
-                subscribed(&mut s, req)?;
-            }
-            let n = if case == "single-object" { 1 } else { 3 };
-            for g in 0..n {
-                p.write_group(&frames(g, 3))?;
-            }
-            let got = s.objects(req, n as usize * 3, T)?;
-            check_groups(&got, 0..n)?;
-            if ok_after_data(v) {
-                subscribed(&mut s, req)?;
-            }
-            match case {
-                "late-subscriber" => {
-                    let mut late = client(addr, v)?;
-                    let lreq = late.run(|x| x.subscribe(track(), common::script::latest()))?;
-                    subscribed(&mut late, lreq)?;
-                    for g in 3..5 {
-                        p.write_group(&frames(g, 3))?;
-                    }
-                    let got = objects_until(&mut late, lreq, &[(3, 2), (4, 2)])?;
-                    let first = got.iter().map(|o| o.0).min().unwrap_or(0);
-                    let tail: Vec<_> = got.into_iter().filter(|o| o.0 >= 3).collect();
-                    check_groups(&tail, 3..5)?;
-                    if first < 2 {
-                        return Ok(Outcome::Fail(format!("late subscriber got old group {first}")));
-                    }
-                    Outcome::Pass(format!(
-                        "late sluice subscriber started at group {first}; later groups intact"
-                    ))
-                }
-                "fetch" => sluice_fetch(addr, v, "from the relay")?,
-                _ => {
-                    p.finish_track()?;
-                    ended(&mut s, req)?;
-                    Outcome::Pass(format!("{n} group(s) byte-identical; their end of track relayed"))
-                }
-            }
-        }
-        "goaway" => {
-            let theirs = rt.block_on(goaway_outcome(relay, &p.conn));
-            let sluice_got = s.wait(T, |e| matches!(e, Event::GoAway { .. }).then_some(()));
-            match (sluice_got, theirs) {
-                (Ok(()), Outcome::Pass(w)) => Outcome::Pass(format!("sluice subscriber and {w}")),
-                (got, theirs) => Outcome::Fail(format!("sluice: {got:?}; theirs: {theirs}")),
-            }
-        }
-        other => Outcome::Fail(format!("unknown case {other}")),
-    })
-}
+impl PeerSubscriber for TokioSub {
+    type Broadcast = moq_tokio::moq_net::broadcast::Consumer;
+    type Subscription = moq_tokio::moq_net::track::Subscriber;
+    const NO_EARLY_SUBSCRIBE: &'static str = TOKIO_NO_EARLY_SUBSCRIBE;
+    const IETF_NO_FETCH: Option<&'static str> = None;
 
-/// A sluice client fetches group 1 of the track and checks it byte for byte.
-fn sluice_fetch(addr: Dial, v: Version, from: &str) -> Result<Outcome, String> {
-    let mut f = client(addr, v)?;
-    let freq =
-        f.run(|x| x.fetch(track(), Location { group: 1, object: 0 }, Location { group: 1, object: 3 }, 0))?;
-    let end = f.wait(T, |e| match e {
-        Event::FetchEnded { request, reason } if *request == freq => Some(reason.clone()),
-        _ => None,
-    })?;
-    let got: Vec<_> =
-        std::iter::from_fn(|| f.objects(freq, 1, Duration::from_millis(1)).ok().map(|mut v| v.remove(0)))
-            .collect();
-    Ok(if end.code == 0 && check_groups(&got, 1..2).is_ok() {
-        Outcome::Pass(format!("group 1 fetched {from}, byte-identical"))
-    } else {
-        Outcome::Fail(format!("fetch ended {end:?} with {} objects; {}", got.len(), f.log()))
-    })
-}
-
-/// The reader task of [`tokio_reader`]: the session, the still open subscription, the groups.
-type Reader = tokio::task::JoinHandle<(
-    TokioSub,
-    Option<moq_tokio::moq_net::track::Subscriber>,
-    Result<Groups, String>,
-)>;
-
-/// Waits until `reader`'s subscription resolved (moq-net resolves it on the relay's
-/// SUBSCRIBE_OK), so what is published next is live for it: draft-18 moq-net joins with
-/// NextObject plus a joining FETCH of the current group only (src/ietf/subscriber.rs
-/// `subscribe_join`), so groups published before its SUBSCRIBE_OK but older than the current
-/// one would be outside both.
-fn await_subscribed(live: &std::sync::mpsc::Receiver<()>, reader: &Reader) -> Result<(), String> {
-    live.recv_timeout(T)
-        .or_else(|_| if reader.is_finished() { Ok(()) } else { Err("subscription unanswered".into()) })
-}
-
-/// Subscribes `s` to `name` on the runtime and reads `groups` groups of 3 frames there,
-/// handing back the session and the still open subscription with the result; `live` gets
-/// a message once the subscription resolved.
-fn tokio_reader(
-    rt: &tokio::runtime::Runtime,
-    s: TokioSub,
-    b: moq_tokio::moq_net::broadcast::Consumer,
-    name: &'static str,
-    start: Option<u64>,
-    groups: usize,
-) -> (Reader, std::sync::mpsc::Receiver<()>) {
-    let (live_tx, live) = std::sync::mpsc::channel();
-    let reader = rt.spawn(async move {
-        let mut sub = match subscribe_to(&b, name, start).await {
-            Ok(sub) => sub,
-            Err(e) => return (s, None, Err(e)),
-        };
-        let _ = live_tx.send(());
-        let mut got = Vec::new();
-        while got.len() < groups {
-            match read_groups(&mut sub, 1, 3).await {
-                Ok(g) => got.extend(g),
-                Err(e) => return (s, Some(sub), Err(e)),
-            }
+    async fn connect(addr: Dial, v: Version) -> Result<Self, String> {
+        TokioSub::connect(addr, v).await
+    }
+    async fn announced(&self) -> Result<Self::Broadcast, String> {
+        TokioSub::announced(self).await
+    }
+    async fn announced_then_gone(&self, withdraw: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+        let mut cursor = self.watch();
+        announce_state(&mut cursor, true).await?;
+        withdraw()?;
+        announce_state(&mut cursor, false).await
+    }
+    async fn subscribe(
+        b: &Self::Broadcast,
+        name: &str,
+        start: Option<u64>,
+    ) -> Result<Self::Subscription, String> {
+        subscribe_to(b, name, start).await
+    }
+    async fn read_groups(
+        sub: &mut Self::Subscription,
+        groups: usize,
+        frames: usize,
+    ) -> Result<Groups, String> {
+        read_groups(sub, groups, frames).await
+    }
+    fn refusal(e: String, wt: bool) -> Outcome {
+        if !wt && e.contains("invalid RESET_STREAM") {
+            Outcome::PeerBug(format!("{RAW_QUIC_WT_CODES}; the relayed reset surfaced as: {e}"))
+        } else {
+            Outcome::Pass(format!("sluice refusal relayed: {e}"))
         }
-        (s, Some(sub), Ok(sorted(got)))
-    });
-    (reader, live)
-}
-
-fn sluice_to_tokio(
-    rt: &tokio::runtime::Runtime,
-    relay: &RelayThread,
-    v: Version,
-    wt: bool,
-    case: &str,
-) -> Result<Outcome, String> {
-    let addr = Dial { addr: relay.addr, wt };
-    let lite = matches!(v, Version::Lite(_));
-    let _runtime = rt.enter();
-    let mut p = client(addr, v)?;
-    let s = rt.block_on(TokioSub::connect(addr, v))?;
-    Ok(match case {
-        "setup-only" => Outcome::Pass("both clients completed SETUP on the offered version".into()),
-        "announce-only" => {
-            publish_namespace(&mut p)?;
-            rt.block_on(s.announced())?;
-            Outcome::Pass("sluice announce reached their subscriber".into())
-        }
-        "publish-namespace-done" => {
-            let ann = publish_namespace(&mut p)?;
-            let mut cursor = s.watch();
-            rt.block_on(announce_state(&mut cursor, true))?;
-            p.run(move |x| x.cancel(ann))?;
-            rt.block_on(announce_state(&mut cursor, false))?;
-            Outcome::Pass("sluice withdrawal reached their subscriber".into())
-        }
-        "subscribe-error" => {
-            publish_namespace(&mut p)?;
-            let b = rt.block_on(s.announced())?;
-            let (reader, _) = tokio_reader(rt, s, b, "no-such-track", None, 1);
-            let incoming = p.wait(T, |e| match e {
-                Event::IncomingSubscribe { request, track: t, .. } if t.name.as_ref() == b"no-such-track" => {
-                    Some(*request)
-                }
-                Event::IncomingTrackStatus { request, track: t } if t.name.as_ref() == b"no-such-track" => {
-                    Some(*request)
-                }
-                _ => None,
-            })?;
-            // DOES_NOT_EXIST (draft-18 §REQUEST_ERROR codes: 0x10); lite: a stream reset.
-            let code = if lite { 0x4 } else { 0x10 };
-            p.run(move |x| x.reject(incoming, code, "no such track"))?;
-            match rt.block_on(reader).map_err(|e| e.to_string())?.2 {
-                Err(e) if !wt && e.contains("invalid RESET_STREAM") => {
-                    Outcome::PeerBug(format!("{RAW_QUIC_WT_CODES}; the relayed reset surfaced as: {e}"))
-                }
-                Err(e) => Outcome::Pass(format!("sluice refusal relayed: {e}")),
-                Ok(_) => Outcome::Fail("refused subscription delivered groups".into()),
-            }
-        }
-        "subscribe-before-announce" => Outcome::NotApplicable(TOKIO_NO_EARLY_SUBSCRIBE.into()),
-        "publish-track-only" | "publish-track-subscribe" if lite => {
-            Outcome::NotApplicable(LITE_NO_PUBLISH.into())
-        }
-        "publish-track-only" | "publish-track-subscribe" => {
-            publish_namespace(&mut p)?;
-            let pubreq = p.run(|x| x.publish(track(), TrackInfo::default()))?;
-            let accepted = p.wait(T, |e| match e {
-                Event::PublishAccepted { request, .. } if *request == pubreq => Some(true),
-                Event::SubscriberGone { request } if *request == pubreq => Some(false),
-                _ => None,
-            })?;
-            if !accepted {
-                return Ok(Outcome::Fail(format!("sluice relay refused the PUBLISH: {}", p.log())));
-            }
-            if case == "publish-track-only" {
-                Outcome::Pass("sluice relay accepted the PUBLISH".into())
-            } else {
-                let b = rt.block_on(s.announced())?;
-                let (reader, live) = tokio_reader(rt, s, b, TRACK, Some(0), 2);
-                await_subscribed(&live, &reader)?;
-                publish_groups(&p, &[pubreq], 0..2)?;
-                let got = rt.block_on(reader).map_err(|e| e.to_string())?.2?;
-                if got != want(0..2) {
-                    return Ok(Outcome::Fail("pushed track differs at their subscriber".into()));
-                }
-                Outcome::Pass("pushed track reached their subscriber byte-identical".into())
-            }
-        }
-        "fetch" if v == Version::Lite(sluice::LiteVersion::Lite04) => {
-            Outcome::NotApplicable(common::LITE04_NO_FETCH.into())
-        }
-        "announce-subscribe" | "single-object" | "multiple-groups" | "late-subscriber" | "fetch" => {
-            publish_namespace(&mut p)?;
-            let b = rt.block_on(s.announced())?;
-            let n: u64 = if matches!(case, "announce-subscribe" | "single-object") { 1 } else { 3 };
-            let (reader, live) = tokio_reader(rt, s, b, TRACK, Some(0), n as usize);
-            let up = accept_incoming(&mut p, T)?
-                .ok_or_else(|| format!("relay forwarded no SUBSCRIBE: {}", p.log()))?;
-            await_subscribed(&live, &reader)?;
-            publish_groups(&p, &[up], 0..n)?;
-            let (s, _sub, got) = rt.block_on(reader).map_err(|e| e.to_string())?;
-            let got = got?;
-            if got != want(0..n) {
-                return Ok(Outcome::Fail(format!("their subscriber got {} differing groups", got.len())));
-            }
-            match case {
-                "announce-subscribe" => {
-                    Outcome::Pass("their subscription accepted by the sluice publisher".into())
-                }
-                "late-subscriber" => rt.block_on(tokio_late(addr, v, || publish_groups(&p, &[up], 3..5)))?,
-                "fetch" => rt.block_on(tokio_fetch(addr, v, "from the sluice relay"))?,
-                _ => {
-                    drop(s);
-                    Outcome::Pass(format!("{n} group(s) byte-identical at their subscriber"))
-                }
-            }
-        }
-        "goaway" => rt.block_on(goaway_outcome(relay, &s.conn)),
-        other => Outcome::Fail(format!("unknown case {other}")),
-    })
+    }
+    fn late(
+        rt: &tokio::runtime::Runtime,
+        addr: Dial,
+        v: Version,
+        p: &mut Actor,
+        up: RequestHandle,
+    ) -> Result<Outcome, String> {
+        rt.block_on(tokio_late(addr, v, || publish_groups(p, &[up], 3..5)))
+    }
+    fn fetch(rt: &tokio::runtime::Runtime, addr: Dial, v: Version) -> Result<Outcome, String> {
+        rt.block_on(tokio_fetch(addr, v, "from the sluice relay"))
+    }
+    async fn goaway(&self, _lite: bool, send: impl FnOnce()) -> Outcome {
+        goaway_outcome(&self.conn, send).await
+    }
 }
 
 /// moq-relay's `test_relay()` on this runtime; dropping the trigger's relay shuts it down.
@@ -634,22 +345,8 @@ fn tokio_via_moq_relay(
     let _runtime = rt.enter();
     let mut p = rt.block_on(TokioPub::connect(addr, v))?;
     let mut s = client(addr, v)?;
-    p.announce()?;
-    discover(&mut s)?;
-    let req = s.run(|x| x.subscribe(track(), options()))?;
-    rt.block_on(p.used())?;
-    if !ok_after_data(v) {
-        subscribed(&mut s, req)?;
-    }
     let n = if case == "single-object" { 1 } else { 3 };
-    for g in 0..n {
-        p.write_group(&frames(g, 3))?;
-    }
-    let got = s.objects(req, n as usize * 3, T)?;
-    check_groups(&got, 0..n)?;
-    if ok_after_data(v) {
-        subscribed(&mut s, req)?;
-    }
+    stream_groups(rt, &mut p, &mut s, v, n)?;
     Ok(match case {
         "late-subscriber" => {
             let mut late = client(addr, v)?;
@@ -662,13 +359,7 @@ fn tokio_via_moq_relay(
             let mut got = objects_until(&mut late, lreq, &[(3, 2)])?;
             p.write_group(&frames(4, 3))?;
             got.extend(objects_until(&mut late, lreq, &[(4, 2)])?);
-            let first = got.iter().map(|o| o.0).min().unwrap_or(0);
-            let tail: Vec<_> = got.into_iter().filter(|o| o.0 >= 3).collect();
-            check_groups(&tail, 3..5)?;
-            if first < 2 {
-                return Ok(Outcome::Fail(format!("late subscriber got old group {first}")));
-            }
-            Outcome::Pass(format!("late sluice subscriber joined at group {first}; later groups intact"))
+            late_sluice_outcome(got, "joined")?
         }
         "fetch" if v == Version::Lite(sluice::LiteVersion::Lite04) => {
             Outcome::NotApplicable(common::LITE04_NO_FETCH.into())
@@ -691,7 +382,7 @@ fn sluice_via_moq_relay(
     publish_namespace(&mut p)?;
     let b = rt.block_on(s.announced())?;
     let n: u64 = if case == "single-object" { 1 } else { 3 };
-    let (reader, live) = tokio_reader(rt, s, b, TRACK, Some(0), n as usize);
+    let (reader, live) = reader(rt, s, b, TRACK, Some(0), n as usize);
     let up =
         accept_incoming(&mut p, T)?.ok_or_else(|| format!("relay forwarded no SUBSCRIBE: {}", p.log()))?;
     await_subscribed(&live, &reader)?;
@@ -758,38 +449,14 @@ fn serve_fetches(
     Ok(())
 }
 
-type Scenario = fn(&tokio::runtime::Runtime, &RelayThread, Version, bool, &str) -> Result<Outcome, String>;
 type MoqRelayScenario = fn(&tokio::runtime::Runtime, Dial, Version, &str) -> Result<Outcome, String>;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
-}
-
 fn cell(v: Version, wt: bool, case: &'static str, direction: &'static str, outcome: Outcome) -> Cell {
-    let transport = Dial { addr: ([127, 0, 0, 1], 0).into(), wt }.name();
-    Cell { peer: PEER, version: alpn(v), transport, case, direction, outcome }
-}
-
-fn cells_for(v: Version, direction: &'static str, scenario: Scenario) -> Vec<Cell> {
-    let rt = runtime();
-    let mut cells = Vec::new();
-    for wt in TRANSPORTS {
-        for case in CASES.into_iter().filter(|c| common::selected(c)) {
-            let outcome = RelayThread::start()
-                .and_then(|relay| {
-                    let out = scenario(&rt, &relay, v, wt, case);
-                    relay.stop()?;
-                    out
-                })
-                .unwrap_or_else(Outcome::Fail);
-            cells.push(cell(v, wt, case, direction, outcome));
-        }
-    }
-    cells
+    common::cell(PEER, v, wt, case, direction, outcome)
 }
 
 fn moq_relay_cells_for(v: Version, direction: &'static str, scenario: MoqRelayScenario) -> Vec<Cell> {
-    let rt = runtime();
+    let rt = common::runtime();
     let mut cells = Vec::new();
     for wt in TRANSPORTS {
         for case in DATA_CASES.into_iter().filter(|c| common::selected(c)) {
@@ -813,7 +480,7 @@ macro_rules! matrix_test {
     ($name:ident, $v:expr, $direction:expr, $scenario:expr) => {
         #[test]
         fn $name() {
-            record(stringify!($name), &cells_for($v, $direction, $scenario));
+            record(stringify!($name), &common::relay_cells(PEER, $v, $direction, $scenario));
         }
     };
 }
@@ -830,12 +497,12 @@ macro_rules! moq_relay_test {
 matrix_test!(tokio_both_lite04, VERSIONS[0], TOKIO_BOTH, tokio_both);
 matrix_test!(tokio_both_lite05, VERSIONS[1], TOKIO_BOTH, tokio_both);
 matrix_test!(tokio_both_moqt18, VERSIONS[2], TOKIO_BOTH, tokio_both);
-matrix_test!(tokio_to_sluice_lite04, VERSIONS[0], TOKIO_TO_SLUICE, tokio_to_sluice);
-matrix_test!(tokio_to_sluice_lite05, VERSIONS[1], TOKIO_TO_SLUICE, tokio_to_sluice);
-matrix_test!(tokio_to_sluice_moqt18, VERSIONS[2], TOKIO_TO_SLUICE, tokio_to_sluice);
-matrix_test!(sluice_to_tokio_lite04, VERSIONS[0], SLUICE_TO_TOKIO, sluice_to_tokio);
-matrix_test!(sluice_to_tokio_lite05, VERSIONS[1], SLUICE_TO_TOKIO, sluice_to_tokio);
-matrix_test!(sluice_to_tokio_moqt18, VERSIONS[2], SLUICE_TO_TOKIO, sluice_to_tokio);
+matrix_test!(tokio_to_sluice_lite04, VERSIONS[0], TOKIO_TO_SLUICE, peer_to_sluice::<TokioPub>);
+matrix_test!(tokio_to_sluice_lite05, VERSIONS[1], TOKIO_TO_SLUICE, peer_to_sluice::<TokioPub>);
+matrix_test!(tokio_to_sluice_moqt18, VERSIONS[2], TOKIO_TO_SLUICE, peer_to_sluice::<TokioPub>);
+matrix_test!(sluice_to_tokio_lite04, VERSIONS[0], SLUICE_TO_TOKIO, sluice_to_peer::<TokioSub>);
+matrix_test!(sluice_to_tokio_lite05, VERSIONS[1], SLUICE_TO_TOKIO, sluice_to_peer::<TokioSub>);
+matrix_test!(sluice_to_tokio_moqt18, VERSIONS[2], SLUICE_TO_TOKIO, sluice_to_peer::<TokioSub>);
 moq_relay_test!(tokio_via_moq_relay_lite04, VERSIONS[0], TOKIO_VIA_MOQ_RELAY, tokio_via_moq_relay);
 moq_relay_test!(tokio_via_moq_relay_lite05, VERSIONS[1], TOKIO_VIA_MOQ_RELAY, tokio_via_moq_relay);
 moq_relay_test!(tokio_via_moq_relay_moqt18, VERSIONS[2], TOKIO_VIA_MOQ_RELAY, tokio_via_moq_relay);

@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use moq_native::moq_net;
-use sluice::Version;
+use sluice::{Reason, Version};
 
+use super::matrix::Outcome;
 use super::peer::{native_publisher, native_read_groups, native_subscriber, native_write_group};
+use super::peer_to_sluice::PeerPublisher;
 use super::{Dial, PATH, T, TRACK};
 
 /// A moq-native publisher session.
@@ -20,16 +22,19 @@ pub struct NativePub {
     track: Option<moq_net::track::Producer>,
 }
 
-impl NativePub {
+impl PeerPublisher for NativePub {
+    const NO_PUBLISH: &'static str = NATIVE_NO_PUBLISH;
+    const LITE04_NO_FETCH: Option<&'static str> = None;
+
     /// Connects to `addr` offering only `v`.
-    pub async fn connect(addr: Dial, v: Version) -> Result<NativePub, String> {
+    async fn connect(addr: Dial, v: Version) -> Result<Self, String> {
         let origin = moq_net::Origin::random().produce();
         let session = native_publisher(addr, v, &origin).await?;
         Ok(NativePub { session, origin, broadcast: None, track: None })
     }
 
     /// Announces the broadcast and creates its track.
-    pub fn announce(&mut self) -> Result<(), String> {
+    fn announce(&mut self) -> Result<(), String> {
         let (b, t) = announced_with_track(&self.origin, PATH)?;
         self.track = Some(t);
         self.broadcast = Some(b);
@@ -37,7 +42,7 @@ impl NativePub {
     }
 
     /// Ends the broadcast (its announce is withdrawn).
-    pub fn unannounce(&mut self) {
+    fn unannounce(&mut self) {
         self.track.take();
         if let Some(mut b) = self.broadcast.take() {
             b.finish();
@@ -45,7 +50,7 @@ impl NativePub {
     }
 
     /// Writes group `g`'s frames as the track's next group.
-    pub fn write_group(&mut self, frames: &[Bytes]) -> Result<u64, String> {
+    fn write_group(&mut self, frames: &[Bytes]) -> Result<u64, String> {
         let track = self.track.as_mut().ok_or("not announced")?;
         native_write_group(track, frames)
     }
@@ -53,7 +58,7 @@ impl NativePub {
     /// Waits until someone (the relay, upstream) subscribes to the track, so what is
     /// written next reaches it live: moq-net's draft-18 publisher serves only the latest
     /// group to a later SUBSCRIBE, whatever its filter (see the README's peer bugs).
-    pub async fn used(&self) -> Result<(), String> {
+    async fn used(&mut self) -> Result<(), String> {
         let track = self.track.as_ref().ok_or("not announced")?;
         tokio::time::timeout(T, track.used())
             .await
@@ -62,9 +67,16 @@ impl NativePub {
     }
 
     /// Finishes the track (subscribers see its end).
-    pub fn finish_track(&mut self) -> Result<(), String> {
+    fn finish_track(&mut self) -> Result<(), String> {
         let track = self.track.as_mut().ok_or("not announced")?;
         track.finish().map_err(|e| format!("finish track: {e}"))
+    }
+    fn relayed_refusal(reason: &Reason, _lite: bool, _wt: bool) -> Outcome {
+        Outcome::Pass(format!("publisher's refusal relayed: refused: {reason:?}"))
+    }
+    async fn goaway_seen(&self, send: impl FnOnce()) -> Option<Outcome> {
+        send();
+        None
     }
 }
 
@@ -203,4 +215,18 @@ pub fn announced_with_track(
     b.set_route(moq_net::broadcast::Route::new().with_announce(true))
         .map_err(|e| format!("announce: {e}"))?;
     Ok((b, t))
+}
+
+/// moq-native's API has no publisher-initiated PUBLISH.
+pub const NATIVE_NO_PUBLISH: &str = "moq-native/moq-net 0.2 expose no API to send MOQT PUBLISH (tracks are \
+    published by announcing a broadcast; moq-net-0.2.22 src/ietf/publisher.rs answers SUBSCRIBEs only)";
+
+/// Fetches group `g` of [`TRACK`] in `broadcast` and reads its `frames` frames.
+pub async fn fetch_group(
+    broadcast: &moq_net::broadcast::Consumer,
+    g: u64,
+    frames: usize,
+) -> Result<Vec<Bytes>, String> {
+    let t = broadcast.track(TRACK).map_err(|e| e.to_string())?;
+    moq_net_fetch_group!(t, g, frames)
 }

@@ -62,13 +62,7 @@ async fn connect(client: moq_native::Client, addr: Dial) -> Result<moq_net::Sess
 
 /// Writes `frames` as the next group of `track` and finishes the group.
 pub fn native_write_group(track: &mut moq_net::track::Producer, frames: &[Bytes]) -> Result<u64, String> {
-    let mut group = track.append_group().map_err(|e| format!("append group: {e}"))?;
-    let sequence = group.sequence;
-    for f in frames {
-        group.write_frame(moq_net::Timestamp::now(), f.clone()).map_err(|e| format!("write frame: {e}"))?;
-    }
-    group.finish().map_err(|e| format!("finish group: {e}"))?;
-    Ok(sequence)
+    moq_net_write_group!(moq_net, track, frames)
 }
 
 /// Reads `groups` groups of `sub` in arrival order, `frames` frames each: (sequence,
@@ -80,19 +74,5 @@ pub async fn native_read_groups(
     groups: usize,
     frames: usize,
 ) -> Result<Vec<(u64, Vec<Bytes>)>, String> {
-    let mut out = Vec::new();
-    while out.len() < groups {
-        let Some(mut group) = sub.recv_group().await.map_err(|e| format!("recv group: {e}"))? else {
-            return Err(format!("track ended after {} groups", out.len()));
-        };
-        let mut got = Vec::new();
-        while got.len() < frames {
-            match group.read_frame().await.map_err(|e| format!("read frame: {e}"))? {
-                Some(frame) => got.push(frame.payload),
-                None => break,
-            }
-        }
-        out.push((group.sequence, got));
-    }
-    Ok(out)
+    moq_net_read_groups!(sub, groups, frames)
 }

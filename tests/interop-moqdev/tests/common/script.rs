@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
-use sluice::{Event, RequestHandle, SubscribeOptions, TrackInfo, Version};
+use sluice::{Event, Location, RequestHandle, SubscribeOptions, TrackInfo, Version};
 
+use super::matrix::Outcome;
 use super::sluice_side::Actor;
 use super::{Dial, T, frames, namespace, track};
 
@@ -212,4 +213,23 @@ pub fn check_groups(got: &[(u64, u64, bytes::Bytes)], groups: std::ops::Range<u6
         ));
     }
     Ok(())
+}
+
+/// A sluice client fetches group 1 of the track and checks it byte for byte.
+pub fn sluice_fetch(addr: Dial, v: Version, from: &str) -> Result<Outcome, String> {
+    let mut f = client(addr, v)?;
+    let freq =
+        f.run(|x| x.fetch(track(), Location { group: 1, object: 0 }, Location { group: 1, object: 3 }, 0))?;
+    let end = f.wait(T, |e| match e {
+        Event::FetchEnded { request, reason } if *request == freq => Some(reason.clone()),
+        _ => None,
+    })?;
+    let got: Vec<_> =
+        std::iter::from_fn(|| f.objects(freq, 1, Duration::from_millis(1)).ok().map(|mut v| v.remove(0)))
+            .collect();
+    Ok(if end.code == 0 && check_groups(&got, 1..2).is_ok() {
+        Outcome::Pass(format!("group 1 fetched {from}, byte-identical"))
+    } else {
+        Outcome::Fail(format!("fetch ended {end:?} with {} objects; {}", got.len(), f.log()))
+    })
 }

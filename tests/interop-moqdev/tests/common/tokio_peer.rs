@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use moq_tokio::moq_net;
-use sluice::{LiteVersion, MoqtVersion, Version};
+use sluice::{LiteVersion, MoqtVersion, Reason, Version};
 
-use super::{Dial, PATH, T, TRACK};
+use super::matrix::Outcome;
+use super::peer_to_sluice::PeerPublisher;
+use super::{Dial, LITE04_NO_FETCH, PATH, T, TRACK};
 
 /// The max age of every moq-tokio subscription. Not moq-net 0.3's zero default, which
 /// delivers only the newest group (src/model/subscription.rs `Subscription::max_age`), and
@@ -69,9 +71,12 @@ pub struct TokioPub {
     track: Option<moq_net::track::Producer>,
 }
 
-impl TokioPub {
+impl PeerPublisher for TokioPub {
+    const NO_PUBLISH: &'static str = TOKIO_NO_PUBLISH;
+    const LITE04_NO_FETCH: Option<&'static str> = Some(LITE04_NO_FETCH);
+
     /// Connects to `addr` offering only `v`.
-    pub async fn connect(addr: Dial, v: Version) -> Result<TokioPub, String> {
+    async fn connect(addr: Dial, v: Version) -> Result<Self, String> {
         let origin = moq_tokio::origin::spawn();
         let client = tokio_client(v)?.with_publisher(&origin);
         let conn = dial(&client, addr).await?;
@@ -79,7 +84,7 @@ impl TokioPub {
     }
 
     /// Announces the broadcast and creates its track.
-    pub fn announce(&mut self) -> Result<(), String> {
+    fn announce(&mut self) -> Result<(), String> {
         let b = self.origin.create_broadcast(PATH).map_err(|e| format!("create broadcast: {e}"))?;
         // The track exists before the announce goes out: a relay subscribing as soon as the
         // announce reaches it must find it (see `native::announced_with_track`).
@@ -90,7 +95,7 @@ impl TokioPub {
     }
 
     /// Withdraws the announce (the broadcast ends).
-    pub fn unannounce(&mut self) {
+    fn unannounce(&mut self) {
         self.track.take();
         if let Some(b) = self.broadcast.take() {
             b.unannounce();
@@ -99,17 +104,9 @@ impl TokioPub {
     }
 
     /// Writes `frames` as the track's next group and finishes it; returns its sequence.
-    pub fn write_group(&mut self, frames: &[Bytes]) -> Result<u64, String> {
+    fn write_group(&mut self, frames: &[Bytes]) -> Result<u64, String> {
         let track = self.track.as_mut().ok_or("not announced")?;
-        let mut group = track.append_group().map_err(|e| format!("append group: {e}"))?;
-        let sequence = group.sequence;
-        for f in frames {
-            group
-                .write_frame(moq_net::Timestamp::now(), f.clone())
-                .map_err(|e| format!("write frame: {e}"))?;
-        }
-        group.finish().map_err(|e| format!("finish group: {e}"))?;
-        Ok(sequence)
+        moq_net_write_group!(moq_net, track, frames)
     }
 
     /// Waits until the relay's upstream subscription is live on the track: its aggregate
@@ -117,7 +114,7 @@ impl TokioPub {
     /// (moq-net-0.3.18 src/model/track.rs `used`: "at least one active consumer") and which
     /// resolved before the relay's SUBSCRIBE had arrived, so groups written then were older
     /// than the subscription.
-    pub async fn used(&mut self) -> Result<(), String> {
+    async fn used(&mut self) -> Result<(), String> {
         let track = self.track.as_mut().ok_or("not announced")?;
         let live = async {
             while track.subscription().is_none() {
@@ -129,9 +126,19 @@ impl TokioPub {
     }
 
     /// Finishes the track (subscribers see its end).
-    pub fn finish_track(&mut self) -> Result<(), String> {
+    fn finish_track(&mut self) -> Result<(), String> {
         let track = self.track.as_mut().ok_or("not announced")?;
         track.finish().map_err(|e| format!("finish track: {e}"))
+    }
+    fn relayed_refusal(reason: &Reason, lite: bool, wt: bool) -> Outcome {
+        if lite && !wt && reason.code >= WT_FIRST_CODE {
+            Outcome::PeerBug(format!("{RAW_QUIC_WT_CODES}; refusal relayed as reset code {:#x}", reason.code))
+        } else {
+            Outcome::Pass(format!("publisher's refusal relayed: code {:#x}", reason.code))
+        }
+    }
+    async fn goaway_seen(&self, send: impl FnOnce()) -> Option<Outcome> {
+        Some(goaway_outcome(&self.conn, send).await)
     }
 }
 
@@ -209,23 +216,7 @@ pub async fn read_groups(
     groups: usize,
     frames: usize,
 ) -> Result<Groups, String> {
-    let read = async {
-        let mut out = Vec::new();
-        while out.len() < groups {
-            let Some(mut group) = sub.recv_group().await.map_err(|e| format!("recv group: {e}"))? else {
-                return Err(format!("track ended after {} groups", out.len()));
-            };
-            let mut got = Vec::new();
-            while got.len() < frames {
-                match group.read_frame().await.map_err(|e| format!("read frame: {e}"))? {
-                    Some(frame) => got.push(frame.payload),
-                    None => break,
-                }
-            }
-            out.push((group.sequence, got));
-        }
-        Ok(out)
-    };
+    let read = async { moq_net_read_groups!(sub, groups, frames) };
     tokio::time::timeout(T * 2, read).await.map_err(|_| "groups did not arrive".to_owned())?
 }
 
@@ -236,22 +227,7 @@ pub async fn fetch_group(
     frames: usize,
 ) -> Result<Vec<Bytes>, String> {
     let t = broadcast.track(TRACK).map_err(|e| e.to_string())?;
-    let mut group = tokio::time::timeout(T, t.fetch_group(g, None))
-        .await
-        .map_err(|_| "fetch unanswered".to_owned())?
-        .map_err(|e| format!("fetch refused: {e}"))?;
-    let mut got = Vec::new();
-    while got.len() < frames {
-        match tokio::time::timeout(T, group.read_frame())
-            .await
-            .map_err(|_| "fetch stalled".to_owned())?
-            .map_err(|e| e.to_string())?
-        {
-            Some(fr) => got.push(fr.payload),
-            None => break,
-        }
-    }
-    Ok(got)
+    moq_net_fetch_group!(t, g, frames)
 }
 
 /// Subscribes to [`TRACK`] from `start` and reads `groups` groups of `frames` frames on a task
@@ -282,5 +258,32 @@ pub async fn goaway_within(watch: &moq_net::goaway::Consumer) -> Result<String, 
         Ok(Some(g)) => Ok(g.uri().to_owned()),
         Ok(None) => Err("session closed without a GOAWAY".into()),
         Err(_) => Err("no GOAWAY arrived".into()),
+    }
+}
+
+/// moq-net 0.3's draft-18 publisher never sends PUBLISH.
+pub const TOKIO_NO_PUBLISH: &str = "moq-net-0.3.18 publishes tracks only by PUBLISH_NAMESPACE + answering \
+    SUBSCRIBE: src/ietf/publisher.rs encodes no PUBLISH (and src/ietf/subscriber.rs run_publish_stream \
+    refuses one, Error::Unsupported)";
+/// The first stream error code of the WebTransport range in HTTP/3's code space
+/// (draft-ietf-webtrans-http3: WebTransport codes are mapped to 0x52e4a40fa8db + n + n/0x1e).
+pub const WT_FIRST_CODE: u64 = 0x52e4_a40f_a8db;
+/// moq-tokio applies that mapping on raw QUIC too.
+pub const RAW_QUIC_WT_CODES: &str = "moq-tokio maps stream reset codes into the WebTransport/HTTP3 range on raw \
+    QUIC too, and reads plain ones as invalid (web-transport-moq-1.3.5 src/send.rs reset, src/recv.rs stop: \
+    error_to_http3 for every session; src/error.rs ReadError::InvalidReset), where moq-lite over raw QUIC \
+    uses QUIC's own codes (lite-04 §Connection, §Termination: the mapping is WebTransport's)";
+
+/// Sends the relay's GOAWAY with `send` and checks that it reached the moq-tokio session of
+/// `conn`.
+pub async fn goaway_outcome(conn: &moq_tokio::Connection, send: impl FnOnce()) -> Outcome {
+    let watch = match goaway_watch(conn) {
+        Ok(w) => w,
+        Err(e) => return Outcome::Fail(e),
+    };
+    send();
+    match goaway_within(&watch).await {
+        Ok(uri) => Outcome::Pass(format!("GOAWAY (uri {uri:?}) reached the moq-tokio session")),
+        Err(e) => Outcome::Fail(format!("GOAWAY: {e}")),
     }
 }
