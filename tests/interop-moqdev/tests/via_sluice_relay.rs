@@ -93,9 +93,11 @@ fn native_both(
             }
             "publish-namespace-done" => {
                 p.announce()?;
-                s.announced().await?;
-                p.unannounce();
-                s.announced_then_gone().await?;
+                s.announced_then_gone(|| {
+                    p.unannounce();
+                    Ok(())
+                })
+                .await?;
                 Outcome::Pass("withdrawal relayed to the other client".into())
             }
             "subscribe-error" => {
@@ -292,9 +294,7 @@ impl PeerSubscriber for NativeSub {
         NativeSub::announced(self).await
     }
     async fn announced_then_gone(&self, withdraw: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
-        NativeSub::announced(self).await?;
-        withdraw()?;
-        NativeSub::announced_then_gone(self).await
+        NativeSub::announced_then_gone(self, withdraw).await
     }
     async fn subscribe(
         b: &Self::Broadcast,

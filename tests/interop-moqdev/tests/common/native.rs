@@ -104,9 +104,16 @@ impl NativeSub {
             .ok_or_else(|| "origin closed before the announce".to_owned())
     }
 
-    /// Waits until [`PATH`] is announced and then withdrawn.
-    pub async fn announced_then_gone(&self) -> Result<(), String> {
+    /// Waits until [`PATH`] is announced, calls `withdraw`, and waits until it is gone. The
+    /// announce cursor exists before the withdrawal: a cursor taken after it could start from
+    /// a state with the broadcast already gone and see neither change (moq-net merges the
+    /// updates a cursor has not handed out).
+    pub async fn announced_then_gone(
+        &self,
+        withdraw: impl FnOnce() -> Result<(), String>,
+    ) -> Result<(), String> {
         let mut cursor = self.origin.consume().announced();
+        let mut withdraw = Some(withdraw);
         let mut seen = false;
         let deadline = tokio::time::Instant::now() + T * 2;
         loop {
@@ -118,7 +125,12 @@ impl NativeSub {
                 continue;
             }
             match (next.broadcast.is_some(), seen) {
-                (true, _) => seen = true,
+                (true, _) => {
+                    seen = true;
+                    if let Some(w) = withdraw.take() {
+                        w()?;
+                    }
+                }
                 (false, true) => return Ok(()),
                 (false, false) => {}
             }
