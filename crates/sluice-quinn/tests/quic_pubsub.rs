@@ -10,121 +10,41 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use sluice::{
-    Config, Event, Filter, Location, Namespace, ObjectStatus, ObjectWrite, RequestHandle, SubscribeOptions,
-    TrackInfo, TrackName, Version,
+    Config, Event, Filter, Location, ObjectStatus, RequestHandle, SubscribeOptions, TrackInfo, Version,
 };
 use sluice_quinn::quinn_proto::{ConnectionHandle, TransportConfig, VarInt};
 use sluice_quinn::{
     AdapterStats, Endpoint, Fingerprint, ServerIdentity, ServerVerification, client_config, server_config,
 };
 
-const LOCAL: &str = "127.0.0.1:0";
+mod common;
 
-struct Net {
-    server: Endpoint,
-    client: Endpoint,
-    client_conn: ConnectionHandle,
-    server_conn: Option<ConnectionHandle>,
-    server_events: Vec<Event>,
-    client_events: Vec<Event>,
+use common::{LOCAL, Net, frame, payload, track};
+
+/// A raw QUIC client connection to a server offering `server_versions`.
+fn quic_net(server_versions: &[Version], client_versions: &[Version], pin: Option<Fingerprint>) -> Net {
+    quic_net_with_transport(server_versions, client_versions, pin, None)
 }
 
-impl Net {
-    fn new(server_versions: &[Version], client_versions: &[Version], pin: Option<Fingerprint>) -> Net {
-        Net::with_server_transport(server_versions, client_versions, pin, None)
+/// [`quic_net`] with the server's QUIC transport configuration.
+fn quic_net_with_transport(
+    server_versions: &[Version],
+    client_versions: &[Version],
+    pin: Option<Fingerprint>,
+    transport: Option<TransportConfig>,
+) -> Net {
+    let identity = ServerIdentity::self_signed(["localhost"]).unwrap();
+    let verification = ServerVerification::Pin(pin.unwrap_or_else(|| identity.fingerprint()));
+    let mut server_tls = server_config(identity, server_versions).unwrap();
+    if let Some(transport) = transport {
+        server_tls.transport_config(Arc::new(transport));
     }
-
-    fn with_server_transport(
-        server_versions: &[Version],
-        client_versions: &[Version],
-        pin: Option<Fingerprint>,
-        transport: Option<TransportConfig>,
-    ) -> Net {
-        let identity = ServerIdentity::self_signed(["localhost"]).unwrap();
-        let verification = ServerVerification::Pin(pin.unwrap_or_else(|| identity.fingerprint()));
-        let mut server_tls = server_config(identity, server_versions).unwrap();
-        if let Some(transport) = transport {
-            server_tls.transport_config(Arc::new(transport));
-        }
-        let server = Endpoint::server(LOCAL.parse().unwrap(), server_tls, Config::default()).unwrap();
-        let client_tls = client_config(verification, client_versions).unwrap();
-        let mut client = Endpoint::client(LOCAL.parse().unwrap(), client_tls, Config::default()).unwrap();
-        let addr: SocketAddr = server.local_addr().unwrap();
-        let client_conn = client.connect(addr, "localhost").unwrap();
-        Net { server, client, client_conn, server_conn: None, server_events: vec![], client_events: vec![] }
-    }
-
-    /// Steps both endpoints (1 ms waits each), collecting events, until `done` or 10 s.
-    fn run_until(&mut self, mut done: impl FnMut(&Net) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !done(self) {
-            assert!(
-                Instant::now() < deadline,
-                "timed out; server {:?} client {:?}",
-                self.server_events,
-                self.client_events
-            );
-            self.client.step(Duration::from_millis(1)).unwrap();
-            self.server.step(Duration::from_millis(1)).unwrap();
-            if let Some(h) = self.server.accept() {
-                assert!(self.server_conn.is_none(), "one connection expected");
-                self.server_conn = Some(h);
-            }
-            if let Some(c) = self.client.connection(self.client_conn) {
-                self.client_events.extend(c.take_events());
-            }
-            if let Some(h) = self.server_conn
-                && let Some(c) = self.server.connection(h)
-            {
-                self.server_events.extend(c.take_events());
-            }
-        }
-    }
-
-    fn session(&mut self, client: bool) -> &mut sluice::Session {
-        if client {
-            self.client.connection(self.client_conn).unwrap().session()
-        } else {
-            let h = self.server_conn.unwrap();
-            self.server.connection(h).unwrap().session()
-        }
-    }
-
-    fn events(&mut self, client: bool) -> &mut Vec<Event> {
-        if client { &mut self.client_events } else { &mut self.server_events }
-    }
-
-    fn wait_ready(&mut self) -> Version {
-        self.run_until(|n| {
-            n.client_events.iter().any(|e| matches!(e, Event::Ready { .. }))
-                && n.server_events.iter().any(|e| matches!(e, Event::Ready { .. }))
-        });
-        let Some(Event::Ready { version, .. }) =
-            self.client_events.iter().find(|e| matches!(e, Event::Ready { .. }))
-        else {
-            unreachable!()
-        };
-        let version = *version;
-        self.client_events.retain(|e| !matches!(e, Event::Ready { .. }));
-        self.server_events.retain(|e| !matches!(e, Event::Ready { .. }));
-        version
-    }
-}
-
-fn track() -> TrackName {
-    TrackName::new(Namespace::from_fields(["live", "cam"]), "video")
-}
-
-/// Deterministic payloads: sizes from 0 to 100 KB, content depending on (group, object).
-fn payload(group: u64, object: u64) -> Bytes {
-    let sizes = [1usize, 100_000, 0, 7, 65_536, 1_200, 99_999, 3, 40_000, 100_000];
-    let len = sizes[object as usize % sizes.len()] + group as usize;
-    Bytes::from((0..len).map(|i| (i as u64 * 31 + group * 7 + object * 13) as u8).collect::<Vec<u8>>())
-}
-
-fn frame(version: Version, object: u64, payload: Bytes) -> ObjectWrite {
-    let timestamp = matches!(version, Version::Lite(_)).then_some(object * 33);
-    ObjectWrite { timestamp, ..ObjectWrite::new(object, payload) }
+    let server = Endpoint::server(LOCAL.parse().unwrap(), server_tls, Config::default()).unwrap();
+    let client_tls = client_config(verification, client_versions).unwrap();
+    let mut client = Endpoint::client(LOCAL.parse().unwrap(), client_tls, Config::default()).unwrap();
+    let addr: SocketAddr = server.local_addr().unwrap();
+    let client_conn = client.connect(addr, "localhost").unwrap();
+    Net::from_parts(server, client, client_conn)
 }
 
 const GROUPS: u64 = 3;
@@ -142,8 +62,8 @@ fn subscribed(
     server_transport: Option<TransportConfig>,
 ) -> (Net, RequestHandle, RequestHandle) {
     let subscriber = !publisher;
-    let mut net = Net::with_server_transport(&Version::ALL, &[version], None, server_transport);
-    assert_eq!(net.wait_ready(), version);
+    let mut net = quic_net_with_transport(&Version::ALL, &[version], None, server_transport);
+    assert_eq!(net.wait_ready().0, version);
     let options = SubscribeOptions {
         filter: Filter::AbsoluteStart(Location { group: 0, object: 0 }),
         ..SubscribeOptions::default()
@@ -297,17 +217,17 @@ fn server_picks_its_most_preferred_version_the_client_offers() {
         Version::Lite(sluice::LiteVersion::Lite04),
         Version::Lite(sluice::LiteVersion::Lite05),
     ];
-    let mut net = Net::new(&Version::ALL, &client_order, None);
-    assert_eq!(net.wait_ready(), Version::Lite(sluice::LiteVersion::Lite05));
+    let mut net = quic_net(&Version::ALL, &client_order, None);
+    assert_eq!(net.wait_ready().0, Version::Lite(sluice::LiteVersion::Lite05));
     // A server that only speaks draft-18 gets draft-18.
-    let mut net = Net::new(&[Version::Moqt(sluice::MoqtVersion::Draft18)], &Version::ALL, None);
-    assert_eq!(net.wait_ready(), Version::Moqt(sluice::MoqtVersion::Draft18));
+    let mut net = quic_net(&[Version::Moqt(sluice::MoqtVersion::Draft18)], &Version::ALL, None);
+    assert_eq!(net.wait_ready().0, Version::Moqt(sluice::MoqtVersion::Draft18));
 }
 
 #[test]
 fn wrong_fingerprint_fails_the_handshake() {
     let other = ServerIdentity::self_signed(["localhost"]).unwrap().fingerprint();
-    let mut net = Net::new(&Version::ALL, &Version::ALL, Some(other));
+    let mut net = quic_net(&Version::ALL, &Version::ALL, Some(other));
     net.run_until(|n| n.client_events.iter().any(|e| matches!(e, Event::Closed { .. })));
     assert!(!net.client_events.iter().any(|e| matches!(e, Event::Ready { .. })), "{:?}", net.client_events);
     let closed = net.client_events.iter().find(|e| matches!(e, Event::Closed { .. })).cloned();

@@ -6,123 +6,47 @@
 //! and HTTP/3 clients that are not WebTransport.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use sluice::{
-    Config, Event, Filter, Location, Namespace, ObjectStatus, ObjectWrite, RequestHandle, SubscribeOptions,
-    TrackInfo, TrackName, Version,
+    Config, Event, Filter, Location, ObjectStatus, RequestHandle, SubscribeOptions, TrackInfo, Version,
 };
-use sluice_quinn::quinn_proto::ConnectionHandle;
 use sluice_quinn::{Endpoint, ServerIdentity, ServerVerification, Transport, client_config, server_config};
 
-const LOCAL: &str = "127.0.0.1:0";
+mod common;
 
-struct Net {
-    server: Endpoint,
-    client: Endpoint,
-    client_conn: ConnectionHandle,
-    server_conn: Option<ConnectionHandle>,
-    server_events: Vec<Event>,
-    client_events: Vec<Event>,
+use common::{LOCAL, Net, frame, payload, track};
+
+/// A WebTransport client connection (path `/moq`) to a server serving every version.
+fn wt_net(client_versions: &[Version]) -> Net {
+    let identity = ServerIdentity::self_signed(["localhost"]).unwrap();
+    let verification = ServerVerification::Pin(identity.fingerprint());
+    let server = Endpoint::server(
+        LOCAL.parse().unwrap(),
+        server_config(identity, &Version::ALL).unwrap(),
+        Config::default(),
+    )
+    .unwrap();
+    let tls = client_config(verification, client_versions).unwrap();
+    let mut client = Endpoint::client(LOCAL.parse().unwrap(), tls, Config::default()).unwrap();
+    let addr: SocketAddr = server.local_addr().unwrap();
+    let transport = Transport::WebTransport { path: "/moq".into() };
+    let client_conn = client.connect_over(addr, "localhost", &transport).unwrap();
+    Net::from_parts(server, client, client_conn)
 }
 
-impl Net {
-    fn new(client_versions: &[Version]) -> Net {
-        let identity = ServerIdentity::self_signed(["localhost"]).unwrap();
-        let verification = ServerVerification::Pin(identity.fingerprint());
-        let server = Endpoint::server(
-            LOCAL.parse().unwrap(),
-            server_config(identity, &Version::ALL).unwrap(),
-            Config::default(),
-        )
-        .unwrap();
-        let tls = client_config(verification, client_versions).unwrap();
-        let mut client = Endpoint::client(LOCAL.parse().unwrap(), tls, Config::default()).unwrap();
-        let addr: SocketAddr = server.local_addr().unwrap();
-        let transport = Transport::WebTransport { path: "/moq".into() };
-        let client_conn = client.connect_over(addr, "localhost", &transport).unwrap();
-        Net { server, client, client_conn, server_conn: None, server_events: vec![], client_events: vec![] }
-    }
-
-    fn run_until(&mut self, mut done: impl FnMut(&Net) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !done(self) {
-            assert!(
-                Instant::now() < deadline,
-                "timed out; server {:?} client {:?}",
-                self.server_events,
-                self.client_events
-            );
-            self.client.step(Duration::from_millis(1)).unwrap();
-            self.server.step(Duration::from_millis(1)).unwrap();
-            if let Some(h) = self.server.accept() {
-                self.server_conn = Some(h);
-            }
-            if let Some(c) = self.client.connection(self.client_conn) {
-                self.client_events.extend(c.take_events());
-            }
-            if let Some(h) = self.server_conn
-                && let Some(c) = self.server.connection(h)
-            {
-                self.server_events.extend(c.take_events());
-            }
-        }
-    }
-
-    fn session(&mut self, client: bool) -> &mut sluice::Session {
-        if client {
-            self.client.connection(self.client_conn).unwrap().session()
-        } else {
-            let h = self.server_conn.unwrap();
-            self.server.connection(h).unwrap().session()
-        }
-    }
-
-    fn events(&mut self, client: bool) -> &mut Vec<Event> {
-        if client { &mut self.client_events } else { &mut self.server_events }
-    }
-
-    /// Both sides ready; returns (client version, server version).
-    fn wait_ready(&mut self) -> (Version, Version) {
-        self.run_until(|n| {
-            n.client_events.iter().any(|e| matches!(e, Event::Ready { .. }))
-                && n.server_events.iter().any(|e| matches!(e, Event::Ready { .. }))
-        });
-        let version = |ev: &mut Vec<Event>| {
-            let v = ev
-                .iter()
-                .find_map(|e| if let Event::Ready { version, .. } = e { Some(*version) } else { None });
-            ev.retain(|e| !matches!(e, Event::Ready { .. }));
-            v.unwrap()
-        };
-        let c = version(&mut self.client_events);
-        let s = version(&mut self.server_events);
-        assert!(self.client.connection(self.client_conn).unwrap().is_webtransport());
-        assert!(self.server.connection(self.server_conn.unwrap()).unwrap().is_webtransport());
-        (c, s)
-    }
-}
-
-fn track() -> TrackName {
-    TrackName::new(Namespace::from_fields(["live", "cam"]), "video")
-}
-
-fn payload(group: u64, object: u64) -> Bytes {
-    let sizes = [1usize, 100_000, 0, 7, 65_536, 1_200, 99_999, 3, 40_000, 100_000];
-    let len = sizes[object as usize % sizes.len()] + group as usize;
-    Bytes::from((0..len).map(|i| (i as u64 * 31 + group * 7 + object * 13) as u8).collect::<Vec<u8>>())
-}
-
-fn frame(version: Version, object: u64, payload: Bytes) -> ObjectWrite {
-    let timestamp = matches!(version, Version::Lite(_)).then_some(object * 33);
-    ObjectWrite { timestamp, ..ObjectWrite::new(object, payload) }
+/// Both sides ready over WebTransport; returns (client version, server version).
+fn wait_ready_wt(net: &mut Net) -> (Version, Version) {
+    let versions = net.wait_ready();
+    assert!(net.client.connection(net.client_conn).unwrap().is_webtransport());
+    assert!(net.server.connection(net.server_conn.unwrap()).unwrap().is_webtransport());
+    versions
 }
 
 fn subscribed(version: Version, publisher: bool) -> (Net, RequestHandle, RequestHandle) {
     let subscriber = !publisher;
-    let mut net = Net::new(&[version]);
-    assert_eq!(net.wait_ready(), (version, version));
+    let mut net = wt_net(&[version]);
+    assert_eq!(wait_ready_wt(&mut net), (version, version));
     let options = SubscribeOptions {
         filter: Filter::AbsoluteStart(Location { group: 0, object: 0 }),
         ..SubscribeOptions::default()
@@ -235,13 +159,13 @@ fn draft18_over_webtransport_both_roles() {
 #[test]
 fn server_picks_its_preferred_version_among_the_offered_protocols() {
     // Offered draft-18 first, but the server prefers lite-05 (Version::ALL order), as on raw QUIC.
-    let mut net = Net::new(&[
+    let mut net = wt_net(&[
         Version::Moqt(sluice::MoqtVersion::Draft18),
         Version::Lite(sluice::LiteVersion::Lite04),
         Version::Lite(sluice::LiteVersion::Lite05),
     ]);
     let lite05 = Version::Lite(sluice::LiteVersion::Lite05);
-    assert_eq!(net.wait_ready(), (lite05, lite05));
+    assert_eq!(wait_ready_wt(&mut net), (lite05, lite05));
 }
 
 #[test]
