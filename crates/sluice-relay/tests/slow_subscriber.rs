@@ -10,38 +10,7 @@ use sluice_relay::RelayConfig;
 use sluice_sim::{LinkConfig, Side};
 
 fn slow_subscriber(version: Version) {
-    let mut node = Node::new(RelayConfig::default());
-    let (_, mut publisher) = Publisher::new(&mut node, version, LinkConfig::perfect());
-    let ns = Namespace::from_fields(["live"]);
-    node.peer(publisher.conn).announce(ns.clone()).unwrap();
-    node.pump();
-    let track = TrackName::new(ns, "video");
-    let (_, fast) = node.connect(version, LinkConfig::perfect());
-    let (slow_id, slow) = node.connect(version, LinkConfig::perfect().with_stream_window(2_500));
-    for conn in [fast, slow] {
-        node.peer(conn).subscribe(track.clone(), SubscribeOptions::default()).unwrap();
-    }
-    node.pump();
-    publisher.serve(&mut node);
-    publisher.write_group(&mut node, 0, 0..5, 1000);
-
-    // Group 1 starts; then the slow subscriber stops reading and the caller (which sees
-    // its send queue grow) reports it congested.
-    let request = publisher.subscriptions[0];
-    let stream = node.peer(publisher.conn).open_subgroup(request, 1, 0, None).unwrap();
-    let write = |node: &mut Node, object: u64| {
-        let mut w = ObjectWrite::new(object, frame(1, object, 1000));
-        w.timestamp = Some(object);
-        node.peer(publisher.conn).write_object(stream, w).unwrap();
-        node.pump();
-    };
-    write(&mut node, 0);
-    node.net.set_reading(slow, Side::Client, false);
-    node.relay.set_congested(slow_id, true);
-    for object in 1..5 {
-        write(&mut node, object);
-    }
-    node.peer(publisher.conn).close_subgroup(stream, true).unwrap();
+    let Congested { mut node, mut publisher, fast, slow, slow_id } = congested_start(version);
     let before = node.relay.bytes_written(slow_id);
     for group in 2..=20 {
         publisher.write_group(&mut node, group, 0..5, 1000);

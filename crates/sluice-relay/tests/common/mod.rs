@@ -197,3 +197,51 @@ impl Received {
         self.objects.iter().map(|o| (o.0, o.2)).collect()
     }
 }
+
+/// A live track `live/video` with a fast subscriber and a slow one (small stream window)
+/// after [`congested_start`]: what the slow-subscriber tests start from.
+pub struct Congested {
+    pub node: Node,
+    pub publisher: Publisher,
+    pub fast: ConnId,
+    pub slow: ConnId,
+    pub slow_id: SessionId,
+}
+
+/// Group 0 goes whole to both subscribers; group 1 starts, then the slow subscriber stops
+/// reading and the caller (which would see its send queue grow) reports it congested while
+/// the rest of group 1 (objects 1..5) is written and its stream closed.
+pub fn congested_start(version: Version) -> Congested {
+    use sluice::{Namespace, ObjectWrite, SubscribeOptions, TrackName};
+    let mut node = Node::new(RelayConfig::default());
+    let (_, mut publisher) = Publisher::new(&mut node, version, LinkConfig::perfect());
+    let ns = Namespace::from_fields(["live"]);
+    node.peer(publisher.conn).announce(ns.clone()).unwrap();
+    node.pump();
+    let track = TrackName::new(ns, "video");
+    let (_, fast) = node.connect(version, LinkConfig::perfect());
+    let (slow_id, slow) = node.connect(version, LinkConfig::perfect().with_stream_window(2_500));
+    for conn in [fast, slow] {
+        node.peer(conn).subscribe(track.clone(), SubscribeOptions::default()).unwrap();
+    }
+    node.pump();
+    publisher.serve(&mut node);
+    publisher.write_group(&mut node, 0, 0..5, 1000);
+
+    let request = publisher.subscriptions[0];
+    let stream = node.peer(publisher.conn).open_subgroup(request, 1, 0, None).unwrap();
+    let write = |node: &mut Node, object: u64| {
+        let mut w = ObjectWrite::new(object, frame(1, object, 1000));
+        w.timestamp = Some(object);
+        node.peer(publisher.conn).write_object(stream, w).unwrap();
+        node.pump();
+    };
+    write(&mut node, 0);
+    node.net.set_reading(slow, Side::Client, false);
+    node.relay.set_congested(slow_id, true);
+    for object in 1..5 {
+        write(&mut node, object);
+    }
+    node.peer(publisher.conn).close_subgroup(stream, true).unwrap();
+    Congested { node, publisher, fast, slow, slow_id }
+}
