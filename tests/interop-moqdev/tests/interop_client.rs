@@ -120,13 +120,20 @@ fn failed_only_at_the_end(tap: &str, case: &str, role: &str, objects: usize) -> 
 /// answered), so sluice is not involved; the sluice relay passes this case in every run.
 /// Returns whether the case failed that way (then it counts as failing).
 fn goaway_failed_in_source_switch(tap: &str) -> bool {
-    let b = block(tap, "goaway");
+    subscribe_reset_by_moq_relay(tap, "goaway")
+}
+
+/// `case` is `ok`, or failed only because moq-relay reset a SUBSCRIBE made right after the
+/// publisher's announce reached it (its lite route not settled yet; timing-dependent inside
+/// moq-relay, the sluice relay passes the same case in every run). Returns whether it failed.
+fn subscribe_reset_by_moq_relay(tap: &str, case: &str) -> bool {
+    let b = block(tap, case);
     if b.starts_with("ok ") {
         return false;
     }
     assert!(
         b.contains("  expected: \"SUBSCRIBE_OK\"\n") && b.contains("(reset by the peer)\"\n"),
-        "goaway failed otherwise:\n{tap}"
+        "{case} failed otherwise:\n{tap}"
     );
     true
 }
@@ -159,6 +166,9 @@ fn moq_relay_lite04_every_case_fetch_and_track_end_limited_by_peer() {
         let mut failing = vec!["single-object", "fetch"];
         if goaway_failed_in_source_switch(&tap) {
             failing.push("goaway");
+        }
+        if subscribe_reset_by_moq_relay(&tap, "announce-subscribe") {
+            failing.push("announce-subscribe");
         }
         for (case, role, objects) in late_end {
             if block(&tap, case).starts_with("not ok ") {
