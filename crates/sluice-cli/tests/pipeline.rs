@@ -159,6 +159,11 @@ fn goaway_webtransport_lite05_clients_reconnect_and_output_stays_complete() {
     goaway_case("https", "lite-05");
 }
 
+#[test]
+fn goaway_webtransport_lite04_clients_reconnect_and_output_stays_complete() {
+    goaway_case("https", "lite-04");
+}
+
 /// WebTransport clients that send no `WT-Available-Protocols` (like moq-transport's) and
 /// offer every version: the relay serves them its documented default, draft-18 (on raw QUIC
 /// or with the header it would pick lite-05, its most preferred), and the whole pipeline
