@@ -43,6 +43,15 @@ pub(crate) struct CachedGroup {
     pub(crate) ended: Vec<u64>,
 }
 
+impl CachedGroup {
+    /// True when the relay has all of this group as far as it can tell: it saw the group
+    /// from object 0 and an upstream stream of it ended (a moq-lite group is one stream; a
+    /// MOQT group whose other subgroups are still open counts as whole once one ended).
+    pub(crate) fn is_whole(&self) -> bool {
+        self.first_object == 0 && !self.ended.is_empty()
+    }
+}
+
 /// The limits a cache applies.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {

@@ -147,6 +147,44 @@ fn lite_fetch_gets_a_whole_cached_group_as_frames() {
     }
 }
 
+/// A lite fetch of a group the cache has only part of (its stream still open) or none of
+/// (a later group's stream arrived first) goes to the publisher, and the fetcher gets the
+/// whole group: served from the cache it would end early or empty.
+#[test]
+fn lite_fetch_of_a_group_not_yet_whole_in_the_cache_is_forwarded() {
+    for fetcher_version in [LITE04, LITE05] {
+        for publisher_version in ALL {
+            for partial in [true, false] {
+                let case = format!("{publisher_version:?} → {fetcher_version:?}, partial {partial}");
+                let (mut node, mut publisher, track, _sub) =
+                    live_track(publisher_version, fetcher_version, config(), 1);
+                if partial {
+                    // Group 1's stream stays open after two objects.
+                    let request = *publisher.subscriptions.last().unwrap();
+                    let session = node.peer(publisher.conn);
+                    let stream = session.open_subgroup(request, 1, 0, None).unwrap();
+                    for o in 0..2 {
+                        let mut w = sluice::ObjectWrite::new(o, frame(1, o, LEN));
+                        w.timestamp = Some(1000 + o);
+                        session.write_object(stream, w).unwrap();
+                    }
+                    node.pump();
+                }
+                publisher.write_group(&mut node, 2, 0..4, LEN);
+                let (_, fetcher) = node.connect(fetcher_version, LinkConfig::perfect());
+                let h = node.peer(fetcher).fetch(track.clone(), loc(1, 0), loc(2, 0), 10).unwrap();
+                node.pump();
+                assert_eq!(serve_fetches(&mut node, &mut publisher, None), 1, "{case}");
+                let f = Fetched::take(&mut node, fetcher, h);
+                assert_eq!(f.ids(), ids([(1, 0..4)]), "{case}");
+                f.assert_bytes();
+                assert_eq!(f.ended, Some(0), "{case}");
+                assert_eq!(node.relay.stats().fetches_from_cache, 0, "{case}");
+            }
+        }
+    }
+}
+
 #[test]
 fn joining_fetches_end_where_the_subscription_joined() {
     for publisher_version in ALL {

@@ -369,6 +369,13 @@ impl Relay {
                 cache.range(start, end).into_iter().map(|o| (o.info.clone(), o.payload.clone())).collect()
             }
             Family::Lite => match cache.group(start.group) {
+                Some(g) if g.is_whole() => {
+                    g.objects.iter().map(|o| (o.info.clone(), o.payload.clone())).collect()
+                }
+                // A group not cached (a later group's stream overtook its stream) or still
+                // arriving: served from here it would end early, so while the track is live
+                // its publisher answers for the whole group.
+                _ if self.tracks.contains_key(track) => return false,
                 Some(g) => g.objects.iter().map(|o| (o.info.clone(), o.payload.clone())).collect(),
                 None => Vec::new(),
             },
