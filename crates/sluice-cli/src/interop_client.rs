@@ -701,10 +701,9 @@ fn announce_subscribe(ctx: &Ctx) -> Result<String, Failure> {
         .announce(interop_ns())
         .map_err(|e| fail("PUBLISH_NAMESPACE sent", e.to_string()))?;
     announce_accepted(&mut [&mut publisher], 0, announce, deadline)?;
-    let mut subscriber = Peer::connect(ctx, "subscriber")?;
-    wait_for(&mut [&mut subscriber, &mut publisher], 0, deadline, "subscriber SETUP", |e| {
-        matches!(e, Event::Ready { .. }).then_some(())
-    })?;
+    // Over moq-lite the subscriber first waits for the relay to announce the namespace to
+    // it, so the SUBSCRIBE cannot race the relay's handling of the announce.
+    let mut subscriber = data::subscriber(ctx, "subscriber", &interop_ns(), &mut [&mut publisher], deadline)?;
     let request = subscriber
         .session()?
         .subscribe(interop_track(), SubscribeOptions::default())

@@ -110,7 +110,7 @@ fn announced_publisher(
 
 /// A subscriber session (collecting its objects), ready to subscribe to tracks in
 /// `namespace` (lite: the relay has announced it to us).
-fn subscriber(
+pub(super) fn subscriber(
     ctx: &Ctx,
     role: &'static str,
     namespace: &sluice::Namespace,
