@@ -145,6 +145,7 @@ impl LiteEngine {
 /// timestamp out of range, the buffer limit) returns false *before* acting on it, with the
 /// stream in the state `read_frames` would have left it between two frames, so the
 /// general driver (`LiteEngine::drive`) takes over from there with the same outcome.
+#[inline]
 pub(crate) fn frames_in_place(shared: &mut Shared, version: LiteVersion, s: &mut Stream) -> bool {
     if s.fin {
         return false;
