@@ -349,6 +349,16 @@ proptest! {
         prop_assert_eq!(r.position(), wire.len());
     }
 
+    /// `FrameHeader::decode_prefix` gives exactly what `decode` gives on any bytes (a valid
+    /// header, its length), and `None` whenever `decode` fails (incomplete or invalid).
+    #[test]
+    fn frame_header_decode_prefix_is_decode(v in version(), bytes in prop::collection::vec(any::<u8>(), 0..20)) {
+        let wire = Bytes::from(bytes);
+        let mut r = Reader::new(&wire);
+        let full = FrameHeader::decode(&mut r, v).ok().map(|h| (h, r.position()));
+        prop_assert_eq!(FrameHeader::decode_prefix(&wire, v), full);
+    }
+
     /// `FrameHeader::encode_header_bytes` writes inline exactly the bytes `encode` writes,
     /// never more than `FrameHeader::MAX_LEN`, and refuses what `encode` refuses (a header
     /// of the other version's shape).

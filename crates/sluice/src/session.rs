@@ -85,12 +85,13 @@ impl Session {
         if self.shared.closed {
             return;
         }
-        match input {
-            Input::Connected { version } => self.connect(version),
-            Input::Closed { code, reason } => self.peer_closed(code, &reason),
-            other => {
+        // Matched by reference: the per-chunk input goes to the engine without a move here.
+        match &input {
+            Input::Connected { version } => self.connect(*version),
+            Input::Closed { code, reason } => self.peer_closed(*code, reason),
+            _ => {
                 if let Some(engine) = self.engine.as_mut() {
-                    engine.handle(&mut self.shared, self.now, other);
+                    engine.handle(&mut self.shared, self.now, input);
                 }
                 self.clear_if_closed();
             }

@@ -126,6 +126,26 @@ impl Decode for FrameHeader {
 }
 
 impl FrameHeader {
+    /// Decodes a header lying wholly at the start of `buf`: `Some((header, bytes used))`,
+    /// exactly what [`Decode::decode`] gives for it. `None` when `buf` holds only part of a
+    /// header or the header is invalid: [`Decode::decode`] then says which. The receive
+    /// path's fast path (no [`Reader`], no error values).
+    #[inline]
+    pub fn decode_prefix(buf: &[u8], version: LiteVersion) -> Option<(FrameHeader, usize)> {
+        let (timestamp_delta, used) = match version {
+            LiteVersion::Lite04 => (None, 0),
+            LiteVersion::Lite05 => {
+                let (z, n) = varint::decode_quic(buf)?;
+                (Some(zigzag_decode(z)), n)
+            }
+        };
+        let (payload_len, n) = varint::decode_quic(buf.get(used..)?)?;
+        if payload_len > MAX_FRAME_LEN {
+            return None;
+        }
+        Some((FrameHeader { timestamp_delta, payload_len }, used.saturating_add(n)))
+    }
+
     /// The most bytes a FRAME header takes: Timestamp Delta and Size, one QUIC varint
     /// (at most 8 bytes) each. Within [`INLINE_HEADER_CAP`].
     pub const MAX_LEN: usize = 16;

@@ -145,6 +145,7 @@ impl LiteEngine {
 /// timestamp out of range, the buffer limit) returns false *before* acting on it, with the
 /// stream in the state `read_frames` would have left it between two frames, so the
 /// general driver (`LiteEngine::drive`) takes over from there with the same outcome.
+#[inline]
 pub(crate) fn frames_in_place(shared: &mut Shared, version: LiteVersion, s: &mut Stream) -> bool {
     if s.fin {
         return false;
@@ -159,10 +160,14 @@ pub(crate) fn frames_in_place(shared: &mut Shared, version: LiteVersion, s: &mut
             Some(h) => h,
             None => {
                 let Some(first) = buf.first_chunk() else { break };
-                let mut r = Reader::new(first);
-                match FrameHeader::decode(&mut r, version) {
-                    Ok(h) if h.payload_len <= shared.config.max_object_size => {
-                        let used = r.position();
+                // A whole valid header in the first chunk skips the `Reader` (the same
+                // header and length); anything else asks `decode` what it is.
+                let decoded = FrameHeader::decode_prefix(first, version).ok_or(()).or_else(|()| {
+                    let mut r = Reader::new(first);
+                    FrameHeader::decode(&mut r, version).map(|h| (h, r.position()))
+                });
+                match decoded {
+                    Ok((h, used)) if h.payload_len <= shared.config.max_object_size => {
                         buf.advance(used);
                         frames.pending = Some(h);
                         h
