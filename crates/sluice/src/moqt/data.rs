@@ -445,23 +445,24 @@ impl MoqtEngine {
         object: ObjectWrite,
     ) -> Result<(), CommandError> {
         let version = self.version;
-        let out = self.data_out.get(&stream).ok_or(CommandError::UnknownStream(stream))?;
+        // One lookup of the stream and one of its request serve every step below (the
+        // stream's and the request table are disjoint fields of the engine).
+        let out = self.data_out.get_mut(&stream).ok_or(CommandError::UnknownStream(stream))?;
+        let mut r = self.requests.get_mut(&out.request);
         let group = out.header.group_id;
-        if let Some(r) = self.requests.get(&out.request) {
+        if let Some(r) = r.as_deref() {
             r.forwarding.check(group, object.object, Preference::Subgroup)?;
         }
         let properties = super::object_props::object_properties(&object.properties)?;
         if object.first_byte_at.is_some() {
-            let out = self.data_out.get(&stream).ok_or(CommandError::UnknownStream(stream))?;
             let first = out.encoder.is_none().then_some(&properties);
-            let timeout = self.subgroup_object_timeout_ms(out, first);
-            if self.expired(object.first_byte_at, timeout) {
+            let timeout = super::timeouts::subgroup_object_timeout_ms(r.as_deref(), out, first);
+            if super::timeouts::expired(self.now, object.first_byte_at, timeout) {
                 self.abandon_subgroup(shared, stream, StreamResetCode::DELIVERY_TIMEOUT.0);
                 self.timing_forget(stream);
                 return Err(CommandError::DeliveryTimeout);
             }
         }
-        let out = self.data_out.get_mut(&stream).ok_or(CommandError::UnknownStream(stream))?;
         let header = SubgroupObjectHeader {
             object_id: object.object,
             properties,
@@ -487,8 +488,7 @@ impl MoqtEngine {
             })?,
         };
         out.last_object = Some(object.object);
-        // One request lookup for the track's Largest Location and the delivery timer.
-        let mut r = self.requests.get_mut(&out.request);
+        // The track's Largest Location, the forwarding record and the delivery timer.
         if let Some(r) = r.as_deref_mut() {
             raise_largest(r, group, object.object);
             let bound = shared.config.max_track_check_entries;
@@ -566,7 +566,7 @@ impl MoqtEngine {
         if let Some(r) = self.requests.get(&request) {
             r.forwarding.check(group, object.object, Preference::Datagram)?;
         }
-        if self.expired(object.first_byte_at, self.datagram_timeout_ms(request)) {
+        if super::timeouts::expired(self.now, object.first_byte_at, self.datagram_timeout_ms(request)) {
             // Expired before it could be handed to the transport: dropped (§"Delivery
             // Timeouts and Data Reliability").
             return Err(CommandError::DeliveryTimeout);
