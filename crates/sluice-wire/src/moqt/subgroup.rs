@@ -462,8 +462,10 @@ impl SubgroupObjectEncoder {
         self.header_bytes(object.object_id, &object.properties, object.status, object.payload.len() as u64)
     }
 
+    /// [`SubgroupObjectEncoder::encode_header_bytes`] from the header's fields, for a sender
+    /// that has them apart (no [`SubgroupObjectHeader`] to build, no properties to clone).
     #[inline]
-    fn header_bytes(
+    pub fn header_bytes(
         &mut self,
         object_id: u64,
         properties: &Properties,

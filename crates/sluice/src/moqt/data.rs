@@ -55,6 +55,9 @@ use crate::ids::{RequestHandle, StreamId};
 use crate::io::Output;
 use crate::model::{Location, ObjectInfo, ObjectStatus};
 
+/// The properties of an object written without any.
+static NO_PROPERTIES: Properties = Properties::empty();
+
 /// What a uni stream's first bytes say it is.
 enum UniHeader {
     Control,
@@ -453,9 +456,15 @@ impl MoqtEngine {
         if let Some(r) = r.as_deref() {
             r.forwarding.check(group, object.object, Preference::Subgroup)?;
         }
-        let properties = super::object_props::object_properties(&object.properties)?;
+        // No properties (the common case): the shared empty list, nothing parsed or dropped.
+        let parsed = if object.properties.is_empty() {
+            None
+        } else {
+            Some(super::object_props::object_properties(&object.properties)?)
+        };
+        let properties = parsed.as_ref().unwrap_or(&NO_PROPERTIES);
         if object.first_byte_at.is_some() {
-            let first = out.encoder.is_none().then_some(&properties);
+            let first = out.encoder.is_none().then_some(properties);
             let timeout = super::timeouts::subgroup_object_timeout_ms(r.as_deref(), out, first);
             if super::timeouts::expired(self.now, object.first_byte_at, timeout) {
                 self.abandon_subgroup(shared, stream, StreamResetCode::DELIVERY_TIMEOUT.0);
@@ -463,18 +472,19 @@ impl MoqtEngine {
                 return Err(CommandError::DeliveryTimeout);
             }
         }
-        let header = SubgroupObjectHeader {
-            object_id: object.object,
-            properties,
-            status: wire_status(object.status),
-            payload_len: object.payload.len() as u64,
-        };
+        let (status, payload_len) = (wire_status(object.status), object.payload.len() as u64);
         let first = out.encoder.is_none();
         let buf = match &mut out.encoder {
             // Every object after the first: the header straight into inline bytes.
-            Some(e) => e.encode_header_bytes(&header)?,
+            Some(e) => e.header_bytes(object.object, properties, status, payload_len)?,
             // The first: SUBGROUP_HEADER and object header together.
             None => shared.encode_header(|buf| -> Result<(), sluice_wire::EncodeError> {
+                let header = SubgroupObjectHeader {
+                    object_id: object.object,
+                    properties: properties.clone(),
+                    status,
+                    payload_len,
+                };
                 let mut h = out.header;
                 h.properties_present =
                     object.properties_present == Some(true) || !object.properties.is_empty();
@@ -494,7 +504,7 @@ impl MoqtEngine {
             let bound = shared.config.max_track_check_entries;
             r.forwarding.record(group, object.object, Preference::Subgroup, bound);
         }
-        let first_props = first.then_some(&header.properties);
+        let first_props = first.then_some(properties);
         Self::timing_object_written(self.now, r.as_deref(), out, first_props, object.first_byte_at);
         shared.write_payload(stream, buf, object.payload, false);
         Ok(())
