@@ -7,7 +7,7 @@ use bytes::Bytes;
 use proptest::prelude::*;
 use sluice_wire::header_bytes::INLINE_HEADER_CAP;
 use sluice_wire::moqt::kvp::{KeyValue, Properties};
-use sluice_wire::moqt::object::ObjectStatus;
+use sluice_wire::moqt::object::{MAX_OBJECT_PAYLOAD_LEN, ObjectStatus};
 use sluice_wire::moqt::subgroup::{
     MAX_OBJECT_HEADER_LEN_WITHOUT_PROPERTIES, SubgroupHeader, SubgroupId, SubgroupObject,
     SubgroupObjectDecoder, SubgroupObjectEncoder, SubgroupObjectHeader, SubgroupType,
@@ -161,6 +161,21 @@ fn refusals_match_the_buffer_encoder_and_leave_the_state_untouched() {
                 payload_len: 4,
             },
             Violation::PayloadOnNonNormalObject,
+        ),
+        (
+            plain,
+            Some(2),
+            SubgroupObjectHeader {
+                object_id: 3,
+                properties: Properties::empty(),
+                status: ObjectStatus::Normal,
+                payload_len: MAX_OBJECT_PAYLOAD_LEN + 1,
+            },
+            Violation::LengthTooLarge {
+                field: "object payload",
+                claimed: MAX_OBJECT_PAYLOAD_LEN + 1,
+                max: MAX_OBJECT_PAYLOAD_LEN,
+            },
         ),
     ];
     for (header, prev, object, violation) in cases {

@@ -103,18 +103,27 @@ impl Shared {
     #[inline]
     pub fn write_payload(&mut self, stream: StreamId, header: HeaderBytes, payload: Payload, fin: bool) {
         match payload {
-            Payload::One(payload) => self.push(Output::Write { stream, header, payload, fin }),
-            Payload::Chunks(chunks) if chunks.is_empty() => {
-                self.push(Output::Write { stream, header, payload: Bytes::new(), fin });
-            }
-            Payload::Chunks(chunks) => {
-                let last = chunks.len().saturating_sub(1);
-                let mut header = header;
-                for (i, payload) in chunks.into_iter().enumerate() {
-                    let header = std::mem::take(&mut header);
-                    self.push(Output::Write { stream, header, payload, fin: fin && i == last });
+            // The common case, inlined into the object paths: one write built in place.
+            Payload::One(payload) => {
+                if !self.closed {
+                    self.outputs.push_back(Output::Write { stream, header, payload, fin });
                 }
             }
+            Payload::Chunks(chunks) => self.write_chunks(stream, header, chunks, fin),
+        }
+    }
+
+    /// [`Shared::write_payload`] of a payload in chunks.
+    #[inline(never)]
+    fn write_chunks(&mut self, stream: StreamId, header: HeaderBytes, chunks: Vec<Bytes>, fin: bool) {
+        if chunks.is_empty() {
+            return self.push(Output::Write { stream, header, payload: Bytes::new(), fin });
+        }
+        let last = chunks.len().saturating_sub(1);
+        let mut header = header;
+        for (i, payload) in chunks.into_iter().enumerate() {
+            let header = std::mem::take(&mut header);
+            self.push(Output::Write { stream, header, payload, fin: fin && i == last });
         }
     }
 

@@ -156,14 +156,14 @@ impl FrameHeader {
     #[inline]
     pub fn encode_header_bytes(&self, version: LiteVersion) -> Result<HeaderBytes, EncodeError> {
         const { assert!(FrameHeader::MAX_LEN <= INLINE_HEADER_CAP) };
-        HeaderBytes::encode_inline(|cursor| self.encode(cursor, version))
+        let delta = self.checked_delta(version)?;
+        HeaderBytes::encode_inline(|cursor| Self::put(cursor, delta, self.payload_len))
     }
-}
 
-impl Encode for FrameHeader {
-    type Version = LiteVersion;
-
-    fn encode<B: BufMut>(&self, buf: &mut B, version: LiteVersion) -> Result<(), EncodeError> {
+    /// Checks every field (before anything is written, so a buffer is untouched on error)
+    /// and returns the zigzag-encoded Timestamp Delta to write, if any.
+    #[inline]
+    fn checked_delta(&self, version: LiteVersion) -> Result<Option<u64>, EncodeError> {
         check_timestamp(self.timestamp_delta, version)?;
         if self.payload_len > MAX_FRAME_LEN {
             return Err(Violation::LengthTooLarge {
@@ -181,10 +181,25 @@ impl Encode for FrameHeader {
         {
             return Err(EncodeError::VarintTooLarge(z));
         }
+        Ok(delta)
+    }
+
+    /// Writes the checked fields.
+    #[inline]
+    fn put<B: BufMut>(buf: &mut B, delta: Option<u64>, payload_len: u64) -> Result<(), EncodeError> {
         if let Some(z) = delta {
             varint::put_quic(buf, z)?;
         }
-        varint::put_quic(buf, self.payload_len)
+        varint::put_quic(buf, payload_len)
+    }
+}
+
+impl Encode for FrameHeader {
+    type Version = LiteVersion;
+
+    fn encode<B: BufMut>(&self, buf: &mut B, version: LiteVersion) -> Result<(), EncodeError> {
+        let delta = self.checked_delta(version)?;
+        Self::put(buf, delta, self.payload_len)
     }
 }
 

@@ -462,8 +462,60 @@ impl SubgroupObjectEncoder {
         self.header_bytes(object.object_id, &object.properties, object.status, object.payload.len() as u64)
     }
 
+    /// [`SubgroupObjectEncoder::encode_header_bytes`] from the header's fields, for a sender
+    /// that has them apart (no [`SubgroupObjectHeader`] to build, no properties to clone).
     #[inline]
-    fn header_bytes(
+    pub fn header_bytes(
+        &mut self,
+        object_id: u64,
+        properties: &Properties,
+        status: ObjectStatus,
+        payload_len: u64,
+    ) -> Result<HeaderBytes, EncodeError> {
+        if !self.properties_present && properties.is_empty() {
+            return self.plain_header_bytes(object_id, status, payload_len);
+        }
+        self.header_bytes_with_properties(object_id, properties, status, payload_len)
+    }
+
+    /// [`SubgroupObjectEncoder::header_bytes`] on a stream whose objects have no Properties
+    /// field, for an object without properties (the common case): the checks and bytes of
+    /// `put_header` with the properties steps left out (they check and write nothing
+    /// here), always inline (at most [`MAX_OBJECT_HEADER_LEN_WITHOUT_PROPERTIES`] bytes).
+    #[inline]
+    fn plain_header_bytes(
+        &mut self,
+        object_id: u64,
+        status: ObjectStatus,
+        payload_len: u64,
+    ) -> Result<HeaderBytes, EncodeError> {
+        const { assert!(MAX_OBJECT_HEADER_LEN_WITHOUT_PROPERTIES <= INLINE_HEADER_CAP) };
+        let delta = match self.prev_object_id {
+            None => object_id,
+            Some(prev) if object_id > prev => object_id.wrapping_sub(prev).wrapping_sub(1),
+            Some(prev) => {
+                return Err(Violation::SubgroupObjectIdNotIncreasing { prev, object_id }.into());
+            }
+        };
+        if payload_len != 0 && !status.is_normal() {
+            return Err(Violation::PayloadOnNonNormalObject.into());
+        }
+        object::check_payload_len(payload_len)?;
+        let header = HeaderBytes::encode_inline(|cursor| -> Result<(), EncodeError> {
+            varint::put_vi64(cursor, delta);
+            varint::put_vi64(cursor, payload_len);
+            if payload_len == 0 {
+                status.encode(cursor);
+            }
+            Ok(())
+        })?;
+        self.prev_object_id = Some(object_id);
+        Ok(header)
+    }
+
+    /// [`SubgroupObjectEncoder::header_bytes`] of every other case.
+    #[inline(never)]
+    fn header_bytes_with_properties(
         &mut self,
         object_id: u64,
         properties: &Properties,

@@ -55,6 +55,9 @@ use crate::ids::{RequestHandle, StreamId};
 use crate::io::Output;
 use crate::model::{Location, ObjectInfo, ObjectStatus};
 
+/// The properties of an object written without any.
+static NO_PROPERTIES: Properties = Properties::empty();
+
 /// What a uni stream's first bytes say it is.
 enum UniHeader {
     Control,
@@ -445,35 +448,43 @@ impl MoqtEngine {
         object: ObjectWrite,
     ) -> Result<(), CommandError> {
         let version = self.version;
-        let out = self.data_out.get(&stream).ok_or(CommandError::UnknownStream(stream))?;
+        // One lookup of the stream and one of its request serve every step below (the
+        // stream's and the request table are disjoint fields of the engine).
+        let out = self.data_out.get_mut(&stream).ok_or(CommandError::UnknownStream(stream))?;
+        let mut r = self.requests.get_mut(&out.request);
         let group = out.header.group_id;
-        if let Some(r) = self.requests.get(&out.request) {
+        if let Some(r) = r.as_deref() {
             r.forwarding.check(group, object.object, Preference::Subgroup)?;
         }
-        let properties = super::object_props::object_properties(&object.properties)?;
+        // No properties (the common case): the shared empty list, nothing parsed or dropped.
+        let parsed = if object.properties.is_empty() {
+            None
+        } else {
+            Some(super::object_props::object_properties(&object.properties)?)
+        };
+        let properties = parsed.as_ref().unwrap_or(&NO_PROPERTIES);
         if object.first_byte_at.is_some() {
-            let out = self.data_out.get(&stream).ok_or(CommandError::UnknownStream(stream))?;
-            let first = out.encoder.is_none().then_some(&properties);
-            let timeout = self.subgroup_object_timeout_ms(out, first);
-            if self.expired(object.first_byte_at, timeout) {
+            let first = out.encoder.is_none().then_some(properties);
+            let timeout = super::timeouts::subgroup_object_timeout_ms(r.as_deref(), out, first);
+            if super::timeouts::expired(self.now, object.first_byte_at, timeout) {
                 self.abandon_subgroup(shared, stream, StreamResetCode::DELIVERY_TIMEOUT.0);
                 self.timing_forget(stream);
                 return Err(CommandError::DeliveryTimeout);
             }
         }
-        let out = self.data_out.get_mut(&stream).ok_or(CommandError::UnknownStream(stream))?;
-        let header = SubgroupObjectHeader {
-            object_id: object.object,
-            properties,
-            status: wire_status(object.status),
-            payload_len: object.payload.len() as u64,
-        };
+        let (status, payload_len) = (wire_status(object.status), object.payload.len() as u64);
         let first = out.encoder.is_none();
         let buf = match &mut out.encoder {
             // Every object after the first: the header straight into inline bytes.
-            Some(e) => e.encode_header_bytes(&header)?,
+            Some(e) => e.header_bytes(object.object, properties, status, payload_len)?,
             // The first: SUBGROUP_HEADER and object header together.
             None => shared.encode_header(|buf| -> Result<(), sluice_wire::EncodeError> {
+                let header = SubgroupObjectHeader {
+                    object_id: object.object,
+                    properties: properties.clone(),
+                    status,
+                    payload_len,
+                };
                 let mut h = out.header;
                 h.properties_present =
                     object.properties_present == Some(true) || !object.properties.is_empty();
@@ -487,14 +498,13 @@ impl MoqtEngine {
             })?,
         };
         out.last_object = Some(object.object);
-        // One request lookup for the track's Largest Location and the delivery timer.
-        let mut r = self.requests.get_mut(&out.request);
+        // The track's Largest Location, the forwarding record and the delivery timer.
         if let Some(r) = r.as_deref_mut() {
             raise_largest(r, group, object.object);
             let bound = shared.config.max_track_check_entries;
             r.forwarding.record(group, object.object, Preference::Subgroup, bound);
         }
-        let first_props = first.then_some(&header.properties);
+        let first_props = first.then_some(properties);
         Self::timing_object_written(self.now, r.as_deref(), out, first_props, object.first_byte_at);
         shared.write_payload(stream, buf, object.payload, false);
         Ok(())
@@ -566,7 +576,7 @@ impl MoqtEngine {
         if let Some(r) = self.requests.get(&request) {
             r.forwarding.check(group, object.object, Preference::Datagram)?;
         }
-        if self.expired(object.first_byte_at, self.datagram_timeout_ms(request)) {
+        if super::timeouts::expired(self.now, object.first_byte_at, self.datagram_timeout_ms(request)) {
             // Expired before it could be handed to the transport: dropped (§"Delivery
             // Timeouts and Data Reliability").
             return Err(CommandError::DeliveryTimeout);

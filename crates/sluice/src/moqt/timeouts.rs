@@ -120,6 +120,28 @@ fn object_timeout_ms(r: &Request, out: &OutData) -> u64 {
     effective_ms(r.options.max_latency_ms, out.object_timeout_ms.unwrap_or(r.info.max_latency_ms))
 }
 
+/// The object delivery timeout in ms of a subgroup stream `out` we write for `r`, with the
+/// subgroup's first-object properties (`first`) applied as `timing_object_written` will
+/// apply them.
+pub(super) fn subgroup_object_timeout_ms(
+    r: Option<&Request>,
+    out: &OutData,
+    first: Option<&Properties>,
+) -> u64 {
+    let Some(r) = r else { return 0 };
+    let own = first.and_then(|p| varint_property(p, PropertyType::OBJECT_DELIVERY_TIMEOUT));
+    effective_ms(r.options.max_latency_ms, own.or(out.object_timeout_ms).unwrap_or(r.info.max_latency_ms))
+}
+
+/// True when an object whose first byte came at `first_byte_at` is, at `now` (the
+/// session's current time), older than `timeout_ms` (0 = no timeout; `None` = now, never).
+pub(super) fn expired(now: Time, first_byte_at: Option<Time>, timeout_ms: u64) -> bool {
+    match first_byte_at {
+        Some(at) if timeout_ms > 0 => now.saturating_since(at) > Duration::from_millis(timeout_ms),
+        _ => false,
+    }
+}
+
 impl MoqtEngine {
     /// The (object, subgroup) timeouts in ms in force for a subgroup stream we write.
     fn publisher_timeouts(&self, out: &OutData) -> (u64, u64) {
@@ -129,30 +151,12 @@ impl MoqtEngine {
         (object, subgroup)
     }
 
-    /// The object delivery timeout in ms of a subgroup stream `out` we write, with the
-    /// subgroup's first-object properties (`first`) applied as `timing_object_written`
-    /// will apply them.
-    pub(super) fn subgroup_object_timeout_ms(&self, out: &OutData, first: Option<&Properties>) -> u64 {
-        let Some(r) = self.requests.get(&out.request) else { return 0 };
-        let own = first.and_then(|p| varint_property(p, PropertyType::OBJECT_DELIVERY_TIMEOUT));
-        effective_ms(r.options.max_latency_ms, own.or(out.object_timeout_ms).unwrap_or(r.info.max_latency_ms))
-    }
-
     /// The delivery timeout in ms of a datagram of the subscription `handle` we publish:
     /// the object and subgroup timeouts combined, the smaller when both are set.
     pub(super) fn datagram_timeout_ms(&self, handle: RequestHandle) -> u64 {
         let Some(r) = self.requests.get(&handle) else { return 0 };
         let object = effective_ms(r.options.max_latency_ms, r.info.max_latency_ms);
         effective_ms(object, r.peer_subgroup_timeout_ms)
-    }
-
-    /// True when an object whose first byte came at `first_byte_at` is, at the session's
-    /// current time, older than `timeout_ms` (0 = no timeout; `None` = now, never).
-    pub(super) fn expired(&self, first_byte_at: Option<Time>, timeout_ms: u64) -> bool {
-        match first_byte_at {
-            Some(at) if timeout_ms > 0 => self.now.saturating_since(at) > Duration::from_millis(timeout_ms),
-            _ => false,
-        }
     }
 
     /// An object was written to `out`'s stream, whose request is `r` (`first`: the
