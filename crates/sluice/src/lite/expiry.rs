@@ -145,6 +145,14 @@ impl LiteEngine {
 
     /// Expires every group whose age exceeds its max latency at `self.now`.
     pub(crate) fn expire_groups(&mut self, shared: &mut Shared) {
+        // Both ways to expire need a non-zero effective latency: with none (the default) on
+        // every subscription, skip the walks over writers and streams (called per group).
+        let expiring = |max: u64, publisher: u64| effective_latency(max, publisher) > 0;
+        if !self.subs_in.values().any(|s| expiring(s.max_latency, s.publisher_latency))
+            && !self.subs_out.values().any(|s| expiring(s.max_latency, s.publisher_latency))
+        {
+            return;
+        }
         let now = self.now;
         let stale: Vec<StreamId> = self
             .writers
