@@ -196,18 +196,33 @@ fn subgroup_timeout_runs_from_the_fin_until_the_adapter_reports_acks() {
     assert_eq!(resets(&drain(&mut s)), vec![]);
 }
 
+/// Track info whose properties carry our SUBGROUP_DELIVERY_TIMEOUT (none for `None`).
+fn subgroup_track_info(ms: Option<u64>) -> TrackInfo {
+    let properties = match ms {
+        Some(v) => props(&[KeyValue::varint(PropertyType::SUBGROUP_DELIVERY_TIMEOUT.0, v)]).raw().clone(),
+        None => Bytes::new(),
+    };
+    TrackInfo { properties, ..TrackInfo::default() }
+}
+
 #[test]
 fn subgroup_timeout_takes_the_smaller_non_zero_value() {
-    // (subscriber parameter, publisher first-object property) → delay after the FIN.
-    let cases: [(u64, Option<u64>, Option<u64>); 5] = [
-        (400, None, Some(400)),
-        (0, Some(250), Some(250)),
-        (400, Some(250), Some(250)),
-        (100, Some(250), Some(100)),
-        (0, None, None),
+    // (subscriber parameter, publisher track property, publisher first-object property)
+    // → delay after the FIN. The first object's property replaces the track's.
+    type Case = (u64, Option<u64>, Option<u64>, Option<u64>);
+    let cases: [Case; 9] = [
+        (400, None, None, Some(400)),
+        (0, None, Some(250), Some(250)),
+        (400, None, Some(250), Some(250)),
+        (100, None, Some(250), Some(100)),
+        (0, None, None, None),
+        (0, Some(300), None, Some(300)),
+        (400, Some(300), None, Some(300)),
+        (200, Some(300), None, Some(200)),
+        (0, Some(300), Some(250), Some(250)),
     ];
-    for (sub, first, want) in cases {
-        let (mut s, h) = publisher(vec![Parameter::SubgroupDeliveryTimeout(sub)], TrackInfo::default());
+    for (sub, track, first, want) in cases {
+        let (mut s, h) = publisher(vec![Parameter::SubgroupDeliveryTimeout(sub)], subgroup_track_info(track));
         let p = match first {
             Some(v) => props(&[KeyValue::varint(PropertyType::SUBGROUP_DELIVERY_TIMEOUT.0, v)]),
             None => Properties::empty(),
@@ -217,8 +232,19 @@ fn subgroup_timeout_takes_the_smaller_non_zero_value() {
         s.handle_timeout(ms(500));
         s.close_subgroup(stream, false).unwrap();
         drain(&mut s);
-        assert_eq!(s.poll_timeout(), want.map(|w| ms(500 + w)), "case {sub} {first:?}");
+        assert_eq!(s.poll_timeout(), want.map(|w| ms(500 + w)), "case {sub} {track:?} {first:?}");
     }
+}
+
+/// The track's SUBGROUP_DELIVERY_TIMEOUT property bounds datagrams too (draft-18 §Delivery
+/// Timeouts: for datagrams it acts as the object timeout).
+#[test]
+fn track_subgroup_timeout_property_applies_to_datagrams() {
+    let (mut s, h) = publisher(vec![], subgroup_track_info(Some(150)));
+    s.handle_timeout(ms(10_000));
+    s.send_datagram(h, 0, aged(0, ms(10_000 - 150))).unwrap();
+    assert_eq!(datagrams(&drain(&mut s)), 1);
+    assert_eq!(s.send_datagram(h, 0, aged(1, ms(10_000 - 151))), Err(CommandError::DeliveryTimeout));
 }
 
 #[test]

@@ -10,10 +10,12 @@
 //!   SUBSCRIBE / PUBLISH_OK / REQUEST_UPDATE; a peer's value lands there too);
 //! * publisher's OBJECT_DELIVERY_TIMEOUT: `TrackInfo::max_latency_ms` (track property);
 //! * SUBGROUP_DELIVERY_TIMEOUT: the peer's value is kept per request
-//!   (`Request::peer_subgroup_timeout_ms`); the model has no field for our own, so a local
-//!   publisher sets it per subgroup with a SUBGROUP_DELIVERY_TIMEOUT (0x06) property on the
-//!   subgroup's first object; an OBJECT_DELIVERY_TIMEOUT (0x02) property there likewise
-//!   replaces the track's value for that subgroup.
+//!   (`Request::peer_subgroup_timeout_ms`); the model has no typed field for our own: a
+//!   local publisher sets it for the track with a SUBGROUP_DELIVERY_TIMEOUT (0x06) pair in
+//!   `TrackInfo::properties` (sent as the track property), or per subgroup with that
+//!   property on the subgroup's first object, which replaces the track's value for that
+//!   subgroup; an OBJECT_DELIVERY_TIMEOUT (0x02) property there likewise replaces the
+//!   track's object timeout.
 //!
 //! The values are read when they are needed (object written, FIN written), so a
 //! REQUEST_UPDATE changes the timeouts of later objects and subgroups.
@@ -115,6 +117,18 @@ pub(super) fn varint_property(props: &Properties, kind: PropertyType) -> Option<
     super::track_props::find_property(props, kind.0).and_then(|kv| kv.as_varint())
 }
 
+/// Our own SUBGROUP_DELIVERY_TIMEOUT for the track of `r` we publish: the track property
+/// the application put in `TrackInfo::properties` (sent with the track), 0 = none.
+fn track_subgroup_timeout_ms(r: &Request) -> u64 {
+    if r.info.properties.is_empty() {
+        return 0;
+    }
+    Properties::from_raw(r.info.properties.clone())
+        .ok()
+        .and_then(|props| varint_property(&props, PropertyType::SUBGROUP_DELIVERY_TIMEOUT))
+        .unwrap_or(0)
+}
+
 /// The object timeout in ms in force for a subgroup stream `out` we write for `r`.
 fn object_timeout_ms(r: &Request, out: &OutData) -> u64 {
     effective_ms(r.options.max_latency_ms, out.object_timeout_ms.unwrap_or(r.info.max_latency_ms))
@@ -147,8 +161,8 @@ impl MoqtEngine {
     fn publisher_timeouts(&self, out: &OutData) -> (u64, u64) {
         let Some(r) = self.requests.get(&out.request) else { return (0, 0) };
         let object = object_timeout_ms(r, out);
-        let subgroup = effective_ms(r.peer_subgroup_timeout_ms, out.subgroup_timeout_ms.unwrap_or(0));
-        (object, subgroup)
+        let own = out.subgroup_timeout_ms.unwrap_or_else(|| track_subgroup_timeout_ms(r));
+        (object, effective_ms(r.peer_subgroup_timeout_ms, own))
     }
 
     /// The delivery timeout in ms of a datagram of the subscription `handle` we publish:
@@ -156,7 +170,8 @@ impl MoqtEngine {
     pub(super) fn datagram_timeout_ms(&self, handle: RequestHandle) -> u64 {
         let Some(r) = self.requests.get(&handle) else { return 0 };
         let object = effective_ms(r.options.max_latency_ms, r.info.max_latency_ms);
-        effective_ms(object, r.peer_subgroup_timeout_ms)
+        let subgroup = effective_ms(r.peer_subgroup_timeout_ms, track_subgroup_timeout_ms(r));
+        effective_ms(object, subgroup)
     }
 
     /// An object was written to `out`'s stream, whose request is `r` (`first`: the
