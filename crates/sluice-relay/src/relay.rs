@@ -450,7 +450,7 @@ impl Relay {
                 let asked = fetch::Asked { track: *track, start, end, priority, fill_timeout_ms };
                 self.on_incoming_fetch(now, id, request, asked, sessions)
             }
-            Event::FetchAccepted { request, end } => self.on_fetch_accepted(id, request, end, sessions),
+            Event::FetchAccepted { request, end, .. } => self.on_fetch_accepted(id, request, end, sessions),
             Event::FetchGap { request, through, unknown } => {
                 self.on_fetch_gap(id, request, through, unknown, sessions)
             }

@@ -65,7 +65,7 @@ impl Fetched {
                 Event::Object { request: r, info, payload } if r == request => {
                     f.objects.push((info.group, info.object, payload.to_bytes()))
                 }
-                Event::FetchAccepted { request: r, end } if r == request => f.accepted = Some(end),
+                Event::FetchAccepted { request: r, end, .. } if r == request => f.accepted = Some(end),
                 Event::FetchGap { request: r, through, unknown } if r == request => {
                     f.gaps.push((through, unknown))
                 }
@@ -667,7 +667,7 @@ fn fill_timeout_zero_never_contacts_upstream() {
                     Event::Object { request: r, info, payload } if *r == request => {
                         f.objects.push((info.group, info.object, payload.to_bytes()))
                     }
-                    Event::FetchAccepted { request: r, end } if *r == request => f.accepted = Some(*end),
+                    Event::FetchAccepted { request: r, end, .. } if *r == request => f.accepted = Some(*end),
                     Event::FetchGap { request: r, through, unknown } if *r == request => {
                         f.gaps.push((*through, *unknown))
                     }

@@ -284,6 +284,10 @@ pub enum Event {
         request: RequestHandle,
         /// The end of the range the publisher will send.
         end: Location,
+        /// What FETCH_OK's Track Properties say of the track (draft-18): the typed fields
+        /// (publisher priority, group order, MAX_CACHE_DURATION, ...) and the rest of the
+        /// properties in `properties`. Boxed: a rare event.
+        info: Box<TrackInfo>,
     },
     /// A fetch (ours or the peer's) ended or failed. Terminal. A MOQT fetch of ours that
     /// ends without a `FetchAccepted` before it was refused, whatever the code (REQUEST_ERROR

@@ -74,7 +74,7 @@ fn a_data_stream_ending_before_fetch_ok_ends_the_fetch_after_it_is_accepted() {
     assert_eq!(
         events(&mut s),
         vec![
-            Event::FetchAccepted { request: h, end: Location { group: 1, object: 0 } },
+            Event::FetchAccepted { request: h, end: Location { group: 1, object: 0 }, info: Box::default() },
             Event::FetchEnded { request: h, reason: Reason { code: 0, text: String::new() } },
         ]
     );
@@ -86,7 +86,11 @@ fn fetch_ok_first_then_the_data_stream_end_is_the_usual_order() {
     s.handle(Time::ZERO, Input::StreamData { stream: request_stream, data: enc(&fetch_ok()) });
     assert_eq!(
         events(&mut s),
-        vec![Event::FetchAccepted { request: h, end: Location { group: 1, object: 0 } }]
+        vec![Event::FetchAccepted {
+            request: h,
+            end: Location { group: 1, object: 0 },
+            info: Box::default()
+        }]
     );
     s.handle(Time::ZERO, Input::StreamOpened { stream: DATA, bidi: false });
     s.handle(Time::ZERO, Input::StreamData { stream: DATA, data: enc(&FetchHeader { request_id: 0 }) });

@@ -440,7 +440,7 @@ fn standalone_fetch_delivers_objects_then_ends() {
         p.session(fetcher.peer()).finish_fetch(incoming).unwrap();
         p.run();
         let ev = p.take_events(fetcher);
-        assert_eq!(ev.first(), Some(&Event::FetchAccepted { request: f, end }));
+        assert_eq!(ev.first(), Some(&Event::FetchAccepted { request: f, end, info: Box::default() }));
         let objects: Vec<_> = ev
             .iter()
             .filter_map(|e| match e {
@@ -695,7 +695,10 @@ fn absolute_joining_fetch_and_joining_an_unaccepted_subscription() {
     assert!(
         matches!(&client[0], Event::Subscribed { request, info } if *request == s && info.largest == Some(Location { group: 5, object: 1 }))
     );
-    assert_eq!(client[1], Event::FetchAccepted { request: early, end: Location { group: 5, object: 2 } });
+    assert_eq!(
+        client[1],
+        Event::FetchAccepted { request: early, end: Location { group: 5, object: 2 }, info: Box::default() }
+    );
     // A joining fetch buffered on a subscription that is then rejected is refused with
     // INVALID_JOINING_REQUEST_ID.
     let other = TrackName::new(Namespace::from_fields(["ns"]), "other");
@@ -844,7 +847,7 @@ fn fetch_ok_end_before_the_start_closes_with_protocol_violation() {
         p.server.accept_fetch(incoming, end).unwrap();
         p.run();
         let expected = if ok {
-            Event::FetchAccepted { request: f, end }
+            Event::FetchAccepted { request: f, end, info: Box::default() }
         } else {
             Event::Closed {
                 code: SessionErrorCode::PROTOCOL_VIOLATION.0,

@@ -143,6 +143,30 @@ fn fetch_ok_carries_the_track_properties_given_on_acceptance() {
     }
 }
 
+/// The fetcher gets FETCH_OK's Track Properties with `Event::FetchAccepted`: the typed
+/// ones in their fields, the rest byte for byte.
+#[test]
+fn fetch_accepted_reports_the_track_properties_of_fetch_ok() {
+    let mut p = pair();
+    let end = Location { group: 1, object: 0 };
+    let f = p.session(Side::Client).fetch(track(), Location { group: 0, object: 0 }, end, 0).unwrap();
+    p.run();
+    let incoming = match p.take_events(Side::Server).as_slice() {
+        [Event::IncomingFetch { request, .. }] => *request,
+        other => panic!("{other:?}"),
+    };
+    let sent = rich_info();
+    p.session(Side::Server).accept_fetch_with_info(incoming, end, &sent).unwrap();
+    p.run();
+    match p.take_events(Side::Client).as_slice() {
+        [Event::FetchAccepted { request, end: got_end, info }, ..] if *request == f => {
+            assert_eq!(*got_end, end);
+            assert_eq!(properties_of(info), properties_of(&sent));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 /// Immutable Properties (0x0B) holding, in ascending type order, MAX_CACHE_DURATION (0x04)
 /// = 700, DEFAULT_PUBLISHER_PRIORITY (0x0E) = 9 and DYNAMIC_GROUPS (0x30) = 1.
 fn typed_inside_immutable() -> Bytes {

@@ -478,12 +478,14 @@ impl MoqtEngine {
                         return;
                     }
                 }
+                let mut info = Box::default();
                 if let Some(r) = self.requests.get_mut(&handle) {
                     r.phase = Phase::Established;
                     super::track_props::read_track_properties(&mut r.info, &ok.track_properties);
+                    info = Box::new(r.info.clone());
                 }
                 let end = Location { group: ok.end_location.group, object: ok.end_location.object };
-                shared.event(Event::FetchAccepted { request: handle, end });
+                shared.event(Event::FetchAccepted { request: handle, end, info });
                 if self.requests.get(&handle).is_some_and(|r| r.fetch_data_done) {
                     self.fetch_complete(shared, handle);
                 }
