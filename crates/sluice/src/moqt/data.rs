@@ -707,14 +707,14 @@ pub(super) fn deliver_subgroup(
             return SubgroupStop::Malformed(handle, m);
         }
         let payload = sg.buf.take(need);
-        let properties = if h.properties.is_empty() { Bytes::new() } else { h.properties.raw().clone() };
         let info = ObjectInfo {
             group,
             subgroup,
             object: h.object_id,
             status,
             publisher_priority: header_priority,
-            properties,
+            // Moved, not cloned: the header is done with.
+            properties: h.properties.into_raw(),
             timestamp: None,
             properties_present: sg.header.properties_present,
         };
