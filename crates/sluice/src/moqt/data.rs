@@ -653,6 +653,30 @@ pub(super) enum SubgroupStop {
     Malformed(RequestHandle, super::malformed::Malformed),
 }
 
+/// A chunk that starts an object header while nothing is buffered (how a transport that
+/// keeps writes apart hands over a header): the header is decoded straight from the chunk,
+/// as [`deliver_subgroup`] would decode it from the buffer, without buffering the chunk.
+/// `None` when that leaves nothing to do (a header alone, its payload still to come:
+/// [`deliver_subgroup`] would wait); otherwise what of the chunk is left, for the buffer and
+/// [`deliver_subgroup`] (everything, untouched, when no header was decoded here).
+#[inline]
+pub(super) fn lone_header(sg: &mut SubgroupIn, mut data: Bytes, max_object: u64) -> Option<Bytes> {
+    if sg.request.is_none() || sg.fin || sg.pending.is_some() || !sg.buf.is_empty() {
+        return Some(data);
+    }
+    let mut r = sluice_wire::Reader::new(&data);
+    // A failed decode leaves the decoder as it was: the full path decodes again.
+    let Ok(h) = sg.decoder.decode_header(&mut r) else { return Some(data) };
+    let used = r.position();
+    let waits = used == data.len() && h.payload_len > 0 && h.payload_len <= max_object;
+    sg.pending = Some(h);
+    if waits {
+        return None;
+    }
+    bytes::Buf::advance(&mut data, used);
+    Some(data)
+}
+
 /// The object loop of a subgroup stream: delivers every complete object, holding only the
 /// stream's entry and the request table (disjoint fields of the engine), so the caller
 /// that already holds the entry (`handle_data`) needs no second lookup. Every path that
