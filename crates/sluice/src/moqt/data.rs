@@ -688,6 +688,9 @@ pub(super) fn deliver_subgroup(
 ) -> SubgroupStop {
     let max_object = shared.config.max_object_size;
     let check_limit = shared.config.max_track_check_entries;
+    if shared.closed {
+        return SubgroupStop::Wait;
+    }
     let Some(handle) = sg.request else { return SubgroupStop::NoRequest };
     loop {
         if sg.pending.is_none() {
@@ -742,6 +745,8 @@ pub(super) fn deliver_subgroup(
             timestamp: None,
             properties_present: sg.header.properties_present,
         };
-        shared.event(Event::Object { request: handle, info, payload });
+        // Straight into the queue (`Shared::event` without its closed check): both callers
+        // return on a closed session and nothing in this loop closes it.
+        shared.outputs.push_back(Output::Event(Event::Object { request: handle, info, payload }));
     }
 }
