@@ -656,25 +656,21 @@ pub(super) enum SubgroupStop {
 /// A chunk that starts an object header while nothing is buffered (how a transport that
 /// keeps writes apart hands over a header): the header is decoded straight from the chunk,
 /// as [`deliver_subgroup`] would decode it from the buffer, without buffering the chunk.
-/// `None` when that leaves nothing to do (a header alone, its payload still to come:
-/// [`deliver_subgroup`] would wait); otherwise what of the chunk is left, for the buffer and
-/// [`deliver_subgroup`] (everything, untouched, when no header was decoded here).
+/// Returns the bytes of the chunk it used (0: none, nothing decoded), or `None` when that
+/// leaves nothing to do (a header alone, its payload still to come: [`deliver_subgroup`]
+/// would wait). What is left of the chunk goes to the buffer and [`deliver_subgroup`].
 #[inline]
-pub(super) fn lone_header(sg: &mut SubgroupIn, mut data: Bytes, max_object: u64) -> Option<Bytes> {
-    if sg.request.is_none() || sg.fin || sg.pending.is_some() || !sg.buf.is_empty() {
-        return Some(data);
+pub(super) fn lone_header(sg: &mut SubgroupIn, data: &Bytes, max_object: u64) -> Option<usize> {
+    if sg.pending.is_some() || sg.request.is_none() || sg.fin || !sg.buf.is_empty() {
+        return Some(0);
     }
-    let mut r = sluice_wire::Reader::new(&data);
+    let mut r = sluice_wire::Reader::new(data);
     // A failed decode leaves the decoder as it was: the full path decodes again.
-    let Ok(h) = sg.decoder.decode_header(&mut r) else { return Some(data) };
+    let Ok(h) = sg.decoder.decode_header(&mut r) else { return Some(0) };
     let used = r.position();
     let waits = used == data.len() && h.payload_len > 0 && h.payload_len <= max_object;
     sg.pending = Some(h);
-    if waits {
-        return None;
-    }
-    bytes::Buf::advance(&mut data, used);
-    Some(data)
+    if waits { None } else { Some(used) }
 }
 
 /// The object loop of a subgroup stream: delivers every complete object, holding only the
@@ -745,8 +741,8 @@ pub(super) fn deliver_subgroup(
             timestamp: None,
             properties_present: sg.header.properties_present,
         };
-        // Straight into the queue (`Shared::event` without its closed check): both callers
-        // return on a closed session and nothing in this loop closes it.
+        // Straight into the queue (`Shared::event` without its closed check): checked on
+        // entry, and nothing in this loop closes the session.
         shared.outputs.push_back(Output::Event(Event::Object { request: handle, info, payload }));
     }
 }

@@ -313,10 +313,12 @@ impl MoqtEngine {
                         sg.buf.push(data);
                         return;
                     }
-                    let Some(rest) = data::lone_header(sg, data, shared.config.max_object_size) else {
+                    let Some(used) = data::lone_header(sg, &data, shared.config.max_object_size) else {
                         return;
                     };
-                    sg.buf.push(rest);
+                    let mut data = data;
+                    bytes::Buf::advance(&mut data, used);
+                    sg.buf.push(data);
                     let stop = data::deliver_subgroup(sg, &mut self.requests, shared);
                     self.subgroup_stopped(shared, stream, stop);
                     return;
