@@ -66,7 +66,7 @@ fn run(config: Config, head: &[u8], body: &[u8], cuts: &[usize]) -> Vec<(usize, 
     let data = StreamId(7);
     s.handle(Time::ZERO, Input::StreamOpened { stream: data, bidi: false });
     s.handle(Time::ZERO, Input::StreamData { stream: data, data: Bytes::copy_from_slice(head) });
-    let mut drain = |s: &mut Session| -> Vec<String> {
+    let drain = |s: &mut Session| -> Vec<String> {
         std::iter::from_fn(|| s.poll())
             .map(|o| match o {
                 Output::Event(sluice::Event::Object { request, info, payload }) => {
