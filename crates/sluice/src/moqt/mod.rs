@@ -317,7 +317,9 @@ impl MoqtEngine {
                         return;
                     };
                     let mut data = data;
-                    bytes::Buf::advance(&mut data, used);
+                    if used > 0 {
+                        bytes::Buf::advance(&mut data, used);
+                    }
                     sg.buf.push(data);
                     let stop = data::deliver_subgroup(sg, &mut self.requests, shared);
                     self.subgroup_stopped(shared, stream, stop);
