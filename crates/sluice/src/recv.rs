@@ -124,13 +124,21 @@ impl RecvBuffer {
     /// Appends received bytes.
     #[inline]
     pub fn push(&mut self, data: Bytes) {
-        if data.is_empty() {
-            return;
+        if self.head.is_some() {
+            return self.push_back(data);
         }
-        self.len = self.len.saturating_add(data.len());
-        if self.head.is_none() {
+        // Empty (no head means no bytes): the chunk becomes the head.
+        if !data.is_empty() {
+            self.len = data.len();
             self.head = Some(data);
-        } else {
+        }
+    }
+
+    /// [`RecvBuffer::push`] behind a head chunk.
+    #[inline(never)]
+    fn push_back(&mut self, data: Bytes) {
+        if !data.is_empty() {
+            self.len = self.len.saturating_add(data.len());
             self.rest.push_back(data);
         }
     }

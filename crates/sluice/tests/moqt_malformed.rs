@@ -248,6 +248,33 @@ fn end_of_group_below_an_object_already_seen() {
     t.assert_malformed(&[(1, 9), (1, 0)], GROUP_END);
 }
 
+/// Objects after a subgroup's first take `TrackCheck`'s in-order fast path: what it records
+/// (the subgroup's and group's largest object, the track's largest location) must catch
+/// later violations exactly as the full path does, and a group end it cannot vouch for
+/// sends the object to the full path.
+#[test]
+fn in_order_objects_are_recorded_for_later_checks() {
+    let mut t = Sub::new(Config::default());
+    t.stream(subgroup(1, 0, None, false, &[obj(0), obj(1), obj(2)]), false);
+    t.stream(subgroup(1, 0, None, false, &[obj(0), obj(1)]), true);
+    t.assert_malformed(&[(1, 0), (1, 1), (1, 2), (1, 0), (1, 1)], SUBGROUP_END);
+
+    let mut t = Sub::new(Config::default());
+    t.stream(subgroup(1, 0, None, false, &[obj(0), obj(1), obj(3)]), false);
+    t.stream(subgroup(1, 1, None, false, &[status(2, WireStatus::EndOfGroup)]), false);
+    t.assert_malformed(&[(1, 0), (1, 1), (1, 3)], GROUP_END);
+
+    let mut t = Sub::new(Config::default());
+    t.stream(subgroup(1, 0, None, false, &[obj(0), obj(1), obj(2)]), false);
+    t.stream(subgroup(1, 1, None, false, &[status(1, WireStatus::EndOfTrack)]), false);
+    t.assert_malformed(&[(1, 0), (1, 1), (1, 2)], TRACK_END);
+
+    let mut t = Sub::new(Config::default());
+    t.stream(subgroup(1, 0, None, false, &[obj(0), status(1, WireStatus::EndOfGroup)]), false);
+    t.stream(subgroup(1, 0, None, false, &[obj(2)]), false);
+    t.assert_malformed(&[(1, 0), (1, 1)], GROUP_END);
+}
+
 #[test]
 fn object_beyond_the_end_of_track() {
     let mut t = Sub::new(Config::default());

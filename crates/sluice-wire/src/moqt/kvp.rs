@@ -169,6 +169,11 @@ impl Properties {
         &self.raw
     }
 
+    /// The encoded pairs, taken out (no reference-count traffic).
+    pub fn into_raw(self) -> Bytes {
+        self.raw
+    }
+
     /// Encoded length in bytes.
     pub fn len(&self) -> usize {
         self.raw.len()

@@ -290,7 +290,15 @@ impl MoqtEngine {
     }
 
     /// Acts on why [`deliver_subgroup`] stopped: everything that needs the whole engine.
+    /// Waiting for bytes (nearly every call) needs nothing: one inlined compare.
+    #[inline]
     pub(super) fn subgroup_stopped(&mut self, shared: &mut Shared, stream: StreamId, stop: SubgroupStop) {
+        if !matches!(stop, SubgroupStop::Wait) {
+            self.subgroup_stopped_for(shared, stream, stop);
+        }
+    }
+
+    fn subgroup_stopped_for(&mut self, shared: &mut Shared, stream: StreamId, stop: SubgroupStop) {
         match stop {
             SubgroupStop::Wait => {}
             SubgroupStop::NoRequest => {
@@ -655,6 +663,26 @@ pub(super) enum SubgroupStop {
     Malformed(RequestHandle, super::malformed::Malformed),
 }
 
+/// A chunk that starts an object header while nothing is buffered (how a transport that
+/// keeps writes apart hands over a header): the header is decoded straight from the chunk,
+/// as [`deliver_subgroup`] would decode it from the buffer, without buffering the chunk.
+/// Returns the bytes of the chunk it used (0: none, nothing decoded), or `None` when that
+/// leaves nothing to do (a header alone, its payload still to come: [`deliver_subgroup`]
+/// would wait). What is left of the chunk goes to the buffer and [`deliver_subgroup`].
+#[inline]
+pub(super) fn lone_header(sg: &mut SubgroupIn, data: &Bytes, max_object: u64) -> Option<usize> {
+    if sg.pending.is_some() || sg.request.is_none() || sg.fin || !sg.buf.is_empty() {
+        return Some(0);
+    }
+    let mut r = sluice_wire::Reader::new(data);
+    // A failed decode leaves the decoder as it was: the full path decodes again.
+    let Ok(h) = sg.decoder.decode_header(&mut r) else { return Some(0) };
+    let used = r.position();
+    let waits = used == data.len() && h.payload_len > 0 && h.payload_len <= max_object;
+    sg.pending = Some(h);
+    if waits { None } else { Some(used) }
+}
+
 /// The object loop of a subgroup stream: delivers every complete object, holding only the
 /// stream's entry and the request table (disjoint fields of the engine), so the caller
 /// that already holds the entry (`handle_data`) needs no second lookup. Every path that
@@ -666,6 +694,9 @@ pub(super) fn deliver_subgroup(
 ) -> SubgroupStop {
     let max_object = shared.config.max_object_size;
     let check_limit = shared.config.max_track_check_entries;
+    if shared.closed {
+        return SubgroupStop::Wait;
+    }
     let Some(handle) = sg.request else { return SubgroupStop::NoRequest };
     loop {
         if sg.pending.is_none() {
@@ -709,17 +740,19 @@ pub(super) fn deliver_subgroup(
             return SubgroupStop::Malformed(handle, m);
         }
         let payload = sg.buf.take(need);
-        let properties = if h.properties.is_empty() { Bytes::new() } else { h.properties.raw().clone() };
         let info = ObjectInfo {
             group,
             subgroup,
             object: h.object_id,
             status,
             publisher_priority: header_priority,
-            properties,
+            // Moved, not cloned: the header is done with.
+            properties: h.properties.into_raw(),
             timestamp: None,
             properties_present: sg.header.properties_present,
         };
-        shared.event(Event::Object { request: handle, info, payload });
+        // Straight into the queue (`Shared::event` without its closed check): checked on
+        // entry, and nothing in this loop closes the session.
+        shared.outputs.push_back(Output::Event(Event::Object { request: handle, info, payload }));
     }
 }

@@ -35,7 +35,8 @@
 //!
 //! Speed: the checks run for every object, so the tables are [`Sorted`] ring buffers, not
 //! trees: objects arrive for the newest group and subgroup, which is the last entry (or a
-//! new last entry), and trimming forgets the first entries.
+//! new last entry), and trimming forgets the first entries. An in-order object of the newest
+//! subgroup (the common case) takes a fast path that touches only the two last entries.
 
 use std::collections::VecDeque;
 
@@ -180,7 +181,43 @@ fn mandatory(kind: u64) -> bool {
 
 impl TrackCheck {
     /// Checks an object against what was seen, then records it.
+    #[inline]
     pub(crate) fn object(&mut self, o: &Seen<'_>, limit: usize) -> Result<(), Malformed> {
+        if self.in_order(o) { Ok(()) } else { self.object_full(o, limit) }
+    }
+
+    /// The common case in one pass, true when it applied: a Normal object without
+    /// properties, no track end known, of the newest group and subgroup, both already
+    /// known (so no entry is created and no trim is due), with the subgroup's priority and
+    /// within both ends. Every check of [`TrackCheck::object_full`] passes for it and the
+    /// records are the same (the priority recorded is the one already there).
+    #[inline]
+    fn in_order(&mut self, o: &Seen<'_>) -> bool {
+        let Some(s) = o.subgroup else { return false };
+        if o.status != ObjectStatus::Normal || !o.properties.is_empty() || self.track_end.is_some() {
+            return false;
+        }
+        let Some(((sg_group, sg_id), facts)) = self.subgroups.entries.back_mut() else { return false };
+        if *sg_group != o.group
+            || *sg_id != s
+            || facts.priority != Some(o.priority)
+            || facts.end.is_some_and(|end| o.object > end)
+        {
+            return false;
+        }
+        let Some((g, group)) = self.groups.entries.back_mut() else { return false };
+        if *g != o.group || group.end.is_some_and(|end| o.object > end) {
+            return false;
+        }
+        facts.max_seen = facts.max_seen.max(o.object);
+        group.max_seen = group.max_seen.max(o.object);
+        let loc = (o.group, o.object);
+        self.largest = Some(self.largest.map_or(loc, |l| l.max(loc)));
+        true
+    }
+
+    /// Every check, then the records (see the module docs).
+    fn object_full(&mut self, o: &Seen<'_>, limit: usize) -> Result<(), Malformed> {
         if !o.properties.is_empty() && o.properties.iter().any(|kv| mandatory(kv.kind)) {
             return Err(Malformed::MandatoryProperty);
         }

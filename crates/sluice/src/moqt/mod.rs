@@ -301,21 +301,31 @@ impl MoqtEngine {
             InStream::Discard => return,
             // The object path, without the generic dispatch.
             InStream::Subgroup(sg) => {
-                sg.buf.push(data);
                 let bound = self.buffered_bound.saturating_add(len);
                 if bound <= shared.config.max_session_buffer
-                    && sg.buf.len() <= shared.config.max_stream_buffer
+                    && sg.buf.len().saturating_add(len) <= shared.config.max_stream_buffer
                 {
-                    // Within both limits (what the checks below find): deliver with the
-                    // entry in hand instead of looking the stream up again.
+                    // Within both limits (what the checks below find once the chunk is
+                    // buffered): deliver with the entry in hand instead of looking the
+                    // stream up again.
                     self.buffered_bound = bound;
                     if shared.closed {
+                        sg.buf.push(data);
                         return;
                     }
+                    let Some(used) = data::lone_header(sg, &data, shared.config.max_object_size) else {
+                        return;
+                    };
+                    let mut data = data;
+                    if used > 0 {
+                        bytes::Buf::advance(&mut data, used);
+                    }
+                    sg.buf.push(data);
                     let stop = data::deliver_subgroup(sg, &mut self.requests, shared);
                     self.subgroup_stopped(shared, stream, stop);
                     return;
                 }
+                sg.buf.push(data);
                 (sg.buf.len(), true)
             }
             other => {
