@@ -85,13 +85,12 @@ impl Session {
         if self.shared.closed {
             return;
         }
-        // Matched by reference: the per-chunk input goes to the engine without a move here.
-        match &input {
-            Input::Connected { version } => self.connect(*version),
-            Input::Closed { code, reason } => self.peer_closed(*code, reason),
-            _ => {
+        match input {
+            Input::Connected { version } => self.connect(version),
+            Input::Closed { code, reason } => self.peer_closed(code, &reason),
+            other => {
                 if let Some(engine) = self.engine.as_mut() {
-                    engine.handle(&mut self.shared, self.now, input);
+                    engine.handle(&mut self.shared, self.now, other);
                 }
                 self.clear_if_closed();
             }
