@@ -130,7 +130,8 @@ impl MoqtEngine {
     /// Routes a new uni stream by its type.
     pub(super) fn identify_uni(&mut self, shared: &mut Shared, stream: StreamId) {
         let version = self.version;
-        let Some(InStream::Unidentified { buf }) = self.streams.get_mut(&stream) else { return };
+        let Some(slot) = self.streams.get_mut(&stream) else { return };
+        let InStream::Unidentified { buf } = slot else { return };
         let found = peek_buffered(buf, |r| {
             Ok(match UniStreamType::decode(r, version)? {
                 UniStreamType::Control => UniHeader::Control,
@@ -166,7 +167,7 @@ impl MoqtEngine {
             }
             UniHeader::Subgroup(header) => {
                 buf.advance(used);
-                let sg = SubgroupIn {
+                let mut sg = SubgroupIn {
                     buf,
                     fin: false,
                     header,
@@ -180,9 +181,16 @@ impl MoqtEngine {
                         SubgroupId::FirstObject => None,
                     },
                 };
-                self.streams.insert(stream, InStream::Subgroup(sg));
-                self.bind_subgroup(stream);
-                self.process_subgroup(shared, stream);
+                // Bound, stored and processed through the entry in hand (what
+                // `bind_subgroup` and `process_subgroup` do after looking it up again).
+                bind(&mut sg, &self.aliases_in, &mut self.requests);
+                *slot = InStream::Subgroup(sg);
+                let InStream::Subgroup(sg) = slot else { return };
+                if shared.closed {
+                    return;
+                }
+                let stop = deliver_subgroup(sg, &mut self.requests, shared);
+                self.subgroup_stopped(shared, stream, stop);
             }
             UniHeader::Fetch(h) => {
                 buf.advance(used);
@@ -210,19 +218,8 @@ impl MoqtEngine {
 
     /// Ties a subgroup stream to its subscription if its alias is known and live.
     fn bind_subgroup(&mut self, stream: StreamId) {
-        let Some(InStream::Subgroup(sg)) = self.streams.get(&stream) else { return };
-        if sg.request.is_some() {
-            return;
-        }
-        let Some(handle) = self.aliases_in.get(&sg.header.track_alias).copied() else { return };
-        let Some(req) = self.requests.get_mut(&handle) else { return };
-        if req.phase != Phase::Established {
-            return;
-        }
-        req.streams_seen = req.streams_seen.saturating_add(1);
-        req.streams_open_in = req.streams_open_in.saturating_add(1);
         if let Some(InStream::Subgroup(sg)) = self.streams.get_mut(&stream) {
-            sg.request = Some(handle);
+            bind(sg, &self.aliases_in, &mut self.requests);
         }
     }
 
@@ -324,29 +321,54 @@ impl MoqtEngine {
     /// objects, or inside one (a violation).
     fn subgroup_ends(&mut self, shared: &mut Shared, stream: StreamId, handle: RequestHandle) {
         let Some(InStream::Subgroup(sg)) = self.streams.get(&stream) else { return };
-        if sg.buf.is_empty() {
-            self.subgroup_finished(shared, stream, handle);
-        } else {
-            self.fail(shared, SessionErrorCode::PROTOCOL_VIOLATION, "subgroup stream ends inside an object");
+        if !sg.buf.is_empty() {
+            return self.fail(
+                shared,
+                SessionErrorCode::PROTOCOL_VIOLATION,
+                "subgroup stream ends inside an object",
+            );
         }
+        let fin = match (sg.subgroup, sg.decoder.prev_object_id()) {
+            (Some(subgroup), Some(last)) => {
+                Some((sg.header.group_id, subgroup, last, sg.header.end_of_group))
+            }
+            _ => None,
+        };
+        self.subgroup_finished(shared, stream, handle, fin);
     }
 
-    fn subgroup_finished(&mut self, shared: &mut Shared, stream: StreamId, handle: RequestHandle) {
-        if let Some(InStream::Subgroup(sg)) = self.streams.get(&stream)
-            && let (Some(subgroup), Some(last)) = (sg.subgroup, sg.decoder.prev_object_id())
-        {
-            let fin = (sg.header.group_id, subgroup, last, sg.header.end_of_group);
-            if !self.check_subgroup_fin(shared, handle, fin) {
-                return;
+    /// A subgroup stream ended cleanly after `fin` (group, subgroup, last object,
+    /// END_OF_GROUP; `None`: no object): the subgroup-end checks, `SubgroupEnded`, and the
+    /// stream is forgotten. One lookup of the request serves the checks and the count.
+    fn subgroup_finished(
+        &mut self,
+        shared: &mut Shared,
+        stream: StreamId,
+        handle: RequestHandle,
+        fin: Option<(u64, u64, u64, bool)>,
+    ) {
+        let limit = shared.config.max_track_check_entries;
+        let Some(r) = self.requests.get_mut(&handle) else {
+            // No request: the checks cannot run (the stream stays, as before), and without
+            // an object there is nothing to check or count.
+            if fin.is_none() {
+                self.streams.remove(&stream);
             }
-            let group = fin.0;
+            return;
+        };
+        if let Some((group, subgroup, last, eog)) = fin {
+            if let Err(m) = r.check.subgroup_fin(group, subgroup, last, eog, limit) {
+                return self.malformed(shared, handle, m);
+            }
             shared.event(Event::SubgroupEnded { request: handle, group, subgroup });
         }
+        r.streams_open_in = r.streams_open_in.saturating_sub(1);
+        // `check_done` acts only after PUBLISH_DONE: without one, its lookup is skipped.
+        let done = r.done.is_some();
         self.streams.remove(&stream);
-        if let Some(r) = self.requests.get_mut(&handle) {
-            r.streams_open_in = r.streams_open_in.saturating_sub(1);
+        if done {
+            self.check_done(shared, handle, false);
         }
-        self.check_done(shared, handle, false);
     }
 
     /// The peer reset a subgroup stream: its group (from this stream on) is dropped.
@@ -643,6 +665,25 @@ impl MoqtEngine {
             shared.push(Output::SetOrder { stream, order });
         }
     }
+}
+
+/// Ties the subgroup stream `sg` to its subscription if its alias is known and live.
+fn bind(
+    sg: &mut SubgroupIn,
+    aliases_in: &std::collections::HashMap<u64, RequestHandle>,
+    requests: &mut crate::hash::IdMap<RequestHandle, super::state::Request>,
+) {
+    if sg.request.is_some() {
+        return;
+    }
+    let Some(handle) = aliases_in.get(&sg.header.track_alias).copied() else { return };
+    let Some(req) = requests.get_mut(&handle) else { return };
+    if req.phase != Phase::Established {
+        return;
+    }
+    req.streams_seen = req.streams_seen.saturating_add(1);
+    req.streams_open_in = req.streams_open_in.saturating_add(1);
+    sg.request = Some(handle);
 }
 
 /// Why [`deliver_subgroup`] stopped; [`MoqtEngine::subgroup_stopped`] acts on it.

@@ -141,17 +141,17 @@ impl<K: Ord + Copy, V: Default> Sorted<K, V> {
     fn entry(&mut self, key: K) -> Option<&mut V> {
         let at = match self.position(key) {
             Ok(at) => at,
+            // A new last key (the common case): appended without `insert`'s general moves.
+            Err(at) if at == self.entries.len() => {
+                self.entries.push_back((key, V::default()));
+                at
+            }
             Err(at) => {
                 self.entries.insert(at, (key, V::default()));
                 at
             }
         };
         self.entries.get_mut(at).map(|(_, v)| v)
-    }
-
-    #[inline]
-    fn get(&self, key: K) -> Option<&V> {
-        self.position(key).ok().and_then(|at| self.entries.get(at)).map(|(_, v)| v)
     }
 
     fn first_key(&self) -> Option<K> {
@@ -279,14 +279,16 @@ impl TrackCheck {
         end_of_group: bool,
         limit: usize,
     ) -> Result<(), Malformed> {
-        let mut facts = self.subgroups.get((group, subgroup)).copied().unwrap_or_default();
+        // One lookup per table: the entries are made before the checks (a failed check
+        // cancels the track, so an entry left behind is harmless).
+        let Some(facts) = self.subgroups.entry((group, subgroup)) else { return Ok(()) };
         if facts.end.is_some_and(|end| end != last) {
             return Err(Malformed::SubgroupEndsDiffer);
         }
         if facts.max_seen > last {
             return Err(Malformed::BeyondSubgroupEnd);
         }
-        let mut g = self.groups.get(group).copied().unwrap_or_default();
+        let Some(g) = self.groups.entry(group) else { return Ok(()) };
         if end_of_group {
             if g.max_seen > last {
                 return Err(Malformed::BeyondGroupEnd);
@@ -294,12 +296,6 @@ impl TrackCheck {
             g.end = Some(last);
         }
         facts.end = Some(last);
-        if let Some(entry) = self.subgroups.entry((group, subgroup)) {
-            *entry = facts;
-        }
-        if let Some(entry) = self.groups.entry(group) {
-            *entry = g;
-        }
         self.trim(limit);
         Ok(())
     }
@@ -335,25 +331,6 @@ impl MoqtEngine {
         let limit = shared.config.max_track_check_entries;
         let Some(r) = self.requests.get_mut(&handle) else { return false };
         match r.check.object(seen, limit) {
-            Ok(()) => true,
-            Err(m) => {
-                self.malformed(shared, handle, m);
-                false
-            }
-        }
-    }
-
-    /// Runs the subgroup-end checks of `handle`'s track; false after cancelling.
-    pub(super) fn check_subgroup_fin(
-        &mut self,
-        shared: &mut Shared,
-        handle: RequestHandle,
-        fin: (u64, u64, u64, bool),
-    ) -> bool {
-        let limit = shared.config.max_track_check_entries;
-        let Some(r) = self.requests.get_mut(&handle) else { return false };
-        let (group, subgroup, last, eog) = fin;
-        match r.check.subgroup_fin(group, subgroup, last, eog, limit) {
             Ok(()) => true,
             Err(m) => {
                 self.malformed(shared, handle, m);

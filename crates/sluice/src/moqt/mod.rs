@@ -407,7 +407,14 @@ impl MoqtEngine {
                 self.streams.remove(&stream);
             }
             InStream::Request { .. } => self.process_request_stream(shared, stream),
-            InStream::Subgroup(_) => self.process_subgroup(shared, stream),
+            // `process_subgroup` with the entry in hand (no second lookup).
+            InStream::Subgroup(sg) => {
+                if shared.closed {
+                    return;
+                }
+                let stop = data::deliver_subgroup(sg, &mut self.requests, shared);
+                self.subgroup_stopped(shared, stream, stop);
+            }
             InStream::Fetch(_) => self.process_fetch_stream(shared, stream),
             InStream::Discard | InStream::Control { .. } => {
                 self.streams.remove(&stream);

@@ -61,10 +61,16 @@ pub(super) fn peek_buffered<T>(
     buf: &mut RecvBuffer,
     mut f: impl FnMut(&mut Reader<'_>) -> Result<T, DecodeError>,
 ) -> Result<Option<(T, usize)>, Violation> {
-    if buf.is_empty() {
-        return Ok(None);
-    }
-    let mut want = 1usize;
+    // The first chunk, borrowed: what `front(1)` returns first, without the reference
+    // count traffic of its clone (a non-empty buffer's first chunk is never empty).
+    let Some(first) = buf.first_chunk() else { return Ok(None) };
+    let mut r = Reader::new(first);
+    let mut want = match f(&mut r) {
+        Ok(v) => return Ok(Some((v, r.position()))),
+        Err(DecodeError::Invalid(v)) => return Err(v),
+        Err(DecodeError::Incomplete) if first.len() >= buf.len() => return Ok(None),
+        Err(DecodeError::Incomplete) => first.len().saturating_add(first.len().max(16)),
+    };
     loop {
         let front = buf.front(want);
         let mut r = Reader::new(&front);
