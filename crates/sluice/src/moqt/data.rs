@@ -183,7 +183,7 @@ impl MoqtEngine {
                 };
                 // Bound, stored and processed through the entry in hand (what
                 // `bind_subgroup` and `process_subgroup` do after looking it up again).
-                bind(&mut sg, &self.aliases_in, &mut self.requests);
+                bind(&mut sg, &mut self.aliases_in, &mut self.requests);
                 *slot = InStream::Subgroup(sg);
                 let InStream::Subgroup(sg) = slot else { return };
                 if shared.closed {
@@ -219,7 +219,7 @@ impl MoqtEngine {
     /// Ties a subgroup stream to its subscription if its alias is known and live.
     fn bind_subgroup(&mut self, stream: StreamId) {
         if let Some(InStream::Subgroup(sg)) = self.streams.get_mut(&stream) {
-            bind(sg, &self.aliases_in, &mut self.requests);
+            bind(sg, &mut self.aliases_in, &mut self.requests);
         }
     }
 
@@ -394,7 +394,7 @@ impl MoqtEngine {
             Ok(Datagram::Padding(_)) => return,
             Err(e) => return self.fail_decode(shared, &e),
         };
-        let Some(handle) = self.aliases_in.get(&d.track_alias).copied() else { return };
+        let Some(handle) = self.aliases_in.get(d.track_alias) else { return };
         if self.requests.get(&handle).is_none_or(|r| r.phase != Phase::Established) {
             return;
         }
@@ -670,13 +670,13 @@ impl MoqtEngine {
 /// Ties the subgroup stream `sg` to its subscription if its alias is known and live.
 fn bind(
     sg: &mut SubgroupIn,
-    aliases_in: &std::collections::HashMap<u64, RequestHandle>,
+    aliases_in: &mut super::state::Aliases,
     requests: &mut crate::hash::IdMap<RequestHandle, super::state::Request>,
 ) {
     if sg.request.is_some() {
         return;
     }
-    let Some(handle) = aliases_in.get(&sg.header.track_alias).copied() else { return };
+    let Some(handle) = aliases_in.get(sg.header.track_alias) else { return };
     let Some(req) = requests.get_mut(&handle) else { return };
     if req.phase != Phase::Established {
         return;

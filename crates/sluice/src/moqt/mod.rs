@@ -120,7 +120,7 @@ pub struct MoqtEngine {
     /// Track aliases we chose (for subscriptions made to us and our PUBLISHes).
     next_alias: u64,
     /// Track alias the peer chose → our subscription / accepted incoming publish.
-    aliases_in: HashMap<u64, RequestHandle>,
+    aliases_in: state::Aliases,
     /// Data streams we opened.
     data_out: IdMap<StreamId, OutData>,
     /// Subgroup streams we finished whose delivery is still timed (see `timeouts`).
@@ -167,7 +167,7 @@ impl MoqtEngine {
             peer_ids_above: HashSet::new(),
             peer_sent_goaway: false,
             next_alias: 0,
-            aliases_in: HashMap::new(),
+            aliases_in: state::Aliases::default(),
             data_out: IdMap::default(),
             closing: IdMap::default(),
             announced: IdMap::default(),

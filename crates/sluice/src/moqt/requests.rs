@@ -255,10 +255,8 @@ impl MoqtEngine {
         self.sent_tokens.request_gone(req.stream);
         self.by_stream.remove(&req.stream);
         self.by_wire_id.remove(&(req.outbound, req.wire_id));
-        if let Some(alias) = req.alias
-            && self.aliases_in.get(&alias) == Some(&handle)
-        {
-            self.aliases_in.remove(&alias);
+        if let Some(alias) = req.alias {
+            self.aliases_in.remove_if(alias, handle);
         }
         self.announced.remove(&handle);
         let fin = matches!(self.streams.get(&req.stream), Some(InStream::Request { fin: true, .. }));

@@ -89,6 +89,56 @@ impl InStream {
     }
 }
 
+/// Track alias the peer chose → our subscription / accepted incoming publish, remembering
+/// the last alias found: every stream of a track carries the same alias, so the lookup
+/// for a new stream is nearly always a repeat (served without hashing).
+#[derive(Debug, Default)]
+pub(crate) struct Aliases {
+    map: std::collections::HashMap<u64, RequestHandle>,
+    /// The last alias found and its request (always an entry of `map`).
+    last: Option<(u64, RequestHandle)>,
+}
+
+impl Aliases {
+    /// The request of `alias`, if known.
+    pub(crate) fn get(&mut self, alias: u64) -> Option<RequestHandle> {
+        if let Some((a, handle)) = self.last
+            && a == alias
+        {
+            return Some(handle);
+        }
+        let handle = self.map.get(&alias).copied()?;
+        self.last = Some((alias, handle));
+        Some(handle)
+    }
+
+    pub(crate) fn contains(&self, alias: u64) -> bool {
+        self.map.contains_key(&alias)
+    }
+
+    pub(crate) fn insert(&mut self, alias: u64, handle: RequestHandle) {
+        self.last = None;
+        self.map.insert(alias, handle);
+    }
+
+    /// Forgets `alias` if it still names `handle`.
+    pub(crate) fn remove_if(&mut self, alias: u64, handle: RequestHandle) {
+        if self.map.get(&alias) == Some(&handle) {
+            self.last = None;
+            self.map.remove(&alias);
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.last = None;
+        self.map.clear();
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.map.len()
+    }
+}
+
 /// A received subgroup stream.
 #[derive(Debug)]
 pub(crate) struct SubgroupIn {

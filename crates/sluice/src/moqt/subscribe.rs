@@ -364,7 +364,7 @@ impl MoqtEngine {
     }
 
     pub(super) fn on_publish(&mut self, shared: &mut Shared, stream: StreamId, m: Publish) {
-        if self.aliases_in.contains_key(&m.track_alias) {
+        if self.aliases_in.contains(m.track_alias) {
             return self.fail(shared, SessionErrorCode::DUPLICATE_TRACK_ALIAS, "track alias in use");
         }
         if self.subscriptions() >= shared.config.max_subscriptions {
@@ -489,7 +489,7 @@ impl MoqtEngine {
         let (phase, kind, stream, updates) = (req.phase, req.kind, req.stream, req.updates_pending);
         match msg {
             ControlMessage::SubscribeOk(ok) if kind == Kind::Subscribe && phase == Phase::Pending => {
-                if self.aliases_in.contains_key(&ok.track_alias) {
+                if self.aliases_in.contains(ok.track_alias) {
                     return self.fail(shared, SessionErrorCode::DUPLICATE_TRACK_ALIAS, "track alias in use");
                 }
                 match self.check_track_properties(shared, &ok.track_properties) {
