@@ -116,3 +116,17 @@ fn objects_on_a_first_object_stream_are_delivered() {
     let want: Vec<(u64, u64, Vec<u8>)> = (0..3u64).map(|id| (3, id, vec![id as u8; 10])).collect();
     assert_eq!(got, want);
 }
+
+#[test]
+fn a_close_whose_last_header_cannot_be_encoded_keeps_the_stream() {
+    // After object u64::MAX no End of Group status object can follow (its id would not
+    // increase): that close fails and the stream stays open, so a plain close still works.
+    let mut p = Pair::new(V, Config::default(), Config::default());
+    let (_, incoming) = accepted(&mut p);
+    let stream = p.server.open_subgroup(incoming, 0, 0, None).unwrap();
+    p.server.write_object(stream, ObjectWrite::new(u64::MAX, Bytes::from_static(b"a"))).unwrap();
+    let first = p.server.close_subgroup(stream, true).unwrap_err();
+    assert!(!matches!(first, sluice::CommandError::UnknownStream(_)), "{first:?}");
+    p.server.close_subgroup(stream, false).unwrap();
+    assert!(matches!(p.server.close_subgroup(stream, true), Err(sluice::CommandError::UnknownStream(_))));
+}

@@ -432,15 +432,7 @@ impl MoqtEngine {
         handle: RequestHandle,
     ) -> Result<(u64, u8, u8, crate::model::GroupOrder), CommandError> {
         let req = self.requests.get(&handle).ok_or(CommandError::UnknownRequest(handle))?;
-        if !req.we_publish() {
-            return Err(CommandError::UnknownRequest(handle));
-        }
-        let alias = req.alias.ok_or(CommandError::InvalidState("subscription not accepted yet"))?;
-        if req.kind == super::state::Kind::Subscribe && req.phase != Phase::Established {
-            return Err(CommandError::InvalidState("subscription not accepted yet"));
-        }
-        let order = req.options.group_order.unwrap_or(req.info.group_order);
-        Ok((alias, req.options.priority, req.info.publisher_priority, order))
+        publishing_of(req, handle)
     }
 
     pub(super) fn cmd_open_subgroup(
@@ -451,7 +443,10 @@ impl MoqtEngine {
         subgroup: u64,
         priority: Option<u8>,
     ) -> Result<StreamId, CommandError> {
-        let (alias, sub_pri, pub_pri, order) = self.publishing(request)?;
+        // One lookup of the request for the checks and the stream count.
+        let r = self.requests.get_mut(&request).ok_or(CommandError::UnknownRequest(request))?;
+        let (alias, sub_pri, pub_pri, order) = publishing_of(r, request)?;
+        r.streams_opened = r.streams_opened.saturating_add(1);
         let header = SubgroupHeader {
             track_alias: alias,
             group_id: group,
@@ -465,9 +460,6 @@ impl MoqtEngine {
         let send_order = data_order(sub_pri, priority.unwrap_or(pub_pri), order, group, subgroup);
         shared.push(Output::OpenStream { stream, bidi: false, order: send_order });
         self.data_out.insert(stream, OutData::new(request, header));
-        if let Some(r) = self.requests.get_mut(&request) {
-            r.streams_opened = r.streams_opened.saturating_add(1);
-        }
         Ok(stream)
     }
 
@@ -569,28 +561,16 @@ impl MoqtEngine {
         end_of_group: bool,
     ) -> Result<(), CommandError> {
         let version = self.version;
-        let out = self.data_out.get_mut(&stream).ok_or(CommandError::UnknownStream(stream))?;
-        let header = match (&mut out.encoder, end_of_group) {
-            (None, eog) => {
-                let mut h = out.header;
-                h.end_of_group = eog;
-                h.encode_header_bytes(version)?
+        // Taken out at once (one lookup); put back if the last header cannot be encoded.
+        let mut out = self.data_out.remove(&stream).ok_or(CommandError::UnknownStream(stream))?;
+        let header = match close_header(&mut out, end_of_group, version) {
+            Ok(h) => h,
+            Err(e) => {
+                self.data_out.insert(stream, out);
+                return Err(e.into());
             }
-            (Some(e), true) => {
-                let next = out.last_object.map_or(0, |l| l.saturating_add(1));
-                let status = SubgroupObjectHeader {
-                    object_id: next,
-                    properties: Properties::empty(),
-                    status: WireStatus::EndOfGroup,
-                    payload_len: 0,
-                };
-                e.encode_header_bytes(&status)?
-            }
-            (Some(_), false) => HeaderBytes::new(),
         };
-        if let Some(out) = self.data_out.remove(&stream) {
-            self.timing_finished(stream, &out);
-        }
+        self.timing_finished(stream, &out);
         shared.push(Output::Write { stream, header, payload: Bytes::new(), fin: true });
         Ok(())
     }
@@ -667,6 +647,22 @@ impl MoqtEngine {
     }
 }
 
+/// The alias and send-order inputs of `req` (`handle`), a subscription we publish.
+fn publishing_of(
+    req: &super::state::Request,
+    handle: RequestHandle,
+) -> Result<(u64, u8, u8, crate::model::GroupOrder), CommandError> {
+    if !req.we_publish() {
+        return Err(CommandError::UnknownRequest(handle));
+    }
+    let alias = req.alias.ok_or(CommandError::InvalidState("subscription not accepted yet"))?;
+    if req.kind == super::state::Kind::Subscribe && req.phase != Phase::Established {
+        return Err(CommandError::InvalidState("subscription not accepted yet"));
+    }
+    let order = req.options.group_order.unwrap_or(req.info.group_order);
+    Ok((alias, req.options.priority, req.info.publisher_priority, order))
+}
+
 /// Ties the subgroup stream `sg` to its subscription if its alias is known and live.
 fn bind(
     sg: &mut SubgroupIn,
@@ -684,6 +680,33 @@ fn bind(
     req.streams_seen = req.streams_seen.saturating_add(1);
     req.streams_open_in = req.streams_open_in.saturating_add(1);
     sg.request = Some(handle);
+}
+
+/// What closing `out`'s stream writes before FIN: the SUBGROUP_HEADER of a stream with no
+/// object (END_OF_GROUP bit as asked), an End of Group status object, or nothing.
+fn close_header(
+    out: &mut OutData,
+    end_of_group: bool,
+    version: sluice_wire::MoqtVersion,
+) -> Result<HeaderBytes, sluice_wire::EncodeError> {
+    match (&mut out.encoder, end_of_group) {
+        (None, eog) => {
+            let mut h = out.header;
+            h.end_of_group = eog;
+            h.encode_header_bytes(version)
+        }
+        (Some(e), true) => {
+            let next = out.last_object.map_or(0, |l| l.saturating_add(1));
+            let status = SubgroupObjectHeader {
+                object_id: next,
+                properties: Properties::empty(),
+                status: WireStatus::EndOfGroup,
+                payload_len: 0,
+            };
+            e.encode_header_bytes(&status)
+        }
+        (Some(_), false) => Ok(HeaderBytes::new()),
+    }
 }
 
 /// Why [`deliver_subgroup`] stopped; [`MoqtEngine::subgroup_stopped`] acts on it.

@@ -192,8 +192,11 @@ impl MoqtEngine {
                 varint_property(props, PropertyType::SUBGROUP_DELIVERY_TIMEOUT).or(out.subgroup_timeout_ms);
         }
         if !out.opened && out.object_deadline.is_none() {
+            // No timeout (the usual case): the deadline stays `None`, nothing to compute.
             let object_ms = r.map_or(0, |r| object_timeout_ms(r, out));
-            out.object_deadline = deadline(first_byte_at.unwrap_or(now).min(now), object_ms);
+            if object_ms > 0 {
+                out.object_deadline = deadline(first_byte_at.unwrap_or(now).min(now), object_ms);
+            }
         }
     }
 
@@ -215,7 +218,10 @@ impl MoqtEngine {
             out.opened = true;
             out.object_deadline = None;
         }
-        if let Some(c) = self.closing.get_mut(&stream) {
+        // Nothing closing is timed (the usual case): no lookup.
+        if !self.closing.is_empty()
+            && let Some(c) = self.closing.get_mut(&stream)
+        {
             c.object_deadline = None;
             if c.ack_deadline.is_none() {
                 self.closing.remove(&stream);
