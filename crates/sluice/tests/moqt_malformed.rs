@@ -264,6 +264,12 @@ fn in_order_objects_are_recorded_for_later_checks() {
     t.stream(subgroup(1, 1, None, false, &[status(2, WireStatus::EndOfGroup)]), false);
     t.assert_malformed(&[(1, 0), (1, 1), (1, 3)], GROUP_END);
 
+    // The same, the End of Group object arriving for the subgroup of the larger object.
+    let mut t = Sub::new(Config::default());
+    t.stream(subgroup(1, 0, None, false, &[obj(0), obj(1), obj(3)]), false);
+    t.stream(subgroup(1, 0, None, false, &[status(2, WireStatus::EndOfGroup)]), false);
+    t.assert_malformed(&[(1, 0), (1, 1), (1, 3)], GROUP_END);
+
     let mut t = Sub::new(Config::default());
     t.stream(subgroup(1, 0, None, false, &[obj(0), obj(1), obj(2)]), false);
     t.stream(subgroup(1, 1, None, false, &[status(1, WireStatus::EndOfTrack)]), false);
