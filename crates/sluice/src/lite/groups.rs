@@ -41,8 +41,13 @@ impl LiteEngine {
         let Some(request) = self.sub_ids.get(&group.subscribe_id).copied() else {
             return self.kill(shared, id, s, codes::NOT_FOUND, "unknown Subscribe ID");
         };
-        s.state =
-            State::Group { request, group: group.sequence, since: self.now, frames: Default::default() };
+        s.state = State::Group {
+            request,
+            seen: self.subs_out.mark(&request),
+            group: group.sequence,
+            since: self.now,
+            frames: Default::default(),
+        };
         if let Some(sub) = self.subs_out.get_mut(&request) {
             sub.latest = Some(sub.latest.map_or(group.sequence, |l| l.max(group.sequence)));
             // Data flows: `Subscribed` waits no longer for TRACK_INFO (see `track_info`).

@@ -171,6 +171,8 @@ pub(crate) enum State {
     Group {
         /// Our subscription.
         request: RequestHandle,
+        /// A [`super::subscribe::SubsOut::mark`] of `request`: it was live then.
+        seen: Option<u64>,
         /// The group sequence.
         group: u64,
         /// When its GROUP header arrived (its arrival, for expiry).
@@ -351,8 +353,10 @@ impl LiteEngine {
         // The session total counts every byte in the table (`take_stream` subtracts them).
         let before = s.buf.len();
         s.buf.push(data);
-        let live_group =
-            matches!(s.state, State::Group { request, .. } if self.subs_out.contains_key(&request));
+        let live_group = match &mut s.state {
+            State::Group { request, seen, .. } => self.subs_out.is_live(request, seen),
+            _ => false,
+        };
         if live_group && !shared.closed {
             let done = super::groups::frames_in_place(shared, self.version, s);
             self.buffered = self.buffered.saturating_sub(before).saturating_add(s.buf.len());
