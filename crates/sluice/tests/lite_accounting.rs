@@ -359,6 +359,7 @@ fn a_group_stream_outlives_only_its_own_subscription() {
         // GROUP {subscribe id 0 / 1, group 4}, then one frame each.
         let (ga, _) = raw.stream(false, &group_header(4));
         let (gb, _) = raw.stream(false, &[0x00, 0x02, 0x01, 0x04]);
+        let (gb5, _) = raw.stream(false, &[0x00, 0x02, 0x01, 0x05]);
         let objects = |out: &[Output]| -> Vec<RequestHandle> {
             events(out)
                 .into_iter()
@@ -378,5 +379,10 @@ fn a_group_stream_outlives_only_its_own_subscription() {
         assert_eq!((objects(&out), aborts(&out, ga)), (vec![a], (vec![], vec![])), "{v:?}");
         let out = raw.feed(ga, &one_byte_frame(v, b'e'));
         assert_eq!(objects(&out), vec![a], "{v:?}");
+        // FINs: the cancelled subscription's stream ends silently, the live one's reports.
+        let out = raw.input(Input::StreamFinished { stream: gb5 });
+        assert_eq!((events(&out), aborts(&out, gb5)), (vec![], (vec![], vec![])), "{v:?}");
+        let out = raw.input(Input::StreamFinished { stream: ga });
+        assert_eq!(events(&out), vec![Event::SubgroupEnded { request: a, group: 4, subgroup: 0 }], "{v:?}");
     }
 }

@@ -70,6 +70,10 @@ impl LiteEngine {
             _ => return Flow::Wait,
         };
         let Some(header) = frames.pending else {
+            // A FRAME header is at least one byte: with none buffered `read_small` waits too.
+            if s.buf.is_empty() {
+                return Flow::Wait;
+            }
             let header = match read_small::<FrameHeader>(&mut s.buf, self.version, 16) {
                 Step::Done(h) => h,
                 Step::More => return Flow::Wait,
@@ -103,6 +107,23 @@ impl LiteEngine {
         set_frames(s, frames);
         shared.event(Event::Object { request, info, payload });
         Flow::Continue
+    }
+
+    /// The FIN of a Group stream with no bytes left ends it here (true), as `drive` would:
+    /// `read_frames` waits on the empty buffer (or, the subscription gone, kills the stream,
+    /// which at FIN on a unidirectional stream sends nothing and ends as below), then
+    /// `finish` reports `SubgroupEnded` for a live subscription.
+    pub(crate) fn end_drained_group(&mut self, shared: &mut Shared, s: &mut Stream) -> bool {
+        let State::Group { request, group, seen, frames, .. } = &mut s.state else { return false };
+        if !s.buf.is_empty() || frames.pending.is_some() || shared.closed || s.bidi {
+            return false;
+        }
+        let (request, group) = (*request, *group);
+        if self.subs_out.is_live(&request, seen) {
+            shared.event(Event::SubgroupEnded { request, group, subgroup: 0 });
+        }
+        self.end_if_drained(shared, request);
+        true
     }
 
     /// A QUIC datagram arrived.

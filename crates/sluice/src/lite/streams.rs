@@ -438,6 +438,9 @@ impl LiteEngine {
     pub(crate) fn on_fin(&mut self, shared: &mut Shared, stream: StreamId) {
         let Some(mut s) = self.take_stream(stream) else { return };
         s.fin = true;
+        if self.end_drained_group(shared, &mut s) {
+            return;
+        }
         if self.drive(shared, stream, &mut s) && !shared.closed {
             self.put_stream(shared, stream, s);
         }
