@@ -16,19 +16,24 @@
 //! draft's MUSTs); a datagram whose header is cut short is malformed and closes the
 //! session; lite-04 defines no datagrams, so any is ignored.
 
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
 use sluice_wire::lite::datagram::Datagram;
 use sluice_wire::lite::group::{FrameHeader, Group};
-use sluice_wire::{Decode, DecodeError, LiteVersion, Reader, Violation};
+use sluice_wire::lite::stream::UniStreamType;
+use sluice_wire::{Decode, DecodeError, LiteVersion, Reader, Violation, varint};
 
 use super::LiteEngine;
 use super::codes;
 use super::streams::{Flow, State, Step, Stream, bad, read_message, read_small, violation};
+use super::subscribe::SubsOut;
 use crate::engine::Shared;
 use crate::event::Event;
-use crate::ids::StreamId;
+use crate::ids::{RequestHandle, StreamId};
 use crate::model::{ObjectInfo, ObjectStatus};
 use crate::recv::Payload;
+use crate::time::Time;
 
 impl LiteEngine {
     /// Reads the GROUP header of a peer Group stream and routes it.
@@ -41,18 +46,7 @@ impl LiteEngine {
         let Some(request) = self.sub_ids.get(&group.subscribe_id).copied() else {
             return self.kill(shared, id, s, codes::NOT_FOUND, "unknown Subscribe ID");
         };
-        s.state = State::Group {
-            request,
-            seen: self.subs_out.mark(&request),
-            group: group.sequence,
-            since: self.now,
-            frames: Default::default(),
-        };
-        if let Some(sub) = self.subs_out.get_mut(&request) {
-            sub.latest = Some(sub.latest.map_or(group.sequence, |l| l.max(group.sequence)));
-            // Data flows: `Subscribed` waits no longer for TRACK_INFO (see `track_info`).
-            super::track_info::release_subscribed_now(shared, request, sub);
-        }
+        s.state = route_group(shared, &mut self.subs_out, request, group.sequence, self.now);
         self.expire_groups(shared);
         Flow::Continue
     }
@@ -160,6 +154,54 @@ impl LiteEngine {
         };
         shared.event(Event::Object { request, info, payload: Payload::One(d.payload) });
     }
+}
+
+/// The first bytes of a peer stream, read where it lies in the table (no take/put): a
+/// STREAM_TYPE Group and a GROUP for one of our subscriptions whole in the first chunk are
+/// consumed and the stream becomes `Group`, exactly as `identify` and `read_group_header`
+/// would leave it (the caller has checked that their `expire_groups` has nothing to do);
+/// its frames then take the live Group path. Anything else changes nothing, for `drive`.
+pub(crate) fn group_header_in_place(
+    shared: &mut Shared,
+    version: LiteVersion,
+    now: Time,
+    sub_ids: &BTreeMap<u64, RequestHandle>,
+    subs_out: &mut SubsOut,
+    s: &mut Stream,
+) {
+    if s.bidi || !matches!(s.state, State::Unidentified) {
+        return;
+    }
+    let Some(first) = s.buf.first_chunk() else { return };
+    // STREAM_TYPE as `TypeCode` reads it, then GROUP as `read_message` decodes it.
+    let Some((code, n)) = varint::decode_quic(first) else { return };
+    if UniStreamType::from_code(code, version) != Some(UniStreamType::Group) {
+        return;
+    }
+    let Some((group, m)) = first.get(n..).and_then(Group::decode_prefix) else { return };
+    let Some(&request) = sub_ids.get(&group.subscribe_id) else { return };
+    s.buf.advance(n.saturating_add(m));
+    s.state = route_group(shared, subs_out, request, group.sequence, now);
+}
+
+/// The state of a peer Group stream whose GROUP names our subscription `request` (arrived
+/// at `now`); the subscription learns of the group.
+fn route_group(
+    shared: &mut Shared,
+    subs_out: &mut SubsOut,
+    request: RequestHandle,
+    group: u64,
+    now: Time,
+) -> State {
+    let mark = subs_out.removals();
+    let mut seen = None;
+    if let Some(sub) = subs_out.get_mut(&request) {
+        seen = Some(mark);
+        sub.latest = Some(sub.latest.map_or(group, |l| l.max(group)));
+        // Data flows: `Subscribed` waits no longer for TRACK_INFO (see `track_info`).
+        super::track_info::release_subscribed_now(shared, request, sub);
+    }
+    State::Group { request, seen, group, since: now, frames: Default::default() }
 }
 
 /// The object path of a Group stream whose subscription is live, run on the stream where

@@ -388,7 +388,8 @@ impl LiteEngine {
 
     /// Bytes arrived on a stream.
     ///
-    /// The frames of a live Group stream are read where the stream lies
+    /// The headers of a new Group stream ([`super::groups::group_header_in_place`]) and the
+    /// frames of a live one are read where the stream lies
     /// ([`super::groups::frames_in_place`]); every other case, and anything unusual on a
     /// Group stream, takes the stream out of the table and runs [`LiteEngine::drive`].
     pub(crate) fn on_data(&mut self, shared: &mut Shared, stream: StreamId, data: Bytes) {
@@ -396,6 +397,21 @@ impl LiteEngine {
         // The session total counts every byte in the table (`take_stream` subtracts them).
         let before = s.buf.len();
         s.buf.push(data);
+        // A new Group stream's STREAM_TYPE and GROUP are read in place too, when no group can
+        // expire (`read_group_header`'s `expire_groups` would do nothing).
+        if matches!(s.state, State::Unidentified)
+            && !shared.closed
+            && !super::expiry::armed(&self.subs_in, &self.subs_out)
+        {
+            super::groups::group_header_in_place(
+                shared,
+                self.version,
+                self.now,
+                &self.sub_ids,
+                &mut self.subs_out,
+                s,
+            );
+        }
         let live_group = match &mut s.state {
             State::Group { request, seen, .. } => self.subs_out.is_live(request, seen),
             _ => false,

@@ -127,6 +127,11 @@ impl SubsOut {
         self.map.clear();
     }
 
+    /// How many removals there were: a subscription present now is live while this stays.
+    pub(crate) fn removals(&self) -> u64 {
+        self.removals
+    }
+
     /// A mark that [`Self::is_live`] accepts while no subscription is removed, if
     /// `request` is one of ours now.
     pub(crate) fn mark(&self, request: &RequestHandle) -> Option<u64> {
