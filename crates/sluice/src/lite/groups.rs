@@ -261,6 +261,10 @@ pub(crate) fn frames_in_place(shared: &mut Shared, version: LiteVersion, s: &mut
         let info = frames.complete(group, timestamp);
         shared.event(Event::Object { request, info, payload });
     }
+    // Nothing left buffered (the usual end) is within any limit.
+    if buf.is_empty() {
+        return true;
+    }
     let limit = match frames.pending {
         Some(h) => usize::try_from(h.payload_len)
             .unwrap_or(usize::MAX)
