@@ -359,6 +359,27 @@ proptest! {
         prop_assert_eq!(FrameHeader::decode_prefix(&wire, v), full);
     }
 
+    /// `Group::decode_prefix` gives exactly what `decode` gives on any bytes (a GROUP, its
+    /// length), and `None` whenever `decode` fails; valid GROUPs decode through it too.
+    #[test]
+    fn group_decode_prefix_is_decode(
+        v in version(),
+        bytes in prop::collection::vec(any::<u8>(), 0..24),
+        id in any::<u64>(),
+        seq in any::<u64>(),
+    ) {
+        let group = Group { subscribe_id: id >> 2, sequence: seq >> 2 };
+        let mut valid = group.encode_to_vec(v).unwrap();
+        valid.extend_from_slice(&bytes);
+        for wire in [Bytes::from(bytes.clone()), Bytes::from(valid)] {
+            let mut r = Reader::new(&wire);
+            let full = Group::decode(&mut r, v).ok().map(|g| (g, r.position()));
+            prop_assert_eq!(Group::decode_prefix(&wire), full);
+        }
+        let wire = Bytes::from(group.encode_to_vec(v).unwrap());
+        prop_assert_eq!(Group::decode_prefix(&wire), Some((group, wire.len())));
+    }
+
     /// `FrameHeader::encode_header_bytes` writes inline exactly the bytes `encode` writes,
     /// never more than `FrameHeader::MAX_LEN`, and refuses what `encode` refuses (a header
     /// of the other version's shape).

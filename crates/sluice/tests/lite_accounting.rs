@@ -345,3 +345,44 @@ fn every_object_written_before_and_after_the_end_arrives_before_it() {
         assert_eq!((p.client.table_sizes(), p.server.table_sizes()), (0, 0), "{v:?} {pub_side:?}");
     }
 }
+
+/// The per-chunk liveness check of a Group stream (`SubsOut::is_live`): a cancelled
+/// subscription's stream is stopped on its next bytes, and a removal of another
+/// subscription does not stop a live one.
+#[test]
+fn a_group_stream_outlives_only_its_own_subscription() {
+    for v in VERSIONS {
+        let mut raw = Raw::ready(v, Role::Client, Config::default());
+        let a = raw.s.subscribe(track(), SubscribeOptions::default()).unwrap();
+        let b = raw.s.subscribe(track(), SubscribeOptions::default()).unwrap();
+        raw.drain();
+        // GROUP {subscribe id 0 / 1, group 4}, then one frame each.
+        let (ga, _) = raw.stream(false, &group_header(4));
+        let (gb, _) = raw.stream(false, &[0x00, 0x02, 0x01, 0x04]);
+        let (gb5, _) = raw.stream(false, &[0x00, 0x02, 0x01, 0x05]);
+        let objects = |out: &[Output]| -> Vec<RequestHandle> {
+            events(out)
+                .into_iter()
+                .filter_map(|e| match e {
+                    Event::Object { request, .. } => Some(request),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(objects(&raw.feed(ga, &one_byte_frame(v, b'a'))), vec![a], "{v:?}");
+        assert_eq!(objects(&raw.feed(gb, &one_byte_frame(v, b'b'))), vec![b], "{v:?}");
+        raw.s.cancel(b).unwrap();
+        raw.drain();
+        let out = raw.feed(gb, &one_byte_frame(v, b'c'));
+        assert_eq!((objects(&out), aborts(&out, gb)), (vec![], (vec![codes::CANCELLED], vec![])), "{v:?}");
+        let out = raw.feed(ga, &one_byte_frame(v, b'd'));
+        assert_eq!((objects(&out), aborts(&out, ga)), (vec![a], (vec![], vec![])), "{v:?}");
+        let out = raw.feed(ga, &one_byte_frame(v, b'e'));
+        assert_eq!(objects(&out), vec![a], "{v:?}");
+        // FINs: the cancelled subscription's stream ends silently, the live one's reports.
+        let out = raw.input(Input::StreamFinished { stream: gb5 });
+        assert_eq!((events(&out), aborts(&out, gb5)), (vec![], (vec![], vec![])), "{v:?}");
+        let out = raw.input(Input::StreamFinished { stream: ga });
+        assert_eq!(events(&out), vec![Event::SubgroupEnded { request: a, group: 4, subgroup: 0 }], "{v:?}");
+    }
+}

@@ -65,8 +65,10 @@ use sluice_wire::lite::subscribe::{SubscribeDrop, SubscribeResponse};
 use super::LiteEngine;
 use super::codes;
 use super::streams::State;
+use super::subscribe::{SubIn, SubsOut};
 use crate::engine::Shared;
 use crate::event::{Event, Reason};
+use crate::hash::IdMap;
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::Output;
 use crate::time::Time;
@@ -143,14 +145,17 @@ impl LiteEngine {
         self.expire_groups(shared);
     }
 
+    /// True if some subscription has a max latency: without one, [`Self::expire_groups`]
+    /// does nothing (both ways to expire need a non-zero effective latency).
+    pub(crate) fn expiry_armed(&self) -> bool {
+        armed(&self.subs_in, &self.subs_out)
+    }
+
     /// Expires every group whose age exceeds its max latency at `self.now`.
     pub(crate) fn expire_groups(&mut self, shared: &mut Shared) {
-        // Both ways to expire need a non-zero effective latency: with none (the default) on
-        // every subscription, skip the walks over writers and streams (called per group).
-        let expiring = |max: u64, publisher: u64| effective_latency(max, publisher) > 0;
-        if !self.subs_in.values().any(|s| expiring(s.max_latency, s.publisher_latency))
-            && !self.subs_out.values().any(|s| expiring(s.max_latency, s.publisher_latency))
-        {
+        // With no max latency (the default) on any subscription, skip the walks over
+        // writers and streams (called per group).
+        if !self.expiry_armed() {
             return;
         }
         let now = self.now;
@@ -218,6 +223,13 @@ impl LiteEngine {
         shared.event(Event::GroupExpired { request: w.request, group: w.group, stream });
         self.finish_end_if_done(shared, w.request);
     }
+}
+
+/// [`LiteEngine::expiry_armed`] over the two subscription tables.
+pub(crate) fn armed(subs_in: &IdMap<RequestHandle, Box<SubIn>>, subs_out: &SubsOut) -> bool {
+    let expiring = |max: u64, publisher: u64| effective_latency(max, publisher) > 0;
+    subs_in.values().any(|s| expiring(s.max_latency, s.publisher_latency))
+        || subs_out.values().any(|s| expiring(s.max_latency, s.publisher_latency))
 }
 
 /// The Max Latency sent for the data model's "none" (0): about 49.7 days, far beyond any

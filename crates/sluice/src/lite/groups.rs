@@ -16,19 +16,24 @@
 //! draft's MUSTs); a datagram whose header is cut short is malformed and closes the
 //! session; lite-04 defines no datagrams, so any is ignored.
 
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
 use sluice_wire::lite::datagram::Datagram;
 use sluice_wire::lite::group::{FrameHeader, Group};
-use sluice_wire::{Decode, DecodeError, LiteVersion, Reader, Violation};
+use sluice_wire::lite::stream::UniStreamType;
+use sluice_wire::{Decode, DecodeError, LiteVersion, Reader, Violation, varint};
 
 use super::LiteEngine;
 use super::codes;
 use super::streams::{Flow, State, Step, Stream, bad, read_message, read_small, violation};
+use super::subscribe::SubsOut;
 use crate::engine::Shared;
 use crate::event::Event;
-use crate::ids::StreamId;
+use crate::ids::{RequestHandle, StreamId};
 use crate::model::{ObjectInfo, ObjectStatus};
 use crate::recv::Payload;
+use crate::time::Time;
 
 impl LiteEngine {
     /// Reads the GROUP header of a peer Group stream and routes it.
@@ -41,13 +46,7 @@ impl LiteEngine {
         let Some(request) = self.sub_ids.get(&group.subscribe_id).copied() else {
             return self.kill(shared, id, s, codes::NOT_FOUND, "unknown Subscribe ID");
         };
-        s.state =
-            State::Group { request, group: group.sequence, since: self.now, frames: Default::default() };
-        if let Some(sub) = self.subs_out.get_mut(&request) {
-            sub.latest = Some(sub.latest.map_or(group.sequence, |l| l.max(group.sequence)));
-            // Data flows: `Subscribed` waits no longer for TRACK_INFO (see `track_info`).
-            super::track_info::release_subscribed_now(shared, request, sub);
-        }
+        s.state = route_group(shared, &mut self.subs_out, request, group.sequence, self.now);
         self.expire_groups(shared);
         Flow::Continue
     }
@@ -65,6 +64,10 @@ impl LiteEngine {
             _ => return Flow::Wait,
         };
         let Some(header) = frames.pending else {
+            // A FRAME header is at least one byte: with none buffered `read_small` waits too.
+            if s.buf.is_empty() {
+                return Flow::Wait;
+            }
             let header = match read_small::<FrameHeader>(&mut s.buf, self.version, 16) {
                 Step::Done(h) => h,
                 Step::More => return Flow::Wait,
@@ -98,6 +101,23 @@ impl LiteEngine {
         set_frames(s, frames);
         shared.event(Event::Object { request, info, payload });
         Flow::Continue
+    }
+
+    /// The FIN of a Group stream with no bytes left ends it here (true), as `drive` would:
+    /// `read_frames` waits on the empty buffer (or, the subscription gone, kills the stream,
+    /// which at FIN on a unidirectional stream sends nothing and ends as below), then
+    /// `finish` reports `SubgroupEnded` for a live subscription.
+    pub(crate) fn end_drained_group(&mut self, shared: &mut Shared, s: &mut Stream) -> bool {
+        let State::Group { request, group, seen, frames, .. } = &mut s.state else { return false };
+        if !s.buf.is_empty() || frames.pending.is_some() || shared.closed || s.bidi {
+            return false;
+        }
+        let (request, group) = (*request, *group);
+        if self.subs_out.is_live(&request, seen) {
+            shared.event(Event::SubgroupEnded { request, group, subgroup: 0 });
+        }
+        self.end_if_drained(shared, request);
+        true
     }
 
     /// A QUIC datagram arrived.
@@ -134,6 +154,54 @@ impl LiteEngine {
         };
         shared.event(Event::Object { request, info, payload: Payload::One(d.payload) });
     }
+}
+
+/// The first bytes of a peer stream, read where it lies in the table (no take/put): a
+/// STREAM_TYPE Group and a GROUP for one of our subscriptions whole in the first chunk are
+/// consumed and the stream becomes `Group`, exactly as `identify` and `read_group_header`
+/// would leave it (the caller has checked that their `expire_groups` has nothing to do);
+/// its frames then take the live Group path. Anything else changes nothing, for `drive`.
+pub(crate) fn group_header_in_place(
+    shared: &mut Shared,
+    version: LiteVersion,
+    now: Time,
+    sub_ids: &BTreeMap<u64, RequestHandle>,
+    subs_out: &mut SubsOut,
+    s: &mut Stream,
+) {
+    if s.bidi || !matches!(s.state, State::Unidentified) {
+        return;
+    }
+    let Some(first) = s.buf.first_chunk() else { return };
+    // STREAM_TYPE as `TypeCode` reads it, then GROUP as `read_message` decodes it.
+    let Some((code, n)) = varint::decode_quic(first) else { return };
+    if UniStreamType::from_code(code, version) != Some(UniStreamType::Group) {
+        return;
+    }
+    let Some((group, m)) = first.get(n..).and_then(Group::decode_prefix) else { return };
+    let Some(&request) = sub_ids.get(&group.subscribe_id) else { return };
+    s.buf.advance(n.saturating_add(m));
+    s.state = route_group(shared, subs_out, request, group.sequence, now);
+}
+
+/// The state of a peer Group stream whose GROUP names our subscription `request` (arrived
+/// at `now`); the subscription learns of the group.
+fn route_group(
+    shared: &mut Shared,
+    subs_out: &mut SubsOut,
+    request: RequestHandle,
+    group: u64,
+    now: Time,
+) -> State {
+    let mark = subs_out.removals();
+    let mut seen = None;
+    if let Some(sub) = subs_out.get_mut(&request) {
+        seen = Some(mark);
+        sub.latest = Some(sub.latest.map_or(group, |l| l.max(group)));
+        // Data flows: `Subscribed` waits no longer for TRACK_INFO (see `track_info`).
+        super::track_info::release_subscribed_now(shared, request, sub);
+    }
+    State::Group { request, seen, group, since: now, frames: Default::default() }
 }
 
 /// The object path of a Group stream whose subscription is live, run on the stream where
@@ -192,6 +260,10 @@ pub(crate) fn frames_in_place(shared: &mut Shared, version: LiteVersion, s: &mut
         let payload = buf.take(len);
         let info = frames.complete(group, timestamp);
         shared.event(Event::Object { request, info, payload });
+    }
+    // Nothing left buffered (the usual end) is within any limit.
+    if buf.is_empty() {
+        return true;
     }
     let limit = match frames.pending {
         Some(h) => usize::try_from(h.payload_len)

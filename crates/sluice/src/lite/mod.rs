@@ -163,7 +163,7 @@ pub struct LiteEngine {
     /// Our discoveries.
     pub(crate) discoveries: BTreeMap<RequestHandle, announce::Discovery>,
     /// Our subscriptions.
-    pub(crate) subs_out: BTreeMap<RequestHandle, subscribe::SubOut>,
+    pub(crate) subs_out: subscribe::SubsOut,
     /// Subscribe ID → our subscription, to route Group streams and datagrams.
     pub(crate) sub_ids: BTreeMap<u64, RequestHandle>,
     pub(crate) next_subscribe_id: u64,
@@ -214,7 +214,7 @@ impl LiteEngine {
             relayed_hops: BTreeMap::new(),
             responders: BTreeMap::new(),
             discoveries: BTreeMap::new(),
-            subs_out: BTreeMap::new(),
+            subs_out: subscribe::SubsOut::default(),
             sub_ids: BTreeMap::new(),
             next_subscribe_id: 0,
             subs_in: IdMap::default(),

@@ -95,7 +95,7 @@ impl LiteEngine {
         if subgroup != 0 {
             return Err(self.unsupported("subgroups other than 0"));
         }
-        let sub = self.subs_in.get(&request).ok_or(CommandError::UnknownRequest(request))?;
+        let sub = self.subs_in.get_mut(&request).ok_or(CommandError::UnknownRequest(request))?;
         let accepted = sub.accepted.ok_or(CommandError::InvalidState("subscription not accepted"))?;
         if sub.ending.is_some() {
             return Err(CommandError::InvalidState("subscription ending"));
@@ -110,9 +110,10 @@ impl LiteEngine {
         })?;
         let publisher_priority = priority.map_or(accepted.priority, to_lite);
         let order = group_order(sub.priority, publisher_priority, sub.ordered, group);
-        self.resolve_start(shared, request, group);
-        if let Some(sub) = self.subs_in.get_mut(&request) {
-            sub.largest = Some(sub.largest.map_or(group, |l| l.max(group)));
+        sub.largest = Some(sub.largest.map_or(group, |l| l.max(group)));
+        // Only the first group resolves the start (`resolve_start` does nothing after).
+        if sub.resolved.is_none() {
+            self.resolve_start(shared, request, group);
         }
         let stream = shared.next_stream();
         shared.push(Output::OpenStream { stream, bidi: false, order });

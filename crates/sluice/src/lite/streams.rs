@@ -42,7 +42,25 @@ pub(crate) fn read_small<T: Decode<Version = LiteVersion>>(
     version: LiteVersion,
     max: usize,
 ) -> Step<T> {
-    let mut view = buf.front(0);
+    // The first chunk borrowed: the view `front(0)` would give, without its handle clone.
+    let empty = Bytes::new();
+    let first = buf.first_chunk().unwrap_or(&empty);
+    let mut r = Reader::new(first);
+    let tried = T::decode(&mut r, version).map(|value| (value, r.position()));
+    let first_len = first.len();
+    match tried {
+        Ok((value, used)) => {
+            buf.advance(used);
+            return Step::Done(value);
+        }
+        Err(DecodeError::Invalid(v)) => return Step::Bad(v),
+        Err(DecodeError::Incomplete) => {
+            if first_len >= buf.len() || first_len >= max {
+                return Step::More;
+            }
+        }
+    }
+    let mut view = buf.front(first_len.saturating_add(1));
     loop {
         let mut r = Reader::new(&view);
         match T::decode(&mut r, version) {
@@ -67,23 +85,37 @@ pub(crate) fn read_message<T: Decode<Version = LiteVersion>>(
     version: LiteVersion,
     typed: bool,
 ) -> Step<T> {
-    let mut head = buf.front(0);
-    let (prefix, len) = loop {
-        let mut r = Reader::new(&head);
-        let parsed = (|| {
-            if typed {
-                r.quic_varint()?;
+    let prefix_of = |head: &Bytes| {
+        let mut r = Reader::new(head);
+        if typed {
+            r.quic_varint()?;
+        }
+        let len = r.quic_varint()?;
+        Ok((r.position(), len))
+    };
+    // The first chunk borrowed first (the view `front(0)` would give, without its clone).
+    let empty = Bytes::new();
+    let first = buf.first_chunk().unwrap_or(&empty);
+    let first_len = first.len();
+    let (prefix, len) = match prefix_of(first) {
+        Ok(found) => found,
+        Err(DecodeError::Invalid(v)) => return Step::Bad(v),
+        Err(DecodeError::Incomplete) => {
+            if first_len >= buf.len() || first_len >= 16 {
+                return Step::More;
             }
-            r.quic_varint()
-        })();
-        match parsed {
-            Ok(len) => break (r.position(), len),
-            Err(DecodeError::Invalid(v)) => return Step::Bad(v),
-            Err(DecodeError::Incomplete) => {
-                if head.len() >= buf.len() || head.len() >= 16 {
-                    return Step::More;
+            let mut head = buf.front(first_len.saturating_add(1));
+            loop {
+                match prefix_of(&head) {
+                    Ok(found) => break found,
+                    Err(DecodeError::Invalid(v)) => return Step::Bad(v),
+                    Err(DecodeError::Incomplete) => {
+                        if head.len() >= buf.len() || head.len() >= 16 {
+                            return Step::More;
+                        }
+                        head = buf.front(head.len().saturating_add(1));
+                    }
                 }
-                head = buf.front(head.len().saturating_add(1));
             }
         }
     };
@@ -96,11 +128,22 @@ pub(crate) fn read_message<T: Decode<Version = LiteVersion>>(
     if len <= MAX_MESSAGE_LEN && buf.len() < total {
         return Step::More;
     }
-    let view = buf.front(total);
-    let mut r = Reader::new(&view);
-    match T::decode(&mut r, version) {
-        Ok(value) => {
-            buf.advance(r.position());
+    // A message inside the first chunk decodes from it as it lies (`front(total)` would
+    // return that same chunk).
+    let decoded = match buf.first_chunk() {
+        Some(first) if first.len() >= total => {
+            let mut r = Reader::new(first);
+            T::decode(&mut r, version).map(|value| (value, r.position()))
+        }
+        _ => {
+            let view = buf.front(total);
+            let mut r = Reader::new(&view);
+            T::decode(&mut r, version).map(|value| (value, r.position()))
+        }
+    };
+    match decoded {
+        Ok((value, used)) => {
+            buf.advance(used);
             Step::Done(value)
         }
         Err(DecodeError::Invalid(v)) => Step::Bad(v),
@@ -171,6 +214,8 @@ pub(crate) enum State {
     Group {
         /// Our subscription.
         request: RequestHandle,
+        /// A [`super::subscribe::SubsOut::mark`] of `request`: it was live then.
+        seen: Option<u64>,
         /// The group sequence.
         group: u64,
         /// When its GROUP header arrived (its arrival, for expiry).
@@ -343,7 +388,8 @@ impl LiteEngine {
 
     /// Bytes arrived on a stream.
     ///
-    /// The frames of a live Group stream are read where the stream lies
+    /// The headers of a new Group stream ([`super::groups::group_header_in_place`]) and the
+    /// frames of a live one are read where the stream lies
     /// ([`super::groups::frames_in_place`]); every other case, and anything unusual on a
     /// Group stream, takes the stream out of the table and runs [`LiteEngine::drive`].
     pub(crate) fn on_data(&mut self, shared: &mut Shared, stream: StreamId, data: Bytes) {
@@ -351,8 +397,25 @@ impl LiteEngine {
         // The session total counts every byte in the table (`take_stream` subtracts them).
         let before = s.buf.len();
         s.buf.push(data);
-        let live_group =
-            matches!(s.state, State::Group { request, .. } if self.subs_out.contains_key(&request));
+        // A new Group stream's STREAM_TYPE and GROUP are read in place too, when no group can
+        // expire (`read_group_header`'s `expire_groups` would do nothing).
+        if matches!(s.state, State::Unidentified)
+            && !shared.closed
+            && !super::expiry::armed(&self.subs_in, &self.subs_out)
+        {
+            super::groups::group_header_in_place(
+                shared,
+                self.version,
+                self.now,
+                &self.sub_ids,
+                &mut self.subs_out,
+                s,
+            );
+        }
+        let live_group = match &mut s.state {
+            State::Group { request, seen, .. } => self.subs_out.is_live(request, seen),
+            _ => false,
+        };
         if live_group && !shared.closed {
             let done = super::groups::frames_in_place(shared, self.version, s);
             self.buffered = self.buffered.saturating_sub(before).saturating_add(s.buf.len());
@@ -391,6 +454,9 @@ impl LiteEngine {
     pub(crate) fn on_fin(&mut self, shared: &mut Shared, stream: StreamId) {
         let Some(mut s) = self.take_stream(stream) else { return };
         s.fin = true;
+        if self.end_drained_group(shared, &mut s) {
+            return;
+        }
         if self.drive(shared, stream, &mut s) && !shared.closed {
             self.put_stream(shared, stream, s);
         }

@@ -87,6 +87,69 @@ pub(crate) struct SubOut {
     pub held_start: Option<u64>,
 }
 
+/// Our subscriptions by handle, with a count of removals: a Group stream that saw its
+/// subscription at the current count knows it is still there without a lookup (per chunk).
+/// Reads go through `Deref`; every way to remove an entry is a method here that counts it.
+#[derive(Debug, Default)]
+pub(crate) struct SubsOut {
+    map: std::collections::BTreeMap<RequestHandle, SubOut>,
+    removals: u64,
+}
+
+impl std::ops::Deref for SubsOut {
+    type Target = std::collections::BTreeMap<RequestHandle, SubOut>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.map
+    }
+}
+
+impl SubsOut {
+    pub(crate) fn insert(&mut self, request: RequestHandle, sub: SubOut) {
+        self.map.insert(request, sub);
+    }
+
+    pub(crate) fn get_mut(&mut self, request: &RequestHandle) -> Option<&mut SubOut> {
+        self.map.get_mut(request)
+    }
+
+    pub(crate) fn iter_mut(&mut self) -> std::collections::btree_map::IterMut<'_, RequestHandle, SubOut> {
+        self.map.iter_mut()
+    }
+
+    pub(crate) fn remove(&mut self, request: &RequestHandle) -> Option<SubOut> {
+        self.removals = self.removals.wrapping_add(1);
+        self.map.remove(request)
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.removals = self.removals.wrapping_add(1);
+        self.map.clear();
+    }
+
+    /// How many removals there were: a subscription present now is live while this stays.
+    pub(crate) fn removals(&self) -> u64 {
+        self.removals
+    }
+
+    /// A mark that [`Self::is_live`] accepts while no subscription is removed, if
+    /// `request` is one of ours now.
+    pub(crate) fn mark(&self, request: &RequestHandle) -> Option<u64> {
+        self.map.contains_key(request).then_some(self.removals)
+    }
+
+    /// True if `request` is one of ours; `seen` (a [`Self::mark`]) skips the lookup when
+    /// nothing was removed since it was taken, and is renewed after a lookup that finds it.
+    #[inline]
+    pub(crate) fn is_live(&self, request: &RequestHandle, seen: &mut Option<u64>) -> bool {
+        if *seen == Some(self.removals) {
+            return true;
+        }
+        *seen = self.mark(request);
+        seen.is_some()
+    }
+}
+
 /// What the accepting publisher said.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Accepted {
