@@ -4,9 +4,10 @@
 
 use std::mem::size_of;
 
+use bytes::Bytes;
 use sluice::{
-    Event, HeaderBytes, Input, Location, Namespace, ObjectInfo, ObjectWrite, Output, Payload, Reason,
-    Redirect, SubscribeOptions, TrackInfo, TrackName,
+    Event, HeaderBytes, Input, Location, Namespace, ObjectInfo, ObjectProperties, ObjectWrite, Output,
+    Payload, Reason, Redirect, SubscribeOptions, TrackInfo, TrackName,
 };
 
 #[test]
@@ -33,4 +34,25 @@ fn object_path_type_sizes() {
         println!("{name:>28}: {size:3} bytes");
     }
     assert_eq!(size_of::<Output>(), size_of::<Event>(), "Output's tag should fit in Event's niche");
+    // `Event::Object` (request + ObjectInfo + Payload) is the largest variant; the large
+    // fields of rarer events are boxed so that none outgrows it.
+    assert_eq!(size_of::<ObjectInfo>(), 56);
+    assert!(size_of::<Output>() <= 96, "Output grew: {} bytes", size_of::<Output>());
+}
+
+#[test]
+fn object_properties_compare_as_bytes() {
+    let raw = Bytes::from_static(&[0x02, 0x05]);
+    let props = ObjectProperties::new(raw.clone());
+    assert_eq!(props, raw);
+    assert_eq!(&*props, &[0x02, 0x05]);
+    assert_eq!(props.to_bytes(), raw);
+    assert_eq!(props.clone().into_bytes(), raw);
+    assert_ne!(props, ObjectProperties::empty());
+    // Empty bytes are the empty value, however they were made.
+    assert_eq!(ObjectProperties::new(Bytes::new()), ObjectProperties::empty());
+    assert_eq!(ObjectProperties::from(Bytes::from(Vec::new())), ObjectProperties::default());
+    assert!(ObjectProperties::empty().is_empty());
+    assert_eq!(ObjectProperties::empty().to_bytes(), Bytes::new());
+    assert_eq!(format!("{props:?}"), format!("{raw:?}"));
 }

@@ -27,7 +27,7 @@ use super::streams::{Flow, State, Step, Stream, bad, read_message, read_small, v
 use crate::engine::Shared;
 use crate::event::Event;
 use crate::ids::StreamId;
-use crate::model::{ObjectInfo, ObjectStatus};
+use crate::model::{ObjectInfo, ObjectProperties, ObjectStatus};
 use crate::recv::Payload;
 
 impl LiteEngine {
@@ -128,7 +128,7 @@ impl LiteEngine {
             object: 0,
             status: ObjectStatus::Normal,
             publisher_priority: None,
-            properties: Bytes::new(),
+            properties: ObjectProperties::empty(),
             timestamp: Some(d.timestamp),
             properties_present: false,
         };
