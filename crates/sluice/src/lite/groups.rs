@@ -96,7 +96,7 @@ impl LiteEngine {
         let payload = s.buf.take(len);
         let info = frames.complete(group, timestamp);
         set_frames(s, frames);
-        shared.event(Event::Object { request, info, payload });
+        shared.object(request, info, payload);
         Flow::Continue
     }
 
@@ -191,7 +191,7 @@ pub(crate) fn frames_in_place(shared: &mut Shared, version: LiteVersion, s: &mut
         };
         let payload = buf.take(len);
         let info = frames.complete(group, timestamp);
-        shared.event(Event::Object { request, info, payload });
+        shared.object(request, info, payload);
     }
     let limit = match frames.pending {
         Some(h) => usize::try_from(h.payload_len)
