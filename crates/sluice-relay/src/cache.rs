@@ -208,7 +208,7 @@ mod tests {
             object,
             status: ObjectStatus::Normal,
             publisher_priority: None,
-            properties: Bytes::new(),
+            properties: sluice::ObjectProperties::empty(),
             timestamp: None,
             properties_present: false,
         }

@@ -429,7 +429,7 @@ impl Relay {
                     d.open.retain(|o| o.stream != stream);
                 }
             }
-            Event::Subscribed { request, info } => self.on_subscribed(now, id, request, info, sessions),
+            Event::Subscribed { request, info } => self.on_subscribed(now, id, request, *info, sessions),
             Event::SubscribeFailed { request, reason } | Event::SubscriptionEnded { request, reason } => {
                 let end = UpstreamEnd::Code(self.family(id));
                 self.upstream_ended(id, request, end, reason, sessions)
@@ -458,7 +458,9 @@ impl Relay {
             Event::IncomingTrackStatus { request, track } => {
                 self.on_incoming_status(id, request, track, sessions)
             }
-            Event::TrackStatus { request, result } => self.on_status(id, request, result, sessions),
+            Event::TrackStatus { request, result } => {
+                self.on_status(id, request, result.map(|info| *info), sessions)
+            }
             Event::IncomingPublish { request, track, info } => {
                 self.on_incoming_publish(now, id, request, track, *info, sessions)
             }

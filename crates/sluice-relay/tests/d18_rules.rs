@@ -86,7 +86,7 @@ fn live_properties(node: &mut Node, conn: ConnId) -> Vec<(u64, u64, Bytes)> {
         .into_iter()
         .filter_map(|e| match e {
             Event::Object { info, .. } if info.status == sluice::ObjectStatus::Normal => {
-                Some((info.group, info.object, info.properties))
+                Some((info.group, info.object, info.properties.into_bytes()))
             }
             _ => None,
         })
@@ -133,7 +133,7 @@ fn cached_objects_keep_their_properties_when_fetched() {
     for event in node.events(fetcher) {
         match event {
             Event::Object { request, info, .. } if request == h => {
-                fetched.push((info.group, info.object, info.properties))
+                fetched.push((info.group, info.object, info.properties.into_bytes()))
             }
             Event::FetchEnded { request, reason } if request == h => ended = Some(reason.code),
             _ => {}

@@ -20,7 +20,7 @@ fn publisher(version: Version, config: RelayConfig) -> (Node, Publisher, TrackNa
 
 fn status_result(node: &mut Node, conn: ConnId) -> Option<Result<TrackInfo, u64>> {
     node.events(conn).into_iter().find_map(|e| match e {
-        Event::TrackStatus { result, .. } => Some(result.map_err(|r| r.code)),
+        Event::TrackStatus { result, .. } => Some(result.map(|info| *info).map_err(|r| r.code)),
         _ => None,
     })
 }

@@ -39,7 +39,7 @@ fn later_objects_with_properties_cross_the_relay() {
         .into_iter()
         .filter_map(|e| match e {
             Event::Object { info, payload, .. } => {
-                Some((info.object, info.properties, payload.to_bytes(), info.properties_present))
+                Some((info.object, info.properties.into_bytes(), payload.to_bytes(), info.properties_present))
             }
             _ => None,
         })

@@ -82,7 +82,7 @@ fn serve(node: &mut Node, publisher: &mut Publisher, info: &TrackInfo) -> Vec<Su
 
 fn subscribed_info(node: &mut Node, conn: ConnId) -> Option<TrackInfo> {
     node.events(conn).into_iter().find_map(|e| match e {
-        Event::Subscribed { info, .. } => Some(info),
+        Event::Subscribed { info, .. } => Some(*info),
         _ => None,
     })
 }

@@ -16,7 +16,7 @@ use crate::error::CommandError;
 use crate::event::Event;
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::{Input, Output};
-use crate::model::{Location, Namespace, Rejection, SubscribeOptions, TrackInfo, TrackName};
+use crate::model::{Location, Namespace, ObjectInfo, Rejection, SubscribeOptions, TrackInfo, TrackName};
 use crate::recv::Payload;
 use crate::session::Role;
 use crate::time::Time;
@@ -131,6 +131,15 @@ impl Shared {
     #[inline]
     pub fn event(&mut self, event: Event) {
         self.push(Output::Event(event));
+    }
+
+    /// Queues an [`Event::Object`]: the output is built in the queue's call from its parts
+    /// (the hottest event; no `Event` built first and then moved into an `Output`).
+    #[inline(always)]
+    pub fn object(&mut self, request: RequestHandle, info: ObjectInfo, payload: Payload) {
+        if !self.closed {
+            self.outputs.push_back(Output::Event(Event::Object { request, info, payload }));
+        }
     }
 
     /// Closes the session: the close output, then the `Closed` event, then nothing more.

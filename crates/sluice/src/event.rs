@@ -124,8 +124,8 @@ pub enum Event {
     Subscribed {
         /// From [`crate::Session::subscribe`].
         request: RequestHandle,
-        /// What the publisher said about the track.
-        info: TrackInfo,
+        /// What the publisher said about the track (boxed: see `IncomingPublish::info`).
+        info: Box<TrackInfo>,
     },
     /// The peer pushed a track to us (MOQT PUBLISH). Answer with
     /// [`crate::Session::accept_publish`] or [`crate::Session::reject`].
@@ -135,7 +135,8 @@ pub enum Event {
         /// The track.
         track: TrackName,
         /// What the publisher says about it (boxed, like the other large fields of rare
-        /// events, so that every `Event` and `Output`, objects included, stays 128 bytes).
+        /// events, so that no event is larger than `Object`: every object passes through
+        /// the output queue, and every `Event` and `Output` is as large as the largest).
         info: Box<TrackInfo>,
     },
     /// An object of a subscription (or of a fetch).
@@ -332,8 +333,9 @@ pub enum Event {
     TrackStatus {
         /// From [`crate::Session::track_status`].
         request: RequestHandle,
-        /// The track's status, or why the peer refused to give it.
-        result: Result<TrackInfo, Reason>,
+        /// The track's status (boxed: see `IncomingPublish::info`), or why the peer refused
+        /// to give it.
+        result: Result<Box<TrackInfo>, Reason>,
     },
 
     /// A track matching our track discovery (MOQT SUBSCRIBE_TRACKS) that the peer cannot
@@ -354,8 +356,8 @@ pub enum Event {
         request: RequestHandle,
         /// The least time before retrying (`Some(ZERO)` = at once); `None` = do not retry.
         retry_after: Option<std::time::Duration>,
-        /// Where to retry instead.
-        redirect: Option<Redirect>,
+        /// Where to retry instead (boxed: see `IncomingPublish::info`).
+        redirect: Option<Box<Redirect>>,
     },
 
     // ---- session

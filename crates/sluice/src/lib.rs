@@ -65,8 +65,8 @@ pub use event::{Event, PresentedToken, Reason};
 pub use ids::{RequestHandle, StreamId};
 pub use io::{Input, Output, SendOrder};
 pub use model::{
-    Filter, GroupOrder, Location, Namespace, ObjectInfo, ObjectStatus, Redirect, Rejection, SubscribeOptions,
-    TrackInfo, TrackName,
+    Filter, GroupOrder, Location, Namespace, ObjectInfo, ObjectProperties, ObjectStatus, Redirect, Rejection,
+    SubscribeOptions, TrackInfo, TrackName,
 };
 pub use recv::Payload;
 pub use session::{Role, Session};

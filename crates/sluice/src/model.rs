@@ -209,8 +209,9 @@ pub struct ObjectInfo {
     pub status: ObjectStatus,
     /// Publisher priority, if the data said (MOQT sense).
     pub publisher_priority: Option<u8>,
-    /// Object properties as raw MOQT Key-Value-Pairs (lite: empty).
-    pub properties: Bytes,
+    /// Object properties as raw MOQT Key-Value-Pairs (lite: empty); see
+    /// [`ObjectProperties`] for why they are not a plain `Bytes`.
+    pub properties: ObjectProperties,
     /// lite-05 frame timestamp in the track's timescale (MOQT: `None`).
     pub timestamp: Option<u64>,
     /// MOQT: the object came with a properties field: on a subgroup stream, the
@@ -219,6 +220,72 @@ pub struct ObjectInfo {
     /// `ObjectWrite::properties_present`, so a stream whose first object has none still
     /// takes later objects that have some. lite: false.
     pub properties_present: bool,
+}
+
+/// The raw MOQT Key-Value-Pairs of a received object ([`ObjectInfo::properties`]): derefs to
+/// the bytes, [`ObjectProperties::to_bytes`] gives them as `Bytes` (no copy).
+///
+/// Nearly every object has none, and every received object's [`ObjectInfo`] travels through
+/// the output queue inside [`crate::Event::Object`], so the empty case is kept to one word
+/// (a `Bytes` is four): non-empty properties are boxed (one small allocation per object
+/// that has properties, the bytes themselves still not copied).
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct ObjectProperties(Option<Box<Bytes>>);
+
+impl ObjectProperties {
+    /// No properties.
+    pub const fn empty() -> ObjectProperties {
+        ObjectProperties(None)
+    }
+
+    /// These encoded pairs (not checked here).
+    pub fn new(raw: Bytes) -> ObjectProperties {
+        // Invariant: `Some` only when non-empty, so the derived comparisons compare bytes.
+        if raw.is_empty() { ObjectProperties(None) } else { ObjectProperties(Some(Box::new(raw))) }
+    }
+
+    /// The encoded pairs.
+    pub fn as_slice(&self) -> &[u8] {
+        self.0.as_deref().map_or(&[], |b| b.as_ref())
+    }
+
+    /// The encoded pairs as `Bytes` (a reference-count increment, no copy).
+    pub fn to_bytes(&self) -> Bytes {
+        self.0.as_deref().cloned().unwrap_or_default()
+    }
+
+    /// The encoded pairs as `Bytes`, taken out.
+    pub fn into_bytes(self) -> Bytes {
+        self.0.map(|b| *b).unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for ObjectProperties {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl From<Bytes> for ObjectProperties {
+    fn from(raw: Bytes) -> ObjectProperties {
+        ObjectProperties::new(raw)
+    }
+}
+
+impl PartialEq<Bytes> for ObjectProperties {
+    fn eq(&self, other: &Bytes) -> bool {
+        self.as_slice() == other.as_ref()
+    }
+}
+
+impl std::fmt::Debug for ObjectProperties {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(raw) => raw.fmt(f),
+            None => Bytes::new().fmt(f),
+        }
+    }
 }
 
 /// Where a rejected request may be retried (MOQT REQUEST_ERROR REDIRECT).

@@ -31,7 +31,7 @@ fn object_info(v: LiteVersion, group: u64, object: u64, ts: u64) -> ObjectInfo {
         object,
         status: ObjectStatus::Normal,
         publisher_priority: None,
-        properties: Bytes::new(),
+        properties: sluice::ObjectProperties::empty(),
         timestamp: (v == LiteVersion::Lite05).then_some(ts),
         properties_present: false,
     }
@@ -168,7 +168,7 @@ fn subscribe_accept_carries_options_and_info() {
         };
         assert_eq!(
             p.take_events(sub_side),
-            vec![Event::Subscribed { request: s, info: want }],
+            vec![Event::Subscribed { request: s, info: Box::new(want) }],
             "{v:?} {pub_side:?}"
         );
     }
@@ -668,10 +668,10 @@ fn subscriber_reads_drops_and_refuses_a_second_lite05_ok() {
                 events(&out),
                 vec![Event::Subscribed {
                     request: s,
-                    info: TrackInfo {
+                    info: Box::new(TrackInfo {
                         largest: Some(Location { group: 5, object: 0 }),
                         ..TrackInfo::default()
-                    }
+                    })
                 }]
             );
             let out = raw.feed(stream, &[0x00, 0x01, 0x06]);

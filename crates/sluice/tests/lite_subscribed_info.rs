@@ -48,7 +48,7 @@ fn incoming(p: &mut Pair) -> (Option<RequestHandle>, Option<RequestHandle>) {
 
 fn subscribed_info(events: &[Event], h: RequestHandle) -> Option<TrackInfo> {
     events.iter().find_map(|e| match e {
-        Event::Subscribed { request, info } if *request == h => Some(info.clone()),
+        Event::Subscribed { request, info } if *request == h => Some(TrackInfo::clone(info)),
         _ => None,
     })
 }
@@ -73,7 +73,10 @@ fn subscribed_waits_for_the_track_info_asked_alongside() {
     p.run();
     let got = p.take_events(SUB);
     assert_eq!(subscribed_info(&got, sub), Some(full()), "{got:?}");
-    assert!(got.contains(&Event::TrackStatus { request: status, result: Ok(publisher_info()) }), "{got:?}");
+    assert!(
+        got.contains(&Event::TrackStatus { request: status, result: Ok(Box::new(publisher_info())) }),
+        "{got:?}"
+    );
 
     // A later subscription of the same track takes the cached TRACK_INFO at once.
     let again = p.session(SUB).subscribe(track(), SubscribeOptions::default()).unwrap();
@@ -100,7 +103,7 @@ fn data_releases_a_held_subscribed_before_its_objects() {
     p.run();
     let got = p.take_events(SUB);
     let expected = TrackInfo { largest: Some(Location { group: 3, object: 0 }), ..TrackInfo::default() };
-    assert_eq!(got.first(), Some(&Event::Subscribed { request: sub, info: expected }), "{got:?}");
+    assert_eq!(got.first(), Some(&Event::Subscribed { request: sub, info: Box::new(expected) }), "{got:?}");
     assert!(matches!(got.get(1), Some(Event::Object { request, .. }) if *request == sub), "{got:?}");
 }
 

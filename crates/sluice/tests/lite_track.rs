@@ -50,7 +50,10 @@ fn track_info_request_and_answer_through_a_pair_in_both_roles() {
         let r = *request;
         p.session(asker.peer()).accept_subscribe(r, info()).unwrap();
         p.run();
-        assert_eq!(p.take_events(asker), vec![Event::TrackStatus { request: h, result: Ok(info()) }]);
+        assert_eq!(
+            p.take_events(asker),
+            vec![Event::TrackStatus { request: h, result: Ok(Box::new(info())) }]
+        );
         assert_eq!(p.session(asker.peer()).accept_subscribe(r, info()), Err(CommandError::UnknownRequest(r)));
         // Both FINs crossed: nothing is left of the stream on either side.
         assert_eq!((p.client.table_sizes(), p.server.table_sizes()), (0, 0), "{asker:?}");
@@ -85,7 +88,7 @@ fn track_request_bytes_and_answer_decoding() {
             ]
         );
         let out = raw.feed(stream, &TRACK_INFO);
-        assert_eq!(events(&out), vec![Event::TrackStatus { request: h, result: Ok(info()) }]);
+        assert_eq!(events(&out), vec![Event::TrackStatus { request: h, result: Ok(Box::new(info())) }]);
         // Only the FIN may follow; it is answered with ours.
         let out = raw.input(Input::StreamFinished { stream });
         assert_eq!(out, vec![write(stream, &[], true)]);

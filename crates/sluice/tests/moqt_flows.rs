@@ -97,7 +97,7 @@ fn subscribe_accept_and_objects_flow_for_both_roles() {
         };
         p.session(sub.peer()).accept_subscribe(incoming, info.clone()).unwrap();
         p.run();
-        assert_eq!(p.take_events(sub), vec![Event::Subscribed { request: s, info }]);
+        assert_eq!(p.take_events(sub), vec![Event::Subscribed { request: s, info: Box::new(info) }]);
 
         let stream = p.session(sub.peer()).open_subgroup(incoming, 6, 0, Some(3)).unwrap();
         p.session(sub.peer())
@@ -497,7 +497,7 @@ fn track_status_answer_and_refusal() {
         };
         p.session(answerer).accept_subscribe(incoming, info.clone()).unwrap();
         p.run();
-        assert_eq!(p.take_events(asker), vec![Event::TrackStatus { request: h, result: Ok(info) }]);
+        assert_eq!(p.take_events(asker), vec![Event::TrackStatus { request: h, result: Ok(Box::new(info)) }]);
 
         let h = p.session(asker).track_status(track()).unwrap();
         p.run();

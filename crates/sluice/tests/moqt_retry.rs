@@ -59,7 +59,7 @@ fn redirect_with_retry_interval_reaches_the_subscriber_before_the_failure() {
             Event::RetryAdvice {
                 request: s,
                 retry_after: Some(Duration::from_millis(1500)),
-                redirect: Some(redirect)
+                redirect: Some(Box::new(redirect))
             },
             Event::SubscribeFailed {
                 request: s,

@@ -75,7 +75,7 @@ fn subscribe_with(
     p.session(Side::Server).accept_subscribe(incoming, info).unwrap();
     p.run();
     match p.take_events(Side::Client).as_slice() {
-        [Event::Subscribed { request, info }] if *request == s => (s, incoming, info.clone()),
+        [Event::Subscribed { request, info }] if *request == s => (s, incoming, TrackInfo::clone(info)),
         other => panic!("{other:?}"),
     }
 }

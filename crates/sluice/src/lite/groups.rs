@@ -31,7 +31,7 @@ use super::subscribe::SubsOut;
 use crate::engine::Shared;
 use crate::event::Event;
 use crate::ids::{RequestHandle, StreamId};
-use crate::model::{ObjectInfo, ObjectStatus};
+use crate::model::{ObjectInfo, ObjectProperties, ObjectStatus};
 use crate::recv::Payload;
 use crate::time::Time;
 
@@ -99,7 +99,7 @@ impl LiteEngine {
         let payload = s.buf.take(len);
         let info = frames.complete(group, timestamp);
         set_frames(s, frames);
-        shared.event(Event::Object { request, info, payload });
+        shared.object(request, info, payload);
         Flow::Continue
     }
 
@@ -148,7 +148,7 @@ impl LiteEngine {
             object: 0,
             status: ObjectStatus::Normal,
             publisher_priority: None,
-            properties: Bytes::new(),
+            properties: ObjectProperties::empty(),
             timestamp: Some(d.timestamp),
             properties_present: false,
         };
@@ -259,7 +259,7 @@ pub(crate) fn frames_in_place(shared: &mut Shared, version: LiteVersion, s: &mut
         };
         let payload = buf.take(len);
         let info = frames.complete(group, timestamp);
-        shared.event(Event::Object { request, info, payload });
+        shared.object(request, info, payload);
     }
     // Nothing left buffered (the usual end) is within any limit.
     if buf.is_empty() {

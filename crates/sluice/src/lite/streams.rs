@@ -188,7 +188,7 @@ impl FrameReader {
             object: self.next_object,
             status: ObjectStatus::Normal,
             publisher_priority: None,
-            properties: Bytes::new(),
+            properties: ObjectProperties::empty(),
             timestamp,
             properties_present: false,
         };
@@ -347,7 +347,7 @@ pub(crate) enum Flow {
 
 // ------------------------------------------------------------------ the input driver
 
-use crate::model::{ObjectInfo, ObjectStatus};
+use crate::model::{ObjectInfo, ObjectProperties, ObjectStatus};
 use bytes::Bytes;
 use sluice_wire::lite::stream::{BidiStreamType, UniStreamType};
 

@@ -650,7 +650,7 @@ impl LiteEngine {
                         max_latency_ms: ok.max_latency,
                         ..TrackInfo::default()
                     };
-                    shared.event(Event::Subscribed { request, info });
+                    shared.event(Event::Subscribed { request, info: Box::new(info) });
                 }
             }
             SubscribeResponse::Ok(ok) => {

@@ -149,7 +149,7 @@ impl LiteEngine {
         if self.track_out.remove(&request).is_none() {
             return Flow::Continue;
         }
-        shared.event(Event::TrackStatus { request, result: Ok(info) });
+        shared.event(Event::TrackStatus { request, result: Ok(Box::new(info)) });
         Flow::Continue
     }
 }

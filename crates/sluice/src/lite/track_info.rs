@@ -135,5 +135,5 @@ fn release_subscribed(shared: &mut Shared, request: RequestHandle, sub: &mut Sub
     let Some(group) = sub.held_start.take() else { return };
     let mut info = sub.publisher.clone().unwrap_or_default();
     info.largest = Some(Location { group, object: 0 });
-    shared.event(Event::Subscribed { request, info });
+    shared.event(Event::Subscribed { request, info: Box::new(info) });
 }

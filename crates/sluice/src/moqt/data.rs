@@ -53,7 +53,7 @@ use crate::error::CommandError;
 use crate::event::{Event, Reason};
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::Output;
-use crate::model::{Location, ObjectInfo, ObjectStatus};
+use crate::model::{Location, ObjectInfo, ObjectProperties, ObjectStatus};
 
 /// The properties of an object written without any.
 static NO_PROPERTIES: Properties = Properties::empty();
@@ -419,7 +419,7 @@ impl MoqtEngine {
             object: d.object_id,
             status,
             publisher_priority: d.publisher_priority,
-            properties: d.properties.raw().clone(),
+            properties: ObjectProperties::new(d.properties.raw().clone()),
             timestamp: None,
             properties_present: !d.properties.is_empty(),
         };
@@ -811,7 +811,7 @@ pub(super) fn deliver_subgroup(
             status,
             publisher_priority: header_priority,
             // Moved, not cloned: the header is done with.
-            properties: h.properties.into_raw(),
+            properties: ObjectProperties::new(h.properties.into_raw()),
             timestamp: None,
             properties_present: sg.header.properties_present,
         };

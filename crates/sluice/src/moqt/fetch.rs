@@ -59,7 +59,7 @@ use crate::error::CommandError;
 use crate::event::{Event, Reason};
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::Output;
-use crate::model::{Location, ObjectInfo, ObjectStatus, TrackInfo, TrackName};
+use crate::model::{Location, ObjectInfo, ObjectProperties, ObjectStatus, TrackInfo, TrackName};
 use crate::recv::Payload;
 
 /// A FETCH's subscriber priority when it carries no SUBSCRIBER_PRIORITY (draft-18
@@ -593,7 +593,7 @@ impl MoqtEngine {
                 object: h.object_id,
                 status: ObjectStatus::Normal,
                 publisher_priority: Some(h.publisher_priority),
-                properties: h.properties.raw().clone(),
+                properties: ObjectProperties::new(h.properties.raw().clone()),
                 timestamp: None,
                 properties_present: !h.properties.is_empty(),
             };

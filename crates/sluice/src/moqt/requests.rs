@@ -149,12 +149,14 @@ impl MoqtEngine {
         }
         let retry_after = e.retry_interval.checked_sub(1).map(std::time::Duration::from_millis);
         if retry_after.is_some() || e.redirect.is_some() {
-            let redirect = e.redirect.as_ref().map(|r| crate::model::Redirect {
-                uri: r.connect_uri.clone(),
-                track: TrackName {
-                    namespace: Namespace(r.track.namespace.0.clone()),
-                    name: r.track.name.clone(),
-                },
+            let redirect = e.redirect.as_ref().map(|r| {
+                Box::new(crate::model::Redirect {
+                    uri: r.connect_uri.clone(),
+                    track: TrackName {
+                        namespace: Namespace(r.track.namespace.0.clone()),
+                        name: r.track.name.clone(),
+                    },
+                })
             });
             shared.event(Event::RetryAdvice { request: handle, retry_after, redirect });
         }

@@ -513,7 +513,7 @@ impl MoqtEngine {
                         varint_property(&ok.track_properties, PropertyType::SUBGROUP_DELIVERY_TIMEOUT)
                             .unwrap_or(0);
                 }
-                shared.event(Event::Subscribed { request: handle, info });
+                shared.event(Event::Subscribed { request: handle, info: Box::new(info) });
                 self.resolve_alias(shared, ok.track_alias);
             }
             ControlMessage::RequestError(e) if phase == Phase::Pending && kind == Kind::Subscribe => {
@@ -701,7 +701,7 @@ impl MoqtEngine {
                 if self.check_track_properties(shared, &ok.track_properties) == TrackProps::Closed {
                     return;
                 }
-                Ok(track_info(&ok.parameters, &ok.track_properties))
+                Ok(Box::new(track_info(&ok.parameters, &ok.track_properties)))
             }
             ControlMessage::RequestError(e) => {
                 Err(Reason { code: e.code.0, text: e.reason.to_text().into_owned() })
