@@ -54,6 +54,7 @@ use crate::event::{Event, Reason};
 use crate::ids::{RequestHandle, StreamId};
 use crate::io::Output;
 use crate::model::{Location, ObjectInfo, ObjectProperties, ObjectStatus};
+use crate::recv::Payload;
 
 /// The properties of an object written without any.
 static NO_PROPERTIES: Properties = Properties::empty();
@@ -788,35 +789,88 @@ pub(super) fn deliver_subgroup(
             return if sg.fin { SubgroupStop::EndsInsideObject } else { SubgroupStop::Wait };
         }
         let Some(h) = sg.pending.take() else { return SubgroupStop::Wait };
-        let subgroup = *sg.subgroup.get_or_insert(h.object_id);
-        let (group, header_priority) = (sg.header.group_id, sg.header.publisher_priority);
-        let status = model_status(h.status);
-        let Some(r) = requests.get_mut(&handle) else { return SubgroupStop::Wait };
-        let seen = Seen {
-            group,
-            subgroup: Some(subgroup),
-            object: h.object_id,
-            status,
-            priority: header_priority.unwrap_or(r.info.publisher_priority),
-            properties: &h.properties,
+        let info = match checked_object(sg, h, handle, requests, check_limit) {
+            Ok(info) => info,
+            Err(stop) => return stop,
         };
-        if let Err(m) = r.check.object(&seen, check_limit) {
-            return SubgroupStop::Malformed(handle, m);
-        }
         let payload = sg.buf.take(need);
-        let info = ObjectInfo {
-            group,
-            subgroup,
-            object: h.object_id,
-            status,
-            publisher_priority: header_priority,
-            // Moved, not cloned: the header is done with.
-            properties: ObjectProperties::new(h.properties.into_raw()),
-            timestamp: None,
-            properties_present: sg.header.properties_present,
-        };
         // Straight into the queue (`Shared::event` without its closed check): checked on
         // entry, and nothing in this loop closes the session.
         shared.outputs.push_back(Output::Event(Event::Object { request: handle, info, payload }));
+    }
+}
+
+/// The malformed-track checks of the object of header `h` (just taken from `sg.pending`),
+/// then its `ObjectInfo`; the stop when the checks fail or the request is gone.
+#[inline(always)]
+fn checked_object(
+    sg: &mut SubgroupIn,
+    h: SubgroupObjectHeader,
+    handle: RequestHandle,
+    requests: &mut crate::hash::IdMap<RequestHandle, super::state::Request>,
+    check_limit: usize,
+) -> Result<ObjectInfo, SubgroupStop> {
+    let subgroup = *sg.subgroup.get_or_insert(h.object_id);
+    let (group, header_priority) = (sg.header.group_id, sg.header.publisher_priority);
+    let status = model_status(h.status);
+    let Some(r) = requests.get_mut(&handle) else { return Err(SubgroupStop::Wait) };
+    let seen = Seen {
+        group,
+        subgroup: Some(subgroup),
+        object: h.object_id,
+        status,
+        priority: header_priority.unwrap_or(r.info.publisher_priority),
+        properties: &h.properties,
+    };
+    if let Err(m) = r.check.object(&seen, check_limit) {
+        return Err(SubgroupStop::Malformed(handle, m));
+    }
+    Ok(ObjectInfo {
+        group,
+        subgroup,
+        object: h.object_id,
+        status,
+        publisher_priority: header_priority,
+        // Moved, not cloned: the header is done with.
+        properties: ObjectProperties::new(h.properties.into_raw()),
+        timestamp: None,
+        properties_present: sg.header.properties_present,
+    })
+}
+
+/// A chunk that is exactly the payload of the pending object, nothing else buffered (how a
+/// transport that keeps writes apart hands over a payload): the object is delivered with
+/// the chunk as its payload, without buffering it. What [`deliver_subgroup`] would do after
+/// buffering the chunk: take it whole as the payload, then find nothing buffered and wait
+/// (no FIN yet). `Err` gives the chunk back when that is not the case; when the checks stop
+/// the object, the chunk is buffered as the full path leaves it.
+#[inline]
+pub(super) fn lone_payload(
+    sg: &mut SubgroupIn,
+    data: Bytes,
+    requests: &mut crate::hash::IdMap<RequestHandle, super::state::Request>,
+    shared: &mut Shared,
+) -> Result<SubgroupStop, Bytes> {
+    let Some(h) = sg.pending.as_ref() else { return Err(data) };
+    let Some(handle) = sg.request else { return Err(data) };
+    if h.payload_len != data.len() as u64
+        || h.payload_len > shared.config.max_object_size
+        || sg.fin
+        || !sg.buf.is_empty()
+    {
+        return Err(data);
+    }
+    let Some(h) = sg.pending.take() else { return Err(data) };
+    match checked_object(sg, h, handle, requests, shared.config.max_track_check_entries) {
+        Ok(info) => {
+            let payload = Payload::One(data);
+            // As in `deliver_subgroup`: the caller checked that the session is open.
+            shared.outputs.push_back(Output::Event(Event::Object { request: handle, info, payload }));
+            Ok(SubgroupStop::Wait)
+        }
+        Err(stop) => {
+            sg.buf.push(data);
+            Ok(stop)
+        }
     }
 }

@@ -313,6 +313,10 @@ impl MoqtEngine {
                         sg.buf.push(data);
                         return;
                     }
+                    let data = match data::lone_payload(sg, data, &mut self.requests, shared) {
+                        Ok(stop) => return self.subgroup_stopped(shared, stream, stop),
+                        Err(data) => data,
+                    };
                     let Some(used) = data::lone_header(sg, &data, shared.config.max_object_size) else {
                         return;
                     };
