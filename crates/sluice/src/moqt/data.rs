@@ -831,8 +831,13 @@ fn checked_object(
         object: h.object_id,
         status,
         publisher_priority: header_priority,
-        // Moved, not cloned: the header is done with.
-        properties: ObjectProperties::new(h.properties.into_raw()),
+        // Moved, not cloned: the header is done with. A stream without properties has
+        // only empty ones (`ObjectProperties::new` of them is `empty()`), so no call.
+        properties: if sg.header.properties_present {
+            ObjectProperties::new(h.properties.into_raw())
+        } else {
+            ObjectProperties::empty()
+        },
         timestamp: None,
         properties_present: sg.header.properties_present,
     })
