@@ -88,7 +88,7 @@ use crate::io::Input;
 use crate::model::{Location, Namespace, SubscribeOptions, TrackInfo, TrackName};
 use crate::time::Time;
 
-use state::{InStream, OutData, Request};
+use state::{InStream, Request};
 
 /// The MOQT engine. See the module docs.
 #[derive(Debug)]
@@ -122,7 +122,7 @@ pub struct MoqtEngine {
     /// Track alias the peer chose → our subscription / accepted incoming publish.
     aliases_in: state::Aliases,
     /// Data streams we opened.
-    data_out: IdMap<StreamId, OutData>,
+    data_out: state::OutStreams,
     /// Subgroup streams we finished whose delivery is still timed (see `timeouts`).
     closing: IdMap<StreamId, state::Closing>,
     /// Namespaces we announced, by the announce's handle.
@@ -168,7 +168,7 @@ impl MoqtEngine {
             peer_sent_goaway: false,
             next_alias: 0,
             aliases_in: state::Aliases::default(),
-            data_out: IdMap::default(),
+            data_out: state::OutStreams::default(),
             closing: IdMap::default(),
             announced: IdMap::default(),
             goaway_deadline: None,
