@@ -88,7 +88,7 @@ use crate::io::Input;
 use crate::model::{Location, Namespace, SubscribeOptions, TrackInfo, TrackName};
 use crate::time::Time;
 
-use state::{InStream, Request};
+use state::InStream;
 
 /// The MOQT engine. See the module docs.
 #[derive(Debug)]
@@ -104,7 +104,7 @@ pub struct MoqtEngine {
     /// Receive state of every stream the peer opened, and of our bidi request streams.
     streams: IdMap<StreamId, InStream>,
     /// Every live request, both directions.
-    requests: IdMap<RequestHandle, Request>,
+    requests: state::Requests,
     /// Bidi request stream → request.
     by_stream: IdMap<StreamId, RequestHandle>,
     /// (outbound, wire Request ID) → request.
@@ -159,7 +159,7 @@ impl MoqtEngine {
             control_in: None,
             peer_ready: false,
             streams: IdMap::default(),
-            requests: IdMap::default(),
+            requests: state::Requests::default(),
             by_stream: IdMap::default(),
             by_wire_id: HashMap::new(),
             next_request_id: 0,
