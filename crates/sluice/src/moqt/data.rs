@@ -665,11 +665,7 @@ fn publishing_of(
 }
 
 /// Ties the subgroup stream `sg` to its subscription if its alias is known and live.
-fn bind(
-    sg: &mut SubgroupIn,
-    aliases_in: &mut super::state::Aliases,
-    requests: &mut crate::hash::IdMap<RequestHandle, super::state::Request>,
-) {
+fn bind(sg: &mut SubgroupIn, aliases_in: &mut super::state::Aliases, requests: &mut super::state::Requests) {
     if sg.request.is_some() {
         return;
     }
@@ -754,7 +750,7 @@ pub(super) fn lone_header(sg: &mut SubgroupIn, data: &Bytes, max_object: u64) ->
 /// needs the whole engine stops the loop with a [`SubgroupStop`].
 pub(super) fn deliver_subgroup(
     sg: &mut SubgroupIn,
-    requests: &mut crate::hash::IdMap<RequestHandle, super::state::Request>,
+    requests: &mut super::state::Requests,
     shared: &mut Shared,
 ) -> SubgroupStop {
     let max_object = shared.config.max_object_size;

@@ -88,7 +88,7 @@ use crate::io::Input;
 use crate::model::{Location, Namespace, SubscribeOptions, TrackInfo, TrackName};
 use crate::time::Time;
 
-use state::{InStream, OutData, Request};
+use state::InStream;
 
 /// The MOQT engine. See the module docs.
 #[derive(Debug)]
@@ -104,7 +104,7 @@ pub struct MoqtEngine {
     /// Receive state of every stream the peer opened, and of our bidi request streams.
     streams: IdMap<StreamId, InStream>,
     /// Every live request, both directions.
-    requests: IdMap<RequestHandle, Request>,
+    requests: state::Requests,
     /// Bidi request stream → request.
     by_stream: IdMap<StreamId, RequestHandle>,
     /// (outbound, wire Request ID) → request.
@@ -122,7 +122,7 @@ pub struct MoqtEngine {
     /// Track alias the peer chose → our subscription / accepted incoming publish.
     aliases_in: state::Aliases,
     /// Data streams we opened.
-    data_out: IdMap<StreamId, OutData>,
+    data_out: state::OutStreams,
     /// Subgroup streams we finished whose delivery is still timed (see `timeouts`).
     closing: IdMap<StreamId, state::Closing>,
     /// Namespaces we announced, by the announce's handle.
@@ -159,7 +159,7 @@ impl MoqtEngine {
             control_in: None,
             peer_ready: false,
             streams: IdMap::default(),
-            requests: IdMap::default(),
+            requests: state::Requests::default(),
             by_stream: IdMap::default(),
             by_wire_id: HashMap::new(),
             next_request_id: 0,
@@ -168,7 +168,7 @@ impl MoqtEngine {
             peer_sent_goaway: false,
             next_alias: 0,
             aliases_in: state::Aliases::default(),
-            data_out: IdMap::default(),
+            data_out: state::OutStreams::default(),
             closing: IdMap::default(),
             announced: IdMap::default(),
             goaway_deadline: None,

@@ -269,8 +269,9 @@ impl MoqtEngine {
         }
         // Data streams we still write for it are reset; data streams we receive for it
         // are stopped.
-        let outs: Vec<StreamId> =
+        let mut outs: Vec<StreamId> =
             self.data_out.iter().filter(|(_, d)| d.request == handle).map(|(s, _)| *s).collect();
+        outs.sort();
         for s in outs {
             self.data_out.remove(&s);
             shared.push(Output::Reset { stream: s, code: StreamResetCode::CANCELLED.0 });

@@ -202,6 +202,62 @@ impl OutData {
     }
 }
 
+/// The subgroup streams we write, by stream id. The stream opened last is kept beside the
+/// map (`hot`): a publisher writes a group's objects to its newest stream, so most writes
+/// find their stream with one compare instead of a hash lookup.
+#[derive(Debug, Default)]
+pub(crate) struct OutStreams {
+    hot: Option<(StreamId, OutData)>,
+    map: crate::hash::IdMap<StreamId, OutData>,
+}
+
+impl OutStreams {
+    /// Adds (or replaces) `stream`, which becomes the hot one.
+    pub(crate) fn insert(&mut self, stream: StreamId, out: OutData) {
+        match self.hot.replace((stream, out)) {
+            Some((s, _)) if s == stream => {}
+            Some((s, old)) => {
+                self.map.insert(s, old);
+                self.map.remove(&stream);
+            }
+            None => {
+                self.map.remove(&stream);
+            }
+        }
+    }
+
+    pub(crate) fn get_mut(&mut self, stream: &StreamId) -> Option<&mut OutData> {
+        match &mut self.hot {
+            Some((s, out)) if s == stream => Some(out),
+            _ => self.map.get_mut(stream),
+        }
+    }
+
+    pub(crate) fn remove(&mut self, stream: &StreamId) -> Option<OutData> {
+        match &self.hot {
+            Some((s, _)) if s == stream => self.hot.take().map(|(_, out)| out),
+            _ => self.map.remove(stream),
+        }
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&StreamId, &OutData)> {
+        self.hot.iter().map(|(s, out)| (s, out)).chain(self.map.iter())
+    }
+
+    pub(crate) fn values(&self) -> impl Iterator<Item = &OutData> {
+        self.iter().map(|(_, out)| out)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.map.len() + usize::from(self.hot.is_some())
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.hot = None;
+        self.map.clear();
+    }
+}
+
 /// A subgroup stream we finished (FIN written) whose delivery is still timed: objects
 /// still waiting for the stream to open, and/or the SUBGROUP_DELIVERY_TIMEOUT running
 /// until the adapter reports every byte acknowledged (`Input::StreamAcked`).
@@ -296,6 +352,82 @@ pub(crate) struct Request {
     pub fetch_data_done: bool,
 }
 
+/// Every request, by handle: the requests in a slab with a handle → slot index, and the
+/// slot of the last handle looked up mutably (`last`). The object paths look up the same
+/// subscription object after object, so most lookups are one compare, not a hash lookup.
+#[derive(Debug, Default)]
+pub(crate) struct Requests {
+    slots: Vec<(RequestHandle, Request)>,
+    index: crate::hash::IdMap<RequestHandle, usize>,
+    /// The last handle found by `get_mut` and its slot (always matching `index`).
+    last: Option<(RequestHandle, usize)>,
+}
+
+impl Requests {
+    /// The slot of `handle`, if present.
+    #[inline]
+    fn slot(&self, handle: &RequestHandle) -> Option<usize> {
+        match self.last {
+            Some((h, i)) if h == *handle => Some(i),
+            _ => self.index.get(handle).copied(),
+        }
+    }
+
+    pub(crate) fn get(&self, handle: &RequestHandle) -> Option<&Request> {
+        let i = self.slot(handle)?;
+        self.slots.get(i).map(|(_, r)| r)
+    }
+
+    pub(crate) fn get_mut(&mut self, handle: &RequestHandle) -> Option<&mut Request> {
+        let i = self.slot(handle)?;
+        self.last = Some((*handle, i));
+        self.slots.get_mut(i).map(|(_, r)| r)
+    }
+
+    pub(crate) fn contains_key(&self, handle: &RequestHandle) -> bool {
+        self.slot(handle).is_some()
+    }
+
+    /// Adds (or replaces) the request of `handle`.
+    pub(crate) fn insert(&mut self, handle: RequestHandle, request: Request) {
+        if let Some(slot) = self.slot(&handle).and_then(|i| self.slots.get_mut(i)) {
+            slot.1 = request;
+            return;
+        }
+        self.index.insert(handle, self.slots.len());
+        self.slots.push((handle, request));
+    }
+
+    pub(crate) fn remove(&mut self, handle: &RequestHandle) -> Option<Request> {
+        let i = self.index.remove(handle)?;
+        // The last slot moves into the freed one (unless it was the freed one).
+        self.last = None;
+        let (_, request) = self.slots.swap_remove(i);
+        if let Some((moved, _)) = self.slots.get(i) {
+            self.index.insert(*moved, i);
+        }
+        Some(request)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&RequestHandle, &Request)> {
+        self.slots.iter().map(|(h, r)| (h, r))
+    }
+
+    pub(crate) fn values(&self) -> impl Iterator<Item = &Request> {
+        self.slots.iter().map(|(_, r)| r)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.last = None;
+        self.slots.clear();
+        self.index.clear();
+    }
+}
+
 /// A buffered Joining Fetch (draft-18 §10.12.2): the peer SUBSCRIBE it names, not yet
 /// answered, and its Joining Start.
 #[derive(Debug, Clone, Copy)]
@@ -349,5 +481,85 @@ impl Request {
             Kind::Publish => self.outbound,
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sluice_wire::moqt::subgroup::SubgroupId;
+
+    fn out(group: u64) -> OutData {
+        let header = SubgroupHeader {
+            track_alias: 1,
+            group_id: group,
+            subgroup_id: SubgroupId::Zero,
+            publisher_priority: None,
+            properties_present: false,
+            end_of_group: false,
+            first_object: false,
+        };
+        OutData::new(RequestHandle(7), header)
+    }
+
+    #[test]
+    fn out_streams_find_every_stream_hot_or_not() {
+        let mut t = OutStreams::default();
+        for s in 0..4u64 {
+            t.insert(StreamId(s * 4), out(s));
+        }
+        assert_eq!(t.len(), 4);
+        // The hot stream (the last inserted) and the older ones in the map alike.
+        for s in 0..4u64 {
+            assert_eq!(t.get_mut(&StreamId(s * 4)).map(|o| o.header.group_id), Some(s));
+        }
+        assert!(t.get_mut(&StreamId(99)).is_none());
+        // Re-inserting a stream replaces it (one entry), wherever it was.
+        t.insert(StreamId(4), out(40));
+        t.insert(StreamId(4), out(41));
+        assert_eq!(t.len(), 4);
+        assert_eq!(t.get_mut(&StreamId(4)).map(|o| o.header.group_id), Some(41));
+        let mut ids: Vec<u64> = t.iter().map(|(s, _)| s.0).collect();
+        ids.sort();
+        assert_eq!(ids, vec![0, 4, 8, 12]);
+        // Removing the hot one and a cold one.
+        assert_eq!(t.remove(&StreamId(4)).map(|o| o.header.group_id), Some(41));
+        assert_eq!(t.remove(&StreamId(0)).map(|o| o.header.group_id), Some(0));
+        assert!(t.remove(&StreamId(0)).is_none());
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.values().count(), 2);
+        t.clear();
+        assert_eq!(t.len(), 0);
+    }
+
+    #[test]
+    fn requests_stay_found_after_removals_move_slots() {
+        let mut t = Requests::default();
+        for h in 0..4u64 {
+            t.insert(RequestHandle(h), Request::new(Kind::Subscribe, false, StreamId(h * 4), h));
+        }
+        // Warm the last-lookup slot, then remove an earlier request: the last slot moves
+        // into the freed one and must still be found (cached or not).
+        assert_eq!(t.get_mut(&RequestHandle(3)).map(|r| r.wire_id), Some(3));
+        assert_eq!(t.remove(&RequestHandle(1)).map(|r| r.wire_id), Some(1));
+        assert!(t.remove(&RequestHandle(1)).is_none());
+        assert!(t.get(&RequestHandle(1)).is_none() && !t.contains_key(&RequestHandle(1)));
+        for h in [0u64, 2, 3] {
+            assert_eq!(t.get(&RequestHandle(h)).map(|r| r.wire_id), Some(h));
+            assert_eq!(t.get_mut(&RequestHandle(h)).map(|r| r.wire_id), Some(h));
+        }
+        // The cached one removed: no stale hit.
+        assert!(t.remove(&RequestHandle(3)).is_some());
+        assert!(t.get(&RequestHandle(3)).is_none() && t.get_mut(&RequestHandle(3)).is_none());
+        // Re-inserting a handle replaces its request (one entry).
+        t.insert(RequestHandle(0), Request::new(Kind::Fetch, true, StreamId(0), 40));
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.get(&RequestHandle(0)).map(|r| r.wire_id), Some(40));
+        let mut ids: Vec<u64> = t.iter().map(|(h, _)| h.0).collect();
+        ids.sort();
+        assert_eq!(ids, vec![0, 2]);
+        assert_eq!(t.values().count(), 2);
+        t.clear();
+        assert!(t.get(&RequestHandle(0)).is_none() && t.len() == 0);
     }
 }
