@@ -803,7 +803,7 @@ fn checked_object(
     sg: &mut SubgroupIn,
     h: SubgroupObjectHeader,
     handle: RequestHandle,
-    requests: &mut crate::hash::IdMap<RequestHandle, super::state::Request>,
+    requests: &mut super::state::Requests,
     check_limit: usize,
 ) -> Result<ObjectInfo, SubgroupStop> {
     let subgroup = *sg.subgroup.get_or_insert(h.object_id);
@@ -849,7 +849,7 @@ fn checked_object(
 pub(super) fn lone_payload(
     sg: &mut SubgroupIn,
     data: Bytes,
-    requests: &mut crate::hash::IdMap<RequestHandle, super::state::Request>,
+    requests: &mut super::state::Requests,
     shared: &mut Shared,
 ) -> Result<SubgroupStop, Bytes> {
     let Some(h) = sg.pending.as_ref() else { return Err(data) };
