@@ -322,7 +322,7 @@ impl Downstream {
                 }
             }
             Family::Moqt => {
-                write.properties = info.properties.to_bytes();
+                write.properties = info.properties.clone();
                 // The upstream stream's header type: later objects may carry properties.
                 write.properties_present = Some(info.properties_present);
             }

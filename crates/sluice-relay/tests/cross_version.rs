@@ -62,7 +62,7 @@ fn draft18_publisher_feeds_lite_subscribers() {
         let s0 = session.open_subgroup(request, 0, 0, None).unwrap();
         let s1 = session.open_subgroup(request, 0, 1, None).unwrap();
         let mut first = ObjectWrite::new(0, frame(0, 0, 300));
-        first.properties = Bytes::from_static(&[0x02, 0x05]); // one even-type property: 2 = 5
+        first.properties = Bytes::from_static(&[0x02, 0x05]).into(); // one even-type property: 2 = 5
         session.write_object(s0, first).unwrap();
         session.write_object(s1, ObjectWrite::new(4, frame(0, 4, 300))).unwrap();
         session.write_object(s0, ObjectWrite::new(2, frame(0, 2, 300))).unwrap();

@@ -71,7 +71,7 @@ fn relayed_with_properties(config: RelayConfig) -> (Node, Publisher, TrackName, 
         let stream = session.open_subgroup(request, group, 0, None).unwrap();
         for object in 0..3 {
             let mut write = ObjectWrite::new(object, frame(group, object, LEN));
-            write.properties = properties_of(group, object);
+            write.properties = properties_of(group, object).into();
             session.write_object(stream, write).unwrap();
         }
         session.close_subgroup(stream, true).unwrap();

@@ -29,7 +29,7 @@ fn later_objects_with_properties_cross_the_relay() {
     let stream = session.open_subgroup(request, 0, 0, None).unwrap();
     let first = ObjectWrite { properties_present: Some(true), ..ObjectWrite::new(0, frame(0, 0, 10)) };
     session.write_object(stream, first).unwrap();
-    let second = ObjectWrite { properties: props.clone(), ..ObjectWrite::new(1, frame(0, 1, 10)) };
+    let second = ObjectWrite { properties: props.clone().into(), ..ObjectWrite::new(1, frame(0, 1, 10)) };
     session.write_object(stream, second).unwrap();
     session.write_object(stream, ObjectWrite::new(2, frame(0, 2, 10))).unwrap();
     session.close_subgroup(stream, false).unwrap();

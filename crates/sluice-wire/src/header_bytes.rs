@@ -15,6 +15,8 @@ use std::ops::Deref;
 
 use bytes::{Bytes, BytesMut};
 
+use crate::error::EncodeError;
+
 /// The most bytes a [`HeaderBytes`] holds inline.
 pub const INLINE_HEADER_CAP: usize = 30;
 
@@ -60,6 +62,28 @@ impl HeaderBytes {
         // `written` <= INLINE_HEADER_CAP < 256.
         let len = u8::try_from(written).unwrap_or(u8::MAX);
         Ok(HeaderBytes(Repr::Inline { len, buf }))
+    }
+
+    /// One or two QUIC varints (`first`, when present, then `second`), inline: the bytes
+    /// [`crate::varint::put_quic`] writes for each, built in one 16-byte word (no cursor, no
+    /// per-byte bounds checks). A value over [`crate::varint::QUIC_MAX`] is
+    /// [`EncodeError::VarintTooLarge`] (`first`'s if both are).
+    #[inline]
+    pub(crate) fn quic_varints(first: Option<u64>, second: u64) -> Result<Self, EncodeError> {
+        let (a, a_len) = match first {
+            Some(v) => quic_left_aligned(v)?,
+            None => (0, 0),
+        };
+        let (b, b_len) = quic_left_aligned(second)?;
+        // `a` fills the word's high bytes; `b` follows right after its `a_len` bytes.
+        let word =
+            (u128::from(a) << 64) | u128::from(b).wrapping_shl(64u32.wrapping_sub(a_len.wrapping_mul(8)));
+        let mut buf = [0u8; INLINE_HEADER_CAP];
+        if let Some(head) = buf.first_chunk_mut::<16>() {
+            *head = word.to_be_bytes();
+        }
+        // At most 16 bytes < 256.
+        Ok(HeaderBytes(Repr::Inline { len: a_len.wrapping_add(b_len) as u8, buf }))
     }
 
     /// Encodes into a new allocation of `capacity` bytes (for headers too long to be inline).
@@ -124,6 +148,23 @@ impl HeaderBytes {
             Repr::Shared(bytes) => bytes.clone(),
         }
     }
+}
+
+/// The minimal QUIC varint encoding of `v` in the high bytes of a `u64` (big-endian), and
+/// how many bytes it takes (1, 2, 4 or 8).
+#[inline(always)]
+fn quic_left_aligned(v: u64) -> Result<(u64, u32), EncodeError> {
+    Ok(if v < 0x40 {
+        (v << 56, 1)
+    } else if v < 0x4000 {
+        ((0x4000 | v) << 48, 2)
+    } else if v < (1 << 30) {
+        ((0x8000_0000 | v) << 32, 4)
+    } else if v <= crate::varint::QUIC_MAX {
+        (0xc000_0000_0000_0000 | v, 8)
+    } else {
+        return Err(EncodeError::VarintTooLarge(v));
+    })
 }
 
 /// Size of the blocks [`HeaderBytes::to_bytes_in`] starts when its block is full.
@@ -223,6 +264,26 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, HeaderBytes::from_slice(b"abd"));
         assert!(HeaderBytes::new().is_empty());
+    }
+
+    #[test]
+    fn quic_varints_writes_what_put_quic_writes() {
+        let edges = [0, 0x3f, 0x40, 0x3fff, 0x4000, (1 << 30) - 1, 1 << 30, crate::varint::QUIC_MAX];
+        for first in edges.iter().copied().map(Some).chain([None]) {
+            for second in edges {
+                let mut want = Vec::new();
+                if let Some(a) = first {
+                    crate::varint::put_quic(&mut want, a).unwrap();
+                }
+                crate::varint::put_quic(&mut want, second).unwrap();
+                let got = HeaderBytes::quic_varints(first, second).unwrap();
+                assert_eq!((got.as_slice(), got.is_inline()), (&want[..], true), "{first:?} {second}");
+            }
+        }
+        let big = crate::varint::QUIC_MAX + 1;
+        assert_eq!(HeaderBytes::quic_varints(Some(big), big + 1), Err(EncodeError::VarintTooLarge(big)));
+        assert_eq!(HeaderBytes::quic_varints(Some(1), big), Err(EncodeError::VarintTooLarge(big)));
+        assert_eq!(HeaderBytes::quic_varints(None, big), Err(EncodeError::VarintTooLarge(big)));
     }
 
     #[test]

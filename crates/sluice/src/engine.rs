@@ -168,8 +168,10 @@ pub struct ObjectWrite {
     /// ([`Payload::Chunks`], e.g. one a relay received across stream chunks) is written
     /// chunk by chunk, not joined; only a datagram, which is one buffer, joins it.
     pub payload: Payload,
-    /// Object properties as raw MOQT Key-Value-Pairs (lite: must be empty).
-    pub properties: Bytes,
+    /// Object properties as raw MOQT Key-Value-Pairs (lite: must be empty); a relay hands
+    /// on a received object's [`crate::ObjectInfo::properties`] (cloning them does not
+    /// allocate).
+    pub properties: crate::model::ObjectProperties,
     /// lite-05 frame timestamp in the track's timescale (lite-05 requires it; others ignore).
     pub timestamp: Option<u64>,
     /// End-of-group / end-of-track status objects carry no payload (MOQT only).
@@ -207,7 +209,7 @@ impl ObjectWrite {
         ObjectWrite {
             object,
             payload: payload.into(),
-            properties: Bytes::new(),
+            properties: crate::model::ObjectProperties::empty(),
             timestamp: None,
             status: crate::model::ObjectStatus::Normal,
             first_in_subgroup: None,

@@ -223,14 +223,17 @@ pub struct ObjectInfo {
 }
 
 /// The raw MOQT Key-Value-Pairs of a received object ([`ObjectInfo::properties`]): derefs to
-/// the bytes, [`ObjectProperties::to_bytes`] gives them as `Bytes` (no copy).
+/// the bytes, [`ObjectProperties::to_bytes`] gives them as `Bytes` (no copy). Also what
+/// [`crate::ObjectWrite::properties`] sends.
 ///
 /// Nearly every object has none, and every received object's [`ObjectInfo`] travels through
-/// the output queue inside [`crate::Event::Object`], so the empty case is kept to one word
-/// (a `Bytes` is four): non-empty properties are boxed (one small allocation per object
-/// that has properties, the bytes themselves still not copied).
+/// the output queue inside [`crate::Event::Object`] (and every written one through
+/// `Session::write_object`), so the empty case is kept to one word (a `Bytes` is four):
+/// non-empty properties are put behind an `Arc` (one small allocation per object that has
+/// properties, the bytes themselves still not copied). Cloning never allocates, so a relay
+/// forwarding a received object's properties to many subscribers allocates nothing more.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
-pub struct ObjectProperties(Option<Box<Bytes>>);
+pub struct ObjectProperties(Option<std::sync::Arc<Bytes>>);
 
 impl ObjectProperties {
     /// No properties.
@@ -241,7 +244,13 @@ impl ObjectProperties {
     /// These encoded pairs (not checked here).
     pub fn new(raw: Bytes) -> ObjectProperties {
         // Invariant: `Some` only when non-empty, so the derived comparisons compare bytes.
-        if raw.is_empty() { ObjectProperties(None) } else { ObjectProperties(Some(Box::new(raw))) }
+        if raw.is_empty() { ObjectProperties(None) } else { ObjectProperties(Some(std::sync::Arc::new(raw))) }
+    }
+
+    /// True when there are none.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
     }
 
     /// The encoded pairs.
@@ -254,10 +263,27 @@ impl ObjectProperties {
         self.0.as_deref().cloned().unwrap_or_default()
     }
 
-    /// The encoded pairs as `Bytes`, taken out.
-    pub fn into_bytes(self) -> Bytes {
-        self.0.map(|b| *b).unwrap_or_default()
+    /// The encoded pairs as `Bytes`, taken out (a reference-count increment when shared).
+    pub fn into_bytes(mut self) -> Bytes {
+        self.0.take().map(std::sync::Arc::unwrap_or_clone).unwrap_or_default()
     }
+}
+
+impl Drop for ObjectProperties {
+    /// Keeps the `Arc` release (an atomic decrement and maybe a free) out of line: nearly
+    /// every object has no properties, and every `Event::Object` and `ObjectWrite` drops one.
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(raw) = self.0.take() {
+            release(raw);
+        }
+    }
+}
+
+/// [`ObjectProperties`]'s drop of non-empty properties.
+#[inline(never)]
+fn release(raw: std::sync::Arc<Bytes>) {
+    drop(raw);
 }
 
 impl std::ops::Deref for ObjectProperties {
@@ -315,5 +341,25 @@ impl Rejection {
     /// A plain refusal: no retry advice, no redirect.
     pub fn new(code: u64, reason: &str) -> Rejection {
         Rejection { code, reason: reason.to_owned(), retry_after: None, redirect: None }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_properties_clone_shares_and_each_copy_still_reads_and_drops() {
+        let raw = Bytes::from(vec![0x3C, 0x05]);
+        let a = ObjectProperties::new(raw.clone());
+        let b = a.clone();
+        // A clone shares the one allocation (what a relay forwarding to many subscribers relies on).
+        assert!(matches!((&a.0, &b.0), (Some(x), Some(y)) if std::sync::Arc::ptr_eq(x, y)));
+        assert_eq!((a.is_empty(), a.as_slice()), (false, &raw[..]));
+        drop(a);
+        assert_eq!(b.clone().into_bytes(), raw);
+        assert_eq!(b.into_bytes(), raw);
+        let empty = ObjectProperties::new(Bytes::new());
+        assert!(empty.is_empty() && empty.0.is_none() && empty == ObjectProperties::empty());
     }
 }

@@ -344,6 +344,8 @@ impl Session {
     }
 
     /// Writes one object to an open subgroup stream.
+    // Inlined so the caller's `ObjectWrite` goes to the engine as it is, not copied first.
+    #[inline]
     pub fn write_object(&mut self, stream: StreamId, object: ObjectWrite) -> Result<(), CommandError> {
         let (e, s) = self.engine()?;
         e.write_object(s, stream, object)

@@ -438,7 +438,7 @@ fn write_rules() {
             Err(CommandError::InvalidState("lite frame ids are consecutive from 0"))
         );
         let mut props = frame(0, b"x", 0);
-        props.properties = Bytes::from_static(&[1, 2]);
+        props.properties = Bytes::from_static(&[1, 2]).into();
         assert!(matches!(pb.write_object(g, props), Err(CommandError::Unsupported { .. })));
         if v == LiteVersion::Lite05 {
             assert_eq!(

@@ -159,7 +159,7 @@ fn explicit_subgroup_and_properties_reach_the_subscriber() {
     let stream = p.server.open_subgroup(incoming, 1, 4, None).unwrap();
     // Properties: type 0x3C (even) = varint 5 → bytes [0x3C, 0x05].
     let mut obj = ObjectWrite::new(8, Bytes::from_static(b"x"));
-    obj.properties = Bytes::from_static(&[0x3C, 0x05]);
+    obj.properties = Bytes::from_static(&[0x3C, 0x05]).into();
     p.server.write_object(stream, obj).unwrap();
     p.server.close_subgroup(stream, false).unwrap();
     p.run();

@@ -96,8 +96,10 @@ fn track_info(object_ms: u64) -> TrackInfo {
 fn write_first(s: &mut Session, handle: RequestHandle, at: Time, properties: Properties) -> StreamId {
     s.handle_timeout(at);
     let stream = s.open_subgroup(handle, 1, 0, None).unwrap();
-    let object =
-        ObjectWrite { properties: properties.raw().clone(), ..ObjectWrite::new(0, Bytes::from_static(b"x")) };
+    let object = ObjectWrite {
+        properties: properties.raw().clone().into(),
+        ..ObjectWrite::new(0, Bytes::from_static(b"x"))
+    };
     s.write_object(stream, object).unwrap();
     drain(s);
     stream

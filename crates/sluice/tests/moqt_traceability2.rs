@@ -478,7 +478,7 @@ fn objects_with_a_repeated_single_instance_property_are_not_written() {
     let stream = s.open_subgroup(h, 0, 0, None).unwrap();
     drain(&mut s);
     let object = |id, properties: &Bytes| sluice::ObjectWrite {
-        properties: properties.clone(),
+        properties: properties.clone().into(),
         ..sluice::ObjectWrite::new(id, Bytes::from_static(b"p"))
     };
     for (i, p) in bad.iter().enumerate() {

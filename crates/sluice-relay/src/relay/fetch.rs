@@ -199,7 +199,7 @@ fn fetch_write(
                 write.timestamp = Some(info.timestamp.unwrap_or(now.as_micros() / 1000));
             }
         }
-        Family::Moqt => write.properties = info.properties.to_bytes(),
+        Family::Moqt => write.properties = info.properties.clone(),
     }
     write
 }

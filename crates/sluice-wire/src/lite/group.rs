@@ -175,15 +175,16 @@ impl FrameHeader {
     #[inline]
     pub fn encode_header_bytes(&self, version: LiteVersion) -> Result<HeaderBytes, EncodeError> {
         const { assert!(FrameHeader::MAX_LEN <= INLINE_HEADER_CAP) };
-        let delta = self.checked_delta(version)?;
-        HeaderBytes::encode_inline(|cursor| Self::put(cursor, delta, self.payload_len))
+        check_timestamp(self.timestamp_delta, version)?;
+        self.check_payload_len()?;
+        // The Timestamp Delta's range is checked as it is written (the payload length,
+        // at most MAX_FRAME_LEN, always fits): the same error `checked_delta` gives.
+        HeaderBytes::quic_varints(self.timestamp_delta.map(zigzag_encode), self.payload_len)
     }
 
-    /// Checks every field (before anything is written, so a buffer is untouched on error)
-    /// and returns the zigzag-encoded Timestamp Delta to write, if any.
+    /// Refuses a payload length over [`MAX_FRAME_LEN`].
     #[inline]
-    fn checked_delta(&self, version: LiteVersion) -> Result<Option<u64>, EncodeError> {
-        check_timestamp(self.timestamp_delta, version)?;
+    fn check_payload_len(&self) -> Result<(), EncodeError> {
         if self.payload_len > MAX_FRAME_LEN {
             return Err(Violation::LengthTooLarge {
                 field: "frame payload",
@@ -192,6 +193,15 @@ impl FrameHeader {
             }
             .into());
         }
+        Ok(())
+    }
+
+    /// Checks every field (before anything is written, so a buffer is untouched on error)
+    /// and returns the zigzag-encoded Timestamp Delta to write, if any.
+    #[inline]
+    fn checked_delta(&self, version: LiteVersion) -> Result<Option<u64>, EncodeError> {
+        check_timestamp(self.timestamp_delta, version)?;
+        self.check_payload_len()?;
         // Check the one field that can fail before writing, so `buf` is untouched on error
         // (the payload length is at most MAX_FRAME_LEN, which always fits a varint).
         let delta = self.timestamp_delta.map(zigzag_encode);

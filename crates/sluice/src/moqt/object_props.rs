@@ -9,20 +9,21 @@ use sluice_wire::moqt::codes::PropertyType;
 use sluice_wire::moqt::kvp::{KvValue, Properties};
 
 use crate::error::CommandError;
+use crate::model::ObjectProperties;
 
 /// Parses `raw` as the properties of one object written by the application.
 #[inline]
-pub(super) fn object_properties(raw: &Bytes) -> Result<Properties, CommandError> {
+pub(super) fn object_properties(raw: &ObjectProperties) -> Result<Properties, CommandError> {
     if raw.is_empty() {
         // The common case, kept off the parser (object path speed).
         return Ok(Properties::empty());
     }
-    parse_object_properties(raw)
+    parse_object_properties(raw.to_bytes())
 }
 
 /// [`object_properties`] of a non-empty field.
-fn parse_object_properties(raw: &Bytes) -> Result<Properties, CommandError> {
-    let props = Properties::from_raw(raw.clone())
+fn parse_object_properties(raw: Bytes) -> Result<Properties, CommandError> {
+    let props = Properties::from_raw(raw)
         .map_err(|_| CommandError::InvalidState("object properties are not valid key-value pairs"))?;
     if props.is_empty() {
         return Ok(props);
