@@ -281,6 +281,20 @@ fn in_order_objects_are_recorded_for_later_checks() {
     t.assert_malformed(&[(1, 0), (1, 1)], GROUP_END);
 }
 
+/// The fast path raises the track's largest location only when it lies in the object's
+/// group: once the check tables forgot a later group, in-order objects of an earlier one
+/// leave it where it is (and a later End of Track below it is still caught).
+#[test]
+fn in_order_objects_below_the_largest_group_leave_it() {
+    let mut t = Sub::new(Config { max_track_check_entries: 2, ..Config::default() });
+    t.stream(subgroup(5, 0, None, false, &[obj(0)]), false);
+    // Three entries: group 5 is forgotten; the largest location stays (5, 1).
+    t.stream(subgroup(5, 1, None, false, &[obj(1)]), false);
+    t.stream(subgroup(3, 0, None, false, &[obj(0), obj(1), obj(2)]), false);
+    t.stream(subgroup(4, 0, None, false, &[status(0, WireStatus::EndOfTrack)]), false);
+    t.assert_malformed(&[(5, 0), (5, 1), (3, 0), (3, 1), (3, 2)], TRACK_END);
+}
+
 #[test]
 fn object_beyond_the_end_of_track() {
     let mut t = Sub::new(Config::default());

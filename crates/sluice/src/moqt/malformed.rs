@@ -36,7 +36,8 @@
 //! Speed: the checks run for every object, so the tables are [`Sorted`] ring buffers, not
 //! trees: objects arrive for the newest group and subgroup, which is the last entry (or a
 //! new last entry), and trimming forgets the first entries. An in-order object of the newest
-//! subgroup (the common case) takes a fast path that touches only the two last entries.
+//! subgroup (the common case) takes a fast path that touches one small struct, [`Hot`]: what
+//! it needs of the two last entries, copied out after a full check.
 
 use std::collections::VecDeque;
 
@@ -173,6 +174,33 @@ pub(crate) struct TrackCheck {
     largest: Option<(u64, u64)>,
     groups: Sorted<u64, GroupFacts>,
     subgroups: Sorted<(u64, u64), SubgroupFacts>,
+    /// Armed after a full check whose object's group and subgroup are the last entries of
+    /// both tables (no track end known); taken back ([`TrackCheck::settle`]) before anything
+    /// else reads or changes the tables or `largest`.
+    hot: Option<Hot>,
+}
+
+/// The newest subgroup as the fast path sees it. Invariants while armed (nothing but
+/// [`TrackCheck::in_order`] runs between arming and [`TrackCheck::settle`]):
+/// - `(group, subgroup)` is the last key of `subgroups` and `group` the last of `groups`
+///   (only `object_full`, `subgroup_fin` and `trim` add or remove entries; they settle first);
+/// - `priority` is the subgroup's recorded priority and `end` the smaller of the subgroup's
+///   and group's ends (`u64::MAX`: neither known; ends change only in the settling methods);
+/// - `sub_max` / `group_max` are the two entries' `max_seen` (the entries' own copies are
+///   stale until settled);
+/// - `largest_object` is `largest`'s object when `largest` is in `group`, else `None`: then
+///   `largest` is in a later group (it is at least the object that armed us), so no object
+///   of `group` raises it;
+/// - no track end is known (it is set only by `object_full`).
+#[derive(Debug, Clone, Copy)]
+struct Hot {
+    group: u64,
+    subgroup: u64,
+    end: u64,
+    sub_max: u64,
+    group_max: u64,
+    largest_object: Option<u64>,
+    priority: u8,
 }
 
 fn mandatory(kind: u64) -> bool {
@@ -183,37 +211,81 @@ impl TrackCheck {
     /// Checks an object against what was seen, then records it.
     #[inline]
     pub(crate) fn object(&mut self, o: &Seen<'_>, limit: usize) -> Result<(), Malformed> {
-        if self.in_order(o) { Ok(()) } else { self.object_full(o, limit) }
+        if self.in_order(o) {
+            return Ok(());
+        }
+        self.settle();
+        self.object_full(o, limit)?;
+        self.arm(o);
+        Ok(())
     }
 
-    /// The common case in one pass, true when it applied: a Normal object without
-    /// properties, no track end known, of the newest group and subgroup, both already
-    /// known (so no entry is created and no trim is due), with the subgroup's priority and
-    /// within both ends. Every check of [`TrackCheck::object_full`] passes for it and the
-    /// records are the same (the priority recorded is the one already there).
+    /// The common case, true when it applied: a Normal object without properties of the
+    /// armed newest subgroup, with its priority and within both ends. Every check of
+    /// [`TrackCheck::object_full`] passes for it (no track end, both entries exist, so no
+    /// entry is created and no trim is due) and the records are the same: both `max_seen`,
+    /// and `largest` only when it is in this group (see [`Hot`]); the priority recorded is
+    /// the one already there.
     #[inline]
     fn in_order(&mut self, o: &Seen<'_>) -> bool {
-        let Some(s) = o.subgroup else { return false };
-        if o.status != ObjectStatus::Normal || !o.properties.is_empty() || self.track_end.is_some() {
-            return false;
-        }
-        let Some(((sg_group, sg_id), facts)) = self.subgroups.entries.back_mut() else { return false };
-        if *sg_group != o.group
-            || *sg_id != s
-            || facts.priority != Some(o.priority)
-            || facts.end.is_some_and(|end| o.object > end)
+        let Some(h) = &mut self.hot else { return false };
+        if o.subgroup != Some(h.subgroup)
+            || o.group != h.group
+            || o.priority != h.priority
+            || o.object > h.end
+            || o.status != ObjectStatus::Normal
+            || !o.properties.is_empty()
         {
             return false;
         }
-        let Some((g, group)) = self.groups.entries.back_mut() else { return false };
-        if *g != o.group || group.end.is_some_and(|end| o.object > end) {
-            return false;
+        h.sub_max = h.sub_max.max(o.object);
+        h.group_max = h.group_max.max(o.object);
+        if let Some(l) = &mut h.largest_object {
+            *l = (*l).max(o.object);
         }
-        facts.max_seen = facts.max_seen.max(o.object);
-        group.max_seen = group.max_seen.max(o.object);
-        let loc = (o.group, o.object);
-        self.largest = Some(self.largest.map_or(loc, |l| l.max(loc)));
         true
+    }
+
+    /// After `o` passed the full check: arms the fast path if `o`'s group and subgroup are
+    /// the last entries of both tables and no track end is known (see [`Hot`]).
+    fn arm(&mut self, o: &Seen<'_>) {
+        let Some(s) = o.subgroup else { return };
+        if self.track_end.is_some() {
+            return;
+        }
+        let (Some(((g, sg), facts)), Some((last_group, group))) =
+            (self.subgroups.entries.back(), self.groups.entries.back())
+        else {
+            return;
+        };
+        let Some(priority) = facts.priority else { return };
+        if (*g, *sg) != (o.group, s) || *last_group != o.group {
+            return;
+        }
+        let end = facts.end.unwrap_or(u64::MAX).min(group.end.unwrap_or(u64::MAX));
+        self.hot = Some(Hot {
+            group: o.group,
+            subgroup: s,
+            end,
+            sub_max: facts.max_seen,
+            group_max: group.max_seen,
+            largest_object: self.largest.filter(|l| l.0 == o.group).map(|l| l.1),
+            priority,
+        });
+    }
+
+    /// Disarms the fast path, writing what it recorded back (see [`Hot`]).
+    fn settle(&mut self) {
+        let Some(h) = self.hot.take() else { return };
+        if let Some((_, facts)) = self.subgroups.entries.back_mut() {
+            facts.max_seen = h.sub_max;
+        }
+        if let Some((_, group)) = self.groups.entries.back_mut() {
+            group.max_seen = h.group_max;
+        }
+        if let (Some(l), Some(object)) = (&mut self.largest, h.largest_object) {
+            l.1 = object;
+        }
     }
 
     /// Every check, then the records (see the module docs).
@@ -279,6 +351,7 @@ impl TrackCheck {
         end_of_group: bool,
         limit: usize,
     ) -> Result<(), Malformed> {
+        self.settle();
         // One lookup per table: the entries are made before the checks (a failed check
         // cancels the track, so an entry left behind is harmless).
         let Some(facts) = self.subgroups.entry((group, subgroup)) else { return Ok(()) };
