@@ -289,13 +289,15 @@ impl MoqtEngine {
 
     /// Acts on why [`deliver_subgroup`] stopped: everything that needs the whole engine.
     /// Waiting for bytes (nearly every call) needs nothing: one inlined compare.
-    #[inline]
+    #[inline(always)]
     pub(super) fn subgroup_stopped(&mut self, shared: &mut Shared, stream: StreamId, stop: SubgroupStop) {
         if !matches!(stop, SubgroupStop::Wait) {
             self.subgroup_stopped_for(shared, stream, stop);
         }
     }
 
+    // Out of line: kept out of `subgroup_stopped`, which stays one compare at its callers.
+    #[inline(never)]
     fn subgroup_stopped_for(&mut self, shared: &mut Shared, stream: StreamId, stop: SubgroupStop) {
         match stop {
             SubgroupStop::Wait => {}
