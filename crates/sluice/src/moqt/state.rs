@@ -378,6 +378,7 @@ impl Requests {
         self.slots.get(i).map(|(_, r)| r)
     }
 
+    #[inline]
     pub(crate) fn get_mut(&mut self, handle: &RequestHandle) -> Option<&mut Request> {
         let i = self.slot(handle)?;
         self.last = Some((*handle, i));
