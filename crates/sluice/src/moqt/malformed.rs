@@ -209,11 +209,14 @@ fn mandatory(kind: u64) -> bool {
 
 impl TrackCheck {
     /// Checks an object against what was seen, then records it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn object(&mut self, o: &Seen<'_>, limit: usize) -> Result<(), Malformed> {
-        if self.in_order(o) {
-            return Ok(());
-        }
+        if self.in_order(o) { Ok(()) } else { self.object_slow(o, limit) }
+    }
+
+    /// [`TrackCheck::object`] past the fast path (out of line: it stays small inline).
+    #[inline(never)]
+    fn object_slow(&mut self, o: &Seen<'_>, limit: usize) -> Result<(), Malformed> {
         self.settle();
         self.object_full(o, limit)?;
         self.arm(o);
@@ -226,7 +229,7 @@ impl TrackCheck {
     /// entry is created and no trim is due) and the records are the same: both `max_seen`,
     /// and `largest` only when it is in this group (see [`Hot`]); the priority recorded is
     /// the one already there.
-    #[inline]
+    #[inline(always)]
     fn in_order(&mut self, o: &Seen<'_>) -> bool {
         let Some(h) = &mut self.hot else { return false };
         if o.subgroup != Some(h.subgroup)
