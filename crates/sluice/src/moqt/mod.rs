@@ -307,20 +307,21 @@ impl MoqtEngine {
                 {
                     // Within both limits (what the checks below find once the chunk is
                     // buffered): deliver with the entry in hand instead of looking the
-                    // stream up again.
+                    // stream up again. (`handle` returned already if the session is closed.)
                     self.buffered_bound = bound;
-                    if shared.closed {
-                        sg.buf.push(data);
-                        return;
-                    }
-                    let data = match data::lone_payload(sg, data, &mut self.requests, shared) {
-                        Ok(stop) => return self.subgroup_stopped(shared, stream, stop),
-                        Err(data) => data,
+                    // An object pending: the chunk may be its payload, else it may start a
+                    // header (each function finds nothing to do in the other case).
+                    let (mut data, used) = if sg.pending.is_some() {
+                        match data::lone_payload(sg, data, &mut self.requests, shared) {
+                            Ok(stop) => return self.subgroup_stopped(shared, stream, stop),
+                            Err(data) => (data, 0),
+                        }
+                    } else {
+                        match data::lone_header(sg, &data, shared.config.max_object_size) {
+                            Some(used) => (data, used),
+                            None => return,
+                        }
                     };
-                    let Some(used) = data::lone_header(sg, &data, shared.config.max_object_size) else {
-                        return;
-                    };
-                    let mut data = data;
                     if used > 0 {
                         bytes::Buf::advance(&mut data, used);
                     }
