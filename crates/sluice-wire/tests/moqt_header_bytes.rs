@@ -229,3 +229,34 @@ proptest! {
         prop_assert_eq!(decode_stream(stream), (header, objects));
     }
 }
+
+proptest! {
+    /// Header fields over their whole range (Object IDs up to u64::MAX, so deltas of every
+    /// vi64 length, and payload lengths up to and past MAX_OBJECT_PAYLOAD_LEN): the inline
+    /// encoder writes, refuses and remembers exactly what the buffer encoder does.
+    #[test]
+    fn header_fields_over_their_whole_range_match_the_buffer_encoder(
+        ty in prop::sample::select(SubgroupType::all().collect::<Vec<_>>()),
+        shifts in prop::collection::vec((0u32..64, any::<u64>(), 0u32..64, any::<u64>()), 1..6),
+        statuses in prop::collection::vec(prop::sample::select(ObjectStatus::ALL.to_vec()), 6),
+    ) {
+        let header = header_of_type(ty, 1);
+        let (mut a, mut b) = (SubgroupObjectEncoder::new(&header, V), SubgroupObjectEncoder::new(&header, V));
+        for ((id_shift, id, len_shift, len), status) in shifts.into_iter().zip(statuses) {
+            // Shifted so every vi64 length is as likely as any other.
+            let payload_len = (len >> len_shift) >> 28;
+            let payload_len = if status == ObjectStatus::Normal { payload_len } else { payload_len & 1 };
+            let h = SubgroupObjectHeader {
+                object_id: id >> id_shift,
+                properties: Properties::empty(),
+                status,
+                payload_len,
+            };
+            let mut expected = Vec::new();
+            let want = a.encode_header(&mut expected, &h).map(|()| expected);
+            let got = b.encode_header_bytes(&h).map(|bytes| bytes.to_vec());
+            prop_assert_eq!(got, want);
+            prop_assert_eq!(a.prev_object_id(), b.prev_object_id());
+        }
+    }
+}
