@@ -151,7 +151,7 @@ use self::streams::{State, Stream};
 pub struct LiteEngine {
     pub(crate) version: LiteVersion,
     /// Every stream with a receive side we track.
-    pub(crate) streams: IdMap<StreamId, Stream>,
+    pub(crate) streams: streams::Streams,
     /// lite-05: the peer's SETUP arrived.
     pub(crate) setup_received: bool,
     /// Broadcast paths we announce.
@@ -208,7 +208,7 @@ impl LiteEngine {
     pub fn new(version: LiteVersion) -> Self {
         LiteEngine {
             version,
-            streams: IdMap::default(),
+            streams: streams::Streams::default(),
             setup_received: false,
             announces: BTreeMap::new(),
             relayed_hops: BTreeMap::new(),
