@@ -463,6 +463,23 @@ impl LiteEngine {
     /// Group stream, takes the stream out of the table and runs [`LiteEngine::drive`].
     pub(crate) fn on_data(&mut self, shared: &mut Shared, stream: StreamId, data: Bytes) {
         let Some(s) = self.streams.get_mut(&stream) else { return };
+        // A chunk of a live Group stream with nothing buffered is read before it is buffered
+        // (what `frames_in_place` below would read of it); the rest goes on as usual.
+        let mut data = data;
+        if let State::Group { request, group, seen, frames, .. } = &mut s.state
+            && s.buf.is_empty()
+            && !s.fin
+            && !shared.closed
+            && self.subs_out.is_live(request, seen)
+        {
+            let waiting;
+            (data, waiting) =
+                super::groups::frames_from_chunk(shared, self.version, *request, *group, frames, data);
+            // All of it read, nothing buffered: `frames_in_place` would end at once, done.
+            if waiting && data.is_empty() && self.buffered <= shared.config.max_session_buffer {
+                return;
+            }
+        }
         // The session total counts every byte in the table (`take_stream` subtracts them).
         let before = s.buf.len();
         s.buf.push(data);
