@@ -404,6 +404,61 @@ fn a_frame_split_into_small_chunks_is_handed_out_as_those_chunks() {
     }
 }
 
+/// The objects (info and payload bytes) and stream aborts of a peer Group stream fed as
+/// `chunks` after its GROUP header arrived alone (so each chunk meets a stream with
+/// nothing buffered first, or with a partial frame buffered).
+fn group_fed_in(v: LiteVersion, config: Config, chunks: &[&[u8]]) -> (Vec<(ObjectInfo, Vec<u8>)>, Vec<u64>) {
+    let mut raw = Raw::ready(v, Role::Client, config);
+    raw.s.subscribe(track(), SubscribeOptions::default()).unwrap();
+    raw.drain();
+    let (id, mut out) = raw.stream(false, &[0x00, 0x02, 0x00, 0x07]);
+    for c in chunks {
+        out.extend(raw.feed(id, c));
+    }
+    let objects = events(&out)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Object { info, payload, .. } => Some((info, payload.to_bytes().to_vec())),
+            _ => None,
+        })
+        .collect();
+    (objects, aborts(&out, id).0)
+}
+
+#[test]
+fn frames_read_as_they_arrive_match_frames_read_from_the_buffer() {
+    for v in VERSIONS {
+        // Three frames (05: deltas 1, 2, 3), payloads of 3, 0 and 5 bytes.
+        let frame = |delta: u8, payload: &[u8]| {
+            let mut f = if v == LiteVersion::Lite05 { vec![delta * 2] } else { vec![] };
+            f.push(payload.len() as u8);
+            f.extend_from_slice(payload);
+            f
+        };
+        let bytes: Vec<u8> = [frame(1, b"abc"), frame(2, b""), frame(3, b"defgh")].concat();
+        let (want, aborted) = group_fed_in(v, Config::default(), &[&bytes]);
+        assert_eq!((want.len(), aborted), (3, vec![]), "{v:?}");
+        assert_eq!(want[2].1, b"defgh");
+        // Every split point into two chunks, and one byte at a time: the same objects.
+        for cut in 0..=bytes.len() {
+            let got = group_fed_in(v, Config::default(), &[&bytes[..cut], &bytes[cut..]]);
+            assert_eq!(got, (want.clone(), vec![]), "{v:?} cut at {cut}");
+        }
+        let bytewise: Vec<&[u8]> = bytes.chunks(1).collect();
+        assert_eq!(group_fed_in(v, Config::default(), &bytewise), (want.clone(), vec![]), "{v:?}");
+        // A frame over max_object_size after a whole frame in the same chunk: the first is
+        // delivered, then the stream is reset.
+        let small = Config { max_object_size: 4, ..Config::default() };
+        let (got, aborted) = group_fed_in(v, small, &[&bytes]);
+        assert_eq!((got, aborted), (want[..2].to_vec(), vec![codes::FRAME_TOO_LARGE]), "{v:?}");
+    }
+    // lite-05: a delta taking the timestamp below zero after a whole frame in the same chunk.
+    let (got, aborted) =
+        group_fed_in(LiteVersion::Lite05, Config::default(), &[&[0x04, 0x01, b'x', 0x07, 0x00]]);
+    assert_eq!(got.len(), 1);
+    assert_eq!(aborted, vec![codes::PROTOCOL_VIOLATION]);
+}
+
 #[test]
 fn group_for_an_unknown_subscribe_id_is_stopped() {
     for v in VERSIONS {

@@ -18,7 +18,7 @@
 
 use std::collections::BTreeMap;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use sluice_wire::lite::datagram::Datagram;
 use sluice_wire::lite::group::{FrameHeader, Group};
 use sluice_wire::lite::stream::UniStreamType;
@@ -26,7 +26,7 @@ use sluice_wire::{Decode, DecodeError, LiteVersion, Reader, Violation, varint};
 
 use super::LiteEngine;
 use super::codes;
-use super::streams::{Flow, State, Step, Stream, bad, read_message, read_small, violation};
+use super::streams::{Flow, FrameReader, State, Step, Stream, bad, read_message, read_small, violation};
 use super::subscribe::SubsOut;
 use crate::engine::Shared;
 use crate::event::Event;
@@ -272,6 +272,54 @@ pub(crate) fn frames_in_place(shared: &mut Shared, version: LiteVersion, s: &mut
         None => shared.config.max_stream_buffer,
     };
     buf.len() <= limit
+}
+
+/// The front of a chunk arriving on a live Group stream with nothing buffered, read before
+/// it is buffered (no push and pop through the buffer): every whole frame and a trailing
+/// whole header, exactly as [`frames_in_place`] reads them with the chunk as the buffer's
+/// only chunk. Stops, before acting, at anything it does not read the same way (a cut or
+/// malformed header, a frame over `max_object_size`, a timestamp out of range) and returns
+/// the rest, which the caller buffers and hands on as before, and whether it stopped only
+/// for want of bytes (false: the general path must see the stream even with no bytes left).
+#[inline]
+pub(crate) fn frames_from_chunk(
+    shared: &mut Shared,
+    version: LiteVersion,
+    request: RequestHandle,
+    group: u64,
+    frames: &mut FrameReader,
+    mut data: Bytes,
+) -> (Bytes, bool) {
+    loop {
+        let header = match frames.pending {
+            Some(h) => h,
+            None => match FrameHeader::decode_prefix(&data, version) {
+                Some((h, used)) if h.payload_len <= shared.config.max_object_size => {
+                    data.advance(used);
+                    frames.pending = Some(h);
+                    h
+                }
+                // All of the chunk read (and an empty chunk is no header).
+                _ if data.is_empty() => return (data, true),
+                _ => return (data, false),
+            },
+        };
+        let len = usize::try_from(header.payload_len).unwrap_or(usize::MAX);
+        if data.len() < len {
+            return (data, true);
+        }
+        let timestamp = match header.timestamp_delta {
+            None => None,
+            Some(delta) => match u64::try_from(i128::from(frames.timestamp) + i128::from(delta)) {
+                Ok(t) => Some(t),
+                Err(_) => return (data, false),
+            },
+        };
+        // What `RecvBuffer::take` gives for the first `len` bytes of a lone chunk.
+        let payload = if data.len() == len { std::mem::take(&mut data) } else { data.split_to(len) };
+        let info = frames.complete(group, timestamp);
+        shared.object(request, info, Payload::One(payload));
+    }
 }
 
 fn set_frames(s: &mut Stream, new: super::streams::FrameReader) {

@@ -151,7 +151,7 @@ use self::streams::{State, Stream};
 pub struct LiteEngine {
     pub(crate) version: LiteVersion,
     /// Every stream with a receive side we track.
-    pub(crate) streams: IdMap<StreamId, Stream>,
+    pub(crate) streams: streams::Streams,
     /// lite-05: the peer's SETUP arrived.
     pub(crate) setup_received: bool,
     /// Broadcast paths we announce.
@@ -172,7 +172,7 @@ pub struct LiteEngine {
     /// 2 KiB node (nothing depends on their order).
     pub(crate) subs_in: IdMap<RequestHandle, Box<subscribe::SubIn>>,
     /// Group streams we write.
-    pub(crate) writers: IdMap<StreamId, publish::GroupWriter>,
+    pub(crate) writers: publish::Writers,
     /// Group streams we finished whose bytes the adapter has not yet reported acknowledged
     /// (only tracked once `acks_reported`), → their subscription: an ending subscription's
     /// FIN waits for them.
@@ -208,7 +208,7 @@ impl LiteEngine {
     pub fn new(version: LiteVersion) -> Self {
         LiteEngine {
             version,
-            streams: IdMap::default(),
+            streams: streams::Streams::default(),
             setup_received: false,
             announces: BTreeMap::new(),
             relayed_hops: BTreeMap::new(),
@@ -218,7 +218,7 @@ impl LiteEngine {
             sub_ids: BTreeMap::new(),
             next_subscribe_id: 0,
             subs_in: IdMap::default(),
-            writers: IdMap::default(),
+            writers: publish::Writers::default(),
             unacked: IdMap::default(),
             acks_reported: false,
             fetch_out: BTreeMap::new(),

@@ -61,7 +61,7 @@ impl LiteEngine {
         }
         self.estimate = estimate;
         let Ok(bytes) = self.encode(&estimate) else { return };
-        for (id, s) in &self.streams {
+        for (id, s) in self.streams.iter() {
             if s.state == State::ProbeIn && s.send_open {
                 Self::write(shared, *id, bytes.clone(), false);
             }

@@ -373,7 +373,7 @@ impl LiteEngine {
         sub.start = msg.start;
         sub.end = msg.end;
         sub.max_latency = msg.max_latency;
-        for (stream, w) in &self.writers {
+        for (stream, w) in self.writers.iter() {
             if w.request == request {
                 let order = group_order(msg.priority, w.publisher_priority, msg.ordered, w.group);
                 shared.push(Output::SetOrder { stream: *stream, order });
