@@ -93,6 +93,24 @@ impl HeaderBytes {
         Ok(HeaderBytes(Repr::Inline { len: a_len.wrapping_add(b_len) as u8, buf }))
     }
 
+    /// Two vi64s of at most 2 bytes each (`a`, then `b`; both < 0x4000), inline: the bytes
+    /// [`crate::varint::put_vi64`] writes for each, built in one word and stored at once (no
+    /// byte stores that a wide move of the buffer would then have to wait for). `None` when
+    /// either value is longer (the caller takes its general path).
+    #[inline]
+    pub(crate) fn short_vi64_pair(a: u64, b: u64) -> Option<Self> {
+        let (a, a_len) = vi64_short_left_aligned(a)?;
+        let (b, b_len) = vi64_short_left_aligned(b)?;
+        // `a` fills the word's high bytes; `b` follows right after its `a_len` bytes.
+        let word = a | b.wrapping_shr(a_len.wrapping_mul(8));
+        let mut buf = InlineBuf([0u8; INLINE_HEADER_CAP]);
+        if let Some(head) = buf.0.first_chunk_mut::<8>() {
+            *head = word.to_be_bytes();
+        }
+        // At most 4 bytes.
+        Some(HeaderBytes(Repr::Inline { len: a_len.wrapping_add(b_len) as u8, buf }))
+    }
+
     /// Encodes into a new allocation of `capacity` bytes (for headers too long to be inline).
     pub(crate) fn encode_heap<E>(
         capacity: usize,
@@ -172,6 +190,19 @@ fn quic_left_aligned(v: u64) -> Result<(u64, u32), EncodeError> {
     } else {
         return Err(EncodeError::VarintTooLarge(v));
     })
+}
+
+/// The 1- or 2-byte vi64 encoding of `v` in the high bytes of a `u64` (big-endian), and how
+/// many bytes it takes; `None` from 0x4000 up.
+#[inline(always)]
+fn vi64_short_left_aligned(v: u64) -> Option<(u64, u32)> {
+    if v < 0x80 {
+        Some((v << 56, 1))
+    } else if v < 0x4000 {
+        Some(((0x8000 | v) << 48, 2))
+    } else {
+        None
+    }
 }
 
 /// Size of the blocks [`HeaderBytes::to_bytes_in`] starts when its block is full.

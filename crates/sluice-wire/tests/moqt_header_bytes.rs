@@ -260,3 +260,37 @@ proptest! {
         }
     }
 }
+
+/// The register-built header (delta and payload length both under 0x4000, a payload) and
+/// its fallbacks (a longer field, no payload) across every 1-/2-/3-byte boundary: the same
+/// bytes and the same remembered Object ID as the buffer encoder.
+#[test]
+fn short_headers_and_their_fallbacks_match_the_buffer_encoder_at_every_boundary() {
+    let edges = [0u64, 1, 0x7f, 0x80, 0x3fff, 0x4000, 0x1f_ffff, 0x20_0000];
+    for ty in SubgroupType::all() {
+        let header = header_of_type(ty, 1);
+        for &delta in &edges {
+            for &payload_len in &edges {
+                let (mut a, mut b) =
+                    (SubgroupObjectEncoder::new(&header, V), SubgroupObjectEncoder::new(&header, V));
+                let first = SubgroupObjectHeader {
+                    object_id: 3,
+                    properties: Properties::empty(),
+                    status: ObjectStatus::Normal,
+                    payload_len: 1,
+                };
+                let h = SubgroupObjectHeader { object_id: 4 + delta, payload_len, ..first.clone() };
+                for h in [first, h] {
+                    let mut expected = Vec::new();
+                    a.encode_header(&mut expected, &h).unwrap();
+                    assert_eq!(
+                        b.encode_header_bytes(&h).unwrap().to_vec(),
+                        expected,
+                        "{delta} {payload_len}"
+                    );
+                    assert_eq!(a.prev_object_id(), b.prev_object_id());
+                }
+            }
+        }
+    }
+}

@@ -501,6 +501,12 @@ impl SubgroupObjectEncoder {
             return Err(Violation::PayloadOnNonNormalObject.into());
         }
         object::check_payload_len(payload_len)?;
+        // A payload (so no status) and two short fields: the same bytes, built in a register.
+        let short = if payload_len != 0 { HeaderBytes::short_vi64_pair(delta, payload_len) } else { None };
+        if let Some(header) = short {
+            self.prev_object_id = Some(object_id);
+            return Ok(header);
+        }
         let header = HeaderBytes::encode_inline(|cursor| -> Result<(), EncodeError> {
             varint::put_vi64(cursor, delta);
             varint::put_vi64(cursor, payload_len);
