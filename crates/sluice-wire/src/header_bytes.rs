@@ -28,30 +28,63 @@ pub struct HeaderBytes(Repr);
 
 #[derive(Clone)]
 enum Repr {
-    Inline { len: u8, buf: InlineBuf },
+    Inline(InlineBuf),
     Shared(Bytes),
 }
 
-/// The inline bytes, 8-byte aligned: a `HeaderBytes` is moved several times per object
-/// (into the output, into the queue, out of it), and an aligned buffer moves as a few wide
-/// words instead of a run of 8-, 4-, 2- and 1-byte moves.
+/// The inline bytes, then (in the last byte) how many are used; 8-byte aligned, 32 bytes.
+/// A `HeaderBytes` is moved several times per object (into the output, into the queue, out
+/// of it): an aligned buffer moves as two 16-byte words, and a length inside it leaves no
+/// odd-size field beside it (a length byte of its own was moved as two overlapping 4-byte
+/// words, each move stalling on the previous one's stores).
 #[derive(Clone, Copy)]
 #[repr(align(8))]
-struct InlineBuf([u8; INLINE_HEADER_CAP]);
+struct InlineBuf([u8; INLINE_BUF_LEN]);
+
+/// [`InlineBuf`]'s size: [`INLINE_HEADER_CAP`] bytes, one spare, the length.
+const INLINE_BUF_LEN: usize = 32;
+
+impl InlineBuf {
+    /// No bytes.
+    const EMPTY: Self = InlineBuf([0; INLINE_BUF_LEN]);
+
+    /// `self` with its length set to `len` (at most [`INLINE_HEADER_CAP`]).
+    #[inline(always)]
+    fn with_len(mut self, len: u8) -> Self {
+        if let Some(last) = self.0.last_mut() {
+            *last = len;
+        }
+        self
+    }
+
+    /// The used bytes.
+    #[inline(always)]
+    fn bytes(&self) -> &[u8] {
+        let len = self.0.last().copied().unwrap_or(0);
+        self.0.get(..usize::from(len)).unwrap_or_default()
+    }
+
+    /// How many bytes are used.
+    #[inline(always)]
+    fn len(&self) -> u8 {
+        self.0.last().copied().unwrap_or(0)
+    }
+}
 
 impl HeaderBytes {
     /// No bytes.
     pub const fn new() -> Self {
-        HeaderBytes(Repr::Inline { len: 0, buf: InlineBuf([0; INLINE_HEADER_CAP]) })
+        HeaderBytes(Repr::Inline(InlineBuf::EMPTY))
     }
 
     /// A copy of `bytes`: inline when it fits, else in a new allocation.
     pub fn from_slice(bytes: &[u8]) -> Self {
-        let mut buf = [0u8; INLINE_HEADER_CAP];
-        match (buf.get_mut(..bytes.len()), u8::try_from(bytes.len())) {
+        let mut buf = InlineBuf::EMPTY;
+        let fits = bytes.len() <= INLINE_HEADER_CAP;
+        match (buf.0.get_mut(..bytes.len()).filter(|_| fits), u8::try_from(bytes.len())) {
             (Some(dst), Ok(len)) => {
                 dst.copy_from_slice(bytes);
-                HeaderBytes(Repr::Inline { len, buf: InlineBuf(buf) })
+                HeaderBytes(Repr::Inline(buf.with_len(len)))
             }
             _ => HeaderBytes(Repr::Shared(Bytes::copy_from_slice(bytes))),
         }
@@ -62,13 +95,16 @@ impl HeaderBytes {
     /// of a `&mut [u8]` `BufMut` panics), by bounding the header's length before calling.
     #[inline]
     pub(crate) fn encode_inline<E>(encode: impl FnOnce(&mut &mut [u8]) -> Result<(), E>) -> Result<Self, E> {
-        let mut buf = InlineBuf([0u8; INLINE_HEADER_CAP]);
-        let mut cursor: &mut [u8] = &mut buf.0;
+        let mut buf = InlineBuf::EMPTY;
+        let mut cursor: &mut [u8] = match buf.0.first_chunk_mut::<INLINE_HEADER_CAP>() {
+            Some(head) => head,
+            None => &mut [],
+        };
         encode(&mut cursor)?;
         let written = INLINE_HEADER_CAP.saturating_sub(cursor.len());
         // `written` <= INLINE_HEADER_CAP < 256.
         let len = u8::try_from(written).unwrap_or(u8::MAX);
-        Ok(HeaderBytes(Repr::Inline { len, buf }))
+        Ok(HeaderBytes(Repr::Inline(buf.with_len(len))))
     }
 
     /// One or two QUIC varints (`first`, when present, then `second`), inline: the bytes
@@ -85,12 +121,12 @@ impl HeaderBytes {
         // `a` fills the word's high bytes; `b` follows right after its `a_len` bytes.
         let word =
             (u128::from(a) << 64) | u128::from(b).wrapping_shl(64u32.wrapping_sub(a_len.wrapping_mul(8)));
-        let mut buf = InlineBuf([0u8; INLINE_HEADER_CAP]);
+        let mut buf = InlineBuf::EMPTY;
         if let Some(head) = buf.0.first_chunk_mut::<16>() {
             *head = word.to_be_bytes();
         }
         // At most 16 bytes < 256.
-        Ok(HeaderBytes(Repr::Inline { len: a_len.wrapping_add(b_len) as u8, buf }))
+        Ok(HeaderBytes(Repr::Inline(buf.with_len(a_len.wrapping_add(b_len) as u8))))
     }
 
     /// Two vi64s of at most 2 bytes each (`a`, then `b`; both < 0x4000), inline: the bytes
@@ -103,12 +139,12 @@ impl HeaderBytes {
         let (b, b_len) = vi64_short_left_aligned(b)?;
         // `a` fills the word's high bytes; `b` follows right after its `a_len` bytes.
         let word = a | b.wrapping_shr(a_len.wrapping_mul(8));
-        let mut buf = InlineBuf([0u8; INLINE_HEADER_CAP]);
+        let mut buf = InlineBuf::EMPTY;
         if let Some(head) = buf.0.first_chunk_mut::<8>() {
             *head = word.to_be_bytes();
         }
         // At most 4 bytes.
-        Some(HeaderBytes(Repr::Inline { len: a_len.wrapping_add(b_len) as u8, buf }))
+        Some(HeaderBytes(Repr::Inline(buf.with_len(a_len.wrapping_add(b_len) as u8))))
     }
 
     /// Encodes into a new allocation of `capacity` bytes (for headers too long to be inline).
@@ -125,7 +161,7 @@ impl HeaderBytes {
     #[inline]
     pub fn as_slice(&self) -> &[u8] {
         match &self.0 {
-            Repr::Inline { len, buf } => buf.0.get(..usize::from(*len)).unwrap_or_default(),
+            Repr::Inline(buf) => buf.bytes(),
             Repr::Shared(bytes) => bytes,
         }
     }
@@ -144,14 +180,14 @@ impl HeaderBytes {
 
     /// True when the bytes are held inline (no allocation, no reference count).
     pub fn is_inline(&self) -> bool {
-        matches!(self.0, Repr::Inline { .. })
+        matches!(self.0, Repr::Inline(_))
     }
 
     /// The bytes as a `Bytes`, for transports that take only `Bytes`: a copy into a new
     /// allocation when inline, the held `Bytes` otherwise.
     pub fn into_bytes(self) -> Bytes {
         match self.0 {
-            Repr::Inline { .. } => Bytes::copy_from_slice(self.as_slice()),
+            Repr::Inline(_) => Bytes::copy_from_slice(self.as_slice()),
             Repr::Shared(bytes) => bytes,
         }
     }
@@ -162,8 +198,8 @@ impl HeaderBytes {
     /// [`COPY_BLOCK_LEN`] bytes. A header already held as a `Bytes` is handed out as is.
     pub fn to_bytes_in(&self, block: &mut BytesMut) -> Bytes {
         match &self.0 {
-            Repr::Inline { len: 0, .. } => Bytes::new(),
-            Repr::Inline { .. } => {
+            Repr::Inline(buf) if buf.len() == 0 => Bytes::new(),
+            Repr::Inline(_) => {
                 if block.capacity().saturating_sub(block.len()) < INLINE_HEADER_CAP {
                     *block = BytesMut::with_capacity(COPY_BLOCK_LEN);
                 }
