@@ -57,6 +57,21 @@ impl InlineBuf {
         self
     }
 
+    /// `head` then zeros, `len` bytes used (`len` <= [`INLINE_HEADER_CAP`], `N` <= 24). The
+    /// length goes in with the last word's store, not as a byte of its own that the next
+    /// wide move would wait for.
+    #[inline(always)]
+    fn with_head<const N: usize>(head: [u8; N], len: u8) -> Self {
+        let mut buf = InlineBuf::EMPTY;
+        if let Some(first) = buf.0.first_chunk_mut::<N>() {
+            *first = head;
+        }
+        if let Some(last) = buf.0.last_chunk_mut::<8>() {
+            *last = u64::from(len).to_be_bytes();
+        }
+        buf
+    }
+
     /// The used bytes.
     #[inline(always)]
     fn bytes(&self) -> &[u8] {
@@ -139,12 +154,9 @@ impl HeaderBytes {
         let (b, b_len) = vi64_short_left_aligned(b)?;
         // `a` fills the word's high bytes; `b` follows right after its `a_len` bytes.
         let word = a | b.wrapping_shr(a_len.wrapping_mul(8));
-        let mut buf = InlineBuf::EMPTY;
-        if let Some(head) = buf.0.first_chunk_mut::<8>() {
-            *head = word.to_be_bytes();
-        }
         // At most 4 bytes.
-        Some(HeaderBytes(Repr::Inline(buf.with_len(a_len.wrapping_add(b_len) as u8))))
+        let len = a_len.wrapping_add(b_len) as u8;
+        Some(HeaderBytes(Repr::Inline(InlineBuf::with_head(word.to_be_bytes(), len))))
     }
 
     /// Encodes into a new allocation of `capacity` bytes (for headers too long to be inline).
