@@ -45,6 +45,7 @@ pub mod engine;
 pub mod error;
 pub mod event;
 pub mod hash;
+mod hot_map;
 pub mod ids;
 pub mod io;
 pub mod lite;

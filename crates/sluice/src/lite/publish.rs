@@ -46,74 +46,9 @@ pub(crate) struct GroupWriter {
     pub first_timestamp: Option<u64>,
 }
 
-/// Our Group streams: the newest (`hot`) apart from the rest (`map`). A publisher writes a
-/// group's frames to its newest stream, so most writes find it with one compare instead of
-/// a hash lookup.
-#[derive(Debug, Default)]
-pub(crate) struct Writers {
-    hot: Option<(StreamId, GroupWriter)>,
-    map: crate::hash::IdMap<StreamId, GroupWriter>,
-}
-
-impl Writers {
-    /// Adds (or replaces) `stream`, which becomes the hot one.
-    pub(crate) fn insert(&mut self, stream: StreamId, w: GroupWriter) {
-        match self.hot.replace((stream, w)) {
-            Some((s, _)) if s == stream => {}
-            Some((s, old)) => {
-                self.map.insert(s, old);
-                self.map.remove(&stream);
-            }
-            None => {
-                self.map.remove(&stream);
-            }
-        }
-    }
-
-    pub(crate) fn get(&self, stream: &StreamId) -> Option<&GroupWriter> {
-        match &self.hot {
-            Some((s, w)) if s == stream => Some(w),
-            _ => self.map.get(stream),
-        }
-    }
-
-    #[inline]
-    pub(crate) fn get_mut(&mut self, stream: &StreamId) -> Option<&mut GroupWriter> {
-        match &mut self.hot {
-            Some((s, w)) if s == stream => Some(w),
-            _ => self.map.get_mut(stream),
-        }
-    }
-
-    pub(crate) fn remove(&mut self, stream: &StreamId) -> Option<GroupWriter> {
-        match &self.hot {
-            Some((s, _)) if s == stream => self.hot.take().map(|(_, w)| w),
-            _ => self.map.remove(stream),
-        }
-    }
-
-    /// Every writer: the hot one first, then the rest in hash order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&StreamId, &GroupWriter)> {
-        self.hot.iter().map(|(s, w)| (s, w)).chain(self.map.iter())
-    }
-
-    pub(crate) fn keys(&self) -> impl Iterator<Item = &StreamId> {
-        self.iter().map(|(s, _)| s)
-    }
-
-    pub(crate) fn values(&self) -> impl Iterator<Item = &GroupWriter> {
-        self.iter().map(|(_, w)| w)
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.map.len() + usize::from(self.hot.is_some())
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.hot = None;
-        self.map.clear();
-    }
-}
+/// Our Group streams; a publisher writes a group's frames to its newest stream, which the
+/// table keeps beside its map ([`crate::hot_map`]).
+pub(crate) type Writers = crate::hot_map::HotMap<GroupWriter>;
 
 /// Checks a frame write and encodes its FRAME header; returns it with the frame's
 /// timestamp (the new "previous" timestamp).
@@ -280,52 +215,5 @@ impl LiteEngine {
         self.resolve_start(shared, request, group);
         shared.push(Output::Datagram(Bytes::from(bytes)));
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn writer(group: u64) -> GroupWriter {
-        GroupWriter {
-            request: RequestHandle(1),
-            group,
-            publisher_priority: 0,
-            next_object: 0,
-            timestamp: 0,
-            since: crate::time::Time::ZERO,
-            first_timestamp: None,
-        }
-    }
-
-    #[test]
-    fn writers_find_every_stream_hot_or_not() {
-        let mut t = Writers::default();
-        for s in 0..4u64 {
-            t.insert(StreamId(s * 4), writer(s));
-        }
-        assert_eq!(t.len(), 4);
-        // The hot stream (the last inserted) and the older ones in the map alike.
-        for s in 0..4u64 {
-            assert_eq!(t.get_mut(&StreamId(s * 4)).map(|w| w.group), Some(s));
-            assert_eq!(t.get(&StreamId(s * 4)).map(|w| w.group), Some(s));
-        }
-        assert!(t.get_mut(&StreamId(99)).is_none() && t.get(&StreamId(99)).is_none());
-        // Re-inserting a stream replaces it (one entry), wherever it was.
-        t.insert(StreamId(4), writer(40));
-        t.insert(StreamId(4), writer(41));
-        assert_eq!(t.len(), 4);
-        assert_eq!(t.get_mut(&StreamId(4)).map(|w| w.group), Some(41));
-        let mut ids: Vec<u64> = t.keys().map(|s| s.0).collect();
-        ids.sort();
-        assert_eq!(ids, vec![0, 4, 8, 12]);
-        // Removing the hot one and a cold one.
-        assert_eq!(t.remove(&StreamId(4)).map(|w| w.group), Some(41));
-        assert_eq!(t.remove(&StreamId(0)).map(|w| w.group), Some(0));
-        assert!(t.remove(&StreamId(0)).is_none() && t.get(&StreamId(4)).is_none());
-        assert_eq!((t.len(), t.values().count()), (2, 2));
-        t.clear();
-        assert_eq!(t.len(), 0);
     }
 }

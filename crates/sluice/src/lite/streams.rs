@@ -334,74 +334,9 @@ impl Stream {
     }
 }
 
-/// The streams we track: the latest one inserted (`hot`) apart from the rest (`map`). Media
-/// arrives on the newest Group stream, so most chunks find their stream with one compare
-/// instead of a hash lookup.
-#[derive(Debug, Default)]
-pub(crate) struct Streams {
-    hot: Option<(StreamId, Stream)>,
-    map: crate::hash::IdMap<StreamId, Stream>,
-}
-
-impl Streams {
-    /// Adds (or replaces) `stream`, which becomes the hot one.
-    pub(crate) fn insert(&mut self, id: StreamId, stream: Stream) {
-        match self.hot.replace((id, stream)) {
-            Some((s, _)) if s == id => {}
-            Some((s, old)) => {
-                self.map.insert(s, old);
-                self.map.remove(&id);
-            }
-            None => {
-                self.map.remove(&id);
-            }
-        }
-    }
-
-    pub(crate) fn get(&self, id: &StreamId) -> Option<&Stream> {
-        match &self.hot {
-            Some((s, stream)) if s == id => Some(stream),
-            _ => self.map.get(id),
-        }
-    }
-
-    #[inline]
-    pub(crate) fn get_mut(&mut self, id: &StreamId) -> Option<&mut Stream> {
-        match &mut self.hot {
-            Some((s, stream)) if s == id => Some(stream),
-            _ => self.map.get_mut(id),
-        }
-    }
-
-    pub(crate) fn contains_key(&self, id: &StreamId) -> bool {
-        self.get(id).is_some()
-    }
-
-    pub(crate) fn remove(&mut self, id: &StreamId) -> Option<Stream> {
-        match &self.hot {
-            Some((s, _)) if s == id => self.hot.take().map(|(_, stream)| stream),
-            _ => self.map.remove(id),
-        }
-    }
-
-    /// Every stream: the hot one first, then the rest in hash order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&StreamId, &Stream)> {
-        self.hot.iter().map(|(s, stream)| (s, stream)).chain(self.map.iter())
-    }
-
-    pub(crate) fn values(&self) -> impl Iterator<Item = &Stream> {
-        self.iter().map(|(_, stream)| stream)
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.map.len() + usize::from(self.hot.is_some())
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.hot = None;
-        self.map.clear();
-    }
-}
+/// The streams we track; media arrives on the newest Group stream, which the table keeps
+/// beside its map ([`crate::hot_map`]).
+pub(crate) type Streams = crate::hot_map::HotMap<Stream>;
 
 /// What a state handler asks the driving loop to do next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -885,40 +820,4 @@ impl LiteEngine {
 /// A state in which the peer may send nothing more: any byte is a violation.
 fn expect_nothing(shared: &mut Shared, s: &Stream, what: &str) -> Flow {
     if s.buf.is_empty() { Flow::Wait } else { violation(shared, what) }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn streams_find_every_stream_hot_or_not() {
-        let mut t = Streams::default();
-        for s in 0..4u64 {
-            t.insert(StreamId(s * 4), Stream::peer(s % 2 == 1));
-        }
-        assert_eq!(t.len(), 4);
-        // The hot stream (the last inserted) and the older ones in the map alike.
-        for s in 0..4u64 {
-            assert_eq!(t.get_mut(&StreamId(s * 4)).map(|x| x.bidi), Some(s % 2 == 1));
-            assert_eq!(t.get(&StreamId(s * 4)).map(|x| x.bidi), Some(s % 2 == 1));
-            assert!(t.contains_key(&StreamId(s * 4)));
-        }
-        assert!(t.get_mut(&StreamId(99)).is_none() && !t.contains_key(&StreamId(99)));
-        // Re-inserting a stream replaces it (one entry), wherever it was.
-        t.insert(StreamId(4), Stream::local(State::ProbeIn));
-        t.insert(StreamId(4), Stream::local(State::Setup));
-        assert_eq!(t.len(), 4);
-        assert!(t.get(&StreamId(4)).is_some_and(|x| x.state == State::Setup));
-        let mut ids: Vec<u64> = t.iter().map(|(s, _)| s.0).collect();
-        ids.sort();
-        assert_eq!(ids, vec![0, 4, 8, 12]);
-        // Removing the hot one and a cold one.
-        assert!(t.remove(&StreamId(4)).is_some_and(|x| x.state == State::Setup));
-        assert!(t.remove(&StreamId(0)).is_some());
-        assert!(t.remove(&StreamId(0)).is_none() && t.get(&StreamId(4)).is_none());
-        assert_eq!((t.len(), t.values().count()), (2, 2));
-        t.clear();
-        assert_eq!(t.len(), 0);
-    }
 }

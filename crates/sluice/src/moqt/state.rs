@@ -202,61 +202,9 @@ impl OutData {
     }
 }
 
-/// The subgroup streams we write, by stream id. The stream opened last is kept beside the
-/// map (`hot`): a publisher writes a group's objects to its newest stream, so most writes
-/// find their stream with one compare instead of a hash lookup.
-#[derive(Debug, Default)]
-pub(crate) struct OutStreams {
-    hot: Option<(StreamId, OutData)>,
-    map: crate::hash::IdMap<StreamId, OutData>,
-}
-
-impl OutStreams {
-    /// Adds (or replaces) `stream`, which becomes the hot one.
-    pub(crate) fn insert(&mut self, stream: StreamId, out: OutData) {
-        match self.hot.replace((stream, out)) {
-            Some((s, _)) if s == stream => {}
-            Some((s, old)) => {
-                self.map.insert(s, old);
-                self.map.remove(&stream);
-            }
-            None => {
-                self.map.remove(&stream);
-            }
-        }
-    }
-
-    pub(crate) fn get_mut(&mut self, stream: &StreamId) -> Option<&mut OutData> {
-        match &mut self.hot {
-            Some((s, out)) if s == stream => Some(out),
-            _ => self.map.get_mut(stream),
-        }
-    }
-
-    pub(crate) fn remove(&mut self, stream: &StreamId) -> Option<OutData> {
-        match &self.hot {
-            Some((s, _)) if s == stream => self.hot.take().map(|(_, out)| out),
-            _ => self.map.remove(stream),
-        }
-    }
-
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&StreamId, &OutData)> {
-        self.hot.iter().map(|(s, out)| (s, out)).chain(self.map.iter())
-    }
-
-    pub(crate) fn values(&self) -> impl Iterator<Item = &OutData> {
-        self.iter().map(|(_, out)| out)
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.map.len() + usize::from(self.hot.is_some())
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.hot = None;
-        self.map.clear();
-    }
-}
+/// The subgroup streams we write, by stream id; a publisher writes a group's objects to its
+/// newest stream, which the table keeps beside its map ([`crate::hot_map`]).
+pub(crate) type OutStreams = crate::hot_map::HotMap<OutData>;
 
 /// A subgroup stream we finished (FIN written) whose delivery is still timed: objects
 /// still waiting for the stream to open, and/or the SUBGROUP_DELIVERY_TIMEOUT running
@@ -488,50 +436,6 @@ impl Request {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sluice_wire::moqt::subgroup::SubgroupId;
-
-    fn out(group: u64) -> OutData {
-        let header = SubgroupHeader {
-            track_alias: 1,
-            group_id: group,
-            subgroup_id: SubgroupId::Zero,
-            publisher_priority: None,
-            properties_present: false,
-            end_of_group: false,
-            first_object: false,
-        };
-        OutData::new(RequestHandle(7), header)
-    }
-
-    #[test]
-    fn out_streams_find_every_stream_hot_or_not() {
-        let mut t = OutStreams::default();
-        for s in 0..4u64 {
-            t.insert(StreamId(s * 4), out(s));
-        }
-        assert_eq!(t.len(), 4);
-        // The hot stream (the last inserted) and the older ones in the map alike.
-        for s in 0..4u64 {
-            assert_eq!(t.get_mut(&StreamId(s * 4)).map(|o| o.header.group_id), Some(s));
-        }
-        assert!(t.get_mut(&StreamId(99)).is_none());
-        // Re-inserting a stream replaces it (one entry), wherever it was.
-        t.insert(StreamId(4), out(40));
-        t.insert(StreamId(4), out(41));
-        assert_eq!(t.len(), 4);
-        assert_eq!(t.get_mut(&StreamId(4)).map(|o| o.header.group_id), Some(41));
-        let mut ids: Vec<u64> = t.iter().map(|(s, _)| s.0).collect();
-        ids.sort();
-        assert_eq!(ids, vec![0, 4, 8, 12]);
-        // Removing the hot one and a cold one.
-        assert_eq!(t.remove(&StreamId(4)).map(|o| o.header.group_id), Some(41));
-        assert_eq!(t.remove(&StreamId(0)).map(|o| o.header.group_id), Some(0));
-        assert!(t.remove(&StreamId(0)).is_none());
-        assert_eq!(t.len(), 2);
-        assert_eq!(t.values().count(), 2);
-        t.clear();
-        assert_eq!(t.len(), 0);
-    }
 
     #[test]
     fn requests_stay_found_after_removals_move_slots() {
