@@ -23,6 +23,12 @@ impl<V> Default for HotMap<V> {
 }
 
 impl<V> HotMap<V> {
+    /// A table whose map has room for `capacity` entries besides the hot one before it
+    /// first grows.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        HotMap { hot: None, map: IdMap::with_capacity_and_hasher(capacity, Default::default()) }
+    }
+
     /// Adds (or replaces) `id`, which becomes the hot entry.
     pub(crate) fn insert(&mut self, id: StreamId, value: V) {
         match self.hot.replace((id, value)) {

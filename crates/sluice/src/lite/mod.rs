@@ -146,6 +146,10 @@ use crate::time::Time;
 
 use self::streams::{State, Stream};
 
+/// Streams the received-stream table holds without growing: the hot entry plus this many
+/// (a session's setup and announce streams, a few requests and the Group streams in flight).
+const STREAMS_CAPACITY: usize = 7;
+
 /// The moq-lite engine. See the module docs.
 #[derive(Debug)]
 pub struct LiteEngine {
@@ -208,7 +212,9 @@ impl LiteEngine {
     pub fn new(version: LiteVersion) -> Self {
         LiteEngine {
             version,
-            streams: streams::Streams::default(),
+            // Room for the streams of a session with a few requests (setup, announce
+            // interest, a subscription or two) without growing while it serves them.
+            streams: streams::Streams::with_capacity(STREAMS_CAPACITY),
             setup_received: false,
             announces: BTreeMap::new(),
             relayed_hops: BTreeMap::new(),
