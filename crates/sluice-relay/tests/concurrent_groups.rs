@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use sluice::{Event, Namespace, ObjectWrite, SubscribeOptions, TrackName, Version};
+use sluice::{Event, ObjectWrite, SubscribeOptions, Version};
 use sluice_relay::RelayConfig;
 use sluice_sim::LinkConfig;
 
@@ -18,11 +18,7 @@ const LEN: usize = 300;
 
 fn concurrent_groups(version: Version) {
     let mut node = Node::new(RelayConfig::default());
-    let (_, mut publisher) = Publisher::new(&mut node, version, LinkConfig::perfect());
-    let ns = Namespace::from_fields(["live"]);
-    node.peer(publisher.conn).announce(ns.clone()).unwrap();
-    node.pump();
-    let track = TrackName::new(ns, "video");
+    let (_, mut publisher, track) = Publisher::live_video(&mut node, version);
     let mut subs = Vec::new();
     for sub_version in ALL {
         let (_, conn) = node.connect(sub_version, LinkConfig::perfect());

@@ -56,11 +56,7 @@ const LEN: usize = 100;
 /// 0 and 2 (a real gap, hence Prior Group ID Gap) written with `properties_of`.
 fn relayed_with_properties(config: RelayConfig) -> (Node, Publisher, TrackName, ConnId) {
     let mut node = Node::new(config);
-    let (_, mut publisher) = Publisher::new(&mut node, DRAFT18, LinkConfig::perfect());
-    let ns = Namespace::from_fields(["live"]);
-    node.peer(publisher.conn).announce(ns.clone()).unwrap();
-    node.pump();
-    let track = TrackName::new(ns, "video");
+    let (_, mut publisher, track) = Publisher::live_video(&mut node, DRAFT18);
     let (_, sub) = node.connect(DRAFT18, LinkConfig::perfect());
     node.peer(sub).subscribe(track.clone(), SubscribeOptions::default()).unwrap();
     node.pump();
@@ -158,11 +154,7 @@ fn largest_object_is_the_larger_of_upstream_and_received() {
     ] {
         let config = RelayConfig { cache_groups: 0, ..RelayConfig::default() };
         let mut node = Node::new(config);
-        let (_, mut publisher) = Publisher::new(&mut node, DRAFT18, LinkConfig::perfect());
-        let ns = Namespace::from_fields(["live"]);
-        node.peer(publisher.conn).announce(ns.clone()).unwrap();
-        node.pump();
-        let track = TrackName::new(ns, "video");
+        let (_, mut publisher, track) = Publisher::live_video(&mut node, DRAFT18);
         let (_, first) = node.connect(DRAFT18, LinkConfig::perfect());
         node.peer(first).subscribe(track.clone(), SubscribeOptions::default()).unwrap();
         node.pump();
@@ -196,11 +188,7 @@ fn largest_object_is_the_larger_of_upstream_and_received() {
 fn a_fetch_reaching_before_the_cache_waits_for_the_upstream() {
     let config = RelayConfig { cache_groups: 1, ..RelayConfig::default() };
     let mut node = Node::new(config);
-    let (_, mut publisher) = Publisher::new(&mut node, DRAFT18, LinkConfig::perfect());
-    let ns = Namespace::from_fields(["live"]);
-    node.peer(publisher.conn).announce(ns.clone()).unwrap();
-    node.pump();
-    let track = TrackName::new(ns, "video");
+    let (_, mut publisher, track) = Publisher::live_video(&mut node, DRAFT18);
     let (_, sub) = node.connect(DRAFT18, LinkConfig::perfect());
     node.peer(sub).subscribe(track.clone(), SubscribeOptions::default()).unwrap();
     node.pump();

@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use sluice::{Event, Namespace, SubscribeOptions, TrackName, Version};
+use sluice::{Event, SubscribeOptions, Version};
 use sluice_relay::RelayConfig;
 use sluice_sim::{LinkConfig, Side};
 
@@ -17,11 +17,7 @@ const LEN: usize = 200;
 
 fn early_objects(version: Version) {
     let mut node = Node::new(RelayConfig::default());
-    let (publisher_id, mut publisher) = Publisher::new(&mut node, version, LinkConfig::perfect());
-    let ns = Namespace::from_fields(["live"]);
-    node.peer(publisher.conn).announce(ns.clone()).unwrap();
-    node.pump();
-    let track = TrackName::new(ns, "video");
+    let (publisher_id, mut publisher, track) = Publisher::live_video(&mut node, version);
     let mut subs = Vec::new();
     for sub_version in ALL {
         let (_, conn) = node.connect(sub_version, LinkConfig::perfect());

@@ -68,11 +68,7 @@ fn draft18_publisher_to_100_subscribers_byte_identical() {
 fn a_hundred_subscribers_half_joining_mid_track_each_get_their_filter() {
     use sluice::{Filter, Location};
     let mut node = Node::new(RelayConfig::default());
-    let (_, mut publisher) = Publisher::new(&mut node, DRAFT18, LinkConfig::perfect());
-    let ns = Namespace::from_fields(["live"]);
-    node.peer(publisher.conn).announce(ns.clone()).unwrap();
-    node.pump();
-    let track = TrackName::new(ns, "video");
+    let (_, mut publisher, track) = Publisher::live_video(&mut node, DRAFT18);
     let ids = |groups: &[(u64, std::ops::Range<u64>)]| -> Vec<(u64, u64)> {
         groups.iter().flat_map(|(g, r)| r.clone().map(move |o| (*g, o))).collect()
     };

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::*;
-use sluice::{Event, JoinStart, Location, Namespace, SubscribeOptions, TrackName, Version};
+use sluice::{Event, JoinStart, Location, SubscribeOptions, TrackName, Version};
 use sluice_relay::RelayConfig;
 use sluice_sim::{ConnId, LinkConfig};
 use sluice_wire::moqt::codes::RequestErrorCode;
@@ -33,11 +33,7 @@ fn live_track(
     groups: u64,
 ) -> (Node, Publisher, TrackName, ConnId) {
     let mut node = Node::new(config);
-    let (_, mut publisher) = Publisher::new(&mut node, version, LinkConfig::perfect());
-    let ns = Namespace::from_fields(["live"]);
-    node.peer(publisher.conn).announce(ns.clone()).unwrap();
-    node.pump();
-    let track = TrackName::new(ns, "video");
+    let (_, mut publisher, track) = Publisher::live_video(&mut node, version);
     let (_, sub) = node.connect(sub_version, LinkConfig::perfect());
     node.peer(sub).subscribe(track.clone(), SubscribeOptions::default()).unwrap();
     node.pump();

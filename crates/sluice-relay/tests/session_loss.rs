@@ -43,11 +43,7 @@ fn publisher_loss_ends_tracks_and_withdraws_namespaces() {
 #[test]
 fn subscriber_loss_leaves_and_the_last_cancels_upstream() {
     let mut node = Node::new(RelayConfig::default());
-    let (_, mut publisher) = Publisher::new(&mut node, DRAFT18, LinkConfig::perfect());
-    let ns = Namespace::from_fields(["live"]);
-    node.peer(publisher.conn).announce(ns.clone()).unwrap();
-    node.pump();
-    let track = TrackName::new(ns, "video");
+    let (_, mut publisher, track) = Publisher::live_video(&mut node, DRAFT18);
     let mut subs = Vec::new();
     for version in [LITE04, DRAFT18] {
         let (_, conn) = node.connect(version, LinkConfig::perfect());

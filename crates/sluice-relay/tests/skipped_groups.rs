@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use sluice::{Event, Namespace, ObjectWrite, SubscribeOptions, TrackName, Version};
+use sluice::{Event, ObjectWrite, SubscribeOptions, Version};
 use sluice_relay::RelayConfig;
 use sluice_sim::{LinkConfig, Side};
 
@@ -108,11 +108,7 @@ fn draft18_skips_send_nothing_and_are_no_errors() {
 /// never opened for it: it is reported dropped, once, however many of its objects come.
 fn older_group_while_congested(version: Version) {
     let mut node = Node::new(RelayConfig::default());
-    let (_, mut publisher) = Publisher::new(&mut node, version, LinkConfig::perfect());
-    let ns = Namespace::from_fields(["live"]);
-    node.peer(publisher.conn).announce(ns.clone()).unwrap();
-    node.pump();
-    let track = TrackName::new(ns, "video");
+    let (_, mut publisher, track) = Publisher::live_video(&mut node, version);
     let (_, fast) = node.connect(version, LinkConfig::perfect());
     let (slow_id, slow) = node.connect(version, LinkConfig::perfect());
     for conn in [fast, slow] {

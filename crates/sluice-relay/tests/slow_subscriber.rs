@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use sluice::{Namespace, ObjectWrite, SubscribeOptions, TrackName, Version};
+use sluice::{ObjectWrite, SubscribeOptions, Version};
 use sluice_relay::RelayConfig;
 use sluice_sim::{LinkConfig, Side};
 
@@ -68,11 +68,7 @@ fn open_stream_limit_resets_the_oldest_subgroup() {
     // relay resets the oldest downstream subgroup stream instead of keeping them all.
     let config = RelayConfig { max_open_streams_per_subscriber: 2, ..RelayConfig::default() };
     let mut node = Node::new(config);
-    let (_, mut publisher) = Publisher::new(&mut node, DRAFT18, LinkConfig::perfect());
-    let ns = Namespace::from_fields(["live"]);
-    node.peer(publisher.conn).announce(ns.clone()).unwrap();
-    node.pump();
-    let track = TrackName::new(ns, "video");
+    let (_, mut publisher, track) = Publisher::live_video(&mut node, DRAFT18);
     let (_, sub) = node.connect(DRAFT18, LinkConfig::perfect());
     node.peer(sub).subscribe(track, SubscribeOptions::default()).unwrap();
     node.pump();

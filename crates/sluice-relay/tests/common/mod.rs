@@ -130,6 +130,16 @@ impl Publisher {
         (id, Publisher { conn, version, subscriptions: Vec::new(), log: Vec::new(), written: Vec::new() })
     }
 
+    /// A publisher on a perfect link that announced the namespace `live` (routed by the
+    /// relay), and the track `live/video` the tests have it serve.
+    pub fn live_video(node: &mut Node, version: Version) -> (SessionId, Publisher, sluice::TrackName) {
+        let (id, publisher) = Publisher::new(node, version, LinkConfig::perfect());
+        let ns = sluice::Namespace::from_fields(["live"]);
+        node.peer(publisher.conn).announce(ns.clone()).unwrap();
+        node.pump();
+        (id, publisher, sluice::TrackName::new(ns, "video"))
+    }
+
     /// Accepts every subscription the relay made since the last call.
     pub fn serve(&mut self, node: &mut Node) {
         for event in node.events(self.conn) {
@@ -212,13 +222,9 @@ pub struct Congested {
 /// reading and the caller (which would see its send queue grow) reports it congested while
 /// the rest of group 1 (objects 1..5) is written and its stream closed.
 pub fn congested_start(version: Version) -> Congested {
-    use sluice::{Namespace, ObjectWrite, SubscribeOptions, TrackName};
+    use sluice::{ObjectWrite, SubscribeOptions};
     let mut node = Node::new(RelayConfig::default());
-    let (_, mut publisher) = Publisher::new(&mut node, version, LinkConfig::perfect());
-    let ns = Namespace::from_fields(["live"]);
-    node.peer(publisher.conn).announce(ns.clone()).unwrap();
-    node.pump();
-    let track = TrackName::new(ns, "video");
+    let (_, mut publisher, track) = Publisher::live_video(&mut node, version);
     let (_, fast) = node.connect(version, LinkConfig::perfect());
     let (slow_id, slow) = node.connect(version, LinkConfig::perfect().with_stream_window(2_500));
     for conn in [fast, slow] {
