@@ -80,6 +80,11 @@ impl Session {
     }
 
     /// Feeds one transport input.
+    // Inlined into the adapter's loop so the input it built goes to the engine as it is.
+    // Out of line, this dispatch re-assembled the input on its stack field by field
+    // (8-byte stores) and the engine's 16-byte loads of it then waited on those stores (a
+    // store-forwarding stall per stream chunk): 9 ns/object on the object path.
+    #[inline]
     pub fn handle(&mut self, now: Time, input: Input) {
         self.now = self.now.max(now);
         if self.shared.closed {
