@@ -845,35 +845,36 @@ fn checked_object(
 /// transport that keeps writes apart hands over a payload): the object is delivered with
 /// the chunk as its payload, without buffering it. What [`deliver_subgroup`] would do after
 /// buffering the chunk: take it whole as the payload, then find nothing buffered and wait
-/// (no FIN yet). `Err` gives the chunk back when that is not the case; when the checks stop
-/// the object, the chunk is buffered as the full path leaves it.
+/// (no FIN yet). `None` leaves the chunk to the caller when that is not the case; when the
+/// checks stop the object, the chunk is taken and buffered as the full path leaves it.
 #[inline]
 pub(super) fn lone_payload(
     sg: &mut SubgroupIn,
-    data: Bytes,
+    data: &mut Bytes,
     requests: &mut super::state::Requests,
     shared: &mut Shared,
-) -> Result<SubgroupStop, Bytes> {
-    let Some(h) = sg.pending.as_ref() else { return Err(data) };
-    let Some(handle) = sg.request else { return Err(data) };
+) -> Option<SubgroupStop> {
+    let h = sg.pending.as_ref()?;
+    let handle = sg.request?;
     if h.payload_len != data.len() as u64
         || h.payload_len > shared.config.max_object_size
         || sg.fin
         || !sg.buf.is_empty()
     {
-        return Err(data);
+        return None;
     }
-    let Some(h) = sg.pending.take() else { return Err(data) };
-    match checked_object(sg, h, handle, requests, shared.config.max_track_check_entries) {
+    let h = sg.pending.take()?;
+    let stop = match checked_object(sg, h, handle, requests, shared.config.max_track_check_entries) {
         Ok(info) => {
-            let payload = Payload::One(data);
+            let payload = Payload::One(std::mem::take(data));
             // As in `deliver_subgroup`: the caller checked that the session is open.
             shared.outputs.push_back(Output::Event(Event::Object { request: handle, info, payload }));
-            Ok(SubgroupStop::Wait)
+            SubgroupStop::Wait
         }
         Err(stop) => {
-            sg.buf.push(data);
-            Ok(stop)
+            sg.buf.push(std::mem::take(data));
+            stop
         }
-    }
+    };
+    Some(stop)
 }

@@ -294,7 +294,7 @@ impl MoqtEngine {
         self.streams.insert(stream, state);
     }
 
-    fn handle_data(&mut self, shared: &mut Shared, stream: StreamId, data: Bytes) {
+    fn handle_data(&mut self, shared: &mut Shared, stream: StreamId, data: &mut Bytes) {
         let len = data.len();
         let Some(s) = self.streams.get_mut(&stream) else { return };
         let (stream_len, subgroup) = match s {
@@ -311,17 +311,18 @@ impl MoqtEngine {
                     self.buffered_bound = bound;
                     // An object pending: the chunk may be its payload, else it may start a
                     // header (each function finds nothing to do in the other case).
-                    let (mut data, used) = if sg.pending.is_some() {
+                    let used = if sg.pending.is_some() {
                         match data::lone_payload(sg, data, &mut self.requests, shared) {
-                            Ok(stop) => return self.subgroup_stopped(shared, stream, stop),
-                            Err(data) => (data, 0),
+                            Some(stop) => return self.subgroup_stopped(shared, stream, stop),
+                            None => 0,
                         }
                     } else {
-                        match data::lone_header(sg, &data, shared.config.max_object_size) {
-                            Some(used) => (data, used),
+                        match data::lone_header(sg, data, shared.config.max_object_size) {
+                            Some(used) => used,
                             None => return,
                         }
                     };
+                    let mut data = std::mem::take(data);
                     if used > 0 {
                         bytes::Buf::advance(&mut data, used);
                     }
@@ -330,11 +331,11 @@ impl MoqtEngine {
                     self.subgroup_stopped(shared, stream, stop);
                     return;
                 }
-                sg.buf.push(data);
+                sg.buf.push(std::mem::take(data));
                 (sg.buf.len(), true)
             }
             other => {
-                other.push(data);
+                other.push(std::mem::take(data));
                 (other.buffered(), false)
             }
         };
@@ -491,15 +492,22 @@ impl Engine for MoqtEngine {
         self.send_setup(shared);
     }
 
-    fn handle(&mut self, shared: &mut Shared, now: Time, input: Input) {
+    fn handle(&mut self, shared: &mut Shared, now: Time, mut input: Input) {
         self.now = self.now.max(now);
         if shared.closed {
             return;
         }
+        // Stream data is taken by reference: its bytes are moved out only where they are
+        // kept (a payload, a buffered chunk), not copied to the stack on entry, where the
+        // wide loads of the caller's just-written input stall on store forwarding.
+        if let Input::StreamData { stream, data } = &mut input {
+            let stream = *stream;
+            return self.handle_data(shared, stream, data);
+        }
         match input {
             Input::Connected { .. } | Input::Closed { .. } => {}
             Input::StreamOpened { stream, bidi } => self.handle_stream_opened(shared, stream, bidi),
-            Input::StreamData { stream, data } => self.handle_data(shared, stream, data),
+            Input::StreamData { .. } => {}
             Input::StreamFinished { stream } => self.handle_finished(shared, stream),
             Input::StreamReset { stream, code } => self.handle_reset(shared, stream, code),
             Input::StopSending { stream, code } => self.handle_stop_sending(shared, stream, code),
