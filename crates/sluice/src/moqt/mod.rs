@@ -76,6 +76,7 @@ pub mod uri;
 use std::collections::{HashMap, HashSet};
 
 use crate::hash::IdMap;
+use crate::hot_map::HotMap;
 
 use bytes::Bytes;
 use sluice_wire::moqt::codes::{SessionErrorCode, session_code};
@@ -101,8 +102,10 @@ pub struct MoqtEngine {
     control_in: Option<StreamId>,
     /// The peer's SETUP arrived (requests and data are processed only after it).
     peer_ready: bool,
-    /// Receive state of every stream the peer opened, and of our bidi request streams.
-    streams: IdMap<StreamId, InStream>,
+    /// Receive state of every stream the peer opened, and of our bidi request streams; the
+    /// newest beside the map (objects arrive on the newest subgroup stream: one compare per
+    /// chunk instead of a hash lookup).
+    streams: HotMap<InStream>,
     /// Every live request, both directions.
     requests: state::Requests,
     /// Bidi request stream → request.
@@ -158,7 +161,7 @@ impl MoqtEngine {
             control_out: None,
             control_in: None,
             peer_ready: false,
-            streams: IdMap::default(),
+            streams: HotMap::default(),
             requests: state::Requests::default(),
             by_stream: IdMap::default(),
             by_wire_id: HashMap::new(),
