@@ -510,7 +510,7 @@ impl Engine for MoqtEngine {
         match input {
             Input::Connected { .. } | Input::Closed { .. } => {}
             Input::StreamOpened { stream, bidi } => self.handle_stream_opened(shared, stream, bidi),
-            Input::StreamData { .. } => {}
+            Input::StreamData { .. } => {} // handled above
             Input::StreamFinished { stream } => self.handle_finished(shared, stream),
             Input::StreamReset { stream, code } => self.handle_reset(shared, stream, code),
             Input::StopSending { stream, code } => self.handle_stop_sending(shared, stream, code),
