@@ -101,7 +101,16 @@ fn idle(version: Version, sessions: usize) -> RelayNode {
 
 /// A node with a publisher and `n` subscribers; subscribed when `subscribe`.
 fn with_subscribers(version: Version, n: usize, subscribe: bool) -> RelayNode {
-    let mut node = RelayNode::new(RelayConfig::default());
+    with_subscribers_in(RelayNode::new(RelayConfig::default()), version, n, subscribe).0
+}
+
+/// [`with_subscribers`] on `node`; also returns the publisher.
+fn with_subscribers_in(
+    mut node: RelayNode,
+    version: Version,
+    n: usize,
+    subscribe: bool,
+) -> (RelayNode, PublisherPeer) {
     let track = track();
     let mut publisher = PublisherPeer::connect(&mut node, version, track.namespace.clone());
     for _ in 0..n {
@@ -113,7 +122,31 @@ fn with_subscribers(version: Version, n: usize, subscribe: bool) -> RelayNode {
     }
     node.pump();
     publisher.serve(&mut node);
-    node
+    (node, publisher)
+}
+
+/// Heap bytes per subscription once `groups` groups of 30 objects have gone through it
+/// (steady state: per-subscription records that fill up with traffic, such as the
+/// publisher's forwarding-preference record and the malformed-track tables, are full by
+/// then), measured as [`MemoryFigures::per_subscription`] but after the traffic and with
+/// the relay's group cache off (so the cache does not count against the subscriptions).
+/// The subscriber sessions' events are taken after each group, as an application would.
+pub fn per_subscription_after_traffic(version: Version, subscribers: usize, groups: u64) -> f64 {
+    let bytes = [true, false].map(|subscribe| {
+        let node = RelayNode::new(RelayConfig { cache_groups: 0, ..RelayConfig::default() });
+        let (mut node, publisher) = with_subscribers_in(node, version, subscribers, subscribe);
+        let payload = Bytes::from(vec![7u8; 1200]);
+        let conns: Vec<_> = node.conns.values().copied().collect();
+        for group in 0..groups {
+            publisher.write_group(&mut node, group, 30, &payload);
+            node.pump();
+            for &conn in &conns {
+                drop(node.net.take_events(conn, Side::Client));
+            }
+        }
+        server_session_bytes(&mut node) + relay_bytes(&mut node)
+    });
+    (bytes[0] - bytes[1]) as f64 / subscribers as f64
 }
 
 /// A node with a publisher and one subscriber after `groups` groups of 30 objects of 1200

@@ -5,7 +5,7 @@
 
 use sluice::{LiteVersion, MoqtVersion, Version};
 use sluice_bench_compare::counting::CountingAlloc;
-use sluice_bench_compare::memory::{MemoryFigures, measure};
+use sluice_bench_compare::memory::{MemoryFigures, measure, per_subscription_after_traffic};
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
@@ -73,5 +73,26 @@ fn lite_subscription_within_goal() {
         let f = measure(version);
         print(name, &f);
         subscription_goal(name, &f);
+    }
+}
+
+/// Per-subscription memory under traffic: the records a subscription fills as objects go
+/// through it (draft-18's forwarding-preference record, 32 runs, about one per group; the
+/// upstream malformed-track tables, 256 entries) and the queues' high-water capacity stop
+/// growing once full: the figure after 300 groups is the figure after 150. Printed for
+/// the README: it is above the fresh-subscription figure because a session keeps its
+/// output queue's capacity (a group's worth of outputs, ≈ 6 KB) between bursts.
+#[test]
+fn subscription_memory_stops_growing_under_traffic() {
+    for (name, version) in [
+        ("lite-04", Version::Lite(LiteVersion::Lite04)),
+        ("lite-05", Version::Lite(LiteVersion::Lite05)),
+        ("draft-18", Version::Moqt(MoqtVersion::Draft18)),
+    ] {
+        let filled = per_subscription_after_traffic(version, 5, 150);
+        let later = per_subscription_after_traffic(version, 5, 300);
+        println!("{name}: {filled:.0} B per subscription after 150 groups, {later:.0} B after 300");
+        assert!(filled > 0.0, "{name}: nothing measured");
+        assert!(later - filled <= 64.0, "{name}: still growing: {filled:.0} -> {later:.0} B");
     }
 }

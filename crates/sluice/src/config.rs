@@ -61,6 +61,12 @@ pub struct Config {
     /// malformed-track checks; past it the lowest groups are forgotten (those checks are
     /// best effort, so this only limits detection).
     pub max_track_check_entries: usize,
+    /// MOQT publisher: runs of consecutive objects remembered per subscription to refuse an
+    /// object sent one way (subgroup stream or datagram) after it went the other
+    /// (`CommandError::ForwardingPreference`); past it the oldest runs are forgotten (the
+    /// check is best effort beyond). A subgroup stream's objects are usually one run, so
+    /// the default remembers about the last 32 groups in 1 KiB per subscription.
+    pub max_forwarding_runs: usize,
     /// MOQT: hold a peer's SUBSCRIBE_NAMESPACE and SUBSCRIBE_TRACKS until the application
     /// answers ([`crate::Event::IncomingNamespaceSubscription`] /
     /// [`crate::Event::IncomingTrackDiscovery`], then [`crate::Session::accept_discovery`] or
@@ -108,6 +114,7 @@ impl Default for Config {
             path: None,
             authority: None,
             max_track_check_entries: 256,
+            max_forwarding_runs: 32,
             hold_namespace_subscriptions: false,
             hold_request_updates: false,
             webtransport: false,

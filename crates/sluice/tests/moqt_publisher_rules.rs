@@ -302,3 +302,31 @@ fn an_object_keeps_its_forwarding_preference() {
     assert_eq!(refused, Err(CommandError::ForwardingPreference { group: 0, object: 1 }));
     s.write_object(sg2, ObjectWrite::new(2, Bytes::from_static(b"c"))).unwrap();
 }
+
+/// `Config::max_forwarding_runs` bounds what the check remembers: a run of consecutive
+/// objects of a group counts once, and past the bound the oldest runs are forgotten (the
+/// check is best effort for them), never refused by mistake.
+#[test]
+fn the_forwarding_record_keeps_the_latest_runs() {
+    let mut s = server(Config { max_forwarding_runs: 2, ..Config::default() });
+    let h = subscribed(&mut s, 0, 0, "t");
+    s.accept_subscribe(h, TrackInfo::default()).unwrap();
+    // Groups 0, 1 and 2 on subgroup streams, ten objects each: three runs.
+    for group in 0..3 {
+        let sg = s.open_subgroup(h, group, 0, None).unwrap();
+        for object in 0..10 {
+            s.write_object(sg, ObjectWrite::new(object, Bytes::from_static(b"x"))).unwrap();
+        }
+        s.close_subgroup(sg, true).unwrap();
+    }
+    drain(&mut s);
+    // Every object of groups 1 and 2 is still remembered (a refused object is not recorded)…
+    for (group, object) in [(1, 0), (1, 9), (2, 0), (2, 9)] {
+        let refused = s.send_datagram(h, group, ObjectWrite::new(object, Bytes::from_static(b"x")));
+        assert_eq!(refused, Err(CommandError::ForwardingPreference { group, object }));
+    }
+    // …group 0's run was forgotten, and an object never sent is not refused.
+    s.send_datagram(h, 0, ObjectWrite::new(9, Bytes::from_static(b"x"))).unwrap();
+    s.send_datagram(h, 2, ObjectWrite::new(10, Bytes::from_static(b"x"))).unwrap();
+    assert_eq!(drain(&mut s).iter().filter(|o| matches!(o, Output::Datagram(_))).count(), 2);
+}

@@ -526,7 +526,7 @@ impl MoqtEngine {
         // The track's Largest Location, the forwarding record and the delivery timer.
         if let Some(r) = r.as_deref_mut() {
             raise_largest(r, group, object.object);
-            let bound = shared.config.max_track_check_entries;
+            let bound = shared.config.max_forwarding_runs;
             r.forwarding.record(group, object.object, Preference::Subgroup, bound);
         }
         let first_props = first.then_some(properties);
@@ -614,7 +614,7 @@ impl MoqtEngine {
         shared.push(Output::Datagram(Bytes::from(buf)));
         self.note_published(request, group, object.object);
         if let Some(r) = self.requests.get_mut(&request) {
-            let bound = shared.config.max_track_check_entries;
+            let bound = shared.config.max_forwarding_runs;
             r.forwarding.record(group, object.object, Preference::Datagram, bound);
         }
         Ok(())

@@ -12,8 +12,8 @@
 //! different Forwarding Preference than previously observed"). The record keeps runs of
 //! consecutive objects of one group sent the same way (a subgroup stream's objects are
 //! usually one run, so the object path updates one entry that stays in cache instead of
-//! storing an entry per object), the latest `Config::max_track_check_entries` runs; older
-//! ones are forgotten, so the check is exact for recent objects and best effort beyond.
+//! storing an entry per object), the latest `Config::max_forwarding_runs` runs; older ones
+//! are forgotten, so the check is exact for recent objects and best effort beyond.
 
 use crate::error::CommandError;
 

@@ -45,6 +45,7 @@
 //! | `max_auth_token_cache` | close AUTH_TOKEN_CACHE_OVERFLOW (see `auth`) |
 //! | `max_discovered_namespaces` | namespaces active on our SUBSCRIBE_NAMESPACE: one more cancels it (RESET + STOP_SENDING EXCESSIVE_LOAD, `DiscoveryEnded`) |
 //! | `max_track_check_entries` | the lowest groups are forgotten by the malformed-track checks |
+//! | `max_forwarding_runs` | the oldest runs are forgotten by the forwarding-preference check of a subscription we publish |
 //!
 //! Not implemented: AUTHORIZATION_TOKENs in our SETUP (they go only with requests); delivery timeouts on fetch streams and
 //! datagrams (the core hands both to the adapter at once, so it never holds one to expire)
