@@ -75,8 +75,7 @@ impl InlineBuf {
     /// The used bytes.
     #[inline(always)]
     fn bytes(&self) -> &[u8] {
-        let len = self.0.last().copied().unwrap_or(0);
-        self.0.get(..usize::from(len)).unwrap_or_default()
+        self.0.get(..usize::from(self.len())).unwrap_or_default()
     }
 
     /// How many bytes are used.

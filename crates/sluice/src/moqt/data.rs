@@ -792,9 +792,7 @@ pub(super) fn deliver_subgroup(
             Err(stop) => return stop,
         };
         let payload = sg.buf.take(need);
-        // Straight into the queue (`Shared::event` without its closed check): checked on
-        // entry, and nothing in this loop closes the session.
-        shared.outputs.push_back(Output::Event(Event::Object { request: handle, info, payload }));
+        shared.object(handle, info, payload);
     }
 }
 
@@ -866,9 +864,7 @@ pub(super) fn lone_payload(
     let h = sg.pending.take()?;
     let stop = match checked_object(sg, h, handle, requests, shared.config.max_track_check_entries) {
         Ok(info) => {
-            let payload = Payload::One(std::mem::take(data));
-            // As in `deliver_subgroup`: the caller checked that the session is open.
-            shared.outputs.push_back(Output::Event(Event::Object { request: handle, info, payload }));
+            shared.object(handle, info, Payload::One(std::mem::take(data)));
             SubgroupStop::Wait
         }
         Err(stop) => {
